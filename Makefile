@@ -1,0 +1,63 @@
+# floatip: see README.md. The test, demo and bench targets need root: they
+# build network namespaces.
+
+GO        ?= go
+PREFIX    ?= /usr
+OCF_ROOT  ?= /usr/lib/ocf
+DESTDIR   ?=
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN       := bin/floatip
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# What the tests drive: heartbeat:IPaddr2 and ocf-tester (resource-agents),
+# crm_resource, pcs, xmllint, ip, tcpdump and strace. floatip itself needs
+# none of them at run time.
+DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs libxml2-utils iproute2 tcpdump strace util-linux
+
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all build test unit integration lint fuzz deps install uninstall clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/floatip
+
+# deps installs the Debian packages the tests use, only when one is missing,
+# so that a second run is fast.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+test: deps lint build
+	$(GO) test -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=10s
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/floatip
+	install -d -m 0755 $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
+	ln -sf $(PREFIX)/sbin/floatip $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2
+
+uninstall:
+	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2 $(DESTDIR)$(PREFIX)/sbin/floatip
+	-rmdir $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
+
+clean:
+	rm -rf bin

@@ -1,0 +1,189 @@
+// Command floatip is an OCF resource agent for a floating IP address, a
+// drop-in for ocf:heartbeat:IPaddr2. Installed as
+// /usr/lib/ocf/resource.d/floatip/IPaddr2 it reads the OCF environment;
+// run by hand, flags named after the parameters override it:
+//
+//	floatip start --ip 198.18.0.100 --cidr_netmask 24
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/floatip/floatip/internal/agent"
+	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(int(run(os.Args, os.Environ(), os.Stdout, os.Stderr)))
+}
+
+func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
+	md, err := metadata.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "ocf-exit-reason:%v\n", err)
+		return ocf.ErrGeneric
+	}
+	name := filepath.Base(argv[0])
+	fs := newFlagSet(name, md, stderr)
+	if err := fs.Parse(argv[1:]); err != nil {
+		fmt.Fprintf(stderr, "ocf-exit-reason:%v\n", err)
+		return ocf.ErrArgs
+	}
+	action := fs.Arg(0)
+	if help, _ := fs.GetBool("help"); help {
+		action = "help"
+	}
+	switch action {
+	case "meta-data":
+		stdout.Write(metadata.XML)
+		return ocf.Success
+	case "usage", "help":
+		fmt.Fprint(stdout, usage(name, md, fs))
+		return ocf.Success
+	case "version":
+		fmt.Fprintf(stdout, "floatip %s\n", version)
+		return ocf.Success
+	case "":
+		fmt.Fprint(stderr, usage(name, md, fs))
+		return ocf.ErrArgs
+	}
+
+	env := ocf.ParseEnv(environ)
+	fs.Visit(func(f *pflag.Flag) {
+		if _, ok := md.Parameter(f.Name); ok {
+			env.Params[f.Name] = f.Value.String()
+		}
+	})
+	defaults := md.Defaults()
+	params := make(map[string]string, len(defaults))
+	for k, v := range defaults {
+		params[k] = v
+	}
+	for k, v := range env.Params {
+		params[k] = v
+	}
+
+	log := ocf.NewLogger(env, agentName(name), os.Getpid(), stderr)
+	defer log.Close()
+
+	k, err := netif.Open()
+	if err != nil {
+		return ocf.Errorf(log, ocf.ErrGeneric, "%v", err)
+	}
+	defer k.Close()
+	a := &agent.Agent{
+		Kernel:     k,
+		Dial:       dialGARP,
+		Background: spawnSelf(environ),
+		Log:        log,
+		Env:        env,
+		Params:     params,
+		Defaults:   defaults,
+		Root:       os.Geteuid() == 0,
+		Stdout:     stdout,
+	}
+	actions := a.Actions()
+	ctx, cancel := env.Context(context.Background())
+	defer cancel()
+	if action == "announce" {
+		sent, _ := fs.GetInt("background-sender")
+		if sent > 0 {
+			// The sender outlives the operation that started it, whose
+			// timeout it inherited: its bound is its own burst.
+			ctx = context.Background()
+		}
+		actions["announce"] = func(ctx context.Context) ocf.Status { return a.Announce(ctx, sent) }
+	}
+	return ocf.Run(ctx, action, actions, log)
+}
+
+// agentName is the name the log lines carry: the name the agent was called
+// by, so that installed as IPaddr2 it logs as IPaddr2 like the agent it
+// replaces.
+func agentName(base string) string {
+	if base == "" || strings.HasPrefix(base, ".") {
+		return "floatip"
+	}
+	return base
+}
+
+func newFlagSet(name string, md *metadata.Agent, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {}
+	for _, p := range md.Parameters {
+		fs.String(p.Name, p.Content.DefaultValue(), p.ShortDesc)
+	}
+	fs.BoolP("help", "h", false, "show this help")
+	fs.Int("background-sender", 0, "internal: run as the detached sender of a burst whose first frames start sent")
+	fs.MarkHidden("background-sender")
+	return fs
+}
+
+func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s {start|stop|status|monitor|validate-all|meta-data|usage|announce|version} [--parameter value ...]\n\n", name)
+	fmt.Fprintf(&b, "%s\n\n", md.ShortDesc)
+	fmt.Fprintf(&b, "Run by Pacemaker, it reads its parameters from OCF_RESKEY_<name>;\nflags named after the parameters override them.\n\n")
+	b.WriteString("actions:\n")
+	for _, a := range [][2]string{
+		{"start", "add the address and announce it"},
+		{"stop", "stop the announcer and remove the address"},
+		{"monitor", "0 when the address is on its nic, 7 when it is not"},
+		{"status", "as monitor, and print running or stopped"},
+		{"validate-all", "check the parameters against this node"},
+		{"meta-data", "print the OCF meta-data XML"},
+		{"announce", "send the announcement burst again now"},
+		{"version", "print the version"},
+	} {
+		fmt.Fprintf(&b, "  %-14s %s\n", a[0], a[1])
+	}
+	b.WriteString("\nparameters:\n")
+	b.WriteString(fs.FlagUsages())
+	return b.String()
+}
+
+// dialGARP opens the announcer of ip on link: a send-only packet socket.
+func dialGARP(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
+	c, err := announce.ListenLink(link)
+	if err != nil {
+		return nil, err
+	}
+	g, err := announce.NewGARP(c, link.MAC, ip)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// spawnSelf returns the function that starts this binary again, detached,
+// as the background sender.
+func spawnSelf(environ []string) func(args []string) (int, error) {
+	return func(args []string) (int, error) {
+		exe, err := os.Executable()
+		if err != nil {
+			return 0, fmt.Errorf("find own executable: %w", err)
+		}
+		if _, err := os.Stat(exe); errors.Is(err, os.ErrNotExist) {
+			return 0, fmt.Errorf("own executable %s is gone (upgraded?)", exe)
+		}
+		return announce.Spawn(append([]string{exe}, args...), environ)
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
+)
+
+func TestRun(t *testing.T) {
+	md, err := metadata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		args        []string
+		env         []string
+		want        ocf.Status
+		stdout      string
+		stderr      string
+		exactStdout bool
+	}{
+		{name: "meta-data is the XML alone", args: []string{"meta-data"}, env: []string{"HA_debug=1", "HA_LOGFACILITY=daemon"}, want: ocf.Success, stdout: string(metadata.XML), exactStdout: true},
+		{name: "usage", args: []string{"usage"}, want: ocf.Success, stdout: "usage: IPaddr2 {start|stop"},
+		{name: "--help lists parameters", args: []string{"--help"}, want: ocf.Success, stdout: "--arp_count"},
+		{name: "help names actions", args: []string{"help"}, want: ocf.Success, stdout: "validate-all"},
+		{name: "version", args: []string{"version"}, want: ocf.Success, stdout: "floatip "},
+		{name: "no action", args: nil, want: ocf.ErrArgs, stderr: "usage:"},
+		{name: "unknown flag", args: []string{"start", "--colour", "red"}, want: ocf.ErrArgs, stderr: "ocf-exit-reason:unknown flag: --colour"},
+		{name: "unknown action", args: []string{"promote"}, env: []string{"OCF_RESKEY_ip=198.18.0.100"}, want: ocf.ErrUnimplemented, stderr: `ocf-exit-reason:action "promote" is not implemented`},
+		{name: "flag overrides environment", args: []string{"validate-all", "--arp_count", "0"}, env: []string{"OCF_RESKEY_ip=198.18.0.100", "OCF_RESKEY_arp_count=3"}, want: ocf.ErrConfigured, stderr: "ocf-exit-reason:arp_count [0] is not a positive integer"},
+		{name: "flag gives the ip", args: []string{"validate-all", "--ip", "abc"}, want: ocf.ErrConfigured, stderr: "IP address [abc] not valid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := run(append([]string{"/usr/lib/ocf/resource.d/floatip/IPaddr2"}, tt.args...), tt.env, &stdout, &stderr)
+			if got != tt.want {
+				t.Errorf("exit %v, want %v\nstderr: %s", got, tt.want, stderr.String())
+			}
+			if tt.exactStdout && stdout.String() != tt.stdout || !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("stdout %q lacks %q", stdout.String(), tt.stdout)
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tt.stderr)
+			}
+		})
+	}
+	var stdout bytes.Buffer
+	run([]string{"floatip", "--help"}, nil, &stdout, &bytes.Buffer{})
+	for _, p := range md.Parameters {
+		if !strings.Contains(stdout.String(), "--"+p.Name+" ") || !strings.Contains(stdout.String(), p.ShortDesc) {
+			t.Errorf("--help lacks --%s and its description", p.Name)
+		}
+	}
+}

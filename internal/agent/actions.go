@@ -1,0 +1,213 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/internal/config"
+	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/ocf"
+)
+
+func (a *Agent) start(ctx context.Context) ocf.Status {
+	t, st, ok := a.resolve("start")
+	if !ok {
+		return st
+	}
+	unlock, err := a.lock(ctx, t.cfg)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
+	}
+	defer unlock(false)
+
+	on, err := a.served(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if on {
+		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
+	} else {
+		na := netif.NewAddr{
+			Prefix:            t.prefix,
+			Label:             t.cfg.FullLabel(t.link.Name),
+			Broadcast:         broadcastFor(t),
+			NoDAD:             t.cfg.NoDAD,
+			NoPrefixRoute:     t.cfg.NoPrefixRoute,
+			PreferredLifetime: netif.Forever,
+		}
+		a.Log.Infof("Adding %s%s to device %s%s", t.prefix, brdText(na.Broadcast), t.link.Name, labelText(na.Label))
+		if err := a.Kernel.AddAddr(t.link, na); err != nil {
+			return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
+		}
+		if !t.link.Up {
+			a.Log.Infof("Bringing device %s up", t.link.Name)
+			if err := a.Kernel.SetUp(t.link); err != nil {
+				return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
+			}
+		}
+	}
+	if t.link.Loopback {
+		return ocf.Success
+	}
+	a.announce(ctx, t, t.cfg.ArpCount, "start")
+	return ocf.Success
+}
+
+// broadcastFor is the broadcast address the new address gets.
+func broadcastFor(t *target) netip.Addr {
+	switch t.cfg.BroadcastMode {
+	case config.BroadcastExplicit:
+		return t.cfg.Broadcast
+	case config.BroadcastAllOnes:
+		return netif.Broadcast(t.cfg.IP, t.prefix.Bits(), true)
+	case config.BroadcastNetwork:
+		return netif.Broadcast(t.cfg.IP, t.prefix.Bits(), false)
+	}
+	return t.found.Broadcast
+}
+
+func brdText(b netip.Addr) string {
+	if !b.IsValid() {
+		return ""
+	}
+	return " with broadcast address " + b.String()
+}
+
+func labelText(l string) string {
+	if l == "" {
+		return ""
+	}
+	return " (with label " + l + ")"
+}
+
+// announce sends a burst of count announcements: the first frame before
+// it returns, the rest from a detached sender when arp_bg says so.
+// Announcing is best effort, as in IPaddr2: a failure is logged and never
+// fails the action, because the address itself is in place
+// (resource-agents PR #958).
+func (a *Agent) announce(ctx context.Context, t *target, count int, why string) {
+	if count <= 0 {
+		return
+	}
+	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
+	if _, err := sender.Stop(); err != nil {
+		a.Log.Warnf("stop the previous announcer of %s: %v", t.cfg.IP, err)
+	}
+	an, err := a.Dial(t.link, t.cfg.IP)
+	if err != nil {
+		a.Log.Errorf("Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
+		return
+	}
+	defer an.Close()
+	frames, spacing := an.Plan(count, t.cfg.ArpInterval)
+	now := frames
+	if t.cfg.ArpBackground && a.Background != nil {
+		now = 1
+	}
+	r := announce.Burst(ctx, an, 0, now, spacing, false)
+	a.logBurst(t, why, r, frames)
+	if now == frames {
+		return
+	}
+	pid, err := a.Background(SenderArgs(t, count, now))
+	if err != nil {
+		a.Log.Errorf("Could not start the background announcer of %s: %v", t.cfg.IP, err)
+		return
+	}
+	if err := sender.Record(pid); err != nil {
+		a.Log.Warnf("%v", err)
+	}
+	a.Log.Infof("%s: background announcer %d sends the other %d frames, %v apart", why, pid, frames-now, spacing)
+}
+
+func (a *Agent) logBurst(t *target, why string, r announce.Report, frames int) {
+	msg := fmt.Sprintf("%s: sent %d of %d announcement frames for %s on %s (%s)", why, r.Sent, frames, t.cfg.IP, t.link.Name, t.link.MAC)
+	if !r.First.IsZero() {
+		msg += ", the first at " + r.First.Format(time.RFC3339Nano)
+	}
+	if r.Failed > 0 {
+		a.Log.Errorf("%s, %d failed: %v", msg, r.Failed, r.Err)
+		return
+	}
+	a.Log.Infof("%s", msg)
+}
+
+func (a *Agent) stop(ctx context.Context) ocf.Status {
+	t, st, ok := a.resolve("stop")
+	if !ok {
+		return st
+	}
+	unlock, err := a.lock(ctx, t.cfg)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
+	}
+	removeLock := false
+	defer func() { unlock(removeLock) }()
+
+	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
+	if stopped, err := sender.Stop(); err != nil {
+		a.Log.Warnf("Could not stop the announcer of %s: %v", t.cfg.IP, err)
+	} else if stopped {
+		a.Log.Infof("stopped the background announcer of %s", t.cfg.IP)
+	}
+	on, err := a.served(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if !on {
+		a.Log.Infof("%s is not on %s: nothing to stop", t.prefix, t.link.Name)
+		removeLock = true
+		return ocf.Success
+	}
+	if err := a.Kernel.DelAddr(t.link, t.prefix); err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
+	}
+	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
+	if t.cfg.FlushRoutes {
+		if err := a.Kernel.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {
+			a.Log.Warnf("%v", err)
+		}
+	}
+	removeLock = true
+	return ocf.Success
+}
+
+func (a *Agent) monitor(ctx context.Context) ocf.Status {
+	t, st, ok := a.resolve("monitor")
+	if !ok {
+		return st
+	}
+	on, err := a.served(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if !on {
+		return ocf.NotRunning
+	}
+	if t.cfg.ArpCountRefresh > 0 && !t.link.Loopback {
+		a.announce(ctx, t, t.cfg.ArpCountRefresh, "refresh")
+	}
+	return ocf.Success
+}
+
+// status is the legacy LSB-style check: monitor's answer, and a word on
+// stdout.
+func (a *Agent) status(context.Context) ocf.Status {
+	t, st, ok := a.resolve("status")
+	if !ok {
+		return st
+	}
+	on, err := a.served(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if on {
+		fmt.Fprintln(a.Stdout, "running")
+		return ocf.Success
+	}
+	fmt.Fprintln(a.Stdout, "stopped")
+	return ocf.NotRunning
+}

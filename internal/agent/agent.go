@@ -1,0 +1,275 @@
+// Package agent composes floatip's OCF actions (start, stop, monitor,
+// status, validate-all) from the validated configuration, the kernel
+// boundary and the announcer. It decides every exit code, following
+// ocf:heartbeat:IPaddr2 except where the README's compatibility section says
+// otherwise. The kernel is an interface owned here, so all of this is tested
+// with fakes and without root.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+
+	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/internal/config"
+	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/ocf"
+)
+
+// Kernel is the network configuration the agent reads and changes;
+// *netif.Handle implements it.
+type Kernel interface {
+	LinkByName(name string) (netif.Link, error)
+	LinkByIndex(index int) (netif.Link, error)
+	Addrs(f netif.Family) ([]netif.Addr, error)
+	Routes(f netif.Family) ([]netif.Route, error)
+	AddAddr(l netif.Link, a netif.NewAddr) error
+	DelAddr(l netif.Link, p netip.Prefix) error
+	SetUp(l netif.Link) error
+	FlushRouteCache(f netif.Family) error
+}
+
+// Announcer sends announcements of one address on one link.
+type Announcer interface {
+	announce.Announcer
+	Close() error
+}
+
+// Agent carries out the actions for one resource.
+type Agent struct {
+	Kernel Kernel
+	// Dial opens an announcer for ip on link. It is called after the
+	// address is on the link.
+	Dial func(link netif.Link, ip netip.Addr) (Announcer, error)
+	// Background starts the detached sender of the rest of a burst and
+	// returns its pid; nil sends the whole burst in the foreground.
+	Background func(args []string) (int, error)
+	Log        *ocf.Logger
+	Env        ocf.Env
+	// Params are the parameter values with the meta-data's defaults filled
+	// in for those Pacemaker did not pass.
+	Params map[string]string
+	// Defaults are the meta-data's defaults.
+	Defaults map[string]string
+	// Root says whether the agent runs with root privileges, which start
+	// and stop need.
+	Root bool
+	// Stdout receives the status action's "running"/"stopped".
+	Stdout interface{ Write([]byte) (int, error) }
+}
+
+// Actions returns the agent's OCF actions by name.
+func (a *Agent) Actions() map[string]ocf.Action {
+	return map[string]ocf.Action{
+		"start":        a.start,
+		"stop":         a.stop,
+		"monitor":      a.monitor,
+		"status":       a.status,
+		"validate-all": a.validate,
+	}
+}
+
+// target is a resolved configuration: where the address belongs.
+type target struct {
+	cfg    *config.Config
+	link   netif.Link
+	prefix netip.Prefix
+	// linkMissing: the named nic does not exist here.
+	linkMissing bool
+	found       netif.Found
+}
+
+// stopParams are the parameters stop needs to find and remove the address.
+// When the whole configuration no longer parses, stop retries with these
+// alone, so that an address whose other parameters became invalid can still
+// be stopped (resource-agents #891).
+var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address"}
+
+// resolve validates the configuration and finds the nic and prefix, as
+// IPaddr2's ip_init and findif do. When it cannot, it returns the status the
+// action must end with, having logged the reason.
+func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
+	params := a.Params
+	// IPaddr2's order: a missing ip, then privileges, then the rest.
+	if params["ip"] == "" && action != "stop" {
+		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "IP address (the ip parameter) is mandatory"), false
+	}
+	if !a.Root && (action == "start" || action == "stop") {
+		return nil, ocf.Errorf(a.Log, ocf.ErrPerm, "You must be root for %s operation.", action), false
+	}
+	cfg, err := config.Parse(params, a.Env.Meta)
+	if err != nil && action == "stop" {
+		a.Log.Warnf("%v: stopping with the address parameters alone", err)
+		params = maps.Clone(a.Defaults)
+		for _, k := range stopParams {
+			if v, ok := a.Params[k]; ok {
+				params[k] = v
+			}
+		}
+		cfg, err = config.Parse(params, a.Env.Meta)
+	}
+	if err != nil {
+		return nil, a.failParse(action, err), false
+	}
+	if err := notYet(cfg); err != nil && action != "stop" {
+		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
+	}
+
+	t := &target{cfg: cfg}
+	q := netif.Query{IP: cfg.IP, Prefix: cfg.Prefix}
+	if cfg.NIC != "" {
+		l, err := a.Kernel.LinkByName(cfg.NIC)
+		switch {
+		case errors.Is(err, netif.ErrLinkNotFound):
+			// Only start and validate-all insist on the nic: elsewhere a
+			// node without it is a node where the address is not running
+			// (resource-agents #334).
+			if action == "start" || action == "validate-all" {
+				return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "Invalid interface name [%s]: no such interface", cfg.NIC), false
+			}
+			t.linkMissing = true
+			l = netif.Link{Name: cfg.NIC}
+		case err != nil:
+			return nil, a.failFind(action, err), false
+		}
+		t.link, q.LinkIndex = l, l.Index
+	}
+	if t.linkMissing {
+		if cfg.Prefix < 0 {
+			return nil, a.failFind(action, netif.ErrNoRoute), false
+		}
+		t.prefix = netip.PrefixFrom(cfg.IP, cfg.Prefix)
+		return t, 0, true
+	}
+	if cfg.NIC == "" || cfg.Prefix < 0 || needBroadcast(action, cfg) {
+		if st, ok := a.find(action, t, q); !ok {
+			return nil, st, false
+		}
+	} else {
+		t.found = netif.Found{LinkIndex: t.link.Index, Prefix: cfg.Prefix}
+	}
+	t.prefix = netip.PrefixFrom(cfg.IP, t.found.Prefix)
+	if err := cfg.CheckLabel(t.link.Name); err != nil {
+		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
+	}
+	return t, 0, true
+}
+
+// notYet refuses what this version does not implement, rather than
+// accepting it and doing nothing.
+func notYet(cfg *config.Config) error {
+	var what string
+	switch {
+	case cfg.Is6():
+		what = "IPv6 address " + cfg.IP.String()
+	case cfg.LVSSupport:
+		what = "lvs_support=true"
+	case cfg.RunArping:
+		what = "run_arping=true"
+	case cfg.NetworkNamespace != "":
+		what = "network_namespace"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%s is not supported by this version of floatip yet", what)
+}
+
+// needBroadcast says whether start must look at the routes for the
+// broadcast address even though nic and prefix are both given.
+func needBroadcast(action string, cfg *config.Config) bool {
+	return action == "start" && !cfg.Is6() && cfg.BroadcastMode == config.BroadcastAuto
+}
+
+// find runs findif over the kernel's routes and addresses.
+func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool) {
+	fam := netif.FamilyOf(q.IP)
+	routes, err := a.Kernel.Routes(fam)
+	if err != nil {
+		return a.failFind(action, err), false
+	}
+	var addrs []netif.Addr
+	if fam == netif.IPv4 {
+		if addrs, err = a.Kernel.Addrs(fam); err != nil {
+			return a.failFind(action, err), false
+		}
+	}
+	f, err := netif.FindIf(q, routes, addrs)
+	if err != nil {
+		return a.failFind(action, err), false
+	}
+	t.found = f
+	if t.link.Index != f.LinkIndex {
+		l, err := a.Kernel.LinkByIndex(f.LinkIndex)
+		if err != nil {
+			return a.failFind(action, err), false
+		}
+		t.link = l
+	}
+	return 0, true
+}
+
+// failFind is IPaddr2's answer when findif fails: a probe finds the address
+// not running, stop has nothing to do, everything else fails.
+func (a *Agent) failFind(action string, err error) ocf.Status {
+	switch {
+	case a.Env.IsProbe(action):
+		a.Log.Infof("%v: not running here", err)
+		return ocf.NotRunning
+	case action == "stop":
+		a.Log.Warnf("%v: nothing to stop", err)
+		return ocf.Success
+	}
+	return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to find nic or netmask: %v", err)
+}
+
+// served says whether the address is on the link with the expected prefix,
+// IPaddr2's ip_served, from one address dump.
+func (a *Agent) served(t *target) (bool, error) {
+	if t.linkMissing {
+		return false, nil
+	}
+	addrs, err := a.Kernel.Addrs(netif.FamilyOf(t.cfg.IP))
+	if err != nil {
+		return false, err
+	}
+	for _, ad := range addrs {
+		if ad.LinkIndex == t.link.Index && ad.Prefix == t.prefix {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (a *Agent) validate(context.Context) ocf.Status {
+	_, st, ok := a.resolve("validate-all")
+	if !ok {
+		return st
+	}
+	return ocf.Success
+}
+
+// failParse answers for a configuration that does not parse. stop has
+// nothing to remove that it could name, so it succeeds (resource-agents
+// #891). Like IPaddr2, only start and validate-all judge the syntax of the
+// address, prefix, broadcast and nic: for a monitor such a value is one
+// that findif cannot find on this node.
+func (a *Agent) failParse(action string, err error) ocf.Status {
+	if action == "stop" {
+		a.Log.Warnf("%v: nothing to stop", err)
+		return ocf.Success
+	}
+	var ce *config.Error
+	if action != "start" && action != "validate-all" && errors.As(err, &ce) {
+		switch ce.Param {
+		case "nic":
+			a.Log.Infof("%v: not running here", err)
+			return ocf.NotRunning
+		case "ip", "cidr_netmask", "broadcast":
+			return a.failFind(action, err)
+		}
+	}
+	return ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err)
+}

@@ -1,0 +1,425 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
+)
+
+// fakeKernel is a node with links, addresses and routes in memory.
+type fakeKernel struct {
+	flushes int
+	links   []netif.Link
+	addrs   []netif.Addr
+	routes  []netif.Route
+	added   []netif.NewAddr
+	dumps   int
+	failAdd error
+}
+
+func (k *fakeKernel) LinkByName(name string) (netif.Link, error) {
+	for _, l := range k.links {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	return netif.Link{}, netif.ErrLinkNotFound
+}
+
+func (k *fakeKernel) LinkByIndex(i int) (netif.Link, error) {
+	for _, l := range k.links {
+		if l.Index == i {
+			return l, nil
+		}
+	}
+	return netif.Link{}, netif.ErrLinkNotFound
+}
+
+func (k *fakeKernel) Addrs(f netif.Family) ([]netif.Addr, error) {
+	k.dumps++
+	var out []netif.Addr
+	for _, a := range k.addrs {
+		if netif.FamilyOf(a.Prefix.Addr()) == f {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (k *fakeKernel) Routes(netif.Family) ([]netif.Route, error) { return k.routes, nil }
+
+func (k *fakeKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
+	if k.failAdd != nil {
+		return k.failAdd
+	}
+	k.added = append(k.added, a)
+	k.addrs = append(k.addrs, netif.Addr{Prefix: a.Prefix, LinkIndex: l.Index, Label: a.Label, Broadcast: a.Broadcast})
+	return nil
+}
+
+func (k *fakeKernel) DelAddr(l netif.Link, p netip.Prefix) error {
+	for i, a := range k.addrs {
+		if a.LinkIndex == l.Index && a.Prefix == p {
+			k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
+			return nil
+		}
+	}
+	return syscall.EADDRNOTAVAIL
+}
+
+func (k *fakeKernel) SetUp(l netif.Link) error {
+	for i := range k.links {
+		if k.links[i].Index == l.Index {
+			k.links[i].Up = true
+		}
+	}
+	return nil
+}
+
+// fakeAnnouncer counts frames; its bursts are shaped like send_arp's.
+func (k *fakeKernel) FlushRouteCache(netif.Family) error { k.flushes++; return nil }
+
+type fakeAnnouncer struct{ n *int }
+
+func (f fakeAnnouncer) Plan(count int, interval time.Duration) (int, time.Duration) {
+	return 2 * count, interval / 2
+}
+func (f fakeAnnouncer) Announce(int) error { *f.n++; return nil }
+func (f fakeAnnouncer) Close() error       { return nil }
+
+// node is a fake node with eth0 on 198.18.0.0/24, its address 198.18.0.1
+// with broadcast 198.18.0.255.
+func node() *fakeKernel {
+	return &fakeKernel{
+		links: []netif.Link{
+			{Name: "lo", Index: 1, Up: true, Loopback: true},
+			{Name: "eth0", Index: 2, Up: true, Carrier: true, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}},
+			{Name: "eth1", Index: 3, Up: false, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}},
+		},
+		addrs: []netif.Addr{{Prefix: netip.MustParsePrefix("198.18.0.1/24"), LinkIndex: 2, Broadcast: netip.MustParseAddr("198.18.0.255")}},
+		routes: []netif.Route{{Dst: netip.MustParsePrefix("198.18.0.0/24"), LinkIndex: 2, Src: netip.MustParseAddr("198.18.0.1"),
+			Type: netif.RouteUnicast, LinkScope: true}},
+	}
+}
+
+type harness struct {
+	k         *fakeKernel
+	announced int
+	bg        [][]string
+	stderr    bytes.Buffer
+	stdout    bytes.Buffer
+	root      bool
+	rsctmp    string
+}
+
+func newHarness(t *testing.T) *harness {
+	return &harness{k: node(), root: true, rsctmp: t.TempDir()}
+}
+
+func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
+	t.Helper()
+	md, err := metadata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := ocf.ParseEnv(append([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_RSCTMP=" + h.rsctmp}, env...))
+	params := md.Defaults()
+	for k, v := range e.Params {
+		params[k] = v
+	}
+	h.stderr.Reset()
+	h.stdout.Reset()
+	a := &Agent{
+		Kernel: h.k,
+		Dial: func(netif.Link, netip.Addr) (Announcer, error) {
+			return fakeAnnouncer{&h.announced}, nil
+		},
+		Background: func(args []string) (int, error) {
+			h.bg = append(h.bg, args)
+			// A real process for the pid file, which stop signals.
+			cmd := exec.Command("sleep", "30")
+			if err := cmd.Start(); err != nil {
+				return 0, err
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			return cmd.Process.Pid, nil
+		},
+		Log:      ocf.NewLogger(e, "IPaddr2", 1, &h.stderr),
+		Env:      e,
+		Params:   params,
+		Defaults: md.Defaults(),
+		Root:     h.root,
+		Stdout:   &h.stdout,
+	}
+	return ocf.Run(context.Background(), action, a.Actions(), a.Log)
+}
+
+func (h *harness) reason() string {
+	for _, l := range strings.Split(h.stderr.String(), "\n") {
+		if r, ok := strings.CutPrefix(l, "ocf-exit-reason:"); ok {
+			return r
+		}
+	}
+	return ""
+}
+
+const vip = "OCF_RESKEY_ip=198.18.0.100"
+
+func TestStartMonitorStop(t *testing.T) {
+	h := newHarness(t)
+	if st := h.run(t, "monitor", vip); st != ocf.NotRunning {
+		t.Fatalf("monitor before start = %v", st)
+	}
+	if st := h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=3"); st != ocf.Success {
+		t.Fatalf("start = %v: %s", st, h.stderr.String())
+	}
+	want := netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), Broadcast: netip.MustParseAddr("198.18.0.255"), PreferredLifetime: netif.Forever}
+	if len(h.k.added) != 1 || h.k.added[0] != want {
+		t.Fatalf("added %+v, want %+v", h.k.added, want)
+	}
+	if h.announced != 6 || len(h.bg) != 0 {
+		t.Errorf("%d frames in the foreground and %d bursts in the background, want 6 and 0", h.announced, len(h.bg))
+	}
+	if st := h.run(t, "monitor", vip); st != ocf.Success {
+		t.Errorf("monitor after start = %v", st)
+	}
+	if st := h.run(t, "status", vip); st != ocf.Success || h.stdout.String() != "running\n" {
+		t.Errorf("status = %v %q", st, h.stdout.String())
+	}
+	h.announced = 0
+	if st := h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false"); st != ocf.Success || len(h.k.added) != 1 {
+		t.Errorf("second start = %v, %d adds", st, len(h.k.added))
+	}
+	// A deliberate difference: IPaddr2 sends nothing when the address is
+	// already there; floatip announces it again.
+	if h.announced != 10 {
+		t.Errorf("second start sent %d frames, want a whole burst of 10", h.announced)
+	}
+	if st := h.run(t, "stop", vip); st != ocf.Success {
+		t.Fatalf("stop = %v", st)
+	}
+	if len(h.k.addrs) != 1 {
+		t.Errorf("addresses after stop: %+v", h.k.addrs)
+	}
+	if st := h.run(t, "stop", vip); st != ocf.Success {
+		t.Errorf("second stop = %v", st)
+	}
+	if st := h.run(t, "status", vip); st != ocf.NotRunning || h.stdout.String() != "stopped\n" {
+		t.Errorf("status = %v %q", st, h.stdout.String())
+	}
+	if entries, _ := os.ReadDir(h.rsctmp); len(entries) != 0 {
+		t.Errorf("left in HA_RSCTMP: %v", entries)
+	}
+}
+
+func TestStartBackgroundBurst(t *testing.T) {
+	h := newHarness(t)
+	if st := h.run(t, "start", vip, "OCF_RESKEY_arp_count=4", "OCF_RESKEY_arp_interval=100"); st != ocf.Success {
+		t.Fatalf("start = %v", st)
+	}
+	if h.announced != 1 {
+		t.Errorf("%d frames before start returned, want 1", h.announced)
+	}
+	want := "announce --background-sender 1 --ip 198.18.0.100 --nic eth0 --cidr_netmask 24 --arp_count 4 --arp_interval 100"
+	if len(h.bg) != 1 || strings.Join(h.bg[0], " ") != want {
+		t.Errorf("background %q, want %q", h.bg, want)
+	}
+}
+
+func TestStartAttributes(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want netif.NewAddr
+	}{
+		{"explicit nic and prefix", []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=25"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/25"), Broadcast: netip.MustParseAddr("198.18.0.255")}},
+		{"broadcast +", []string{"OCF_RESKEY_cidr_netmask=25", "OCF_RESKEY_broadcast=+"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/25"), Broadcast: netip.MustParseAddr("198.18.0.127")}},
+		{"broadcast -", []string{"OCF_RESKEY_broadcast=-"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), Broadcast: netip.MustParseAddr("198.18.0.0")}},
+		{"broadcast explicit", []string{"OCF_RESKEY_broadcast=198.18.0.200"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), Broadcast: netip.MustParseAddr("198.18.0.200")}},
+		{"label", []string{"OCF_RESKEY_iflabel=web"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), Broadcast: netip.MustParseAddr("198.18.0.255"), Label: "eth0:web"}},
+		{"nic:label", []string{"OCF_RESKEY_nic=eth0:db"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), Broadcast: netip.MustParseAddr("198.18.0.255"), Label: "eth0:db"}},
+		{"noprefixroute", []string{"OCF_RESKEY_noprefixroute=true"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), Broadcast: netip.MustParseAddr("198.18.0.255"), NoPrefixRoute: true}},
+		{"outside every route, nic and prefix given", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("198.19.5.5/24")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			if st := h.run(t, "start", append([]string{vip}, tt.env...)...); st != ocf.Success {
+				t.Fatalf("start = %v: %s", st, h.stderr.String())
+			}
+			tt.want.PreferredLifetime = netif.Forever
+			if len(h.k.added) != 1 || h.k.added[0] != tt.want {
+				t.Errorf("added %+v, want %+v", h.k.added, tt.want)
+			}
+		})
+	}
+}
+
+func TestStartBringsTheLinkUp(t *testing.T) {
+	h := newHarness(t)
+	if st := h.run(t, "start", vip, "OCF_RESKEY_nic=eth1", "OCF_RESKEY_cidr_netmask=24"); st != ocf.Success {
+		t.Fatalf("start = %v", st)
+	}
+	if !h.k.links[2].Up {
+		t.Error("eth1 left down")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name   string
+		action string
+		env    []string
+		root   bool
+		want   ocf.Status
+		reason string
+	}{
+		{"validate", "validate-all", []string{vip}, true, ocf.Success, ""},
+		{"validate without root", "validate-all", []string{vip}, false, ocf.Success, ""},
+		{"monitor without root", "monitor", []string{vip}, false, ocf.NotRunning, ""},
+		{"start without root", "start", []string{vip}, false, ocf.ErrPerm, "You must be root for start operation."},
+		{"stop without root", "stop", []string{vip}, false, ocf.ErrPerm, "You must be root"},
+		{"missing ip", "validate-all", nil, true, ocf.ErrConfigured, "IP address (the ip parameter) is mandatory"},
+		{"missing ip start", "start", nil, false, ocf.ErrConfigured, "mandatory"},
+		{"missing ip stop", "stop", nil, true, ocf.Success, ""},
+		{"bad ip", "start", []string{"OCF_RESKEY_ip=300.1.1.1"}, true, ocf.ErrConfigured, "IP address [300.1.1.1] not valid"},
+		{"bad ip monitor", "monitor", []string{"OCF_RESKEY_ip=abc", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.ErrGeneric, "not valid"},
+		{"bad ip probe", "monitor", []string{"OCF_RESKEY_ip=1.2.3", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
+		{"bad prefix status", "status", []string{vip, "OCF_RESKEY_cidr_netmask=33"}, true, ocf.ErrGeneric, "cidr_netmask [33]"},
+		{"bad prefix validate", "validate-all", []string{vip, "OCF_RESKEY_cidr_netmask=0"}, true, ocf.ErrConfigured, "cidr_netmask [0]"},
+		{"bad broadcast start", "start", []string{vip, "OCF_RESKEY_broadcast=garbage"}, true, ocf.ErrConfigured, "broadcast [garbage]"},
+		{"bad broadcast monitor", "monitor", []string{vip, "OCF_RESKEY_broadcast=garbage", "OCF_RESKEY_cidr_netmask=24", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.ErrGeneric, "broadcast"},
+		{"bad arp_count monitor", "monitor", []string{vip, "OCF_RESKEY_arp_count=abc"}, true, ocf.ErrConfigured, "arp_count [abc]"},
+		{"bad arp_interval probe", "monitor", []string{vip, "OCF_RESKEY_arp_interval=0", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.ErrConfigured, "arp_interval [0]"},
+		{"bad ip stop", "stop", []string{"OCF_RESKEY_ip=abc"}, true, ocf.Success, ""},
+		{"bad arp_count start", "start", []string{vip, "OCF_RESKEY_arp_count=0"}, true, ocf.ErrConfigured, "arp_count [0]"},
+		{"bad arp_count stop", "stop", []string{vip, "OCF_RESKEY_arp_count=0"}, true, ocf.Success, ""},
+		{"unknown nic validate", "validate-all", []string{vip, "OCF_RESKEY_nic=eth9"}, true, ocf.ErrConfigured, "Invalid interface name [eth9]"},
+		{"unknown nic start", "start", []string{vip, "OCF_RESKEY_nic=eth9", "OCF_RESKEY_cidr_netmask=24"}, true, ocf.ErrConfigured, "eth9"},
+		{"shell in nic", "start", []string{vip, "OCF_RESKEY_nic=e;reboot"}, true, ocf.ErrConfigured, "Invalid interface name [e;reboot]"},
+		{"unknown nic monitor", "monitor", []string{vip, "OCF_RESKEY_nic=eth9", "OCF_RESKEY_cidr_netmask=24"}, true, ocf.NotRunning, ""},
+		{"unknown nic probe", "monitor", []string{vip, "OCF_RESKEY_nic=eth9", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
+		{"unknown nic stop", "stop", []string{vip, "OCF_RESKEY_nic=eth9"}, true, ocf.Success, ""},
+		{"no route validate", "validate-all", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.ErrGeneric, "looked for a route to 198.19.5.5"},
+		{"no route start", "start", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.ErrGeneric, "Unable to find nic or netmask"},
+		{"no route monitor", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.ErrGeneric, "198.19.5.5"},
+		{"no route probe", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
+		{"no route stop", "stop", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.Success, ""},
+		{"label too long", "start", []string{vip, "OCF_RESKEY_iflabel=abcdefghijk"}, true, ocf.ErrConfigured, "eth0:abcdefghijk"},
+		{"ipv6 not yet", "validate-all", []string{"OCF_RESKEY_ip=2001:db8::1"}, true, ocf.ErrConfigured, "IPv6 address 2001:db8::1 is not supported by this version"},
+		{"lvs not yet", "start", []string{vip, "OCF_RESKEY_lvs_support=true"}, true, ocf.ErrConfigured, "lvs_support=true is not supported"},
+		{"run_arping not yet", "start", []string{vip, "OCF_RESKEY_run_arping=true"}, true, ocf.ErrConfigured, "run_arping=true is not supported"},
+		{"netns not yet", "monitor", []string{vip, "OCF_RESKEY_network_namespace=blue"}, true, ocf.ErrConfigured, "network_namespace is not supported"},
+		{"clusterip", "validate-all", []string{vip, "OCF_RESKEY_CRM_meta_clone_max=2"}, true, ocf.ErrConfigured, "CLUSTERIP"},
+		{"unknown action", "promote", []string{vip}, true, ocf.ErrUnimplemented, "not implemented"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.root = tt.root
+			before := len(h.k.addrs)
+			if st := h.run(t, tt.action, tt.env...); st != tt.want {
+				t.Errorf("%s = %v, want %v\n%s", tt.action, st, tt.want, h.stderr.String())
+			}
+			if r := h.reason(); (tt.reason == "") != (r == "") || !strings.Contains(r, tt.reason) {
+				t.Errorf("exit reason %q, want one containing %q", r, tt.reason)
+			}
+			if strings.Count(h.stderr.String(), "ocf-exit-reason:") > 1 {
+				t.Errorf("more than one exit reason:\n%s", h.stderr.String())
+			}
+			if len(h.k.addrs) != before || len(h.k.added) != 0 && tt.want != ocf.Success {
+				t.Errorf("the system changed: %+v", h.k.addrs)
+			}
+		})
+	}
+}
+
+func TestAddFailureIsGeneric(t *testing.T) {
+	h := newHarness(t)
+	h.k.failAdd = errors.New("add 198.18.0.100/24 to eth0: file exists")
+	if st := h.run(t, "start", vip); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "Failed to add 198.18.0.100") {
+		t.Errorf("start = %v, reason %q", st, h.reason())
+	}
+}
+
+// TestMonitorNeedsExactPrefix: the address with another prefix, or on
+// another nic, is not this resource running (IPaddr2's ip_served).
+func TestMonitorNeedsExactPrefix(t *testing.T) {
+	h := newHarness(t)
+	h.k.addrs = append(h.k.addrs,
+		netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/25"), LinkIndex: 2},
+		netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 3})
+	if st := h.run(t, "monitor", vip); st != ocf.NotRunning {
+		t.Errorf("monitor = %v", st)
+	}
+	if st := h.run(t, "monitor", vip, "OCF_RESKEY_cidr_netmask=25"); st != ocf.Success {
+		t.Errorf("monitor /25 = %v", st)
+	}
+}
+
+// TestMonitorIsOneDump: with nic and prefix given, monitor reads the
+// addresses once and nothing else.
+func TestMonitorIsOneDump(t *testing.T) {
+	h := newHarness(t)
+	h.k.routes = nil // a route lookup would fail the monitor
+	h.run(t, "monitor", vip, "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24")
+	if h.k.dumps != 1 {
+		t.Errorf("%d address dumps, want 1", h.k.dumps)
+	}
+}
+
+func TestMonitorRefresh(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	h.announced = 0
+	if st := h.run(t, "monitor", vip, "OCF_RESKEY_arp_count_refresh=2", "OCF_RESKEY_arp_bg=false"); st != ocf.Success || h.announced != 4 {
+		t.Errorf("monitor = %v with %d frames, want 4", st, h.announced)
+	}
+	h.announced = 0
+	h.run(t, "monitor", vip)
+	if h.announced != 0 {
+		t.Errorf("default monitor announced %d times", h.announced)
+	}
+}
+
+// TestStopWithInvalidParameters: stop removes the address even when a
+// parameter it does not need became invalid (IPaddr2 answers
+// OCF_ERR_CONFIGURED and leaves the address: resource-agents #891).
+func TestStopWithInvalidParameters(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	if st := h.run(t, "stop", vip, "OCF_RESKEY_arp_count=0", "OCF_RESKEY_flush_routes=maybe"); st != ocf.Success {
+		t.Fatalf("stop = %v", st)
+	}
+	if len(h.k.addrs) != 1 {
+		t.Errorf("address left: %+v", h.k.addrs)
+	}
+}
+
+func TestStopFlushesRoutes(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	if st := h.run(t, "stop", vip, "OCF_RESKEY_flush_routes=true"); st != ocf.Success || h.k.flushes != 1 {
+		t.Errorf("stop = %v with %d flushes, want 1", st, h.k.flushes)
+	}
+}

@@ -1,0 +1,79 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/ocf"
+)
+
+// Announce is the announce action: it sends a burst for an address that is
+// on its nic, in the foreground. An admin runs it by hand ("floatip
+// announce --ip ..."). start runs it detached to send the rest of a burst
+// whose first sent frames it sent itself; sent > 0 says how many.
+func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
+	t, st, ok := a.resolve("announce")
+	if !ok {
+		return st
+	}
+	if sent > 0 {
+		defer announce.SenderFor(a.Env.RscTmp, t.cfg.IP).Done()
+	}
+	on, err := a.served(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if !on {
+		return ocf.Errorf(a.Log, ocf.NotRunning, "%s is not on %s: not announcing it", t.prefix, t.link.Name)
+	}
+	an, err := a.Dial(t.link, t.cfg.IP)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
+	}
+	defer an.Close()
+	// The background sender goes on only while the address is here: once a
+	// stop or anything else has removed it, announcing it would pull the
+	// neighbours' traffic to a node that no longer answers.
+	guarded := &whilePresent{Announcer: an, a: a, t: t}
+	frames, spacing := an.Plan(t.cfg.ArpCount, t.cfg.ArpInterval)
+	r := announce.Burst(ctx, guarded, sent, frames, spacing, sent > 0)
+	a.logBurst(t, "announce", r, frames-sent)
+	if r.Failed > 0 {
+		return ocf.ErrGeneric
+	}
+	return ocf.Success
+}
+
+// whilePresent announces only while the address is on the link.
+type whilePresent struct {
+	Announcer
+	a *Agent
+	t *target
+}
+
+func (w *whilePresent) Announce(i int) error {
+	on, err := w.a.served(w.t)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return fmt.Errorf("%s is no longer on %s", w.t.prefix, w.t.link.Name)
+	}
+	return w.Announcer.Announce(i)
+}
+
+// SenderArgs are the arguments of the detached sender that finishes a burst
+// of count announcements of which start sent the first sent frames. They
+// name the nic and prefix, so that the sender does not look for them again.
+func SenderArgs(t *target, count, sent int) []string {
+	return []string{
+		"announce", "--background-sender", strconv.Itoa(sent),
+		"--ip", t.cfg.IP.String(),
+		"--nic", t.link.Name,
+		"--cidr_netmask", strconv.Itoa(t.prefix.Bits()),
+		"--arp_count", strconv.Itoa(count),
+		"--arp_interval", strconv.FormatInt(t.cfg.ArpInterval.Milliseconds(), 10),
+	}
+}

@@ -1,0 +1,277 @@
+package announce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	mac = net.HardwareAddr{0x02, 0x00, 0x5e, 0x10, 0x00, 0x01}
+	vip = netip.MustParseAddr("198.18.0.100")
+)
+
+func TestGARPFrames(t *testing.T) {
+	frames, err := GARPFrames(mac, vip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcast := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	ip := []byte{198, 18, 0, 100}
+	hdr := func(op byte) []byte {
+		b := append([]byte{}, bcast...)                    // Ethernet destination
+		b = append(b, mac...)                              // Ethernet source
+		b = append(b, 0x08, 0x06)                          // EtherType ARP
+		b = append(b, 0x00, 0x01, 0x08, 0x00, 6, 4, 0, op) // Ethernet/IPv4, op
+		return b
+	}
+	zero := make([]byte, 6)
+	request := append(append(append(append(hdr(1), mac...), ip...), zero...), ip...)
+	reply := append(append(append(append(hdr(2), mac...), ip...), mac...), ip...)
+	for i, want := range [][]byte{request, reply} {
+		if len(want) != 42 || !bytes.Equal(frames[i], want) {
+			t.Errorf("frame %d:\n got % x\nwant % x", i, frames[i], want)
+		}
+	}
+	if _, err := GARPFrames(mac, netip.MustParseAddr("2001:db8::1")); err == nil {
+		t.Error("IPv6 address accepted for ARP")
+	}
+}
+
+// fakeConn records frames written to it and fails on demand.
+type fakeConn struct {
+	net.PacketConn
+	frames [][]byte
+	fail   error
+}
+
+func (c *fakeConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	if c.fail != nil {
+		return 0, c.fail
+	}
+	c.frames = append(c.frames, append([]byte{}, b...))
+	return len(b), nil
+}
+
+func TestGARPAnnounce(t *testing.T) {
+	c := &fakeConn{}
+	g, err := NewGARP(c, mac, vip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, d := g.Plan(5, 200*time.Millisecond); n != 10 || d != 100*time.Millisecond {
+		t.Errorf("Plan(5, 200ms) = %d frames %v apart, want send_arp's 10 frames 100ms apart", n, d)
+	}
+	for i := range 4 {
+		if err := g.Announce(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _ := GARPFrames(mac, vip)
+	if len(c.frames) != 4 {
+		t.Fatalf("wrote %d frames", len(c.frames))
+	}
+	for i, f := range c.frames {
+		if !bytes.Equal(f, want[i%2]) {
+			t.Errorf("frame %d is not the %s", i, [2]string{"request", "reply"}[i%2])
+		}
+	}
+	c.fail = syscall.ENETDOWN
+	if err := g.Announce(0); !errors.Is(err, syscall.ENETDOWN) {
+		t.Errorf("err = %v, want ENETDOWN", err)
+	}
+}
+
+type countAnnouncer struct {
+	frames []int
+	times  []time.Time
+	fail   map[int]bool
+}
+
+func (c *countAnnouncer) Plan(count int, interval time.Duration) (int, time.Duration) {
+	return count, interval
+}
+
+func (c *countAnnouncer) Announce(i int) error {
+	c.frames = append(c.frames, i)
+	c.times = append(c.times, time.Now())
+	if c.fail[i] {
+		return errors.New("no buffer space")
+	}
+	return nil
+}
+
+func TestBurst(t *testing.T) {
+	tests := []struct {
+		name      string
+		from, to  int
+		wait      bool
+		fail      map[int]bool
+		sent, bad int
+	}{
+		{"all sent", 0, 4, false, nil, 4, 0},
+		{"one", 0, 1, false, nil, 1, 0},
+		{"the rest, after a wait", 1, 4, true, nil, 3, 0},
+		{"failures counted", 0, 3, false, map[int]bool{1: true}, 2, 1},
+		{"all fail", 0, 2, false, map[int]bool{0: true, 1: true}, 0, 2},
+		{"nothing to send", 3, 3, true, nil, 0, 0},
+	}
+	const spacing = 10 * time.Millisecond
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &countAnnouncer{fail: tt.fail}
+			start := time.Now()
+			r := Burst(context.Background(), a, tt.from, tt.to, spacing, tt.wait)
+			if r.Sent != tt.sent || r.Failed != tt.bad || (r.Err != nil) != (tt.bad > 0) || r.First.IsZero() != (tt.sent == 0) {
+				t.Errorf("report %+v, want sent %d failed %d", r, tt.sent, tt.bad)
+			}
+			if len(a.frames) != tt.to-tt.from {
+				t.Fatalf("frames %v, want %d to %d", a.frames, tt.from, tt.to)
+			}
+			for i, f := range a.frames {
+				if f != tt.from+i {
+					t.Errorf("frame %d is %d", i, f)
+				}
+			}
+			for i := 1; i < len(a.times); i++ {
+				if d := a.times[i].Sub(a.times[i-1]); d < spacing {
+					t.Errorf("gap %d is %v, want at least %v", i, d, spacing)
+				}
+			}
+			if len(a.times) > 0 && tt.wait && a.times[0].Sub(start) < spacing {
+				t.Errorf("first frame after %v, want a wait of %v", a.times[0].Sub(start), spacing)
+			}
+		})
+	}
+}
+
+func TestBurstStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	a := &countAnnouncer{}
+	r := Burst(ctx, a, 0, 1000, 10*time.Millisecond, false)
+	if r.Sent == 0 || r.Sent >= 1000 || len(a.frames) != r.Sent {
+		t.Errorf("sent %d of 1000 before the deadline", r.Sent)
+	}
+}
+
+func sleeper(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// A killed but not yet reaped child is a zombie: state Z.
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+func TestSenderStopsItsOwnProcess(t *testing.T) {
+	s := SenderFor(t.TempDir(), vip)
+	cmd := sleeper(t)
+	if err := s.Record(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(s.Path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("pid file %v mode %v", err, fi.Mode())
+	}
+	if got := s.Running(); got != cmd.Process.Pid {
+		t.Fatalf("Running = %d, want %d", got, cmd.Process.Pid)
+	}
+	stopped, err := s.Stop()
+	if !stopped || err != nil {
+		t.Fatalf("Stop = %v, %v", stopped, err)
+	}
+	cmd.Wait()
+	if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pid file left: %v", err)
+	}
+	if stopped, err := s.Stop(); stopped || err != nil {
+		t.Errorf("second Stop = %v, %v", stopped, err)
+	}
+}
+
+// TestSenderSparesAStranger: a pid file whose pid now names another
+// process (same pid, other start time) must not get that process killed.
+func TestSenderSparesAStranger(t *testing.T) {
+	s := SenderFor(t.TempDir(), vip)
+	cmd := sleeper(t)
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(s.Path, []byte(strconv.Itoa(pid)+" 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Running(); got != 0 {
+		t.Errorf("Running = %d for a stale file", got)
+	}
+	if stopped, err := s.Stop(); stopped || err != nil {
+		t.Errorf("Stop = %v, %v", stopped, err)
+	}
+	if !alive(pid) {
+		t.Error("the stranger was killed")
+	}
+	if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("stale pid file left")
+	}
+	for _, junk := range []string{"", "garbage", "1 1", "-5 3"} {
+		os.WriteFile(s.Path, []byte(junk), 0o600)
+		if got := s.Running(); got != 0 {
+			t.Errorf("Running = %d for %q", got, junk)
+		}
+	}
+}
+
+func TestRecordRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	s := SenderFor(dir, vip)
+	target := filepath.Join(dir, "victim")
+	cmd := sleeper(t)
+	tmp := s.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
+	if err := os.Symlink(target, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(cmd.Process.Pid); err == nil {
+		t.Error("Record wrote through a planted symlink")
+	}
+	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Error("symlink target was created")
+	}
+}
+
+func TestSpawnDetaches(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	// The child reports its session and its standard descriptors.
+	script := `echo "$(cut -d' ' -f6 /proc/$$/stat) $(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)" > ` + out
+	pid, err := Spawn([]string{"/bin/sh", "-c", script}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for range 200 {
+		if b, err := os.ReadFile(out); err == nil && strings.HasSuffix(string(b), "\n") {
+			got = strings.TrimSpace(string(b))
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	want := strconv.Itoa(pid) + " /dev/null /dev/null /dev/null"
+	if got != want {
+		t.Errorf("child says %q, want %q (its own session, stdio on /dev/null)", got, want)
+	}
+	var ws syscall.WaitStatus
+	syscall.Wait4(pid, &ws, 0, nil)
+}

@@ -1,0 +1,147 @@
+package announce
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Sender is the pid file of a detached background sender. It records the
+// process's pid and its start time, so that a stale file whose pid now
+// belongs to another process never gets that process killed (IPaddr2 kills
+// whatever pid its file names).
+type Sender struct {
+	// Path is the pid file.
+	Path string
+	// Proc is the procfs root, "/proc" but for tests.
+	Proc string
+}
+
+// SenderFor returns the Sender of ip's announcements, with its pid file in
+// dir (HA_RSCTMP).
+func SenderFor(dir string, ip netip.Addr) Sender {
+	return Sender{Path: filepath.Join(dir, "floatip-announce-"+ip.String()+".pid"), Proc: "/proc"}
+}
+
+// Record writes pid into the pid file. The file is written beside its final
+// name and renamed over it, with O_EXCL and O_NOFOLLOW so that a planted
+// symlink cannot redirect the write, and readable by root only.
+func (s Sender) Record(pid int) error {
+	start, err := s.startTime(pid)
+	if err != nil {
+		return fmt.Errorf("record sender %d: %w", pid, err)
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", s.Path, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("record sender %d: %w", pid, err)
+	}
+	_, werr := fmt.Fprintf(f, "%d %d\n", pid, start)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("record sender %d: %w", pid, err)
+	}
+	if err := os.Rename(tmp, s.Path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("record sender %d: %w", pid, err)
+	}
+	return nil
+}
+
+// Running returns the pid of the recorded sender if that very process is
+// still alive; 0 when there is none, the file is stale or unreadable.
+func (s Sender) Running() int {
+	b, err := os.ReadFile(s.Path)
+	if err != nil {
+		return 0
+	}
+	var pid int
+	var start uint64
+	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 1 {
+		return 0
+	}
+	now, err := s.startTime(pid)
+	if err != nil || now != start {
+		return 0
+	}
+	return pid
+}
+
+// Stop ends the recorded sender, if it is still the process that was
+// recorded, and removes the pid file. It reports whether a process was
+// signalled.
+func (s Sender) Stop() (bool, error) {
+	pid := s.Running()
+	var err error
+	if pid != 0 {
+		if kerr := syscall.Kill(pid, syscall.SIGTERM); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
+			err = fmt.Errorf("stop sender %d: %w", pid, kerr)
+		}
+	}
+	if rerr := os.Remove(s.Path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, fmt.Errorf("remove %s: %w", s.Path, rerr))
+	}
+	return pid != 0 && err == nil, err
+}
+
+// Done removes the pid file if it still names the calling process; the
+// sender calls it when its burst is over.
+func (s Sender) Done() {
+	if s.Running() == os.Getpid() {
+		os.Remove(s.Path)
+	}
+}
+
+// startTime reads the process start time (clock ticks since boot, field 22
+// of /proc/<pid>/stat), which with the pid names one process for good.
+func (s Sender) startTime(pid int) (uint64, error) {
+	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, may hold spaces and parentheses: fields
+	// are counted after its closing parenthesis.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse %s/%d/stat", s.Proc, pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	const startField = 22 - 3 // fields 1 and 2 are before the parenthesis
+	if len(f) <= startField {
+		return 0, fmt.Errorf("parse %s/%d/stat", s.Proc, pid)
+	}
+	return strconv.ParseUint(f[startField], 10, 64)
+}
+
+// Spawn starts argv as a fully detached process: its own session, no
+// controlling terminal, standard input and output on /dev/null. Pacemaker's
+// execd reads the agent's stdout and stderr until they close, so a child
+// that kept them would hold the operation open until it ends.
+func Spawn(argv []string, env []string) (int, error) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, fmt.Errorf("spawn sender: %w", err)
+	}
+	defer null.Close()
+	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{
+		Dir:   "/",
+		Env:   env,
+		Files: []*os.File{null, null, null},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("spawn sender: %w", err)
+	}
+	pid := p.Pid
+	// Not waited for: it outlives us and is reaped by init or the
+	// subreaper it is reparented to.
+	p.Release()
+	return pid, nil
+}

@@ -1,0 +1,449 @@
+// Package config turns the agent's parameters (OCF_RESKEY_* values, with the
+// defaults of the meta-data filled in) into a validated Config. It is pure:
+// nothing here looks at the system, so every rule is tested without root.
+// Checks that need the system (does the nic exist, which route covers the
+// address) belong to the agent.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalid marks a parameter value that can never work; the agent reports
+// it as OCF_ERR_CONFIGURED. Every error of Parse is an *Error that matches
+// it.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Error is an invalid parameter value.
+type Error struct {
+	// Param is the parameter at fault; "" for a meta attribute or a
+	// combination of parameters.
+	Param string
+	// Reason is one line for the admin.
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Reason }
+
+// Is makes every *Error match ErrInvalid.
+func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// maxLabel is IFNAMSIZ-1: the kernel stores an address label in 16 bytes
+// with the terminating NUL.
+const maxLabel = 15
+
+// BroadcastMode says how the IPv4 broadcast address is chosen.
+type BroadcastMode int
+
+// The broadcast parameter's forms.
+const (
+	// BroadcastAuto ("") copies the broadcast of the address that
+	// configures the covering subnet, or sets none when there is none.
+	BroadcastAuto BroadcastMode = iota
+	// BroadcastAllOnes ("+") sets all host bits, as "ip addr add brd +".
+	BroadcastAllOnes
+	// BroadcastNetwork ("-") clears all host bits, as "ip addr add brd -".
+	BroadcastNetwork
+	// BroadcastExplicit uses Config.Broadcast.
+	BroadcastExplicit
+)
+
+// Config is a floating address configuration.
+type Config struct {
+	IP netip.Addr
+	// NIC is the interface to use; "" means find it from the routes.
+	NIC string
+	// Label is the iflabel suffix (without "nic:"), from iflabel or the
+	// nic:label form.
+	Label string
+	// Prefix is the prefix length; -1 means take it from the routes.
+	Prefix int
+
+	BroadcastMode BroadcastMode
+	Broadcast     netip.Addr
+
+	ArpInterval     time.Duration
+	ArpCount        int
+	ArpCountRefresh int
+	// ArpBackground: start sends the first announcement itself and leaves
+	// the rest of the burst to a detached sender.
+	ArpBackground bool
+	ArpSender     string
+
+	LVSSupport            bool
+	LVSIPv6AddrLabel      bool
+	LVSIPv6AddrLabelValue int
+	FlushRoutes           bool
+	RunArping             bool
+	NoDAD                 bool
+	NoPrefixRoute         bool
+	// PreferredLifetime is the IPv6 preferred lifetime in seconds; -1 is
+	// "forever".
+	PreferredLifetime int64
+	NetworkNamespace  string
+}
+
+// Forever is the PreferredLifetime of an address that never stops being
+// preferred.
+const Forever = -1
+
+// Is6 says whether the address is IPv6. Like IPaddr2, the family follows
+// from the text of ip: a colon makes it IPv6.
+func (c *Config) Is6() bool { return c.IP.Is6() }
+
+// FullLabel is the kernel's label for the address, "nic:label", or "".
+func (c *Config) FullLabel(nic string) string {
+	if c.Label == "" {
+		return ""
+	}
+	return nic + ":" + c.Label
+}
+
+// CheckLabel fails when the label would not fit the kernel's label field on
+// nic. It runs once the nic is known.
+func (c *Config) CheckLabel(nic string) error {
+	if l := c.FullLabel(nic); len(l) > maxLabel {
+		return invalid("iflabel", "label %q is longer than %d characters", l, maxLabel)
+	}
+	return nil
+}
+
+func invalid(param, format string, args ...any) error {
+	return &Error{Param: param, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Parse validates params, which must hold every parameter of the meta-data
+// (defaults filled in for the ones Pacemaker did not pass), and meta, the
+// resource's meta attributes (clone_max, clone, globally_unique). The error
+// wraps ErrInvalid and says which parameter is wrong and why, in one line.
+func Parse(params, meta map[string]string) (*Config, error) {
+	p := parser{params: params}
+	c := &Config{Prefix: -1}
+
+	c.LVSSupport = p.boolean("lvs_support")
+	c.LVSIPv6AddrLabel = p.boolean("lvs_ipv6_addrlabel")
+	c.FlushRoutes = p.boolean("flush_routes")
+	c.RunArping = p.boolean("run_arping")
+	c.NoDAD = p.boolean("nodad")
+	c.NoPrefixRoute = p.boolean("noprefixroute")
+	uniqueClone := p.boolean("unique_clone_address")
+	if p.err != nil {
+		return nil, p.err
+	}
+
+	ip, err := parseIP(params["ip"], uniqueClone, meta)
+	if err != nil {
+		return nil, err
+	}
+	c.IP = ip
+
+	if err := c.parseNIC(params["nic"], params["iflabel"]); err != nil {
+		return nil, err
+	}
+	if err := c.parsePrefix(params["cidr_netmask"]); err != nil {
+		return nil, err
+	}
+	if err := c.parseBroadcast(params["broadcast"]); err != nil {
+		return nil, err
+	}
+	if err := c.parseClone(params, meta, uniqueClone); err != nil {
+		return nil, err
+	}
+	if err := c.parseAnnounce(&p); err != nil {
+		return nil, err
+	}
+	if err := c.parseIPv6(&p); err != nil {
+		return nil, err
+	}
+	c.NetworkNamespace = params["network_namespace"]
+	if strings.ContainsAny(c.NetworkNamespace, "/\x00") || c.NetworkNamespace == "." || c.NetworkNamespace == ".." {
+		return nil, invalid("network_namespace", "network_namespace %q is not a namespace name", c.NetworkNamespace)
+	}
+	return c, nil
+}
+
+// parseIP reads ip. unique_clone_address adds the clone number to the last
+// octet, as IPaddr2 does, so that each instance of a globally unique clone
+// has its own address.
+func parseIP(s string, uniqueClone bool, meta map[string]string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, invalid("ip", "IP address (the ip parameter) is mandatory")
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil || ip.Zone() != "" {
+		return netip.Addr{}, invalid("ip", "IP address [%s] not valid", printable(s))
+	}
+	ip = ip.Unmap()
+	switch {
+	case ip.Is4() && strings.Contains(s, ":"):
+		return netip.Addr{}, invalid("ip", "IP address [%s] not valid: an IPv4 address must be written as a dotted quad", printable(s))
+	case ip.IsUnspecified(), ip.IsMulticast(), ip.Is4() && ip.As4()[0] == 0, ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return netip.Addr{}, invalid("ip", "IP address [%s] cannot be assigned to a host", s)
+	}
+	if uniqueClone && ip.Is4() {
+		n, _ := strconv.Atoi(meta["clone"])
+		b := ip.As4()
+		last := int(b[3]) + n
+		if last > 255 {
+			return netip.Addr{}, invalid("ip", "unique_clone_address: %s plus clone number %d is beyond the last octet", ip, n)
+		}
+		b[3] = byte(last)
+		ip = netip.AddrFrom4(b)
+	}
+	return ip, nil
+}
+
+func (c *Config) parseNIC(nic, label string) error {
+	// "nic:label" sets both, and wins over iflabel (IPaddr2 does the same).
+	if n, l, ok := strings.Cut(nic, ":"); ok {
+		nic, label = n, l
+	}
+	if nic != "" && !validIfName(nic) {
+		return invalid("nic", "nic [%s] is not a valid interface name", printable(nic))
+	}
+	if strings.ContainsAny(label, "\x00\n") || !isPrint(label) {
+		return invalid("iflabel", "iflabel [%s] is not valid", printable(label))
+	}
+	if c.IP.Is6() && nic == "" && c.IP.IsLinkLocalUnicast() {
+		return invalid("nic", "the nic parameter is mandatory for a link-local address [%s]", c.IP)
+	}
+	c.NIC, c.Label = nic, label
+	if nic != "" {
+		return c.CheckLabel(nic)
+	}
+	return nil
+}
+
+// validIfName follows the kernel's dev_valid_name: 1 to 15 bytes, not "."
+// or "..", no '/', ':' or white space.
+func validIfName(s string) bool {
+	if len(s) == 0 || len(s) > maxLabel || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b == '/' || b == ':' || b <= ' ' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Config) parsePrefix(s string) error {
+	if s == "" {
+		return nil
+	}
+	bits := 32
+	if c.IP.Is6() {
+		bits = 128
+	}
+	if strings.Count(s, ".") == 3 && c.IP.Is4() {
+		n, ok := dottedMask(s)
+		if !ok {
+			return invalid("cidr_netmask", "cidr_netmask [%s] is not a valid netmask", printable(s))
+		}
+		s = strconv.Itoa(n)
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || len(s) > 3 || s[0] == '+' || s[0] == '-' || n < 1 || n > bits {
+		return invalid("cidr_netmask", "cidr_netmask [%s] is not a prefix length from 1 to %d", printable(s), bits)
+	}
+	c.Prefix = n
+	return nil
+}
+
+// dottedMask converts 255.255.255.0 to 24; a mask with holes is refused.
+func dottedMask(s string) (int, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return 0, false
+	}
+	b := a.As4()
+	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	ones := 0
+	for m&(1<<31) != 0 {
+		ones++
+		m <<= 1
+	}
+	return ones, m == 0
+}
+
+func (c *Config) parseBroadcast(s string) error {
+	switch s {
+	case "":
+		c.BroadcastMode = BroadcastAuto
+	case "+":
+		c.BroadcastMode = BroadcastAllOnes
+	case "-":
+		c.BroadcastMode = BroadcastNetwork
+	default:
+		b, err := netip.ParseAddr(s)
+		if err != nil || !b.Is4() || c.IP.Is6() {
+			return invalid("broadcast", "broadcast [%s] is not an IPv4 address, + or -", printable(s))
+		}
+		c.BroadcastMode, c.Broadcast = BroadcastExplicit, b
+	}
+	return nil
+}
+
+func (c *Config) parseAnnounce(p *parser) error {
+	interval := p.integer("arp_interval", 1)
+	c.ArpInterval = time.Duration(interval) * time.Millisecond
+	c.ArpCount = p.integer("arp_count", 1)
+	c.ArpCountRefresh = p.integer("arp_count_refresh", 0)
+	if p.err != nil {
+		return p.err
+	}
+	switch bg := p.params["arp_bg"]; bg {
+	case "":
+		// IPaddr2's default: background for IPv4, whose burst start need
+		// not wait for; foreground for IPv6.
+		c.ArpBackground = c.IP.Is4()
+	default:
+		c.ArpBackground = p.boolean("arp_bg")
+	}
+	switch s := p.params["arp_sender"]; s {
+	case "", "send_arp", "iputils_arping", "libnet_arping", "ipoibarping":
+		c.ArpSender = s
+	default:
+		return invalid("arp_sender", "unrecognized arp_sender value: %s", printable(s))
+	}
+	return p.err
+}
+
+func (c *Config) parseIPv6(p *parser) error {
+	switch {
+	case c.IP.Is4() && c.LVSIPv6AddrLabel:
+		return invalid("lvs_ipv6_addrlabel", "IPv4 does not support lvs_ipv6_addrlabel")
+	case c.IP.Is6() && c.LVSSupport:
+		return invalid("lvs_support", "IPv6 does not support lvs_support")
+	}
+	if c.IP.Is6() && c.LVSIPv6AddrLabel {
+		c.LVSIPv6AddrLabelValue = p.integer("lvs_ipv6_addrlabel_value", 0)
+		if p.err != nil {
+			return p.err
+		}
+	}
+	switch s := p.params["preferred_lft"]; s {
+	case "":
+		return invalid("preferred_lft", "empty value is invalid for preferred_lft")
+	case "forever", "infinity":
+		c.PreferredLifetime = Forever
+	default:
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || n == 0xffffffff {
+			return invalid("preferred_lft", "preferred_lft [%s] is not forever or a number of seconds", printable(s))
+		}
+		c.PreferredLifetime = int64(n)
+	}
+	return nil
+}
+
+// parseClone refuses what needs CLUSTERIP: an anonymous clone of the address
+// (clone_max > 1 without unique_clone_address). The iptables CLUSTERIP
+// target left the kernel in Linux 6.x, so such a configuration cannot work.
+func (c *Config) parseClone(params, meta map[string]string, uniqueClone bool) error {
+	cloneMax := 1
+	if s, ok := meta["clone_max"]; ok && s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return invalid("", "meta attribute clone_max [%s] is not a positive integer", printable(s))
+		}
+		cloneMax = n
+	}
+	if uniqueClone && !truthy(meta["globally_unique"]) {
+		return invalid("unique_clone_address", "unique_clone_address makes sense only with meta globally_unique set")
+	}
+	if cloneMax > 1 && c.LVSSupport {
+		return invalid("lvs_support", "lvs_support and a cloned address do not go together")
+	}
+	if cloneMax > 1 && !uniqueClone {
+		return invalid("", "a cloned address with clone_max=%d needs the iptables CLUSTERIP target, which current kernels no longer have; use unique_clone_address with globally-unique=true or one address per resource", cloneMax)
+	}
+	switch h := params["clusterip_hash"]; h {
+	case "", "sourceip", "sourceip-sourceport", "sourceip-sourceport-destport":
+	default:
+		return invalid("clusterip_hash", "clusterip_hash [%s] is not sourceip, sourceip-sourceport or sourceip-sourceport-destport", printable(h))
+	}
+	return nil
+}
+
+// parser reads typed values and keeps the first error.
+type parser struct {
+	params map[string]string
+	err    error
+}
+
+// boolean reads an OCF boolean. The words ocf_is_true accepts are true;
+// the usual words for false are false; anything else is an error rather
+// than a silent false.
+func (p *parser) boolean(name string) bool {
+	v := p.params[name]
+	if truthy(v) {
+		return true
+	}
+	switch v {
+	case "", "no", "false", "0", "NO", "FALSE", "False", "nein", "off", "OFF", "n", "N":
+		return false
+	}
+	if p.err == nil {
+		p.err = invalid(name, "%s [%s] is not a boolean (true or false)", name, printable(v))
+	}
+	return false
+}
+
+// truthy is ocf_is_true.
+func truthy(v string) bool {
+	switch v {
+	case "yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON", "y", "Y":
+		return true
+	}
+	return false
+}
+
+// integer reads a decimal of at least min. Signs, spaces and values that do
+// not fit 32 bits are refused.
+func (p *parser) integer(name string, min int) int {
+	v := p.params[name]
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || v == "" || v[0] < '0' || v[0] > '9' || int(n) < min {
+		if p.err == nil {
+			if min > 0 {
+				p.err = invalid(name, "%s [%s] is not a positive integer", name, printable(v))
+			} else {
+				p.err = invalid(name, "%s [%s] is not an integer of %d or more", name, printable(v), min)
+			}
+		}
+		return 0
+	}
+	return int(n)
+}
+
+// printable quotes what an admin typed so that control characters or
+// invalid UTF-8 cannot break the one-line exit reason, and cuts it short.
+func printable(s string) string {
+	const max = 64
+	q := strconv.QuoteToASCII(s)
+	q = q[1 : len(q)-1]
+	if len(q) > max {
+		q = q[:max] + "..."
+	}
+	return q
+}
+
+func isPrint(s string) bool { return printable(s) == s }
+
+// Parameters are the names Parse reads: the agent's meta-data must declare
+// exactly these (a test holds the two together).
+var Parameters = []string{
+	"ip", "nic", "cidr_netmask", "broadcast", "iflabel",
+	"lvs_support", "lvs_ipv6_addrlabel", "lvs_ipv6_addrlabel_value",
+	"mac", "clusterip_hash", "unique_clone_address",
+	"arp_interval", "arp_count", "arp_count_refresh", "arp_bg", "arp_sender", "send_arp_opts",
+	"flush_routes", "run_arping", "nodad", "noprefixroute", "preferred_lft", "network_namespace",
+}

@@ -1,0 +1,189 @@
+package config_test
+
+import (
+	"errors"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/internal/config"
+	"github.com/floatip/floatip/metadata"
+)
+
+func defaults(t testing.TB) map[string]string {
+	t.Helper()
+	md, err := metadata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md.Defaults()
+}
+
+func with(t testing.TB, kv ...string) map[string]string {
+	p := defaults(t)
+	for i := 0; i < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	return p
+}
+
+func TestParametersMatchMetadata(t *testing.T) {
+	got := slices.Sorted(maps.Keys(defaults(t)))
+	want := slices.Sorted(slices.Values(config.Parameters))
+	if !slices.Equal(got, want) {
+		t.Errorf("meta-data declares %v\nconfig reads %v", got, want)
+	}
+}
+
+func TestParseValid(t *testing.T) {
+	tests := []struct {
+		name  string
+		kv    []string
+		meta  map[string]string
+		check func(*config.Config) bool
+	}{
+		{"defaults", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool {
+			return c.IP == netip.MustParseAddr("198.18.0.100") && c.Prefix == -1 && c.NIC == "" &&
+				c.ArpCount == 5 && c.ArpInterval == 200*time.Millisecond && c.ArpBackground &&
+				c.BroadcastMode == config.BroadcastAuto && c.PreferredLifetime == config.Forever
+		}},
+		{"prefix", []string{"ip", "198.18.0.100", "cidr_netmask", "24"}, nil, func(c *config.Config) bool { return c.Prefix == 24 }},
+		{"dotted quad mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.255.255.0"}, nil, func(c *config.Config) bool { return c.Prefix == 24 }},
+		{"nic", []string{"ip", "198.18.0.100", "nic", "eth0"}, nil, func(c *config.Config) bool { return c.NIC == "eth0" && c.Label == "" }},
+		{"nic:label", []string{"ip", "198.18.0.100", "nic", "eth0:vip", "iflabel", "other"}, nil, func(c *config.Config) bool {
+			return c.NIC == "eth0" && c.Label == "vip" && c.FullLabel("eth0") == "eth0:vip"
+		}},
+		{"iflabel", []string{"ip", "198.18.0.100", "iflabel", "web"}, nil, func(c *config.Config) bool { return c.Label == "web" }},
+		{"broadcast +", []string{"ip", "198.18.0.100", "broadcast", "+"}, nil, func(c *config.Config) bool { return c.BroadcastMode == config.BroadcastAllOnes }},
+		{"broadcast -", []string{"ip", "198.18.0.100", "broadcast", "-"}, nil, func(c *config.Config) bool { return c.BroadcastMode == config.BroadcastNetwork }},
+		{"broadcast addr", []string{"ip", "198.18.0.100", "broadcast", "198.18.0.255"}, nil, func(c *config.Config) bool {
+			return c.BroadcastMode == config.BroadcastExplicit && c.Broadcast == netip.MustParseAddr("198.18.0.255")
+		}},
+		{"arp", []string{"ip", "198.18.0.100", "arp_count", "4", "arp_interval", "100", "arp_bg", "false", "arp_count_refresh", "2"}, nil, func(c *config.Config) bool {
+			return c.ArpCount == 4 && c.ArpInterval == 100*time.Millisecond && !c.ArpBackground && c.ArpCountRefresh == 2
+		}},
+		{"arp_bg yes", []string{"ip", "198.18.0.100", "arp_bg", "yes"}, nil, func(c *config.Config) bool { return c.ArpBackground }},
+		{"ipv6 foreground by default", []string{"ip", "2001:db8::100"}, nil, func(c *config.Config) bool { return c.Is6() && !c.ArpBackground }},
+		{"ipv6 canonical", []string{"ip", "2001:DB8:0:0::0100"}, nil, func(c *config.Config) bool { return c.IP.String() == "2001:db8::100" }},
+		{"ipv6 /128", []string{"ip", "2001:db8::100", "cidr_netmask", "128"}, nil, func(c *config.Config) bool { return c.Prefix == 128 }},
+		{"preferred_lft 0", []string{"ip", "2001:db8::100", "preferred_lft", "0"}, nil, func(c *config.Config) bool { return c.PreferredLifetime == 0 }},
+		{"booleans", []string{"ip", "198.18.0.100", "nodad", "true", "noprefixroute", "1", "flush_routes", "on", "run_arping", "yes"}, nil, func(c *config.Config) bool {
+			return c.NoDAD && c.NoPrefixRoute && c.FlushRoutes && c.RunArping
+		}},
+		{"unique clone", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, map[string]string{"clone": "3", "clone_max": "4", "globally_unique": "true"}, func(c *config.Config) bool {
+			return c.IP == netip.MustParseAddr("198.18.0.103")
+		}},
+		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpSender == "iputils_arping" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Parse(with(t, tt.kv...), tt.meta)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !tt.check(c) {
+				t.Errorf("unexpected config %+v", c)
+			}
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name   string
+		kv     []string
+		meta   map[string]string
+		reason string
+	}{
+		{"no ip", nil, nil, "mandatory"},
+		{"garbage ip", []string{"ip", "abc"}, nil, "IP address [abc] not valid"},
+		{"short ip", []string{"ip", "198.18.0"}, nil, "not valid"},
+		{"octet too big", []string{"ip", "300.1.1.1"}, nil, "not valid"},
+		{"ip with prefix", []string{"ip", "198.18.0.100/24"}, nil, "not valid"},
+		{"zero ip", []string{"ip", "0.0.0.0"}, nil, "cannot be assigned"},
+		{"multicast", []string{"ip", "224.0.0.1"}, nil, "cannot be assigned"},
+		{"limited broadcast", []string{"ip", "255.255.255.255"}, nil, "cannot be assigned"},
+		{"v4-mapped text", []string{"ip", "::ffff:198.18.0.1"}, nil, "dotted quad"},
+		{"zone", []string{"ip", "fe80::1%eth0"}, nil, "not valid"},
+		{"link-local without nic", []string{"ip", "fe80::1"}, nil, "mandatory for a link-local"},
+		{"prefix 33", []string{"ip", "198.18.0.100", "cidr_netmask", "33"}, nil, "from 1 to 32"},
+		{"prefix 0", []string{"ip", "198.18.0.100", "cidr_netmask", "0"}, nil, "from 1 to 32"},
+		{"prefix abc", []string{"ip", "198.18.0.100", "cidr_netmask", "abc"}, nil, "from 1 to 32"},
+		{"prefix negative", []string{"ip", "198.18.0.100", "cidr_netmask", "-8"}, nil, "from 1 to 32"},
+		{"prefix 129", []string{"ip", "2001:db8::1", "cidr_netmask", "129"}, nil, "from 1 to 128"},
+		{"holey mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.0.255.0"}, nil, "not a valid netmask"},
+		{"bad broadcast", []string{"ip", "198.18.0.100", "broadcast", "x"}, nil, "broadcast [x]"},
+		{"v6 broadcast", []string{"ip", "198.18.0.100", "broadcast", "2001:db8::1"}, nil, "broadcast"},
+		{"nic with slash", []string{"ip", "198.18.0.100", "nic", "a/b"}, nil, "not a valid interface name"},
+		{"nic with space", []string{"ip", "198.18.0.100", "nic", "eth 0"}, nil, "not a valid interface name"},
+		{"nic too long", []string{"ip", "198.18.0.100", "nic", "abcdefghijklmnop"}, nil, "not a valid interface name"},
+		{"label too long", []string{"ip", "198.18.0.100", "nic", "eth0", "iflabel", "abcdefghijk"}, nil, "longer than 15"},
+		{"arp_count 0", []string{"ip", "198.18.0.100", "arp_count", "0"}, nil, "arp_count [0] is not a positive integer"},
+		{"arp_count negative", []string{"ip", "198.18.0.100", "arp_count", "-1"}, nil, "arp_count"},
+		{"arp_count huge", []string{"ip", "198.18.0.100", "arp_count", "99999999999"}, nil, "arp_count"},
+		{"arp_count empty", []string{"ip", "198.18.0.100", "arp_count", ""}, nil, "arp_count"},
+		{"arp_interval 0", []string{"ip", "198.18.0.100", "arp_interval", "0"}, nil, "arp_interval"},
+		{"arp_interval abc", []string{"ip", "198.18.0.100", "arp_interval", "abc"}, nil, "arp_interval"},
+		{"arp_count_refresh negative", []string{"ip", "198.18.0.100", "arp_count_refresh", "-1"}, nil, "arp_count_refresh"},
+		{"arp_bg maybe", []string{"ip", "198.18.0.100", "arp_bg", "maybe"}, nil, "arp_bg [maybe] is not a boolean"},
+		{"bad boolean", []string{"ip", "198.18.0.100", "nodad", "perhaps"}, nil, "nodad [perhaps]"},
+		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "curl"}, nil, "unrecognized arp_sender"},
+		{"empty preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", ""}, nil, "preferred_lft"},
+		{"bad preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", "soon"}, nil, "preferred_lft"},
+		{"lvs on ipv6", []string{"ip", "2001:db8::1", "lvs_support", "true"}, nil, "IPv6 does not support lvs_support"},
+		{"addrlabel on ipv4", []string{"ip", "198.18.0.100", "lvs_ipv6_addrlabel", "true"}, nil, "IPv4 does not support"},
+		{"bad addrlabel value", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "x"}, nil, "lvs_ipv6_addrlabel_value"},
+		{"clusterip clone", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2"}, "CLUSTERIP"},
+		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
+		{"unique clone not unique", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, nil, "globally_unique"},
+		{"unique clone overflow", []string{"ip", "198.18.0.250", "unique_clone_address", "true"}, map[string]string{"clone": "9", "globally_unique": "true"}, "last octet"},
+		{"bad hash", []string{"ip", "198.18.0.100", "clusterip_hash", "random"}, nil, "clusterip_hash"},
+		{"netns with slash", []string{"ip", "198.18.0.100", "network_namespace", "../x"}, nil, "network_namespace"},
+		{"non-UTF-8 ip", []string{"ip", "198.18.0.\xff"}, nil, `198.18.0.\xff`},
+		{"control chars", []string{"ip", "1\n2"}, nil, `1\n2`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse(with(t, tt.kv...), tt.meta)
+			if !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("Parse err = %v, want ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.reason) {
+				t.Errorf("error %q lacks %q", err, tt.reason)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Errorf("error %q is not one line", err)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"198.18.0.100", "2001:db8::1", "abc", "198.18.0.100/24", ""} {
+		f.Add(s, "24", "eth0", "5", "200", "")
+	}
+	d := defaults(f)
+	f.Fuzz(func(t *testing.T, ip, mask, nic, count, interval, brd string) {
+		p := maps.Clone(d)
+		p["ip"], p["cidr_netmask"], p["nic"], p["arp_count"], p["arp_interval"], p["broadcast"] = ip, mask, nic, count, interval, brd
+		c, err := config.Parse(p, nil)
+		if err != nil {
+			if !errors.Is(err, config.ErrInvalid) || strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if !c.IP.IsValid() || c.ArpCount < 1 || c.ArpInterval <= 0 {
+			t.Fatalf("accepted %+v", c)
+		}
+		if c.Prefix != -1 && (c.Prefix < 1 || c.Prefix > c.IP.BitLen()) {
+			t.Fatalf("prefix %d for %s", c.Prefix, c.IP)
+		}
+		if l := c.FullLabel(c.NIC); c.NIC != "" && len(l) > 15 {
+			t.Fatalf("label %q accepted", l)
+		}
+	})
+}

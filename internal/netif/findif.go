@@ -1,0 +1,125 @@
+package netif
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// ErrNoRoute is returned by FindIf when no connected route covers the
+// address and the configuration does not name both nic and prefix.
+var ErrNoRoute = errors.New("no connected route covers the address")
+
+// Query is what FindIf looks for.
+type Query struct {
+	IP netip.Addr
+	// LinkIndex restricts the search to one interface; 0 means any.
+	LinkIndex int
+	// Prefix is the prefix length the admin gave; -1 means take it from
+	// the route.
+	Prefix int
+}
+
+// Found is where the address belongs.
+type Found struct {
+	LinkIndex int
+	Prefix    int
+	// Broadcast is the broadcast of the address that configures the
+	// covering subnet (IPv4 only); invalid when there is none.
+	Broadcast netip.Addr
+	// Route is the route that decided, nil when nic and prefix were both
+	// given and no route covers the address.
+	Route *Route
+}
+
+// FindIf chooses the interface and prefix length for an address from the
+// main routing table, as resource-agents' findif does in its current form:
+// among the routes whose destination covers the address (and the given
+// prefix), on the given interface if any, it takes the most specific, then
+// the one with the lowest metric. Default routes and routes of type
+// unreachable, blackhole and prohibit never match (resource-agents #1963,
+// #1976, #2001), and an IPv4 route must be on the link (scope link), not
+// behind a gateway. When nothing matches, an interface and prefix given
+// together are used as they are.
+func FindIf(q Query, routes []Route, addrs []Addr) (Found, error) {
+	var best *Route
+	for i := range routes {
+		r := &routes[i]
+		if !candidate(q, r) {
+			continue
+		}
+		if best == nil || r.Dst.Bits() > best.Dst.Bits() ||
+			r.Dst.Bits() == best.Dst.Bits() && r.Metric < best.Metric {
+			best = r
+		}
+	}
+	if best == nil {
+		if q.LinkIndex != 0 && q.Prefix >= 0 {
+			return Found{LinkIndex: q.LinkIndex, Prefix: q.Prefix}, nil
+		}
+		return Found{}, fmt.Errorf("%w: looked for a route to %s%s%s", ErrNoRoute, q.IP, prefixText(q.Prefix), linkText(q.LinkIndex))
+	}
+	f := Found{LinkIndex: best.LinkIndex, Prefix: q.Prefix, Route: best}
+	if f.Prefix < 0 {
+		f.Prefix = best.Dst.Bits()
+	}
+	if q.IP.Is4() && best.Src.IsValid() {
+		for _, a := range addrs {
+			if a.Prefix.Addr() == best.Src {
+				f.Broadcast = a.Broadcast
+				break
+			}
+		}
+	}
+	return f, nil
+}
+
+func candidate(q Query, r *Route) bool {
+	switch {
+	case r.Type == RouteUnreachable, r.Type == RouteBlackhole, r.Type == RouteProhibit:
+		return false
+	case !r.Dst.IsValid(), r.Dst.Bits() == 0, !r.Dst.Contains(q.IP):
+		return false
+	case q.IP.Is4() && !r.LinkScope:
+		return false
+	case q.Prefix >= 0 && r.Dst.Bits() > q.Prefix:
+		return false
+	case q.LinkIndex != 0 && r.LinkIndex != q.LinkIndex:
+		return false
+	}
+	return true
+}
+
+func prefixText(p int) string {
+	if p < 0 {
+		return ""
+	}
+	return fmt.Sprintf(" within a /%d or wider subnet", p)
+}
+
+func linkText(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return " on the given nic"
+}
+
+// Broadcast computes the "+" (all host bits set) or "-" (none set)
+// broadcast of "ip addr add brd +/-" for addr/bits.
+func Broadcast(addr netip.Addr, bits int, allOnes bool) netip.Addr {
+	b := addr.As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	host := uint32(0xffffffff)
+	if bits > 0 {
+		host = 0xffffffff >> bits
+	}
+	if bits >= 32 {
+		host = 0
+	}
+	if allOnes {
+		v |= host
+	} else {
+		v &^= host
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}

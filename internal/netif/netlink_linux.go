@@ -1,0 +1,226 @@
+package netif
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Handle talks to the kernel of one network namespace over rtnetlink.
+type Handle struct {
+	nl *netlink.Handle
+}
+
+// Open returns a Handle on the caller's network namespace.
+func Open() (*Handle, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("open rtnetlink: %w", err)
+	}
+	return &Handle{nl: h}, nil
+}
+
+// Close releases the netlink socket.
+func (h *Handle) Close() { h.nl.Close() }
+
+// LinkByName is "ip link show dev name".
+func (h *Handle) LinkByName(name string) (Link, error) {
+	l, err := h.nl.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
+			return Link{}, fmt.Errorf("link %s: %w", name, ErrLinkNotFound)
+		}
+		return Link{}, fmt.Errorf("link %s: %w", name, err)
+	}
+	return linkOf(l), nil
+}
+
+// LinkByIndex is LinkByName for an interface index.
+func (h *Handle) LinkByIndex(index int) (Link, error) {
+	l, err := h.nl.LinkByIndex(index)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
+			return Link{}, fmt.Errorf("link #%d: %w", index, ErrLinkNotFound)
+		}
+		return Link{}, fmt.Errorf("link #%d: %w", index, err)
+	}
+	return linkOf(l), nil
+}
+
+func linkOf(l netlink.Link) Link {
+	a := l.Attrs()
+	return Link{
+		Name:     a.Name,
+		Index:    a.Index,
+		MAC:      a.HardwareAddr,
+		Up:       a.Flags&net.FlagUp != 0,
+		Carrier:  a.RawFlags&unix.IFF_LOWER_UP != 0,
+		Loopback: a.Flags&net.FlagLoopback != 0,
+	}
+}
+
+// SetUp is "ip link set dev name up".
+func (h *Handle) SetUp(link Link) error {
+	if err := h.nl.LinkSetUp(nlLink(link)); err != nil {
+		return fmt.Errorf("set %s up: %w", link.Name, err)
+	}
+	return nil
+}
+
+// nlLink names a link for the netlink package, which only reads its index
+// and name for these requests.
+func nlLink(l Link) netlink.Link {
+	return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: l.Index, Name: l.Name}}
+}
+
+func family(f Family) int {
+	if f == IPv4 {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// maxDumpRetries bounds the retries of a dump that the kernel interrupted
+// because the table changed under it (NLM_F_DUMP_INTR).
+const maxDumpRetries = 5
+
+// Addrs is "ip -f inet|inet6 addr show": every address of the family, in
+// one dump.
+func (h *Handle) Addrs(f Family) ([]Addr, error) {
+	var list []netlink.Addr
+	var err error
+	for range maxDumpRetries {
+		list, err = h.nl.AddrList(nil, family(f))
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list addresses: %w", err)
+	}
+	out := make([]Addr, 0, len(list))
+	for _, a := range list {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ones, _ := a.Mask.Size()
+		ad := Addr{
+			Prefix:            netip.PrefixFrom(ip.Unmap(), ones),
+			LinkIndex:         a.LinkIndex,
+			Label:             a.Label,
+			Flags:             AddrFlags(a.Flags),
+			PreferredLifetime: uint32(a.PreferedLft),
+			ValidLifetime:     uint32(a.ValidLft),
+		}
+		if b, ok := netip.AddrFromSlice(a.Broadcast); ok {
+			ad.Broadcast = b.Unmap()
+		}
+		out = append(out, ad)
+	}
+	return out, nil
+}
+
+// Routes is "ip -f inet|inet6 route show table main".
+func (h *Handle) Routes(f Family) ([]Route, error) {
+	var list []netlink.Route
+	var err error
+	filter := &netlink.Route{Table: unix.RT_TABLE_MAIN}
+	for range maxDumpRetries {
+		list, err = h.nl.RouteListFiltered(family(f), filter, netlink.RT_FILTER_TABLE)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	out := make([]Route, 0, len(list))
+	for _, r := range list {
+		rt := Route{
+			LinkIndex: r.LinkIndex,
+			Metric:    r.Priority,
+			Type:      RouteType(r.Type),
+			LinkScope: r.Scope == netlink.SCOPE_LINK,
+		}
+		if r.Dst != nil {
+			if ip, ok := netip.AddrFromSlice(r.Dst.IP); ok {
+				ones, _ := r.Dst.Mask.Size()
+				rt.Dst = netip.PrefixFrom(ip.Unmap(), ones)
+			}
+		}
+		if ip, ok := netip.AddrFromSlice(r.Src); ok {
+			rt.Src = ip.Unmap()
+		}
+		if ip, ok := netip.AddrFromSlice(r.Gw); ok {
+			rt.Gateway = ip.Unmap()
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	bits := 32
+	if p.Addr().Is6() {
+		bits = 128
+	}
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+}
+
+// AddAddr is "ip addr add prefix [brd b] dev link [label l] [nodad]
+// [noprefixroute] [preferred_lft n]".
+func (h *Handle) AddAddr(link Link, a NewAddr) error {
+	na := &netlink.Addr{IPNet: ipNet(a.Prefix), Label: a.Label}
+	if a.Prefix.Addr().Is4() {
+		// The netlink package computes a broadcast when none is given;
+		// 0.0.0.0 tells it to send none, as ip addr add without brd.
+		na.Broadcast = net.IPv4zero
+		if a.Broadcast.IsValid() {
+			na.Broadcast = a.Broadcast.AsSlice()
+		}
+	}
+	if a.NoDAD {
+		na.Flags |= unix.IFA_F_NODAD
+	}
+	if a.NoPrefixRoute {
+		na.Flags |= unix.IFA_F_NOPREFIXROUTE
+	}
+	if a.Prefix.Addr().Is6() && a.PreferredLifetime != Forever {
+		na.PreferedLft = int(a.PreferredLifetime)
+		na.ValidLft = Forever
+	}
+	if err := h.nl.AddrAdd(nlLink(link), na); err != nil {
+		return fmt.Errorf("add %s to %s: %w", a.Prefix, link.Name, err)
+	}
+	return nil
+}
+
+// DelAddr is "ip addr del prefix dev link".
+func (h *Handle) DelAddr(link Link, p netip.Prefix) error {
+	na := &netlink.Addr{IPNet: ipNet(p)}
+	if err := h.nl.AddrDel(nlLink(link), na); err != nil {
+		return fmt.Errorf("delete %s from %s: %w", p, link.Name, err)
+	}
+	return nil
+}
+
+// FlushRouteCache is "ip route flush cache": it asks the kernel to drop its
+// cached routes of the family.
+func (h *Handle) FlushRouteCache(f Family) error {
+	path := "/proc/sys/net/ipv4/route/flush"
+	if f == IPv6 {
+		path = "/proc/sys/net/ipv6/route/flush"
+	}
+	if err := os.WriteFile(path, []byte("-1"), 0); err != nil {
+		return fmt.Errorf("flush route cache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package netif
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+)
+
+// ErrLinkNotFound is returned when an interface does not exist.
+var ErrLinkNotFound = errors.New("no such interface")
+
+// Link is what the agent needs to know of an interface.
+type Link struct {
+	Name  string
+	Index int
+	MAC   net.HardwareAddr
+	// Up is IFF_UP: the admin brought it up.
+	Up bool
+	// Carrier is IFF_LOWER_UP: the link layer is up.
+	Carrier  bool
+	Loopback bool
+}
+
+// Addr is an address configured on an interface.
+type Addr struct {
+	Prefix    netip.Prefix
+	LinkIndex int
+	// Label is the kernel's label ("eth0:vip"), IPv4 only.
+	Label string
+	// Broadcast is the IPv4 broadcast address; invalid when there is none.
+	Broadcast netip.Addr
+	Flags     AddrFlags
+	// PreferredLifetime and ValidLifetime are in seconds; Forever means
+	// infinite.
+	PreferredLifetime uint32
+	ValidLifetime     uint32
+}
+
+// Forever is the lifetime of an address that does not expire (the kernel's
+// INFINITY_LIFE_TIME).
+const Forever = 0xffffffff
+
+// AddrFlags are the IFA_F_* flags of an address that floatip cares about.
+type AddrFlags uint32
+
+// The flags, with the values of linux/if_addr.h.
+const (
+	FlagNoDAD         AddrFlags = 0x02
+	FlagDADFailed     AddrFlags = 0x08
+	FlagTentative     AddrFlags = 0x40
+	FlagNoPrefixRoute AddrFlags = 0x200
+)
+
+// NewAddr describes an address to add.
+type NewAddr struct {
+	Prefix netip.Prefix
+	Link   string
+	Label  string
+	// Broadcast is set when valid; otherwise the address gets none, as
+	// "ip addr add" without brd gives.
+	Broadcast     netip.Addr
+	NoDAD         bool
+	NoPrefixRoute bool
+	// PreferredLifetime in seconds, Forever for none. IPv6 only.
+	PreferredLifetime uint32
+}
+
+// RouteType is the kernel's rtm_type of a route.
+type RouteType int
+
+// The route types findif distinguishes (linux/rtnetlink.h).
+const (
+	RouteUnicast     RouteType = 1
+	RouteLocal       RouteType = 2
+	RouteBlackhole   RouteType = 6
+	RouteUnreachable RouteType = 7
+	RouteProhibit    RouteType = 8
+)
+
+// Route is a route of the main table.
+type Route struct {
+	Dst       netip.Prefix
+	LinkIndex int
+	Src       netip.Addr
+	Gateway   netip.Addr
+	Metric    int
+	Type      RouteType
+	// LinkScope is scope link: the destination is on the link, not behind
+	// a gateway. IPv4 findif considers only such routes.
+	LinkScope bool
+}
+
+// Family is an address family.
+type Family int
+
+// The two families floatip manages.
+const (
+	IPv4 Family = 4
+	IPv6 Family = 6
+)
+
+// FamilyOf returns the family of ip.
+func FamilyOf(ip netip.Addr) Family {
+	if ip.Is4() {
+		return IPv4
+	}
+	return IPv6
+}

@@ -1,0 +1,101 @@
+package ocf
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultRscTmp is where resource-agents keeps per-resource state when
+// HA_RSCTMP is not set (ocf-directories).
+const DefaultRscTmp = "/run/resource-agents"
+
+const (
+	paramPrefix = "OCF_RESKEY_"
+	metaPrefix  = "OCF_RESKEY_CRM_meta_"
+)
+
+// Env is what Pacemaker tells an agent through its environment.
+type Env struct {
+	// Params holds OCF_RESKEY_<name> values by name, meta attributes excluded.
+	// A parameter that is set but empty is present with "".
+	Params map[string]string
+	// Meta holds OCF_RESKEY_CRM_meta_<name> values by name, e.g. "timeout",
+	// "interval", "clone_max".
+	Meta map[string]string
+	// Instance is OCF_RESOURCE_INSTANCE, the resource's id in the CIB.
+	Instance string
+	// Timeout is the operation timeout (meta timeout, in ms); 0 when unset.
+	Timeout time.Duration
+	// Interval is the recurring interval of the operation (meta interval, in
+	// ms); 0 when unset.
+	Interval time.Duration
+	// CheckLevel is OCF_CHECK_LEVEL, the depth of a monitor (0 when unset).
+	CheckLevel int
+	// RscTmp is HA_RSCTMP, the directory for pid files and locks.
+	RscTmp string
+	// Debug is HA_debug=1: debug lines are logged.
+	Debug bool
+	// LogFacility is HA_LOGFACILITY; empty or "none" means no syslog.
+	LogFacility string
+}
+
+// ParseEnv reads an environment in os.Environ form.
+func ParseEnv(environ []string) Env {
+	e := Env{Params: map[string]string{}, Meta: map[string]string{}, RscTmp: DefaultRscTmp}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, metaPrefix):
+			e.Meta[k[len(metaPrefix):]] = v
+		case strings.HasPrefix(k, paramPrefix):
+			e.Params[k[len(paramPrefix):]] = v
+		case k == "OCF_RESOURCE_INSTANCE":
+			e.Instance = v
+		case k == "OCF_CHECK_LEVEL":
+			e.CheckLevel, _ = strconv.Atoi(v)
+		case k == "HA_RSCTMP" && v != "":
+			e.RscTmp = v
+		case k == "HA_debug":
+			e.Debug = v == "1"
+		case k == "HA_LOGFACILITY" && v != "none":
+			e.LogFacility = v
+		}
+	}
+	e.Timeout = millis(e.Meta["timeout"])
+	e.Interval = millis(e.Meta["interval"])
+	return e
+}
+
+// millis reads a meta duration: Pacemaker passes milliseconds. Anything
+// unreadable counts as unset rather than failing the action.
+func millis(v string) time.Duration {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Millisecond
+}
+
+// IsProbe says whether action is a probe: a monitor with interval 0, which
+// Pacemaker runs to learn where a resource is before it starts it anywhere.
+// As in ocf-shellfuncs, a monitor without an interval (run by hand or by
+// crm_resource --force-check) counts as a probe.
+func (e Env) IsProbe(action string) bool {
+	return action == "monitor" && e.Interval == 0
+}
+
+// Context returns a context whose deadline leaves a margin before the
+// operation timeout, so that the agent answers before Pacemaker gives up on
+// it and records a timeout instead of the agent's own result.
+func (e Env) Context(parent context.Context) (context.Context, context.CancelFunc) {
+	if e.Timeout <= 0 {
+		return context.WithCancel(parent)
+	}
+	margin := min(e.Timeout/10, time.Second)
+	return context.WithTimeout(parent, e.Timeout-margin)
+}

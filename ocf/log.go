@@ -1,0 +1,109 @@
+package ocf
+
+import (
+	"fmt"
+	"io"
+	"log/syslog"
+	"strings"
+	"sync"
+)
+
+// Logger writes log lines in the resource-agents format,
+// "IPaddr2(vip)[1234]: INFO: text", to stderr (which pacemaker-execd
+// captures into the cluster log) and, when HA_LOGFACILITY names a facility,
+// to syslog too. Debug lines appear only with HA_debug=1.
+type Logger struct {
+	mu     sync.Mutex
+	tag    string
+	stderr io.Writer
+	debug  bool
+	sys    io.Writer // nil without syslog
+	sysw   *syslog.Writer
+}
+
+// NewLogger returns a Logger for the agent called agent (the name Pacemaker
+// knows it by, e.g. IPaddr2) running as process pid.
+func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
+	tag := fmt.Sprintf("%s[%d]", agent, pid)
+	if env.Instance != "" {
+		tag = fmt.Sprintf("%s(%s)[%d]", agent, env.Instance, pid)
+	}
+	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug}
+	if fac, ok := facilities[strings.ToLower(env.LogFacility)]; ok {
+		// No syslog daemon is not a reason to fail an action: log to
+		// stderr only.
+		if w, err := syslog.New(fac|syslog.LOG_INFO, tag); err == nil {
+			l.sys, l.sysw = w, w
+		}
+	}
+	return l
+}
+
+var facilities = map[string]syslog.Priority{
+	"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL,
+	"daemon": syslog.LOG_DAEMON, "auth": syslog.LOG_AUTH, "syslog": syslog.LOG_SYSLOG,
+	"lpr": syslog.LOG_LPR, "news": syslog.LOG_NEWS, "uucp": syslog.LOG_UUCP,
+	"cron": syslog.LOG_CRON, "authpriv": syslog.LOG_AUTHPRIV, "ftp": syslog.LOG_FTP,
+	"local0": syslog.LOG_LOCAL0, "local1": syslog.LOG_LOCAL1, "local2": syslog.LOG_LOCAL2,
+	"local3": syslog.LOG_LOCAL3, "local4": syslog.LOG_LOCAL4, "local5": syslog.LOG_LOCAL5,
+	"local6": syslog.LOG_LOCAL6, "local7": syslog.LOG_LOCAL7,
+}
+
+// SetSyslog replaces the syslog destination; tests use it to see what would
+// reach syslog.
+func (l *Logger) SetSyslog(w io.Writer) { l.sys = w }
+
+// Close releases the syslog connection, if any.
+func (l *Logger) Close() error {
+	if l.sysw != nil {
+		return l.sysw.Close()
+	}
+	return nil
+}
+
+// Debugf logs at DEBUG level, only with HA_debug=1.
+func (l *Logger) Debugf(format string, args ...any) {
+	if l.debug {
+		l.write("DEBUG", format, args...)
+	}
+}
+
+// Infof logs at INFO level.
+func (l *Logger) Infof(format string, args ...any) { l.write("INFO", format, args...) }
+
+// Warnf logs at WARNING level.
+func (l *Logger) Warnf(format string, args ...any) { l.write("WARNING", format, args...) }
+
+// Errorf logs at ERROR level.
+func (l *Logger) Errorf(format string, args ...any) { l.write("ERROR", format, args...) }
+
+// ExitReason prints the one-line cause of a failure as
+// "ocf-exit-reason:<text>" on stderr, which Pacemaker records with the
+// result and pcs status shows to the admin, and sends it to syslog as an
+// error (on stderr it is not repeated, as ocf_exit_reason does). Line
+// breaks in the text are flattened so that the reason stays one line.
+func (l *Logger) ExitReason(format string, args ...any) {
+	msg := oneLine(fmt.Sprintf(format, args...))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.stderr, "ocf-exit-reason:%s\n", msg)
+	if l.sys != nil {
+		fmt.Fprintf(l.sys, "ERROR: %s", msg)
+	}
+}
+
+func (l *Logger) write(level, format string, args ...any) {
+	msg := oneLine(fmt.Sprintf(format, args...))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.stderr, "%s: %s: %s\n", l.tag, level, msg)
+	if l.sys != nil {
+		// The syslog writer adds the tag itself; the level word lets the
+		// line be read the same way as resource-agents' logger calls.
+		fmt.Fprintf(l.sys, "%s: %s", level, msg)
+	}
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.TrimRight(s, "\n"))
+}

@@ -1,0 +1,322 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// vipAddr is what a host has of the VIP: prefix, broadcast and label.
+type vipAddr struct {
+	Prefix    string
+	Broadcast string
+	Label     string
+}
+
+func vipOn(t *testing.T, h *lab.Host, ip string) []vipAddr {
+	t.Helper()
+	addrs, err := h.Addrs(netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []vipAddr
+	for _, a := range addrs {
+		if a.IP.String() != ip {
+			continue
+		}
+		v := vipAddr{Prefix: a.IPNet.String(), Label: a.Label}
+		if a.Broadcast != nil {
+			v.Broadcast = a.Broadcast.String()
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// announcers lists the running background senders of the test binary.
+func announcers() []string {
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 1 && args[0] == binary && args[1] == "announce" {
+			out = append(out, strings.Join(args, " "))
+		}
+	}
+	return out
+}
+
+func TestStartMonitorStop(t *testing.T) {
+	l := newLab(t, hostA)
+	a := floatip(t, l.Host("a"))
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	probe := append(slices.Clone(p), "OCF_RESKEY_CRM_meta_interval=0")
+	recurring := append(slices.Clone(p), "OCF_RESKEY_CRM_meta_interval=10000")
+
+	a.expect(7, "monitor", probe...)
+	a.expect(7, "monitor", recurring...)
+	a.expect(0, "start", p...)
+	a.expect(0, "monitor", recurring...)
+	a.expect(0, "monitor", probe...)
+	if st := a.expect(0, "status", p...); st.Stdout != "running\n" {
+		t.Errorf("status printed %q", st.Stdout)
+	}
+	a.expect(0, "start", p...)
+	want := []vipAddr{{Prefix: vip + "/24", Broadcast: "198.18.0.255", Label: "eth0"}}
+	if got := vipOn(t, l.Host("a"), vip); !slices.Equal(got, want) {
+		t.Errorf("after two starts: %+v, want %+v", got, want)
+	}
+	a.expect(0, "stop", p...)
+	if got := vipOn(t, l.Host("a"), vip); len(got) != 0 {
+		t.Errorf("after stop: %+v", got)
+	}
+	a.expect(7, "monitor", recurring...)
+	a.expect(0, "stop", p...)
+	if st := a.expect(7, "status", p...); st.Stdout != "stopped\n" {
+		t.Errorf("status printed %q", st.Stdout)
+	}
+	if left, _ := os.ReadDir(a.rsctmp); len(left) != 0 {
+		t.Errorf("left in HA_RSCTMP: %v", left)
+	}
+	if s := announcers(); len(s) != 0 {
+		t.Errorf("announcers left running: %v", s)
+	}
+}
+
+// TestStopEndsTheBurst: stop during a long background burst ends the
+// sender, removes its pid file, and no frame follows.
+func TestStopEndsTheBurst(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a := floatip(t, l.Host("a"))
+	capture, err := l.Host("m").Capture(0x0806)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := []string{"ip=" + vip, "arp_count=100", "arp_interval=40"}
+	a.expect(0, "start", p...)
+	time.Sleep(150 * time.Millisecond)
+	if len(announcers()) != 1 {
+		t.Fatalf("announcers running: %v", announcers())
+	}
+	pidfile := filepath.Join(a.rsctmp, "floatip-announce-"+vip+".pid")
+	if _, err := os.Stat(pidfile); err != nil {
+		t.Fatalf("no pid file during the burst: %v", err)
+	}
+	stop := a.expect(0, "stop", p...)
+	time.Sleep(200 * time.Millisecond)
+	frames := lab.DecodeARP(capture.Close())
+	if len(frames) < 3 || len(frames) >= 200 {
+		t.Errorf("%d frames, want a burst cut short by stop", len(frames))
+	}
+	for _, f := range frames {
+		if f.Time.After(stop.End) {
+			t.Errorf("frame after stop returned: %s", f)
+		}
+	}
+	if s := announcers(); len(s) != 0 {
+		t.Errorf("announcers left running: %v", s)
+	}
+	if _, err := os.Stat(pidfile); !os.IsNotExist(err) {
+		t.Errorf("pid file left: %v", err)
+	}
+}
+
+// TestAddressParity starts floatip and heartbeat:IPaddr2 with the same
+// parameters in two identical labs and compares the address each adds:
+// this is findif with and without nic and cidr_netmask, broadcast and label.
+func TestAddressParity(t *testing.T) {
+	tests := [][]string{
+		{"ip=" + vip},
+		{"ip=" + vip, "cidr_netmask=24"},
+		{"ip=" + vip, "nic=eth0"},
+		{"ip=" + vip, "nic=eth0", "cidr_netmask=24"},
+		{"ip=" + vip, "cidr_netmask=25"},
+		{"ip=" + vip, "cidr_netmask=28"},
+		{"ip=" + vip, "cidr_netmask=32"},
+		{"ip=" + vip, "cidr_netmask=255.255.255.0"},
+		{"ip=" + vip, "broadcast=198.18.0.200"},
+		{"ip=" + vip, "broadcast=+", "cidr_netmask=25"},
+		{"ip=" + vip, "broadcast=-"},
+		{"ip=" + vip, "iflabel=web"},
+		{"ip=" + vip, "nic=eth0:db"},
+		{"ip=198.19.5.5", "nic=eth0", "cidr_netmask=24"},
+	}
+	for _, p := range tests {
+		t.Run(strings.Join(p, ","), func(t *testing.T) {
+			results := map[string][]vipAddr{}
+			for _, name := range []string{"floatip", "heartbeat"} {
+				l := newLab(t, hostA)
+				h := l.Host("a")
+				r := floatip(t, h)
+				if name == "heartbeat" {
+					r = heartbeat(t, h)
+				}
+				r.expect(0, "start", p...)
+				ip := strings.TrimPrefix(p[0], "ip=")
+				results[name] = vipOn(t, h, ip)
+				r.expect(0, "monitor", p...)
+				r.expect(0, "stop", p...)
+				if got := vipOn(t, h, ip); len(got) != 0 {
+					t.Errorf("%s left %+v", name, got)
+				}
+			}
+			if !slices.Equal(results["floatip"], results["heartbeat"]) || len(results["floatip"]) != 1 {
+				t.Errorf("floatip added %+v, heartbeat:IPaddr2 added %+v", results["floatip"], results["heartbeat"])
+			}
+		})
+	}
+}
+
+// TestExitCodeParity runs both agents on a node where the configuration
+// cannot work and compares the exit code of every action.
+func TestExitCodeParity(t *testing.T) {
+	noAddr := lab.HostSpec{Name: "a"}
+	tests := []struct {
+		name   string
+		host   lab.HostSpec
+		params []string
+	}{
+		{"no connected subnet", noAddr, []string{"ip=" + vip}},
+		{"nic absent with prefix", hostA, []string{"ip=" + vip, "nic=eth9", "cidr_netmask=24"}},
+		{"ip outside every subnet", hostA, []string{"ip=198.19.5.5"}},
+		{"bad ip", hostA, []string{"ip=300.1.1.1"}},
+		{"bad prefix", hostA, []string{"ip=" + vip, "cidr_netmask=33"}},
+		{"bad arp_count", hostA, []string{"ip=" + vip, "arp_count=0"}},
+		{"missing ip", hostA, nil},
+	}
+	actions := []struct {
+		name   string
+		action string
+		extra  []string
+	}{
+		{"validate-all", "validate-all", nil},
+		{"probe", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
+		{"monitor", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
+		{"start", "start", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLab(t, tt.host)
+			h := l.Host("a")
+			f, hb := floatip(t, h), heartbeat(t, h)
+			for _, a := range actions {
+				params := append(slices.Clone(tt.params), a.extra...)
+				ours, theirs := f.run(a.action, params...), hb.run(a.action, params...)
+				if ours.Code != theirs.Code {
+					t.Errorf("%s: floatip %d, heartbeat:IPaddr2 %d\nfloatip: %s", a.name, ours.Code, theirs.Code, ours.Stderr)
+				}
+				if ours.Code != 0 && ours.Code != 7 && !strings.Contains(ours.Stderr, "ocf-exit-reason:") {
+					t.Errorf("%s: exit %d without an exit reason: %s", a.name, ours.Code, ours.Stderr)
+				}
+				if got := vipOn(t, h, vip); len(got) != 0 {
+					t.Fatalf("%s changed the node: %+v", a.name, got)
+				}
+			}
+			if st := f.run("stop", tt.params...); st.Code != 0 {
+				t.Errorf("stop = %d, want 0: %s", st.Code, st.Stderr)
+			}
+		})
+	}
+}
+
+// TestBurstMatchesHeartbeat captures, in a peer, the frames each agent
+// sends after start with the same parameters, and compares them frame by
+// frame: count, operation, addresses. floatip's first frame must arrive
+// before its start returned.
+func TestBurstMatchesHeartbeat(t *testing.T) {
+	tests := []struct {
+		params []string
+		wait   time.Duration
+	}{
+		{[]string{"ip=" + vip, "cidr_netmask=24"}, 1500 * time.Millisecond},
+		{[]string{"ip=" + vip, "arp_count=4", "arp_interval=100"}, 800 * time.Millisecond},
+		{[]string{"ip=" + vip, "arp_count=1"}, 600 * time.Millisecond},
+		{[]string{"ip=" + vip, "arp_count=3", "arp_bg=false"}, 900 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.params, ","), func(t *testing.T) {
+			seen := map[string][]string{}
+			for _, name := range []string{"floatip", "heartbeat"} {
+				l := newLab(t, hostA, hostM)
+				a := l.Host("a")
+				r := floatip(t, a)
+				if name == "heartbeat" {
+					r = heartbeat(t, a)
+				}
+				c, err := l.Host("m").Capture(0x0806)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := r.expect(0, "start", tt.params...)
+				time.Sleep(tt.wait)
+				frames := lab.DecodeARP(c.Close())
+				for _, f := range frames {
+					seen[name] = append(seen[name], describe(f, a))
+				}
+				if name == "floatip" && (len(frames) == 0 || !frames[0].Time.Before(start.End)) {
+					t.Errorf("first frame did not arrive before start returned (frames %d)", len(frames))
+				}
+				r.expect(0, "stop", tt.params...)
+			}
+			if len(seen["heartbeat"]) == 0 || !slices.Equal(seen["floatip"], seen["heartbeat"]) {
+				t.Errorf("floatip sent:\n%s\nheartbeat:IPaddr2 sent:\n%s", strings.Join(seen["floatip"], "\n"), strings.Join(seen["heartbeat"], "\n"))
+			}
+		})
+	}
+}
+
+// describe names a GARP frame in the terms both agents must agree on, with
+// the sender's MAC shown as "nic" when it is the nic's own.
+func describe(f lab.ARP, h *lab.Host) string {
+	name := func(mac string) string {
+		if mac == h.MAC.String() {
+			return "nic"
+		}
+		return mac
+	}
+	return fmt.Sprintf("%s eth %s>%s sender %s/%s target %s/%s len %d", f.Op,
+		name(f.EthSrc.String()), f.EthDst, name(f.SenderHW.String()), f.SenderIP, name(f.TargetHW.String()), f.TargetIP, f.Len)
+}
+
+// TestProbeWithoutNic: a node that lacks the nic is a node where the
+// address does not run.
+func TestProbeWithoutNic(t *testing.T) {
+	l := newLab(t, lab.HostSpec{Name: "a"})
+	a := floatip(t, l.Host("a"))
+	a.expect(7, "monitor", "ip="+vip, "nic=eth7", "OCF_RESKEY_CRM_meta_interval=0")
+	a.expect(7, "monitor", "ip="+vip, "OCF_RESKEY_CRM_meta_interval=0")
+	a.expect(0, "stop", "ip="+vip, "nic=eth7")
+	a.expect(0, "stop", "ip="+vip)
+	if r := a.expect(6, "start", "ip="+vip, "nic=eth7", "cidr_netmask=24"); !strings.Contains(r.Stderr, "ocf-exit-reason:Invalid interface name [eth7]") {
+		t.Errorf("start reason: %s", r.Stderr)
+	}
+}
+
+// TestAddressRemovedBehindOurBack: monitor reports what the kernel has, and
+// the next start puts the address back.
+func TestAddressRemovedBehindOurBack(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	a := floatip(t, h)
+	p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1"}
+	a.expect(0, "start", p...)
+	if err := h.IP("addr", "del", vip+"/24", "dev", "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	a.expect(7, "monitor", p...)
+	a.expect(0, "start", p...)
+	a.expect(0, "monitor", p...)
+	a.expect(0, "stop", p...)
+}

@@ -1,0 +1,187 @@
+package lab
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/mdlayher/arp"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Frame is a frame a host received, with the kernel's receive time.
+type Frame struct {
+	Time time.Time
+	Data []byte
+}
+
+// Capture records the frames of one EtherType that reach a host's nic,
+// timestamped by the kernel (SO_TIMESTAMPNS), so that the times can be
+// compared with when a command in another host returned.
+type Capture struct {
+	fd     int
+	mu     sync.Mutex
+	frames []Frame
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// Capture starts capturing frames of EtherType proto (e.g. 0x0806 for ARP)
+// received on the host's nic; frames the host sends are left out.
+func (h *Host) Capture(proto uint16) (*Capture, error) {
+	nh, err := h.Handle()
+	if err != nil {
+		return nil, err
+	}
+	link, err := nh.LinkByName(h.Dev)
+	nh.Close()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := h.socketIn(proto)
+	if err != nil {
+		return nil, err
+	}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: link.Attrs().Index}
+	tv := unix.Timeval{Usec: 50_000}
+	for _, err := range []error{
+		unix.Bind(fd, sa),
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1),
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv),
+	} {
+		if err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("capture on %s: %w", h.Name, err)
+		}
+	}
+	c := &Capture{fd: fd, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c, nil
+}
+
+// socketIn opens the packet socket inside the host's namespace; a socket
+// keeps the namespace it was created in.
+func (h *Host) socketIn(proto uint16) (int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		return -1, err
+	}
+	defer orig.Close()
+	ns, err := netns.GetFromName(h.NS)
+	if err != nil {
+		return -1, err
+	}
+	defer ns.Close()
+	if err := netns.Set(ns); err != nil {
+		return -1, err
+	}
+	fd, serr := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(proto)))
+	if err := netns.Set(orig); err != nil {
+		// This thread is in the wrong namespace: never let it run
+		// anything else.
+		runtime.Goexit()
+	}
+	if serr != nil {
+		return -1, fmt.Errorf("capture socket in %s: %w", h.NS, serr)
+	}
+	return fd, nil
+}
+
+// htons puts v in network byte order, as packet(7) wants the protocol.
+func htons(v uint16) uint16 {
+	return binary.NativeEndian.Uint16(binary.BigEndian.AppendUint16(nil, v))
+}
+
+func (c *Capture) loop() {
+	defer close(c.done)
+	buf := make([]byte, 2048)
+	oob := make([]byte, 256)
+	for {
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		n, oobn, _, from, err := unix.Recvmsg(c.fd, buf, oob, 0)
+		if err != nil {
+			continue // the receive timeout, to look at c.stop
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+			continue
+		}
+		f := Frame{Time: time.Now(), Data: append([]byte{}, buf[:n]...)}
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+					ts := *(*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+					f.Time = time.Unix(ts.Unix())
+				}
+			}
+		}
+		c.mu.Lock()
+		c.frames = append(c.frames, f)
+		c.mu.Unlock()
+	}
+}
+
+// Frames returns the frames captured so far.
+func (c *Capture) Frames() []Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Frame{}, c.frames...)
+}
+
+// Close stops the capture and returns every frame it saw.
+func (c *Capture) Close() []Frame {
+	close(c.stop)
+	<-c.done
+	unix.Close(c.fd)
+	return c.Frames()
+}
+
+// ARP is a captured ARP frame, decoded.
+type ARP struct {
+	Time     time.Time
+	EthDst   net.HardwareAddr
+	EthSrc   net.HardwareAddr
+	Op       arp.Operation
+	SenderHW net.HardwareAddr
+	SenderIP netip.Addr
+	TargetHW net.HardwareAddr
+	TargetIP netip.Addr
+	Len      int
+}
+
+// String is a tcpdump-like line.
+func (a ARP) String() string {
+	return fmt.Sprintf("%s > %s %s sender %s/%s target %s/%s (%d bytes)",
+		a.EthSrc, a.EthDst, a.Op, a.SenderHW, a.SenderIP, a.TargetHW, a.TargetIP, a.Len)
+}
+
+// DecodeARP decodes the ARP frames among frames and skips the rest.
+func DecodeARP(frames []Frame) []ARP {
+	var out []ARP
+	for _, f := range frames {
+		if len(f.Data) < 14+28 || binary.BigEndian.Uint16(f.Data[12:14]) != 0x0806 {
+			continue
+		}
+		var p arp.Packet
+		if err := p.UnmarshalBinary(f.Data[14:]); err != nil {
+			continue
+		}
+		out = append(out, ARP{
+			Time: f.Time, EthDst: net.HardwareAddr(f.Data[0:6]), EthSrc: net.HardwareAddr(f.Data[6:12]),
+			Op: p.Operation, SenderHW: p.SenderHardwareAddr, SenderIP: p.SenderIP,
+			TargetHW: p.TargetHardwareAddr, TargetIP: p.TargetIP, Len: len(f.Data),
+		})
+	}
+	return out
+}

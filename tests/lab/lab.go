@@ -1,0 +1,252 @@
+// Package lab builds throwaway networks of network namespaces for floatip's
+// integration tests, demo and benchmarks: hosts joined by a bridge, each
+// with one veth nic, all on 198.18.0.0/15 and 2001:db8::/32. Nothing of it
+// touches the root namespace's interfaces, and Close removes all of it.
+package lab
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// Lab is a set of hosts on one bridge. The bridge lives in a namespace of
+// its own, so that the root namespace holds nothing of the lab.
+type Lab struct {
+	// Prefix starts the name of every namespace of the lab.
+	Prefix string
+	Hosts  []*Host
+	bridge string
+}
+
+// Host is a network namespace with one nic, eth0, on the lab's bridge.
+type Host struct {
+	Name string
+	// NS is the namespace's name, as "ip netns" knows it.
+	NS   string
+	Dev  string
+	MAC  net.HardwareAddr
+	Addr netip.Prefix
+	// Port is the host's port on the bridge, in the bridge's namespace.
+	Port string
+	lab  *Lab
+}
+
+// HostSpec describes a host to create; Addr may be invalid for a host
+// without an address.
+type HostSpec struct {
+	Name string
+	Addr netip.Prefix
+}
+
+// New creates a lab with the given hosts. The hosts get MACs
+// 02:00:5e:xx:00:<n> with n counting from 1, so they are easy to tell apart
+// in a capture. On error, whatever was created is removed.
+func New(specs ...HostSpec) (*Lab, error) {
+	var rnd [3]byte
+	rand.Read(rnd[:])
+	l := &Lab{Prefix: "fip" + hex.EncodeToString(rnd[:])}
+	l.bridge = l.Prefix + "-br"
+	if err := l.build(specs, rnd[0]); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Lab) build(specs []HostSpec, tag byte) error {
+	if err := ip("netns", "add", l.bridge); err != nil {
+		return err
+	}
+	if err := ip("-n", l.bridge, "link", "add", "br0", "type", "bridge"); err != nil {
+		return err
+	}
+	if err := ip("-n", l.bridge, "link", "set", "br0", "up"); err != nil {
+		return err
+	}
+	for i, s := range specs {
+		h := &Host{
+			Name: s.Name,
+			NS:   l.Prefix + "-" + s.Name,
+			Dev:  "eth0",
+			MAC:  net.HardwareAddr{0x02, 0x00, 0x5e, tag, 0x00, byte(i + 1)},
+			Addr: s.Addr,
+			Port: "p-" + s.Name,
+			lab:  l,
+		}
+		l.Hosts = append(l.Hosts, h)
+		if err := ip("netns", "add", h.NS); err != nil {
+			return err
+		}
+		steps := [][]string{
+			{"-n", h.NS, "link", "set", "lo", "up"},
+			{"-n", h.NS, "link", "add", h.Dev, "address", h.MAC.String(), "type", "veth", "peer", "name", h.Port, "netns", l.bridge},
+			{"-n", l.bridge, "link", "set", h.Port, "master", "br0", "up"},
+			{"-n", h.NS, "link", "set", h.Dev, "up"},
+		}
+		if s.Addr.IsValid() {
+			steps = append(steps, addrAdd(h, s.Addr))
+		}
+		for _, st := range steps {
+			if err := ip(st...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Host returns the host called name, or nil.
+func (l *Lab) Host(name string) *Host {
+	for _, h := range l.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Close deletes every namespace of the lab, which removes its links and
+// addresses with it.
+func (l *Lab) Close() error {
+	var errs []error
+	for _, h := range l.Hosts {
+		if err := ip("netns", "del", h.NS); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := ip("netns", "del", l.bridge); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Leftovers lists the namespaces of any lab still present, by their prefix.
+func Leftovers(prefix string) []string {
+	entries, _ := os.ReadDir("/run/netns")
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func ip(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// IP runs "ip" in the host's namespace, for the few changes a test makes
+// by hand (an address added behind the agent's back, a link set down).
+func (h *Host) IP(args ...string) error {
+	return ip(append([]string{"-n", h.NS}, args...)...)
+}
+
+// Result is what a command run in a host printed and returned.
+type Result struct {
+	Code   int
+	Stdout string
+	Stderr string
+	// Start and End are when the command was started and when its exit
+	// was seen.
+	Start, End time.Time
+}
+
+// Run runs argv in the host's namespace with exactly env as environment.
+// A non-zero exit is a Result, not an error.
+func (h *Host) Run(ctx context.Context, env []string, argv ...string) (Result, error) {
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS}, argv...)...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	r := Result{Start: time.Now()}
+	err := cmd.Run()
+	r.End = time.Now()
+	r.Stdout, r.Stderr = stdout.String(), stderr.String()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.Code = ee.ExitCode()
+	case err != nil:
+		return r, err
+	}
+	return r, nil
+}
+
+// Handle returns a netlink handle on the host's namespace, for looking at
+// its addresses and neighbours from the test.
+func (h *Host) Handle() (*netlink.Handle, error) {
+	ns, err := netns.GetFromName(h.NS)
+	if err != nil {
+		return nil, fmt.Errorf("open namespace %s: %w", h.NS, err)
+	}
+	defer ns.Close()
+	return netlink.NewHandleAt(ns)
+}
+
+// Addrs lists the addresses on the host's nic of the given family
+// (netlink.FAMILY_V4 or FAMILY_V6).
+func (h *Host) Addrs(family int) ([]netlink.Addr, error) {
+	nh, err := h.Handle()
+	if err != nil {
+		return nil, err
+	}
+	defer nh.Close()
+	link, err := nh.LinkByName(h.Dev)
+	if err != nil {
+		return nil, err
+	}
+	return nh.AddrList(link, family)
+}
+
+// Neighbor returns the MAC the host's neighbour table holds for ip, nil
+// when it holds none.
+func (h *Host) Neighbor(ip netip.Addr) (net.HardwareAddr, error) {
+	nh, err := h.Handle()
+	if err != nil {
+		return nil, err
+	}
+	defer nh.Close()
+	family := netlink.FAMILY_V4
+	if ip.Is6() {
+		family = netlink.FAMILY_V6
+	}
+	neighs, err := nh.NeighList(0, family)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range neighs {
+		if a, ok := netip.AddrFromSlice(n.IP); ok && a.Unmap() == ip && n.State&(netlink.NUD_FAILED|netlink.NUD_INCOMPLETE) == 0 {
+			return n.HardwareAddr, nil
+		}
+	}
+	return nil, nil
+}
+
+// addrAdd configures a host's own address. IPv4 addresses get the
+// broadcast address that DHCP clients and network managers set, so that
+// findif has one to copy.
+func addrAdd(h *Host, p netip.Prefix) []string {
+	args := []string{"-n", h.NS, "addr", "add", p.String()}
+	if p.Addr().Is4() {
+		args = append(args, "brd", "+")
+	}
+	return append(args, "dev", h.Dev)
+}

@@ -1,0 +1,158 @@
+// Package tests holds floatip's integration tests: the real binary and the
+// real heartbeat:IPaddr2, ocf-tester and strace, run inside network
+// namespaces that each test creates and removes. They need root; without
+// it they skip, unless FLOATIP_REQUIRE_ROOT=1 (set by .ci/run) makes that a
+// failure.
+package tests
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// binary is the floatip binary built for this run, in a directory that user
+// nobody can read (ocf-tester runs meta-data as nobody).
+var binary string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		dir, err := os.MkdirTemp("", "floatip-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		os.Chmod(dir, 0o755)
+		binary = filepath.Join(dir, "floatip")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binary, "../cmd/floatip")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build floatip: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// needRoot skips a test that needs root and network namespaces, or fails it
+// when FLOATIP_REQUIRE_ROOT=1 says such tests must run.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("FLOATIP_REQUIRE_ROOT") == "1" {
+		t.Fatal("this test needs root and network namespaces, and FLOATIP_REQUIRE_ROOT=1 forbids skipping it")
+	}
+	t.Skip("needs root to create network namespaces (run make test as root)")
+}
+
+// needTool fails a test whose tool is missing: make deps installs it.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is not installed: run make deps", name)
+	}
+	return p
+}
+
+var (
+	hostA = lab.HostSpec{Name: "a", Addr: netip.MustParsePrefix("198.18.0.1/24")}
+	hostM = lab.HostSpec{Name: "m", Addr: netip.MustParsePrefix("198.18.0.3/24")}
+)
+
+const vip = "198.18.0.100"
+
+// newLab creates a lab that the test removes when it ends, also when it
+// fails, and checks that nothing of it is left.
+func newLab(t *testing.T, specs ...lab.HostSpec) *lab.Lab {
+	t.Helper()
+	needRoot(t)
+	needTool(t, "ip")
+	l, err := lab.New(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("remove lab: %v", err)
+		}
+		if left := lab.Leftovers(l.Prefix); len(left) > 0 {
+			t.Errorf("lab namespaces left behind: %v", left)
+		}
+	})
+	return l
+}
+
+// ocfEnv is the environment Pacemaker would give an operation on resource
+// vip with the given parameters (name=value).
+func ocfEnv(rsctmp string, params ...string) []string {
+	env := []string{
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+		"OCF_ROOT=/usr/lib/ocf",
+		"OCF_RESOURCE_INSTANCE=vip",
+		"OCF_RESKEY_CRM_meta_timeout=20000",
+		"HA_RSCTMP=" + rsctmp,
+	}
+	for _, p := range params {
+		if strings.HasPrefix(p, "OCF_") || strings.HasPrefix(p, "HA_") {
+			env = append(env, p)
+		} else {
+			env = append(env, "OCF_RESKEY_"+p)
+		}
+	}
+	return env
+}
+
+// agentRunner runs one agent's actions in one host with one HA_RSCTMP.
+type agentRunner struct {
+	t      *testing.T
+	host   *lab.Host
+	path   string
+	rsctmp string
+}
+
+func floatip(t *testing.T, h *lab.Host) *agentRunner {
+	return &agentRunner{t: t, host: h, path: binary, rsctmp: t.TempDir()}
+}
+
+const heartbeatIPaddr2 = "/usr/lib/ocf/resource.d/heartbeat/IPaddr2"
+
+func heartbeat(t *testing.T, h *lab.Host) *agentRunner {
+	if _, err := os.Stat(heartbeatIPaddr2); err != nil {
+		t.Fatalf("heartbeat:IPaddr2 is not installed (resource-agents): run make deps")
+	}
+	return &agentRunner{t: t, host: h, path: heartbeatIPaddr2, rsctmp: t.TempDir()}
+}
+
+func (r *agentRunner) run(action string, params ...string) lab.Result {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := r.host.Run(ctx, ocfEnv(r.rsctmp, params...), r.path, action)
+	if err != nil {
+		r.t.Fatalf("%s %s: %v", filepath.Base(r.path), action, err)
+	}
+	return res
+}
+
+// expect runs action and fails the test unless it exits with code.
+func (r *agentRunner) expect(code int, action string, params ...string) lab.Result {
+	r.t.Helper()
+	res := r.run(action, params...)
+	if res.Code != code {
+		r.t.Errorf("%s %s %v = %d, want %d\nstderr: %s", filepath.Base(r.path), action, params, res.Code, code, res.Stderr)
+	}
+	return res
+}
