@@ -16,7 +16,7 @@ DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs libxml2-utils iproute2 t
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build test unit integration lint fuzz deps install uninstall clean
+.PHONY: all build demo test unit lint fuzz deps install uninstall clean
 
 all: build
 
@@ -32,6 +32,12 @@ deps:
 		echo "installing:" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
+
+# demo runs the failover scenario live: AGENT=heartbeat runs it with
+# heartbeat:IPaddr2 instead.
+AGENT ?= floatip
+demo: deps build
+	$(GO) run ./tests/demo -agent $(AGENT) -binary $(BIN)
 
 test: deps lint build
 	$(GO) test -count=1 ./...

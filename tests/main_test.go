@@ -8,7 +8,6 @@ package tests
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/failover"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -67,12 +67,12 @@ func needTool(t *testing.T, name string) string {
 	return p
 }
 
+// The hosts and VIP of the failover scenario.
 var (
-	hostA = lab.HostSpec{Name: "a", Addr: netip.MustParsePrefix("198.18.0.1/24")}
-	hostM = lab.HostSpec{Name: "m", Addr: netip.MustParsePrefix("198.18.0.3/24")}
+	hostA = failover.HostA
+	hostM = failover.HostM
+	vip   = failover.VIP.String()
 )
-
-const vip = "198.18.0.100"
 
 // newLab creates a lab that the test removes when it ends, also when it
 // fails, and checks that nothing of it is left.

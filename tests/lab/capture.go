@@ -25,16 +25,26 @@ type Frame struct {
 // timestamped by the kernel (SO_TIMESTAMPNS), so that the times can be
 // compared with when a command in another host returned.
 type Capture struct {
-	fd     int
-	mu     sync.Mutex
-	frames []Frame
-	stop   chan struct{}
-	done   chan struct{}
+	fd       int
+	outgoing bool
+	mu       sync.Mutex
+	frames   []Frame
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // Capture starts capturing frames of EtherType proto (e.g. 0x0806 for ARP)
 // received on the host's nic; frames the host sends are left out.
 func (h *Host) Capture(proto uint16) (*Capture, error) {
+	return h.capture(proto, false)
+}
+
+// CaptureOutgoing is Capture for the frames the host sends.
+func (h *Host) CaptureOutgoing(proto uint16) (*Capture, error) {
+	return h.capture(proto, true)
+}
+
+func (h *Host) capture(proto uint16, outgoing bool) (*Capture, error) {
 	nh, err := h.Handle()
 	if err != nil {
 		return nil, err
@@ -44,7 +54,7 @@ func (h *Host) Capture(proto uint16) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := h.socketIn(proto)
+	fd, err := h.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons(proto)))
 	if err != nil {
 		return nil, err
 	}
@@ -60,14 +70,14 @@ func (h *Host) Capture(proto uint16) (*Capture, error) {
 			return nil, fmt.Errorf("capture on %s: %w", h.Name, err)
 		}
 	}
-	c := &Capture{fd: fd, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Capture{fd: fd, outgoing: outgoing, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c, nil
 }
 
-// socketIn opens the packet socket inside the host's namespace; a socket
-// keeps the namespace it was created in.
-func (h *Host) socketIn(proto uint16) (int, error) {
+// Socket opens a socket inside the host's namespace (a socket keeps the
+// namespace it was created in), close-on-exec.
+func (h *Host) Socket(domain, typ, proto int) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
@@ -83,14 +93,14 @@ func (h *Host) socketIn(proto uint16) (int, error) {
 	if err := netns.Set(ns); err != nil {
 		return -1, err
 	}
-	fd, serr := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(proto)))
+	fd, serr := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, proto)
 	if err := netns.Set(orig); err != nil {
 		// This thread is in the wrong namespace: never let it run
 		// anything else.
 		runtime.Goexit()
 	}
 	if serr != nil {
-		return -1, fmt.Errorf("capture socket in %s: %w", h.NS, serr)
+		return -1, fmt.Errorf("socket in %s: %w", h.NS, serr)
 	}
 	return fd, nil
 }
@@ -114,7 +124,7 @@ func (c *Capture) loop() {
 		if err != nil {
 			continue // the receive timeout, to look at c.stop
 		}
-		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || (ll.Pkttype == unix.PACKET_OUTGOING) != c.outgoing {
 			continue
 		}
 		f := Frame{Time: time.Now(), Data: append([]byte{}, buf[:n]...)}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -249,4 +250,64 @@ func addrAdd(h *Host, p netip.Prefix) []string {
 		args = append(args, "brd", "+")
 	}
 	return append(args, "dev", h.Dev)
+}
+
+// NeighborChange is a change of the host's neighbour entry for one address,
+// with the time it was seen.
+type NeighborChange struct {
+	Time  time.Time
+	MAC   net.HardwareAddr
+	State int
+}
+
+// WatchNeighbor reports every change of the host's neighbour entry for ip,
+// from netlink notifications, until stop is called.
+func (h *Host) WatchNeighbor(ip netip.Addr) (changes func() []NeighborChange, stop func(), err error) {
+	ns, err := netns.GetFromName(h.NS)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch := make(chan netlink.NeighUpdate, 256)
+	done := make(chan struct{})
+	if err := netlink.NeighSubscribeWithOptions(ch, done, netlink.NeighSubscribeOptions{Namespace: &ns}); err != nil {
+		ns.Close()
+		return nil, nil, err
+	}
+	var (
+		mu  sync.Mutex
+		out []NeighborChange
+		wg  sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for u := range ch {
+			if a, ok := netip.AddrFromSlice(u.IP); !ok || a.Unmap() != ip {
+				continue
+			}
+			mu.Lock()
+			out = append(out, NeighborChange{Time: time.Now(), MAC: u.HardwareAddr, State: u.State})
+			mu.Unlock()
+		}
+	}()
+	changes = func() []NeighborChange {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]NeighborChange{}, out...)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			ns.Close()
+		})
+	}
+	return changes, stop, nil
+}
+
+// Cut takes the host's link down at the bridge, as a pulled cable or a
+// dead switch port would: the host's nic loses its carrier.
+func (l *Lab) Cut(h *Host) error {
+	return ip("-n", l.bridge, "link", "set", h.Port, "down")
 }
