@@ -57,10 +57,11 @@ func TestOCFTester(t *testing.T) {
 		{"ip and cidr_netmask", []string{"-o", "ip=" + vip, "-o", "cidr_netmask=24"}},
 		{"ip only", []string{"-o", "ip=" + vip}},
 		{"ip and nic", []string{"-o", "ip=" + vip, "-o", "nic=eth0"}},
+		{"IPv6", []string{"-o", "ip=" + vip6, "-o", "cidr_netmask=64"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, hostA)
+			l := newLab(t, hostA6)
 			tester := needTool(t, "ocf-tester")
 			agent := installAgent(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -88,7 +88,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	defer k.Close()
 	a := &agent.Agent{
 		Kernel:     k,
-		Dial:       dialGARP,
+		Dial:       dial,
 		Background: spawnSelf(environ),
 		Log:        log,
 		Env:        env,
@@ -159,8 +159,21 @@ func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
 	return b.String()
 }
 
-// dialGARP opens the announcer of ip on link: a send-only packet socket.
-func dialGARP(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
+// dial opens the announcer of ip on link: gratuitous ARP on a send-only
+// packet socket for IPv4, Neighbor Advertisements for IPv6.
+func dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
+	if ip.Is6() {
+		c, err := announce.ListenNA(link, ip)
+		if err != nil {
+			return nil, err
+		}
+		n, err := announce.NewNA(c, link.MAC, ip)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		return n, nil
+	}
 	c, err := announce.ListenLink(link)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -32,11 +33,17 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	} else {
 		na := netif.NewAddr{
 			Prefix:            t.prefix,
-			Label:             t.cfg.FullLabel(t.link.Name),
-			Broadcast:         broadcastFor(t),
-			NoDAD:             t.cfg.NoDAD,
 			NoPrefixRoute:     t.cfg.NoPrefixRoute,
 			PreferredLifetime: netif.Forever,
+		}
+		if t.cfg.Is6() {
+			na.NoDAD = t.cfg.NoDAD
+			if t.cfg.PreferredLifetime != config.Forever {
+				na.PreferredLifetime = uint32(t.cfg.PreferredLifetime)
+			}
+		} else {
+			na.Label = t.cfg.FullLabel(t.link.Name)
+			na.Broadcast = broadcastFor(t)
 		}
 		a.Log.Infof("Adding %s%s to device %s%s", t.prefix, brdText(na.Broadcast), t.link.Name, labelText(na.Label))
 		if err := a.Kernel.AddAddr(t.link, na); err != nil {
@@ -48,12 +55,43 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 				return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
 			}
 		}
+		if t.cfg.Is6() && !t.cfg.NoDAD {
+			if st, ok := a.waitDAD(ctx, t); !ok {
+				return st
+			}
+		}
 	}
 	if t.link.Loopback {
 		return ocf.Success
 	}
 	a.announce(ctx, t, t.cfg.ArpCount, "start")
 	return ocf.Success
+}
+
+// dadWait bounds the wait for Duplicate Address Detection; like IPaddr2,
+// which polls ten times a second apart, start then goes on with a warning.
+const dadWait = 10 * time.Second
+
+// waitDAD waits for the kernel's Duplicate Address Detection of a new IPv6
+// address. When another node holds the address, it removes it again and
+// fails: start must not leave a duplicate behind.
+func (a *Agent) waitDAD(ctx context.Context, t *target) (ocf.Status, bool) {
+	ctx, cancel := context.WithTimeout(ctx, dadWait)
+	defer cancel()
+	err := a.Kernel.WaitDAD(ctx, t.link, t.prefix)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, netif.ErrTentative):
+		a.Log.Warnf("%s on %s is still tentative after %v: going on", t.prefix, t.link.Name, dadWait)
+		return 0, true
+	case errors.Is(err, netif.ErrDADFailed):
+		if derr := a.Kernel.DelAddr(t.link, t.prefix); derr != nil {
+			a.Log.Errorf("Could not delete IPv6 address: %v", derr)
+		}
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
+	}
+	return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
 }
 
 // broadcastFor is the broadcast address the new address gets.

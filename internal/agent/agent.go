@@ -30,6 +30,7 @@ type Kernel interface {
 	DelAddr(l netif.Link, p netip.Prefix) error
 	SetUp(l netif.Link) error
 	FlushRouteCache(f netif.Family) error
+	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
 }
 
 // Announcer sends announcements of one address on one link.
@@ -163,8 +164,8 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 func notYet(cfg *config.Config) error {
 	var what string
 	switch {
-	case cfg.Is6():
-		what = "IPv6 address " + cfg.IP.String()
+	case cfg.LVSIPv6AddrLabel:
+		what = "lvs_ipv6_addrlabel=true"
 	case cfg.LVSSupport:
 		what = "lvs_support=true"
 	case cfg.RunArping:

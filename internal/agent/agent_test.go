@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -21,6 +22,8 @@ import (
 // fakeKernel is a node with links, addresses and routes in memory.
 type fakeKernel struct {
 	flushes int
+	dadErr  error
+	dads    int
 	links   []netif.Link
 	addrs   []netif.Addr
 	routes  []netif.Route
@@ -58,7 +61,15 @@ func (k *fakeKernel) Addrs(f netif.Family) ([]netif.Addr, error) {
 	return out, nil
 }
 
-func (k *fakeKernel) Routes(netif.Family) ([]netif.Route, error) { return k.routes, nil }
+func (k *fakeKernel) Routes(f netif.Family) ([]netif.Route, error) {
+	var out []netif.Route
+	for _, r := range k.routes {
+		if netif.FamilyOf(r.Dst.Addr()) == f {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
 
 func (k *fakeKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
 	if k.failAdd != nil {
@@ -88,12 +99,24 @@ func (k *fakeKernel) SetUp(l netif.Link) error {
 	return nil
 }
 
-// fakeAnnouncer counts frames; its bursts are shaped like send_arp's.
 func (k *fakeKernel) FlushRouteCache(netif.Family) error { k.flushes++; return nil }
 
-type fakeAnnouncer struct{ n *int }
+func (k *fakeKernel) WaitDAD(context.Context, netif.Link, netip.Prefix) error {
+	k.dads++
+	return k.dadErr
+}
+
+// fakeAnnouncer counts frames; its bursts are shaped like send_arp's, or
+// send_ua's for IPv6.
+type fakeAnnouncer struct {
+	n  *int
+	v6 bool
+}
 
 func (f fakeAnnouncer) Plan(count int, interval time.Duration) (int, time.Duration) {
+	if f.v6 {
+		return count, interval
+	}
 	return 2 * count, interval / 2
 }
 func (f fakeAnnouncer) Announce(int) error { *f.n++; return nil }
@@ -108,9 +131,14 @@ func node() *fakeKernel {
 			{Name: "eth0", Index: 2, Up: true, Carrier: true, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}},
 			{Name: "eth1", Index: 3, Up: false, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}},
 		},
-		addrs: []netif.Addr{{Prefix: netip.MustParsePrefix("198.18.0.1/24"), LinkIndex: 2, Broadcast: netip.MustParseAddr("198.18.0.255")}},
-		routes: []netif.Route{{Dst: netip.MustParsePrefix("198.18.0.0/24"), LinkIndex: 2, Src: netip.MustParseAddr("198.18.0.1"),
-			Type: netif.RouteUnicast, LinkScope: true}},
+		addrs: []netif.Addr{
+			{Prefix: netip.MustParsePrefix("198.18.0.1/24"), LinkIndex: 2, Broadcast: netip.MustParseAddr("198.18.0.255")},
+			{Prefix: netip.MustParsePrefix("2001:db8::1/64"), LinkIndex: 2},
+		},
+		routes: []netif.Route{
+			{Dst: netip.MustParsePrefix("198.18.0.0/24"), LinkIndex: 2, Src: netip.MustParseAddr("198.18.0.1"), Type: netif.RouteUnicast, LinkScope: true},
+			{Dst: netip.MustParsePrefix("2001:db8::/64"), LinkIndex: 2, Type: netif.RouteUnicast},
+		},
 	}
 }
 
@@ -143,8 +171,8 @@ func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 	h.stdout.Reset()
 	a := &Agent{
 		Kernel: h.k,
-		Dial: func(netif.Link, netip.Addr) (Announcer, error) {
-			return fakeAnnouncer{&h.announced}, nil
+		Dial: func(_ netif.Link, ip netip.Addr) (Announcer, error) {
+			return fakeAnnouncer{&h.announced, ip.Is6()}, nil
 		},
 		Background: func(args []string) (int, error) {
 			h.bg = append(h.bg, args)
@@ -210,7 +238,7 @@ func TestStartMonitorStop(t *testing.T) {
 	if st := h.run(t, "stop", vip); st != ocf.Success {
 		t.Fatalf("stop = %v", st)
 	}
-	if len(h.k.addrs) != 1 {
+	if len(h.k.addrs) != 2 {
 		t.Errorf("addresses after stop: %+v", h.k.addrs)
 	}
 	if st := h.run(t, "stop", vip); st != ocf.Success {
@@ -326,7 +354,7 @@ func TestExitCodes(t *testing.T) {
 		{"no route probe", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
 		{"no route stop", "stop", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.Success, ""},
 		{"label too long", "start", []string{vip, "OCF_RESKEY_iflabel=abcdefghijk"}, true, ocf.ErrConfigured, "eth0:abcdefghijk"},
-		{"ipv6 not yet", "validate-all", []string{"OCF_RESKEY_ip=2001:db8::1"}, true, ocf.ErrConfigured, "IPv6 address 2001:db8::1 is not supported by this version"},
+		{"addrlabel not yet", "validate-all", []string{"OCF_RESKEY_ip=2001:db8::1", "OCF_RESKEY_lvs_ipv6_addrlabel=true"}, true, ocf.ErrConfigured, "lvs_ipv6_addrlabel=true is not supported"},
 		{"lvs not yet", "start", []string{vip, "OCF_RESKEY_lvs_support=true"}, true, ocf.ErrConfigured, "lvs_support=true is not supported"},
 		{"run_arping not yet", "start", []string{vip, "OCF_RESKEY_run_arping=true"}, true, ocf.ErrConfigured, "run_arping=true is not supported"},
 		{"netns not yet", "monitor", []string{vip, "OCF_RESKEY_network_namespace=blue"}, true, ocf.ErrConfigured, "network_namespace is not supported"},
@@ -411,7 +439,7 @@ func TestStopWithInvalidParameters(t *testing.T) {
 	if st := h.run(t, "stop", vip, "OCF_RESKEY_arp_count=0", "OCF_RESKEY_flush_routes=maybe"); st != ocf.Success {
 		t.Fatalf("stop = %v", st)
 	}
-	if len(h.k.addrs) != 1 {
+	if len(h.k.addrs) != 2 {
 		t.Errorf("address left: %+v", h.k.addrs)
 	}
 }
@@ -421,5 +449,65 @@ func TestStopFlushesRoutes(t *testing.T) {
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
 	if st := h.run(t, "stop", vip, "OCF_RESKEY_flush_routes=true"); st != ocf.Success || h.k.flushes != 1 {
 		t.Errorf("stop = %v with %d flushes, want 1", st, h.k.flushes)
+	}
+}
+
+func TestStartIPv6(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want netif.NewAddr
+		dads int
+	}{
+		{"defaults: DAD awaited", nil, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever}, 1},
+		{"nodad", []string{"OCF_RESKEY_nodad=true"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), NoDAD: true, PreferredLifetime: netif.Forever}, 0},
+		{"preferred_lft 0, noprefixroute", []string{"OCF_RESKEY_preferred_lft=0", "OCF_RESKEY_noprefixroute=1"},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), NoPrefixRoute: true}, 1},
+		{"/128 finds its nic", []string{"OCF_RESKEY_cidr_netmask=128"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/128"), PreferredLifetime: netif.Forever}, 1},
+		{"label is IPv4 only", []string{"OCF_RESKEY_iflabel=v6"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever}, 1},
+		{"canonical form", []string{"OCF_RESKEY_ip=2001:DB8:0::0100"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			if st := h.run(t, "start", append([]string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_arp_interval=10"}, tt.env...)...); st != ocf.Success {
+				t.Fatalf("start = %v: %s", st, h.stderr.String())
+			}
+			if len(h.k.added) != 1 || h.k.added[0] != tt.want {
+				t.Errorf("added %+v, want %+v", h.k.added, tt.want)
+			}
+			if h.k.dads != tt.dads {
+				t.Errorf("%d DAD waits, want %d", h.k.dads, tt.dads)
+			}
+			// send_ua's burst: arp_count advertisements, in the foreground.
+			if h.announced != 5 || len(h.bg) != 0 {
+				t.Errorf("%d frames in the foreground, %d background bursts; want 5 and 0", h.announced, len(h.bg))
+			}
+			if st := h.run(t, "monitor", "OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_cidr_netmask="+fmt.Sprint(tt.want.Prefix.Bits())); st != ocf.Success {
+				t.Errorf("monitor = %v", st)
+			}
+		})
+	}
+}
+
+func TestStartIPv6DADFailed(t *testing.T) {
+	h := newHarness(t)
+	h.k.dadErr = fmt.Errorf("2001:db8::100/64 on eth0: %w", netif.ErrDADFailed)
+	if st := h.run(t, "start", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.ErrGeneric {
+		t.Fatalf("start = %v", st)
+	}
+	if r := h.reason(); !strings.Contains(r, "IPv6 address collision 2001:db8::100 [DAD]") {
+		t.Errorf("reason %q", r)
+	}
+	if len(h.k.addrs) != 2 || h.announced != 0 {
+		t.Errorf("left %+v, announced %d", h.k.addrs, h.announced)
+	}
+}
+
+func TestStartIPv6StillTentative(t *testing.T) {
+	h := newHarness(t)
+	h.k.dadErr = fmt.Errorf("wait: %w", netif.ErrTentative)
+	if st := h.run(t, "start", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.Success || !strings.Contains(h.stderr.String(), "still tentative") {
+		t.Errorf("start = %v: %s", st, h.stderr.String())
 	}
 }

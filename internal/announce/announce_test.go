@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mdlayher/ndp"
+	"golang.org/x/net/ipv6"
 )
 
 var (
@@ -274,4 +277,51 @@ func TestSpawnDetaches(t *testing.T) {
 	}
 	var ws syscall.WaitStatus
 	syscall.Wait4(pid, &ws, 0, nil)
+}
+
+type fakeNAConn struct {
+	msgs []ndp.Message
+	dsts []netip.Addr
+}
+
+func (c *fakeNAConn) WriteTo(m ndp.Message, _ *ipv6.ControlMessage, dst netip.Addr) error {
+	c.msgs = append(c.msgs, m)
+	c.dsts = append(c.dsts, dst)
+	return nil
+}
+func (c *fakeNAConn) Close() error { return nil }
+
+// TestNA checks the advertisement against what send_ua puts on the wire
+// (captured from heartbeat:IPaddr2): type 136, Override only, the VIP as
+// target, and the Target Link-Layer Address option, to ff02::1.
+func TestNA(t *testing.T) {
+	c := &fakeNAConn{}
+	ip := netip.MustParseAddr("2001:db8::100")
+	n, err := NewNA(c, mac, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames, d := n.Plan(5, 200*time.Millisecond); frames != 5 || d != 200*time.Millisecond {
+		t.Errorf("Plan(5, 200ms) = %d, %v; want send_ua's 5 advertisements 200ms apart", frames, d)
+	}
+	if err := n.Announce(0); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.msgs) != 1 || c.dsts[0] != netip.MustParseAddr("ff02::1") {
+		t.Fatalf("sent %v to %v", c.msgs, c.dsts)
+	}
+	b, err := ndp.MarshalMessage(c.msgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte{136, 0, 0, 0, 0x20, 0, 0, 0}, ip.AsSlice()...)
+	want = append(append(want, 2, 1), mac...)
+	// Bytes 2 and 3 are the checksum, which the kernel fills in.
+	b[2], b[3] = 0, 0
+	if !bytes.Equal(b, want) {
+		t.Errorf("advertisement\n got % x\nwant % x", b, want)
+	}
+	if _, err := NewNA(c, mac, vip); err == nil {
+		t.Error("IPv4 address accepted for an advertisement")
+	}
 }

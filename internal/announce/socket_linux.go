@@ -3,9 +3,13 @@ package announce
 import (
 	"fmt"
 	"net"
+	"net/netip"
+
+	"github.com/mdlayher/ndp"
+	"github.com/mdlayher/packet"
+	"golang.org/x/net/ipv6"
 
 	"github.com/floatip/floatip/internal/netif"
-	"github.com/mdlayher/packet"
 )
 
 // ListenLink opens a raw packet socket on link for sending whole Ethernet
@@ -16,6 +20,25 @@ func ListenLink(link netif.Link) (net.PacketConn, error) {
 	c, err := packet.Listen(ifi, packet.Raw, 0, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open packet socket on %s: %w", link.Name, err)
+	}
+	return c, nil
+}
+
+// ListenNA opens an ICMPv6 socket on link with ip, which must be on the
+// link and past Duplicate Address Detection, as its source address, so the
+// advertisements come from the address they announce, as send_ua's do. Its
+// ICMPv6 filter blocks every type: the socket only sends.
+func ListenNA(link netif.Link, ip netip.Addr) (*ndp.Conn, error) {
+	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
+	c, _, err := ndp.Listen(ifi, ndp.Addr(ip.String()))
+	if err != nil {
+		return nil, fmt.Errorf("open ICMPv6 socket on %s from %s: %w", link.Name, ip, err)
+	}
+	var f ipv6.ICMPFilter
+	f.SetAll(true)
+	if err := c.SetICMPFilter(&f); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("filter ICMPv6 socket on %s: %w", link.Name, err)
 	}
 	return c, nil
 }

@@ -107,13 +107,12 @@ func (h *Handle) Addrs(f Family) ([]Addr, error) {
 	}
 	out := make([]Addr, 0, len(list))
 	for _, a := range list {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok {
+		pfx := prefixOf(a.IP, a.Mask)
+		if !pfx.IsValid() {
 			continue
 		}
-		ones, _ := a.Mask.Size()
 		ad := Addr{
-			Prefix:            netip.PrefixFrom(ip.Unmap(), ones),
+			Prefix:            pfx,
 			LinkIndex:         a.LinkIndex,
 			Label:             a.Label,
 			Flags:             AddrFlags(a.Flags),
@@ -151,10 +150,7 @@ func (h *Handle) Routes(f Family) ([]Route, error) {
 			LinkScope: r.Scope == netlink.SCOPE_LINK,
 		}
 		if r.Dst != nil {
-			if ip, ok := netip.AddrFromSlice(r.Dst.IP); ok {
-				ones, _ := r.Dst.Mask.Size()
-				rt.Dst = netip.PrefixFrom(ip.Unmap(), ones)
-			}
+			rt.Dst = prefixOf(r.Dst.IP, r.Dst.Mask)
 		}
 		if ip, ok := netip.AddrFromSlice(r.Src); ok {
 			rt.Src = ip.Unmap()
@@ -165,6 +161,16 @@ func (h *Handle) Routes(f Family) ([]Route, error) {
 		out = append(out, rt)
 	}
 	return out, nil
+}
+
+// prefixOf converts the netlink package's address and mask.
+func prefixOf(ip net.IP, mask net.IPMask) netip.Prefix {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return netip.Prefix{}
+	}
+	ones, _ := mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones)
 }
 
 func ipNet(p netip.Prefix) *net.IPNet {

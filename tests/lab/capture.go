@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/mdlayher/arp"
+	"github.com/mdlayher/ndp"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -192,6 +193,51 @@ func DecodeARP(frames []Frame) []ARP {
 			Op: p.Operation, SenderHW: p.SenderHardwareAddr, SenderIP: p.SenderIP,
 			TargetHW: p.TargetHardwareAddr, TargetIP: p.TargetIP, Len: len(f.Data),
 		})
+	}
+	return out
+}
+
+// NA is a captured Neighbor Advertisement, decoded.
+type NA struct {
+	Time                        time.Time
+	EthDst, EthSrc              net.HardwareAddr
+	Src, Dst                    netip.Addr
+	HopLimit                    int
+	Router, Solicited, Override bool
+	Target                      netip.Addr
+	TargetMAC                   net.HardwareAddr
+	Len                         int
+}
+
+// DecodeNA decodes the Neighbor Advertisements among IPv6 frames and skips
+// the rest.
+func DecodeNA(frames []Frame) []NA {
+	var out []NA
+	for _, f := range frames {
+		b := f.Data
+		if len(b) < 14+40+24 || binary.BigEndian.Uint16(b[12:14]) != 0x86dd || b[14+6] != 58 {
+			continue
+		}
+		m, err := ndp.ParseMessage(b[14+40:])
+		if err != nil {
+			continue
+		}
+		na, ok := m.(*ndp.NeighborAdvertisement)
+		if !ok {
+			continue
+		}
+		d := NA{
+			Time: f.Time, EthDst: net.HardwareAddr(b[0:6]), EthSrc: net.HardwareAddr(b[6:12]),
+			Src: netip.AddrFrom16([16]byte(b[14+8 : 14+24])), Dst: netip.AddrFrom16([16]byte(b[14+24 : 14+40])),
+			HopLimit: int(b[14+7]), Router: na.Router, Solicited: na.Solicited, Override: na.Override,
+			Target: na.TargetAddress, Len: len(b),
+		}
+		for _, o := range na.Options {
+			if l, ok := o.(*ndp.LinkLayerAddress); ok && l.Direction == ndp.Target {
+				d.TargetMAC = l.Addr
+			}
+		}
+		out = append(out, d)
 	}
 	return out
 }

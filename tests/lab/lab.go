@@ -45,11 +45,12 @@ type Host struct {
 	lab  *Lab
 }
 
-// HostSpec describes a host to create; Addr may be invalid for a host
-// without an address.
+// HostSpec describes a host to create; Addr and Addr6 may be invalid for a
+// host without an IPv4 or IPv6 address.
 type HostSpec struct {
-	Name string
-	Addr netip.Prefix
+	Name  string
+	Addr  netip.Prefix
+	Addr6 netip.Prefix
 }
 
 // New creates a lab with the given hosts. The hosts get MACs
@@ -97,8 +98,10 @@ func (l *Lab) build(specs []HostSpec, tag byte) error {
 			{"-n", l.bridge, "link", "set", h.Port, "master", "br0", "up"},
 			{"-n", h.NS, "link", "set", h.Dev, "up"},
 		}
-		if s.Addr.IsValid() {
-			steps = append(steps, addrAdd(h, s.Addr))
+		for _, a := range []netip.Prefix{s.Addr, s.Addr6} {
+			if a.IsValid() {
+				steps = append(steps, addrAdd(h, a))
+			}
 		}
 		for _, st := range steps {
 			if err := ip(st...); err != nil {
@@ -243,13 +246,14 @@ func (h *Host) Neighbor(ip netip.Addr) (net.HardwareAddr, error) {
 
 // addrAdd configures a host's own address. IPv4 addresses get the
 // broadcast address that DHCP clients and network managers set, so that
-// findif has one to copy.
+// findif has one to copy; IPv6 addresses skip DAD, so the lab is usable at
+// once.
 func addrAdd(h *Host, p netip.Prefix) []string {
-	args := []string{"-n", h.NS, "addr", "add", p.String()}
+	args := []string{"-n", h.NS, "addr", "add", p.String(), "dev", h.Dev}
 	if p.Addr().Is4() {
-		args = append(args, "brd", "+")
+		return append(args, "brd", "+")
 	}
-	return append(args, "dev", h.Dev)
+	return append(args, "nodad")
 }
 
 // NeighborChange is a change of the host's neighbour entry for one address,

@@ -1,0 +1,61 @@
+package announce
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/mdlayher/ndp"
+	"golang.org/x/net/ipv6"
+)
+
+// allNodes is the link-local all-nodes multicast group (RFC 4291), where
+// unsolicited Neighbor Advertisements go.
+var allNodes = netip.MustParseAddr("ff02::1")
+
+// NAConn is the part of *ndp.Conn that NA uses.
+type NAConn interface {
+	WriteTo(m ndp.Message, cm *ipv6.ControlMessage, dst netip.Addr) error
+	Close() error
+}
+
+// NA announces one IPv6 address on one link with unsolicited Neighbor
+// Advertisements (RFC 4861 section 7.2.6): to all nodes, Override set so
+// that neighbours replace the link-layer address they cached, Solicited
+// and Router clear, with the Target Link-Layer Address option. This is the
+// message heartbeat's send_ua sends.
+type NA struct {
+	conn NAConn
+	msg  *ndp.NeighborAdvertisement
+}
+
+// NewNA returns an NA that sends the advertisements of ip from mac on
+// conn (see ListenNA) or a fake.
+func NewNA(conn NAConn, mac net.HardwareAddr, ip netip.Addr) (*NA, error) {
+	if !ip.Is6() || ip.Is4In6() {
+		return nil, fmt.Errorf("neighbor advertisement for %s: not an IPv6 address", ip)
+	}
+	return &NA{conn: conn, msg: &ndp.NeighborAdvertisement{
+		Override:      true,
+		TargetAddress: ip,
+		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: mac}},
+	}}, nil
+}
+
+// Plan is the shape of a burst as send_ua sends it: count advertisements,
+// interval apart.
+func (n *NA) Plan(count int, interval time.Duration) (frames int, spacing time.Duration) {
+	return count, interval
+}
+
+// Announce sends one advertisement; all frames of a burst are the same.
+func (n *NA) Announce(int) error {
+	if err := n.conn.WriteTo(n.msg, nil, allNodes); err != nil {
+		return fmt.Errorf("send neighbor advertisement: %w", err)
+	}
+	return nil
+}
+
+// Close closes the socket.
+func (n *NA) Close() error { return n.conn.Close() }

@@ -1,0 +1,135 @@
+package tests
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+var (
+	hostA6 = lab.HostSpec{Name: "a", Addr: hostA.Addr, Addr6: netip.MustParsePrefix("2001:db8::1/64")}
+	hostM6 = lab.HostSpec{Name: "m", Addr: hostM.Addr, Addr6: netip.MustParsePrefix("2001:db8::3/64")}
+	vip6   = "2001:db8::100"
+)
+
+// vip6On describes the host's IPv6 addresses equal to ip: prefix, flags
+// and lifetimes as ip -j addr shows them.
+func vip6On(t *testing.T, h *lab.Host, ip string) []string {
+	t.Helper()
+	addrs, err := h.Addrs(netlink.FAMILY_V6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range addrs {
+		if a.IP.String() != ip {
+			continue
+		}
+		var flags []string
+		for _, f := range []struct {
+			bit  int
+			name string
+		}{{0x02, "nodad"}, {0x08, "dadfailed"}, {0x20, "deprecated"}, {0x40, "tentative"}, {0x200, "noprefixroute"}} {
+			if a.Flags&f.bit != 0 {
+				flags = append(flags, f.name)
+			}
+		}
+		out = append(out, fmt.Sprintf("%s flags=%v preferred=%d valid=%d", a.IPNet, flags, uint32(a.PreferedLft), uint32(a.ValidLft)))
+	}
+	return out
+}
+
+func describeNA(n lab.NA, h *lab.Host) string {
+	name := func(s string) string {
+		if s == h.MAC.String() {
+			return "nic"
+		}
+		return s
+	}
+	return fmt.Sprintf("NA eth %s>%s %s>%s hop %d R=%v S=%v O=%v target %s tlla %s len %d",
+		name(n.EthSrc.String()), n.EthDst, n.Src, n.Dst, n.HopLimit, n.Router, n.Solicited, n.Override, n.Target, name(n.TargetMAC.String()), n.Len)
+}
+
+// TestIPv6Parity starts both agents with the same IPv6 parameters in
+// identical labs and compares the address and the advertisements a peer
+// receives.
+func TestIPv6Parity(t *testing.T) {
+	tests := [][]string{
+		{"ip=" + vip6, "cidr_netmask=64"},
+		{"ip=" + vip6},
+		{"ip=2001:DB8:0:0::0100", "cidr_netmask=64"},
+		{"ip=" + vip6, "cidr_netmask=128"},
+		{"ip=" + vip6, "nodad=true"},
+		{"ip=" + vip6, "preferred_lft=0", "nodad=true"},
+		{"ip=" + vip6, "noprefixroute=true", "nodad=true", "arp_count=2", "arp_interval=100"},
+	}
+	for _, p := range tests {
+		t.Run(strings.Join(p, ","), func(t *testing.T) {
+			addrs, frames := map[string][]string{}, map[string][]string{}
+			for _, name := range []string{"floatip", "heartbeat"} {
+				l := newLab(t, hostA6, hostM6)
+				a := l.Host("a")
+				r := floatip(t, a)
+				if name == "heartbeat" {
+					r = heartbeat(t, a)
+				}
+				c, err := l.Host("m").Capture(0x86dd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.expect(0, "start", p...)
+				time.Sleep(300 * time.Millisecond)
+				addrs[name] = vip6On(t, a, vip6)
+				for _, n := range lab.DecodeNA(c.Close()) {
+					if n.Target.String() == vip6 {
+						frames[name] = append(frames[name], describeNA(n, a))
+					}
+				}
+				r.expect(0, "monitor", p...)
+				r.expect(0, "stop", p...)
+				if got := vip6On(t, a, vip6); len(got) != 0 {
+					t.Errorf("%s left %v", name, got)
+				}
+			}
+			if len(addrs["floatip"]) != 1 || !slices.Equal(addrs["floatip"], addrs["heartbeat"]) {
+				t.Errorf("floatip added %v, heartbeat:IPaddr2 added %v", addrs["floatip"], addrs["heartbeat"])
+			}
+			if len(frames["heartbeat"]) == 0 || !slices.Equal(frames["floatip"], frames["heartbeat"]) {
+				t.Errorf("floatip sent:\n%s\nheartbeat:IPaddr2 sent:\n%s", strings.Join(frames["floatip"], "\n"), strings.Join(frames["heartbeat"], "\n"))
+			}
+		})
+	}
+}
+
+// TestIPv6DADFailure: another node holds the address, so DAD fails; start
+// fails with the reason, as IPaddr2 does, and leaves nothing behind.
+func TestIPv6DADFailure(t *testing.T) {
+	for _, name := range []string{"floatip", "heartbeat"} {
+		t.Run(name, func(t *testing.T) {
+			l := newLab(t, hostA6, hostM6)
+			a, m := l.Host("a"), l.Host("m")
+			if err := m.IP("addr", "add", vip6+"/64", "dev", m.Dev, "nodad"); err != nil {
+				t.Fatal(err)
+			}
+			r := floatip(t, a)
+			if name == "heartbeat" {
+				r = heartbeat(t, a)
+			}
+			res := r.expect(1, "start", "ip="+vip6, "cidr_netmask=64")
+			if name == "floatip" && !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+vip6+" [DAD]") {
+				t.Errorf("exit reason: %s", res.Stderr)
+			}
+			if got := vip6On(t, a, vip6); len(got) != 0 {
+				t.Errorf("left %v", got)
+			}
+			r.expect(7, "monitor", "ip="+vip6, "cidr_netmask=64")
+		})
+	}
+}
