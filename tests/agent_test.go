@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -319,4 +320,75 @@ func TestAddressRemovedBehindOurBack(t *testing.T) {
 	a.expect(0, "start", p...)
 	a.expect(0, "monitor", p...)
 	a.expect(0, "stop", p...)
+}
+
+// TestRunArping: with run_arping, start probes the link first and refuses
+// an address another host answers for, naming that host's MAC.
+func TestRunArping(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a, m := l.Host("a"), l.Host("m")
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "cidr_netmask=24", "run_arping=true"}
+	if err := m.IP("addr", "add", vip+"/24", "dev", m.Dev); err != nil {
+		t.Fatal(err)
+	}
+	res := r.expect(1, "start", p...)
+	if want := "ocf-exit-reason:IPv4 address collision " + vip + " [DAD]: " + m.MAC.String(); !strings.Contains(res.Stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+	}
+	if got := vipOn(t, a, vip); len(got) != 0 {
+		t.Errorf("added despite the collision: %+v", got)
+	}
+	if err := m.IP("addr", "del", vip+"/24", "dev", m.Dev); err != nil {
+		t.Fatal(err)
+	}
+	r.expect(0, "start", p...)
+	r.expect(0, "monitor", p...)
+	r.expect(0, "stop", p...)
+}
+
+// TestNetworkNamespace runs the agent outside the lab, naming host a's
+// namespace in network_namespace: the address, the announcements and the
+// background sender all happen in that namespace, entered in-process.
+func TestNetworkNamespace(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a, m := l.Host("a"), l.Host("m")
+	c, err := m.Capture(0x0806)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsctmp := t.TempDir()
+	run := func(want int, action string, params ...string) {
+		t.Helper()
+		cmd := exec.Command(binary, action)
+		cmd.Env = ocfEnv(rsctmp, params...)
+		out, err := cmd.CombinedOutput()
+		code := cmd.ProcessState.ExitCode()
+		if err != nil && code < 0 {
+			t.Fatal(err)
+		}
+		if code != want {
+			t.Errorf("%s %v = %d, want %d: %s", action, params, code, want, out)
+		}
+	}
+	p := []string{"ip=" + vip, "network_namespace=" + a.NS}
+	run(7, "monitor", p...)
+	run(0, "start", p...)
+	run(0, "monitor", p...)
+	time.Sleep(1100 * time.Millisecond)
+	if got := vipOn(t, a, vip); len(got) != 1 || got[0].Prefix != vip+"/24" {
+		t.Errorf("host a has %+v", got)
+	}
+	frames := lab.DecodeARP(c.Close())
+	if len(frames) != 10 || frames[0].SenderHW.String() != a.MAC.String() {
+		t.Errorf("M saw %d frames (want 10 from %s): %v", len(frames), a.MAC, frames)
+	}
+	run(0, "stop", p...)
+	if got := vipOn(t, a, vip); len(got) != 0 {
+		t.Errorf("left %+v", got)
+	}
+	missing := []string{"ip=" + vip, "network_namespace=" + l.Prefix + "-nowhere"}
+	run(7, "monitor", missing...)
+	run(0, "stop", missing...)
+	run(6, "start", missing...)
 }

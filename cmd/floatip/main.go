@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/floatip/floatip/internal/agent"
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/internal/probe"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
@@ -81,14 +83,8 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	log := ocf.NewLogger(env, agentName(name), os.Getpid(), stderr)
 	defer log.Close()
 
-	k, err := netif.Open()
-	if err != nil {
-		return ocf.Errorf(log, ocf.ErrGeneric, "%v", err)
-	}
-	defer k.Close()
 	a := &agent.Agent{
-		Kernel:     k,
-		Dial:       dial,
+		Open:       openNode,
 		Background: spawnSelf(environ),
 		Log:        log,
 		Env:        env,
@@ -159,31 +155,58 @@ func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
 	return b.String()
 }
 
-// dial opens the announcer of ip on link: gratuitous ARP on a send-only
+// node is a network namespace: its netlink handle, and the sockets the
+// agent opens in it.
+type node struct {
+	*netif.Handle
+}
+
+func openNode(namespace string) (agent.Kernel, error) {
+	h, err := netif.Open(namespace)
+	if err != nil {
+		return nil, err
+	}
+	return node{h}, nil
+}
+
+// Dial opens the announcer of ip on link: gratuitous ARP on a send-only
 // packet socket for IPv4, Neighbor Advertisements for IPv6.
-func dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
-	if ip.Is6() {
-		c, err := announce.ListenNA(link, ip)
-		if err != nil {
-			return nil, err
+func (n node) Dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
+	var an agent.Announcer
+	err := n.Do(func() error {
+		if ip.Is6() {
+			c, err := announce.ListenNA(link, ip)
+			if err != nil {
+				return err
+			}
+			if an, err = announce.NewNA(c, link.MAC, ip); err != nil {
+				c.Close()
+			}
+			return err
 		}
-		n, err := announce.NewNA(c, link.MAC, ip)
+		c, err := announce.ListenLink(link)
 		if err != nil {
+			return err
+		}
+		if an, err = announce.NewGARP(c, link.MAC, ip); err != nil {
 			c.Close()
-			return nil, err
 		}
-		return n, nil
-	}
-	c, err := announce.ListenLink(link)
-	if err != nil {
+		return err
+	})
+	return an, err
+}
+
+// Probe is run_arping's RFC 5227 probe, in-process.
+func (n node) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (net.HardwareAddr, error) {
+	var c net.PacketConn
+	if err := n.Do(func() (err error) {
+		c, err = probe.Listen(link)
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	g, err := announce.NewGARP(c, link.MAC, ip)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return g, nil
+	defer c.Close()
+	return probe.ARP(ctx, c, link.MAC, ip, probe.Default)
 }
 
 // spawnSelf returns the function that starts this binary again, detached,

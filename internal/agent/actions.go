@@ -18,6 +18,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	if !ok {
 		return st
 	}
+	defer t.k.Close()
 	unlock, err := a.lock(ctx, t.cfg)
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
@@ -31,6 +32,17 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	if on {
 		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
 	} else {
+		if t.cfg.RunArping && !t.cfg.Is6() {
+			who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
+			switch {
+			case err != nil:
+				a.Log.Warnf("could not probe for %s on %s: %v", t.cfg.IP, t.link.Name, err)
+			case who != nil:
+				// Another host holds it: a collision, not a configuration
+				// error (resource-agents #1163).
+				return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name)
+			}
+		}
 		na := netif.NewAddr{
 			Prefix:            t.prefix,
 			NoPrefixRoute:     t.cfg.NoPrefixRoute,
@@ -46,12 +58,12 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 			na.Broadcast = broadcastFor(t)
 		}
 		a.Log.Infof("Adding %s%s to device %s%s", t.prefix, brdText(na.Broadcast), t.link.Name, labelText(na.Label))
-		if err := a.Kernel.AddAddr(t.link, na); err != nil {
+		if err := t.k.AddAddr(t.link, na); err != nil {
 			return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
 		}
 		if !t.link.Up {
 			a.Log.Infof("Bringing device %s up", t.link.Name)
-			if err := a.Kernel.SetUp(t.link); err != nil {
+			if err := t.k.SetUp(t.link); err != nil {
 				return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
 			}
 		}
@@ -78,7 +90,7 @@ const dadWait = 10 * time.Second
 func (a *Agent) waitDAD(ctx context.Context, t *target) (ocf.Status, bool) {
 	ctx, cancel := context.WithTimeout(ctx, dadWait)
 	defer cancel()
-	err := a.Kernel.WaitDAD(ctx, t.link, t.prefix)
+	err := t.k.WaitDAD(ctx, t.link, t.prefix)
 	switch {
 	case err == nil:
 		return 0, true
@@ -86,7 +98,7 @@ func (a *Agent) waitDAD(ctx context.Context, t *target) (ocf.Status, bool) {
 		a.Log.Warnf("%s on %s is still tentative after %v: going on", t.prefix, t.link.Name, dadWait)
 		return 0, true
 	case errors.Is(err, netif.ErrDADFailed):
-		if derr := a.Kernel.DelAddr(t.link, t.prefix); derr != nil {
+		if derr := t.k.DelAddr(t.link, t.prefix); derr != nil {
 			a.Log.Errorf("Could not delete IPv6 address: %v", derr)
 		}
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
@@ -134,7 +146,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	if _, err := sender.Stop(); err != nil {
 		a.Log.Warnf("stop the previous announcer of %s: %v", t.cfg.IP, err)
 	}
-	an, err := a.Dial(t.link, t.cfg.IP)
+	an, err := t.k.Dial(t.link, t.cfg.IP)
 	if err != nil {
 		a.Log.Errorf("Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
 		return
@@ -178,6 +190,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	if !ok {
 		return st
 	}
+	defer t.k.Close()
 	unlock, err := a.lock(ctx, t.cfg)
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
@@ -200,12 +213,12 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		removeLock = true
 		return ocf.Success
 	}
-	if err := a.Kernel.DelAddr(t.link, t.prefix); err != nil {
+	if err := t.k.DelAddr(t.link, t.prefix); err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
 	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
 	if t.cfg.FlushRoutes {
-		if err := a.Kernel.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {
+		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {
 			a.Log.Warnf("%v", err)
 		}
 	}
@@ -218,6 +231,7 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 	if !ok {
 		return st
 	}
+	defer t.k.Close()
 	on, err := a.served(t)
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
@@ -238,6 +252,7 @@ func (a *Agent) status(context.Context) ocf.Status {
 	if !ok {
 		return st
 	}
+	defer t.k.Close()
 	on, err := a.served(t)
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)

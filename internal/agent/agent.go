@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -19,8 +20,9 @@ import (
 	"github.com/floatip/floatip/ocf"
 )
 
-// Kernel is the network configuration the agent reads and changes;
-// *netif.Handle implements it.
+// Kernel is one network namespace as the agent sees it: the configuration
+// it reads and changes (as *netif.Handle does), and the sockets it opens
+// there.
 type Kernel interface {
 	LinkByName(name string) (netif.Link, error)
 	LinkByIndex(index int) (netif.Link, error)
@@ -31,6 +33,13 @@ type Kernel interface {
 	SetUp(l netif.Link) error
 	FlushRouteCache(f netif.Family) error
 	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
+	// Dial opens an announcer for ip on link. It is called after the
+	// address is on the link.
+	Dial(link netif.Link, ip netip.Addr) (Announcer, error)
+	// Probe asks the link whether another host uses ip (run_arping) and
+	// returns its MAC, nil when none answered.
+	Probe(ctx context.Context, link netif.Link, ip netip.Addr) (net.HardwareAddr, error)
+	Close()
 }
 
 // Announcer sends announcements of one address on one link.
@@ -41,10 +50,10 @@ type Announcer interface {
 
 // Agent carries out the actions for one resource.
 type Agent struct {
-	Kernel Kernel
-	// Dial opens an announcer for ip on link. It is called after the
-	// address is on the link.
-	Dial func(link netif.Link, ip netip.Addr) (Announcer, error)
+	// Open returns the Kernel of the named network namespace, "" for the
+	// agent's own. A namespace that does not exist is an error matching
+	// netif.ErrNoNamespace.
+	Open func(namespace string) (Kernel, error)
 	// Background starts the detached sender of the rest of a burst and
 	// returns its pid; nil sends the whole burst in the foreground.
 	Background func(args []string) (int, error)
@@ -75,6 +84,7 @@ func (a *Agent) Actions() map[string]ocf.Action {
 
 // target is a resolved configuration: where the address belongs.
 type target struct {
+	k      Kernel
 	cfg    *config.Config
 	link   netif.Link
 	prefix netip.Prefix
@@ -118,11 +128,41 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 	if err := notYet(cfg); err != nil && action != "stop" {
 		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
 	}
+	k, err := a.Open(cfg.NetworkNamespace)
+	if err != nil {
+		return nil, a.failOpen(action, err), false
+	}
+	t, st, ok := a.locate(action, cfg, k)
+	if !ok {
+		k.Close()
+	}
+	return t, st, ok
+}
 
-	t := &target{cfg: cfg}
+// failOpen answers when the network namespace cannot be opened. A node
+// without the namespace is, like a node without the nic, a node where the
+// address is not running.
+func (a *Agent) failOpen(action string, err error) ocf.Status {
+	if !errors.Is(err, netif.ErrNoNamespace) {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
+	}
+	switch action {
+	case "start", "validate-all":
+		return ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err)
+	case "stop":
+		a.Log.Warnf("%v: nothing to stop", err)
+		return ocf.Success
+	}
+	a.Log.Infof("%v: not running here", err)
+	return ocf.NotRunning
+}
+
+// locate finds the nic and prefix of cfg in k.
+func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, ocf.Status, bool) {
+	t := &target{k: k, cfg: cfg}
 	q := netif.Query{IP: cfg.IP, Prefix: cfg.Prefix}
 	if cfg.NIC != "" {
-		l, err := a.Kernel.LinkByName(cfg.NIC)
+		l, err := t.k.LinkByName(cfg.NIC)
 		switch {
 		case errors.Is(err, netif.ErrLinkNotFound):
 			// Only start and validate-all insist on the nic: elsewhere a
@@ -168,10 +208,6 @@ func notYet(cfg *config.Config) error {
 		what = "lvs_ipv6_addrlabel=true"
 	case cfg.LVSSupport:
 		what = "lvs_support=true"
-	case cfg.RunArping:
-		what = "run_arping=true"
-	case cfg.NetworkNamespace != "":
-		what = "network_namespace"
 	default:
 		return nil
 	}
@@ -187,13 +223,13 @@ func needBroadcast(action string, cfg *config.Config) bool {
 // find runs findif over the kernel's routes and addresses.
 func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool) {
 	fam := netif.FamilyOf(q.IP)
-	routes, err := a.Kernel.Routes(fam)
+	routes, err := t.k.Routes(fam)
 	if err != nil {
 		return a.failFind(action, err), false
 	}
 	var addrs []netif.Addr
 	if fam == netif.IPv4 {
-		if addrs, err = a.Kernel.Addrs(fam); err != nil {
+		if addrs, err = t.k.Addrs(fam); err != nil {
 			return a.failFind(action, err), false
 		}
 	}
@@ -203,7 +239,7 @@ func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool)
 	}
 	t.found = f
 	if t.link.Index != f.LinkIndex {
-		l, err := a.Kernel.LinkByIndex(f.LinkIndex)
+		l, err := t.k.LinkByIndex(f.LinkIndex)
 		if err != nil {
 			return a.failFind(action, err), false
 		}
@@ -232,7 +268,7 @@ func (a *Agent) served(t *target) (bool, error) {
 	if t.linkMissing {
 		return false, nil
 	}
-	addrs, err := a.Kernel.Addrs(netif.FamilyOf(t.cfg.IP))
+	addrs, err := t.k.Addrs(netif.FamilyOf(t.cfg.IP))
 	if err != nil {
 		return false, err
 	}
@@ -245,10 +281,11 @@ func (a *Agent) served(t *target) (bool, error) {
 }
 
 func (a *Agent) validate(context.Context) ocf.Status {
-	_, st, ok := a.resolve("validate-all")
+	t, st, ok := a.resolve("validate-all")
 	if !ok {
 		return st
 	}
+	t.k.Close()
 	return ocf.Success
 }
 

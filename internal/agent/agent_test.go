@@ -21,15 +21,19 @@ import (
 
 // fakeKernel is a node with links, addresses and routes in memory.
 type fakeKernel struct {
-	flushes int
-	dadErr  error
-	dads    int
-	links   []netif.Link
-	addrs   []netif.Addr
-	routes  []netif.Route
-	added   []netif.NewAddr
-	dumps   int
-	failAdd error
+	// announced, probes and claimant point into the harness.
+	announced *int
+	probes    *int
+	claimant  *net.HardwareAddr
+	flushes   int
+	dadErr    error
+	dads      int
+	links     []netif.Link
+	addrs     []netif.Addr
+	routes    []netif.Route
+	added     []netif.NewAddr
+	dumps     int
+	failAdd   error
 }
 
 func (k *fakeKernel) LinkByName(name string) (netif.Link, error) {
@@ -99,6 +103,17 @@ func (k *fakeKernel) SetUp(l netif.Link) error {
 	return nil
 }
 
+func (k *fakeKernel) Close() {}
+
+func (k *fakeKernel) Dial(_ netif.Link, ip netip.Addr) (Announcer, error) {
+	return fakeAnnouncer{k.announced, ip.Is6()}, nil
+}
+
+func (k *fakeKernel) Probe(context.Context, netif.Link, netip.Addr) (net.HardwareAddr, error) {
+	*k.probes++
+	return *k.claimant, nil
+}
+
 func (k *fakeKernel) FlushRouteCache(netif.Family) error { k.flushes++; return nil }
 
 func (k *fakeKernel) WaitDAD(context.Context, netif.Link, netip.Prefix) error {
@@ -143,13 +158,16 @@ func node() *fakeKernel {
 }
 
 type harness struct {
-	k         *fakeKernel
-	announced int
-	bg        [][]string
-	stderr    bytes.Buffer
-	stdout    bytes.Buffer
-	root      bool
-	rsctmp    string
+	k          *fakeKernel
+	namespaces []string
+	claimant   net.HardwareAddr
+	probes     int
+	announced  int
+	bg         [][]string
+	stderr     bytes.Buffer
+	stdout     bytes.Buffer
+	root       bool
+	rsctmp     string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -169,10 +187,14 @@ func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 	}
 	h.stderr.Reset()
 	h.stdout.Reset()
+	h.k.announced, h.k.probes, h.k.claimant = &h.announced, &h.probes, &h.claimant
 	a := &Agent{
-		Kernel: h.k,
-		Dial: func(_ netif.Link, ip netip.Addr) (Announcer, error) {
-			return fakeAnnouncer{&h.announced, ip.Is6()}, nil
+		Open: func(ns string) (Kernel, error) {
+			h.namespaces = append(h.namespaces, ns)
+			if ns == "missing" {
+				return nil, fmt.Errorf("network namespace missing: %w", netif.ErrNoNamespace)
+			}
+			return h.k, nil
 		},
 		Background: func(args []string) (int, error) {
 			h.bg = append(h.bg, args)
@@ -356,8 +378,10 @@ func TestExitCodes(t *testing.T) {
 		{"label too long", "start", []string{vip, "OCF_RESKEY_iflabel=abcdefghijk"}, true, ocf.ErrConfigured, "eth0:abcdefghijk"},
 		{"addrlabel not yet", "validate-all", []string{"OCF_RESKEY_ip=2001:db8::1", "OCF_RESKEY_lvs_ipv6_addrlabel=true"}, true, ocf.ErrConfigured, "lvs_ipv6_addrlabel=true is not supported"},
 		{"lvs not yet", "start", []string{vip, "OCF_RESKEY_lvs_support=true"}, true, ocf.ErrConfigured, "lvs_support=true is not supported"},
-		{"run_arping not yet", "start", []string{vip, "OCF_RESKEY_run_arping=true"}, true, ocf.ErrConfigured, "run_arping=true is not supported"},
-		{"netns not yet", "monitor", []string{vip, "OCF_RESKEY_network_namespace=blue"}, true, ocf.ErrConfigured, "network_namespace is not supported"},
+		{"missing namespace validate", "validate-all", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrConfigured, "network namespace missing: no such network namespace"},
+		{"missing namespace start", "start", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrConfigured, "no such network namespace"},
+		{"missing namespace probe", "monitor", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.NotRunning, ""},
+		{"missing namespace stop", "stop", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.Success, ""},
 		{"clusterip", "validate-all", []string{vip, "OCF_RESKEY_CRM_meta_clone_max=2"}, true, ocf.ErrConfigured, "CLUSTERIP"},
 		{"unknown action", "promote", []string{vip}, true, ocf.ErrUnimplemented, "not implemented"},
 	}
@@ -509,5 +533,42 @@ func TestStartIPv6StillTentative(t *testing.T) {
 	h.k.dadErr = fmt.Errorf("wait: %w", netif.ErrTentative)
 	if st := h.run(t, "start", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.Success || !strings.Contains(h.stderr.String(), "still tentative") {
 		t.Errorf("start = %v: %s", st, h.stderr.String())
+	}
+}
+
+func TestRunArping(t *testing.T) {
+	h := newHarness(t)
+	h.claimant = net.HardwareAddr{2, 0, 0, 0, 0, 9}
+	if st := h.run(t, "start", vip, "OCF_RESKEY_run_arping=true"); st != ocf.ErrGeneric {
+		t.Fatalf("start with a claimant = %v", st)
+	}
+	if r := h.reason(); r != "IPv4 address collision 198.18.0.100 [DAD]: 02:00:00:00:00:09 on eth0 answers for it" {
+		t.Errorf("reason %q", r)
+	}
+	if len(h.k.added) != 0 {
+		t.Errorf("added %+v despite the collision", h.k.added)
+	}
+	h.claimant = nil
+	if st := h.run(t, "start", vip, "OCF_RESKEY_run_arping=true"); st != ocf.Success || len(h.k.added) != 1 {
+		t.Errorf("start without a claimant = %v, %d added", st, len(h.k.added))
+	}
+	probes := h.probes
+	h.run(t, "start", vip)
+	h.run(t, "stop", vip)
+	h.run(t, "start", vip)
+	if h.probes != probes {
+		t.Error("probed without run_arping")
+	}
+}
+
+func TestNetworkNamespace(t *testing.T) {
+	h := newHarness(t)
+	for _, action := range []string{"start", "monitor", "stop"} {
+		if st := h.run(t, action, vip, "OCF_RESKEY_network_namespace=blue", "OCF_RESKEY_arp_bg=false"); st != ocf.Success {
+			t.Errorf("%s = %v", action, st)
+		}
+	}
+	if strings.Join(h.namespaces, ",") != "blue,blue,blue" {
+		t.Errorf("opened %q, want blue for each action", h.namespaces)
 	}
 }

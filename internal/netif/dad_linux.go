@@ -33,6 +33,9 @@ func (h *Handle) WaitDAD(ctx context.Context, link Link, p netip.Prefix) error {
 		}()
 	}()
 	opts := netlink.AddrSubscribeOptions{ListExisting: true, ErrorCallback: func(error) {}}
+	if h.ns != -1 {
+		opts.Namespace = &h.ns
+	}
 	if err := netlink.AddrSubscribeWithOptions(ch, done, opts); err != nil {
 		return fmt.Errorf("watch addresses of %s: %w", link.Name, err)
 	}

@@ -6,27 +6,85 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
+
+// ErrNoNamespace is returned by Open for a network namespace that does
+// not exist.
+var ErrNoNamespace = errors.New("no such network namespace")
 
 // Handle talks to the kernel of one network namespace over rtnetlink.
 type Handle struct {
 	nl *netlink.Handle
+	// ns is the namespace when it is not the caller's own; -1 otherwise.
+	ns netns.NsHandle
 }
 
-// Open returns a Handle on the caller's network namespace.
-func Open() (*Handle, error) {
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("open rtnetlink: %w", err)
+// Open returns a Handle on the network namespace called name (as in
+// /run/netns, what "ip netns" manages), or on the caller's own for "".
+// The namespace is entered with setns(2) by the few calls that create
+// sockets in it, never by executing "ip netns exec".
+func Open(name string) (*Handle, error) {
+	if name == "" {
+		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		if err != nil {
+			return nil, fmt.Errorf("open rtnetlink: %w", err)
+		}
+		return &Handle{nl: h, ns: -1}, nil
 	}
-	return &Handle{nl: h}, nil
+	ns, err := netns.GetFromName(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("network namespace %s: %w", name, ErrNoNamespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open network namespace %s: %w", name, err)
+	}
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		ns.Close()
+		return nil, fmt.Errorf("open rtnetlink in %s: %w", name, err)
+	}
+	return &Handle{nl: h, ns: ns}, nil
 }
 
-// Close releases the netlink socket.
-func (h *Handle) Close() { h.nl.Close() }
+// Close releases the netlink socket and the namespace.
+func (h *Handle) Close() {
+	h.nl.Close()
+	if h.ns != -1 {
+		h.ns.Close()
+	}
+}
+
+// Do runs f with the calling thread in the handle's namespace, so that the
+// sockets f creates belong to it; a socket keeps its namespace for good.
+func (h *Handle) Do(f func() error) error {
+	if h.ns == -1 {
+		return f()
+	}
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("read own network namespace: %w", err)
+	}
+	defer orig.Close()
+	if err := netns.Set(h.ns); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("enter network namespace: %w", err)
+	}
+	ferr := f()
+	if err := netns.Set(orig); err != nil {
+		// The thread stays locked, so the runtime ends it with this
+		// goroutine instead of reusing it in the wrong namespace.
+		return errors.Join(ferr, fmt.Errorf("leave network namespace: %w", err))
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
 
 // LinkByName is "ip link show dev name".
 func (h *Handle) LinkByName(name string) (Link, error) {
@@ -225,7 +283,8 @@ func (h *Handle) FlushRouteCache(f Family) error {
 	if f == IPv6 {
 		path = "/proc/sys/net/ipv6/route/flush"
 	}
-	if err := os.WriteFile(path, []byte("-1"), 0); err != nil {
+	// The file acts on the namespace of the thread that opens it.
+	if err := h.Do(func() error { return os.WriteFile(path, []byte("-1"), 0) }); err != nil {
 		return fmt.Errorf("flush route cache: %w", err)
 	}
 	return nil

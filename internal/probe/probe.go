@@ -1,0 +1,127 @@
+// Package probe asks the link whether another host already uses an
+// address, before floatip takes it (run_arping) and, later, while it holds
+// it. For IPv4 it is the ARP probe of RFC 5227: a request with sender
+// protocol address 0.0.0.0, so that no neighbour learns anything from it.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/mdlayher/arp"
+	"github.com/mdlayher/packet"
+)
+
+var (
+	broadcast = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	zeroMAC   = net.HardwareAddr{0, 0, 0, 0, 0, 0}
+)
+
+const etherTypeARP = 0x0806
+
+// Options shape a probe.
+type Options struct {
+	// Count probes go out Spacing apart; the answers are awaited until
+	// Wait after the first.
+	Count   int
+	Spacing time.Duration
+	Wait    time.Duration
+}
+
+// Default is a short probe: a host on the link answers an ARP request in
+// well under a millisecond, so three probes over half a second find it
+// without the seconds of RFC 5227's PROBE_MIN/PROBE_MAX, which are meant
+// for links where frames are lost in bulk.
+var Default = Options{Count: 3, Spacing: 100 * time.Millisecond, Wait: 500 * time.Millisecond}
+
+// ProbeFrame is the Ethernet frame of an RFC 5227 ARP probe for ip from
+// mac: a broadcast request, sender protocol address 0.0.0.0, target
+// hardware address zero.
+func ProbeFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
+	p, err := arp.NewPacket(arp.OperationRequest, mac, netip.IPv4Unspecified(), zeroMAC, ip)
+	if err != nil {
+		return nil, fmt.Errorf("build ARP probe for %s: %w", ip, err)
+	}
+	payload, err := p.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("marshal ARP probe for %s: %w", ip, err)
+	}
+	b := append(append([]byte{}, broadcast...), mac...)
+	b = append(b, etherTypeARP>>8, etherTypeARP&0xff)
+	return append(b, payload...), nil
+}
+
+// Claimant returns the MAC of another host that frame shows using ip: an
+// ARP packet with ip as sender protocol address (a reply to the probe, a
+// gratuitous ARP, a request of its own), or another host's probe for ip
+// (RFC 5227 section 2.1.1: two hosts probing at once both back off). A
+// frame from mac itself is not a claim.
+func Claimant(frame []byte, mac net.HardwareAddr, ip netip.Addr) net.HardwareAddr {
+	if len(frame) < 14+28 || frame[12] != etherTypeARP>>8 || frame[13] != etherTypeARP&0xff {
+		return nil
+	}
+	var p arp.Packet
+	if err := p.UnmarshalBinary(frame[14:]); err != nil {
+		return nil
+	}
+	if p.SenderHardwareAddr.String() == mac.String() {
+		return nil
+	}
+	probing := p.Operation == arp.OperationRequest && p.SenderIP.IsUnspecified() && p.TargetIP == ip
+	if p.SenderIP == ip || probing {
+		return p.SenderHardwareAddr
+	}
+	return nil
+}
+
+// ARP probes the link through conn, a packet socket that receives ARP
+// frames (see Listen), and returns the MAC of a host that uses ip, or nil
+// when none answered. It returns early at the first claim.
+func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip netip.Addr, o Options) (net.HardwareAddr, error) {
+	frame, err := ProbeFrame(mac, ip)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	end := start.Add(o.Wait)
+	if d, ok := ctx.Deadline(); ok && d.Before(end) {
+		end = d
+	}
+	next := start
+	buf := make([]byte, 1500)
+	for sent := 0; ; {
+		now := time.Now()
+		if sent < o.Count && !now.Before(next) {
+			if _, err := conn.WriteTo(frame, &packet.Addr{HardwareAddr: broadcast}); err != nil {
+				return nil, fmt.Errorf("send ARP probe for %s: %w", ip, err)
+			}
+			sent++
+			next = next.Add(o.Spacing)
+		}
+		if !now.Before(end) {
+			return nil, nil
+		}
+		until := end
+		if sent < o.Count && next.Before(until) {
+			until = next
+		}
+		if err := conn.SetReadDeadline(until); err != nil {
+			return nil, fmt.Errorf("probe %s: %w", ip, err)
+		}
+		n, _, err := conn.ReadFrom(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read ARP for %s: %w", ip, err)
+		}
+		if who := Claimant(buf[:n], mac, ip); who != nil {
+			return who, nil
+		}
+	}
+}

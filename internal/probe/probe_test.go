@@ -1,0 +1,133 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	us    = net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	other = net.HardwareAddr{2, 0, 0, 0, 0, 9}
+	vip   = netip.MustParseAddr("198.18.0.100")
+)
+
+func arpFrame(t *testing.T, op byte, sha net.HardwareAddr, spa netip.Addr, tha net.HardwareAddr, tpa netip.Addr) []byte {
+	t.Helper()
+	b := append(append([]byte{}, broadcast...), sha...)
+	b = append(b, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, op)
+	b = append(append(b, sha...), spa.AsSlice()...)
+	return append(append(b, tha...), tpa.AsSlice()...)
+}
+
+func TestProbeFrame(t *testing.T) {
+	got, err := ProbeFrame(us, vip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := arpFrame(t, 1, us, netip.IPv4Unspecified(), zeroMAC, vip)
+	if !bytes.Equal(got, want) {
+		t.Errorf("probe\n got % x\nwant % x", got, want)
+	}
+}
+
+func TestClaimant(t *testing.T) {
+	zero := netip.IPv4Unspecified()
+	m := netip.MustParseAddr("198.18.0.3")
+	tests := []struct {
+		name  string
+		frame []byte
+		want  net.HardwareAddr
+	}{
+		{"reply from another host", arpFrame(t, 2, other, vip, us, zero), other},
+		{"gratuitous ARP from another host", arpFrame(t, 1, other, vip, zeroMAC, vip), other},
+		{"another host probing too", arpFrame(t, 1, other, zero, zeroMAC, vip), other},
+		{"our own probe", arpFrame(t, 1, us, zero, zeroMAC, vip), nil},
+		{"someone asking for the VIP", arpFrame(t, 1, other, m, zeroMAC, vip), nil},
+		{"unrelated reply", arpFrame(t, 2, other, m, us, zero), nil},
+		{"short", []byte{1, 2, 3}, nil},
+		{"not ARP", append(make([]byte, 12), append([]byte{0x86, 0xdd}, make([]byte, 40)...)...), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Claimant(tt.frame, us, vip); got.String() != tt.want.String() {
+				t.Errorf("Claimant = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// fakeLink is a PacketConn that records what is written and, after a
+// delay, delivers the answer frames.
+type fakeLink struct {
+	net.PacketConn
+	mu       sync.Mutex
+	written  [][]byte
+	answers  chan []byte
+	deadline time.Time
+}
+
+func (f *fakeLink) WriteTo(b []byte, _ net.Addr) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.written = append(f.written, append([]byte{}, b...))
+	return len(b), nil
+}
+
+func (f *fakeLink) SetReadDeadline(t time.Time) error { f.deadline = t; return nil }
+
+func (f *fakeLink) ReadFrom(b []byte) (int, net.Addr, error) {
+	select {
+	case a := <-f.answers:
+		return copy(b, a), nil, nil
+	case <-time.After(time.Until(f.deadline)):
+		return 0, nil, os.ErrDeadlineExceeded
+	}
+}
+
+func TestARP(t *testing.T) {
+	o := Options{Count: 3, Spacing: 20 * time.Millisecond, Wait: 100 * time.Millisecond}
+	t.Run("nobody answers", func(t *testing.T) {
+		f := &fakeLink{answers: make(chan []byte, 4)}
+		f.answers <- arpFrame(t, 1, us, netip.IPv4Unspecified(), zeroMAC, vip) // our own, looped
+		start := time.Now()
+		who, err := ARP(context.Background(), f, us, vip, o)
+		if err != nil || who != nil {
+			t.Fatalf("ARP = %v, %v", who, err)
+		}
+		if len(f.written) != 3 {
+			t.Errorf("%d probes, want 3", len(f.written))
+		}
+		if d := time.Since(start); d < o.Wait {
+			t.Errorf("gave up after %v, before the wait of %v", d, o.Wait)
+		}
+	})
+	t.Run("a host answers", func(t *testing.T) {
+		f := &fakeLink{answers: make(chan []byte, 4)}
+		f.answers <- arpFrame(t, 2, other, vip, us, netip.IPv4Unspecified())
+		who, err := ARP(context.Background(), f, us, vip, o)
+		if err != nil || who.String() != other.String() {
+			t.Fatalf("ARP = %v, %v; want %v", who, err, other)
+		}
+		if len(f.written) != 1 {
+			t.Errorf("%d probes after the answer, want 1", len(f.written))
+		}
+	})
+	t.Run("context deadline bounds it", func(t *testing.T) {
+		f := &fakeLink{answers: make(chan []byte)}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := ARP(ctx, f, us, vip, Options{Count: 1, Wait: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("took %v past a 30ms deadline", d)
+		}
+	})
+}

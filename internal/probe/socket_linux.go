@@ -1,0 +1,21 @@
+package probe
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/mdlayher/packet"
+
+	"github.com/floatip/floatip/internal/netif"
+)
+
+// Listen opens a packet socket on link that sends frames and receives the
+// link's ARP frames, for one probe.
+func Listen(link netif.Link) (net.PacketConn, error) {
+	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
+	c, err := packet.Listen(ifi, packet.Raw, etherTypeARP, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open ARP socket on %s: %w", link.Name, err)
+	}
+	return c, nil
+}
