@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # What the tests drive: heartbeat:IPaddr2 and ocf-tester (resource-agents),
 # crm_resource, pcs, xmllint, ip, tcpdump and strace. floatip itself needs
 # none of them at run time.
-DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs libxml2-utils iproute2 tcpdump strace util-linux
+DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs crmsh libxml2-utils iproute2 tcpdump strace util-linux
 
 export PATH := $(PATH):/usr/local/go/bin
 
@@ -64,6 +64,20 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2 $(DESTDIR)$(PREFIX)/sbin/floatip
 	-rmdir $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
+
+# deb builds $(DEB_DIR)/floatip_<version>_<arch>.deb from $(BIN) with
+# nfpm (packaging/nfpm.yaml): /usr/sbin/floatip and the provider path, and
+# no run-time dependency. A Debian version must start with a digit, so a
+# version that is not a tag (git describe gives a commit hash) becomes
+# 0~<hash>, and its dashes become pluses.
+NFPM       := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+DEB_DIR    ?= bin
+DEB_VERSION = $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/^\([^0-9]\)/0~\1/' -e 's/-/+/g')
+.PHONY: deb
+deb: build
+	mkdir -p $(DEB_DIR)
+	FLOATIP_BIN='$(BIN)' FLOATIP_ARCH=$$($(GO) env GOARCH) FLOATIP_VERSION='$(DEB_VERSION)' \
+		$(GO) run $(NFPM) package --config packaging/nfpm.yaml --packager deb --target $(DEB_DIR)/
 
 clean:
 	rm -rf bin

@@ -3,10 +3,8 @@ package tests
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -55,57 +53,6 @@ func describeNA(n lab.NA, h *lab.Host) string {
 	}
 	return fmt.Sprintf("NA eth %s>%s %s>%s hop %d R=%v S=%v O=%v target %s tlla %s len %d",
 		name(n.EthSrc.String()), n.EthDst, n.Src, n.Dst, n.HopLimit, n.Router, n.Solicited, n.Override, n.Target, name(n.TargetMAC.String()), n.Len)
-}
-
-// TestIPv6Parity starts both agents with the same IPv6 parameters in
-// identical labs and compares the address and the advertisements a peer
-// receives.
-func TestIPv6Parity(t *testing.T) {
-	tests := [][]string{
-		{"ip=" + vip6, "cidr_netmask=64"},
-		{"ip=" + vip6},
-		{"ip=2001:DB8:0:0::0100", "cidr_netmask=64"},
-		{"ip=" + vip6, "cidr_netmask=128"},
-		{"ip=" + vip6, "nodad=true"},
-		{"ip=" + vip6, "preferred_lft=0", "nodad=true"},
-		{"ip=" + vip6, "noprefixroute=true", "nodad=true", "arp_count=2", "arp_interval=100"},
-	}
-	for _, p := range tests {
-		t.Run(strings.Join(p, ","), func(t *testing.T) {
-			addrs, frames := map[string][]string{}, map[string][]string{}
-			for _, name := range []string{"floatip", "heartbeat"} {
-				l := newLab(t, hostA6, hostM6)
-				a := l.Host("a")
-				r := floatip(t, a)
-				if name == "heartbeat" {
-					r = heartbeat(t, a)
-				}
-				c, err := l.Host("m").Capture(0x86dd)
-				if err != nil {
-					t.Fatal(err)
-				}
-				r.expect(0, "start", p...)
-				time.Sleep(300 * time.Millisecond)
-				addrs[name] = vip6On(t, a, vip6)
-				for _, n := range lab.DecodeNA(c.Close()) {
-					if n.Target.String() == vip6 {
-						frames[name] = append(frames[name], describeNA(n, a))
-					}
-				}
-				r.expect(0, "monitor", p...)
-				r.expect(0, "stop", p...)
-				if got := vip6On(t, a, vip6); len(got) != 0 {
-					t.Errorf("%s left %v", name, got)
-				}
-			}
-			if len(addrs["floatip"]) != 1 || !slices.Equal(addrs["floatip"], addrs["heartbeat"]) {
-				t.Errorf("floatip added %v, heartbeat:IPaddr2 added %v", addrs["floatip"], addrs["heartbeat"])
-			}
-			if len(frames["heartbeat"]) == 0 || !slices.Equal(frames["floatip"], frames["heartbeat"]) {
-				t.Errorf("floatip sent:\n%s\nheartbeat:IPaddr2 sent:\n%s", strings.Join(frames["floatip"], "\n"), strings.Join(frames["heartbeat"], "\n"))
-			}
-		})
-	}
 }
 
 // TestIPv6DADFailure: another node holds the address, so DAD fails; start

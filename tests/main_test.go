@@ -115,7 +115,8 @@ func ocfEnv(rsctmp string, params ...string) []string {
 	return env
 }
 
-// agentRunner runs one agent's actions in one host with one HA_RSCTMP.
+// agentRunner runs one agent's actions in one host with one HA_RSCTMP; with
+// no host, in the test's own namespace.
 type agentRunner struct {
 	t      *testing.T
 	host   *lab.Host
@@ -140,7 +141,13 @@ func (r *agentRunner) run(action string, params ...string) lab.Result {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := r.host.Run(ctx, ocfEnv(r.rsctmp, params...), r.path, action)
+	var res lab.Result
+	var err error
+	if r.host == nil {
+		res, err = lab.RunHere(ctx, ocfEnv(r.rsctmp, params...), r.path, action)
+	} else {
+		res, err = r.host.Run(ctx, ocfEnv(r.rsctmp, params...), r.path, action)
+	}
 	if err != nil {
 		r.t.Fatalf("%s %s: %v", filepath.Base(r.path), action, err)
 	}

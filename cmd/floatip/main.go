@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -210,8 +211,13 @@ func (n node) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (net.Ha
 }
 
 // spawnSelf returns the function that starts this binary again, detached,
-// as the background sender.
+// as the background sender. The sender gets the agent's environment
+// without the meta attributes: its arguments name the address itself, and
+// clone meta attributes would make it derive another.
 func spawnSelf(environ []string) func(args []string) (int, error) {
+	environ = slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
+		return strings.HasPrefix(kv, "OCF_RESKEY_CRM_meta_")
+	})
 	return func(args []string) (int, error) {
 		exe, err := os.Executable()
 		if err != nil {

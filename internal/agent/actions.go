@@ -143,6 +143,12 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 		return
 	}
 	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
+	if why == "refresh" && sender.Running() != 0 {
+		// The burst of start, or of the last refresh, is still going:
+		// the first monitor after start would otherwise cut it short.
+		a.Log.Debugf("refresh: a burst for %s is still being sent", t.cfg.IP)
+		return
+	}
 	if _, err := sender.Stop(); err != nil {
 		a.Log.Warnf("stop the previous announcer of %s: %v", t.cfg.IP, err)
 	}

@@ -97,7 +97,7 @@ type target struct {
 // When the whole configuration no longer parses, stop retries with these
 // alone, so that an address whose other parameters became invalid can still
 // be stopped (resource-agents #891).
-var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address"}
+var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address", "network_namespace"}
 
 // resolve validates the configuration and finds the nic and prefix, as
 // IPaddr2's ip_init and findif do. When it cannot, it returns the status the
@@ -112,6 +112,14 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 		return nil, ocf.Errorf(a.Log, ocf.ErrPerm, "You must be root for %s operation.", action), false
 	}
 	cfg, err := config.Parse(params, a.Env.Meta)
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.Param == "broadcast" && action != "start" && action != "validate-all" {
+		// Only start uses the broadcast address; like IPaddr2's findif,
+		// only start and validate-all judge it.
+		params = maps.Clone(params)
+		params["broadcast"] = ""
+		cfg, err = config.Parse(params, a.Env.Meta)
+	}
 	if err != nil && action == "stop" {
 		a.Log.Warnf("%v: stopping with the address parameters alone", err)
 		params = maps.Clone(a.Defaults)
@@ -194,6 +202,12 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 	}
 	t.prefix = netip.PrefixFrom(cfg.IP, t.found.Prefix)
 	if err := cfg.CheckLabel(t.link.Name); err != nil {
+		if action == "stop" {
+			// The kernel never took such a label, so the address is not
+			// there to stop.
+			a.Log.Warnf("%v: nothing to stop", err)
+			return nil, ocf.Success, false
+		}
 		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
 	}
 	return t, 0, true
@@ -305,7 +319,7 @@ func (a *Agent) failParse(action string, err error) ocf.Status {
 		case "nic":
 			a.Log.Infof("%v: not running here", err)
 			return ocf.NotRunning
-		case "ip", "cidr_netmask", "broadcast":
+		case "ip", "cidr_netmask":
 			return a.failFind(action, err)
 		}
 	}

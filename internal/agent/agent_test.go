@@ -282,7 +282,7 @@ func TestStartBackgroundBurst(t *testing.T) {
 	if h.announced != 1 {
 		t.Errorf("%d frames before start returned, want 1", h.announced)
 	}
-	want := "announce --background-sender 1 --ip 198.18.0.100 --nic eth0 --cidr_netmask 24 --arp_count 4 --arp_interval 100"
+	want := "announce --background-sender 1 --ip 198.18.0.100 --unique_clone_address false --nic eth0 --cidr_netmask 24 --arp_count 4 --arp_interval 100"
 	if len(h.bg) != 1 || strings.Join(h.bg[0], " ") != want {
 		t.Errorf("background %q, want %q", h.bg, want)
 	}
@@ -358,7 +358,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad prefix status", "status", []string{vip, "OCF_RESKEY_cidr_netmask=33"}, true, ocf.ErrGeneric, "cidr_netmask [33]"},
 		{"bad prefix validate", "validate-all", []string{vip, "OCF_RESKEY_cidr_netmask=0"}, true, ocf.ErrConfigured, "cidr_netmask [0]"},
 		{"bad broadcast start", "start", []string{vip, "OCF_RESKEY_broadcast=garbage"}, true, ocf.ErrConfigured, "broadcast [garbage]"},
-		{"bad broadcast monitor", "monitor", []string{vip, "OCF_RESKEY_broadcast=garbage", "OCF_RESKEY_cidr_netmask=24", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.ErrGeneric, "broadcast"},
+		{"bad broadcast monitor", "monitor", []string{vip, "OCF_RESKEY_broadcast=garbage", "OCF_RESKEY_cidr_netmask=24", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.NotRunning, ""},
+		{"label too long stop", "stop", []string{vip, "OCF_RESKEY_iflabel=abcdefghijk"}, true, ocf.Success, ""},
 		{"bad arp_count monitor", "monitor", []string{vip, "OCF_RESKEY_arp_count=abc"}, true, ocf.ErrConfigured, "arp_count [abc]"},
 		{"bad arp_interval probe", "monitor", []string{vip, "OCF_RESKEY_arp_interval=0", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.ErrConfigured, "arp_interval [0]"},
 		{"bad ip stop", "stop", []string{"OCF_RESKEY_ip=abc"}, true, ocf.Success, ""},
@@ -570,5 +571,22 @@ func TestNetworkNamespace(t *testing.T) {
 	}
 	if strings.Join(h.namespaces, ",") != "blue,blue,blue" {
 		t.Errorf("opened %q, want blue for each action", h.namespaces)
+	}
+}
+
+// TestRefreshLeavesARunningBurst: the first monitor comes right after
+// start; its refresh must not cut start's background burst short.
+func TestRefreshLeavesARunningBurst(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_count_refresh=2")
+	if len(h.bg) != 1 {
+		t.Fatalf("%d background bursts after start", len(h.bg))
+	}
+	h.announced = 0
+	if st := h.run(t, "monitor", vip, "OCF_RESKEY_arp_count_refresh=2"); st != ocf.Success {
+		t.Fatalf("monitor = %v", st)
+	}
+	if h.announced != 0 || len(h.bg) != 1 {
+		t.Errorf("refresh sent %d frames and started %d senders while start's burst ran", h.announced, len(h.bg)-1)
 	}
 }

@@ -72,6 +72,9 @@ func SenderArgs(t *target, count, sent int) []string {
 	return []string{
 		"announce", "--background-sender", strconv.Itoa(sent),
 		"--ip", t.cfg.IP.String(),
+		// The address is already the clone's own: the environment's
+		// unique_clone_address must not shift it again.
+		"--unique_clone_address", "false",
 		"--nic", t.link.Name,
 		"--cidr_netmask", strconv.Itoa(t.prefix.Bits()),
 		"--arp_count", strconv.Itoa(count),

@@ -176,7 +176,12 @@ type Result struct {
 // Run runs argv in the host's namespace with exactly env as environment.
 // A non-zero exit is a Result, not an error.
 func (h *Host) Run(ctx context.Context, env []string, argv ...string) (Result, error) {
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS}, argv...)...)
+	return RunHere(ctx, env, append([]string{"ip", "netns", "exec", h.NS}, argv...)...)
+}
+
+// RunHere runs argv in the caller's namespace, as Run does in a host's.
+func RunHere(ctx context.Context, env []string, argv ...string) (Result, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -1,0 +1,294 @@
+package tests
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The tests of this file configure the agent the way admins do, with pcs
+// and crmsh, on an offline CIB: a file that the tools edit through -f or
+// CIB_file, with no cluster running.
+
+// emptyCIB writes the CIB of a new cluster to a file, as cibadmin --empty
+// makes it (it needs no cluster), and returns the file's path.
+func emptyCIB(t *testing.T) string {
+	t.Helper()
+	r := runTool(t, nil, toolEnv(t), needTool(t, "cibadmin"), "--empty")
+	if r.Code != 0 {
+		t.Fatalf("cibadmin --empty: exit %d: %s", r.Code, r.Stderr)
+	}
+	path := filepath.Join(t.TempDir(), "cib.xml")
+	if err := os.WriteFile(path, []byte(r.Stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cibPrimitive is a primitive resource of a CIB, as the tests look at it.
+type cibPrimitive struct {
+	ID       string `xml:"id,attr"`
+	Class    string `xml:"class,attr"`
+	Provider string `xml:"provider,attr"`
+	Type     string `xml:"type,attr"`
+	Params   []struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	} `xml:"instance_attributes>nvpair"`
+	Ops []struct {
+		Name     string `xml:"name,attr"`
+		Interval string `xml:"interval,attr"`
+		Timeout  string `xml:"timeout,attr"`
+	} `xml:"operations>op"`
+}
+
+// params returns the primitive's parameters as name=value, in CIB order.
+func (p cibPrimitive) params() []string {
+	var out []string
+	for _, nv := range p.Params {
+		out = append(out, nv.Name+"="+nv.Value)
+	}
+	return out
+}
+
+// op returns "interval/timeout" of the primitive's operation name.
+func (p cibPrimitive) op(name string) string {
+	for _, o := range p.Ops {
+		if o.Name == name {
+			return o.Interval + "/" + o.Timeout
+		}
+	}
+	return ""
+}
+
+// primitives parses the resources of a CIB file.
+func primitives(t *testing.T, path string) []cibPrimitive {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cib struct {
+		Primitives []cibPrimitive `xml:"configuration>resources>primitive"`
+	}
+	if err := xml.Unmarshal(b, &cib); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	return cib.Primitives
+}
+
+// TestPcsResourceCreate: pcs checks the parameters against the agent's
+// meta-data (it asks crm_resource for it), refuses an unknown or a missing
+// required one without touching the CIB, and writes the operations with the
+// timeouts the meta-data advises. With --agent-validation it also runs
+// validate-all, in the host where pcs runs, so that one runs in a host of
+// the lab.
+func TestPcsResourceCreate(t *testing.T) {
+	l := newLab(t, hostA)
+	pcs := needTool(t, "pcs")
+	provider := installProvider(t)
+	tests := []struct {
+		name   string
+		args   []string
+		ok     bool
+		stderr string
+	}{
+		{"accepted", []string{"ip=" + vip, "cidr_netmask=24", "op", "monitor", "interval=10s"}, true, ""},
+		{"unknown parameter", []string{"ip=" + vip, "cidr_netmask=24", "bogus=1"}, false, "invalid resource option 'bogus'"},
+		{"misspelt parameter", []string{"ip=" + vip, "cidr_mask=24"}, false, "invalid resource option 'cidr_mask'"},
+		{"missing ip", []string{"cidr_netmask=24"}, false, "required resource option 'ip' is missing"},
+		// Without --agent-validation pcs does not run the agent: it knows
+		// nothing about this node's nics.
+		{"no such nic, not validated", []string{"ip=" + vip, "nic=eth9"}, true, ""},
+		{"no such nic, validated", []string{"ip=" + vip, "nic=eth9", "--agent-validation"}, false, "ocf-exit-reason:Invalid interface name [eth9]"},
+		{"validated", []string{"ip=" + vip, "cidr_netmask=24", "--agent-validation"}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cib := emptyCIB(t)
+			args := append([]string{pcs, "-f", cib, "resource", "create", "vip", "ocf:" + provider + ":IPaddr2"}, tt.args...)
+			r := runTool(t, l.Host("a"), toolEnv(t), args...)
+			if (r.Code == 0) != tt.ok {
+				t.Errorf("exit %d, want success %v\nstderr: %s", r.Code, tt.ok, r.Stderr)
+			}
+			if !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.stderr, r.Stderr)
+			}
+			prims := primitives(t, cib)
+			if !tt.ok {
+				if len(prims) != 0 {
+					t.Errorf("refused, yet the CIB holds %+v", prims)
+				}
+				return
+			}
+			if len(prims) != 1 {
+				t.Fatalf("the CIB holds %d primitives, want 1", len(prims))
+			}
+			p := prims[0]
+			if p.ID != "vip" || p.Class != "ocf" || p.Provider != provider || p.Type != "IPaddr2" {
+				t.Errorf("primitive %s %s:%s:%s, want vip ocf:%s:IPaddr2", p.ID, p.Class, p.Provider, p.Type, provider)
+			}
+			if got := strings.Join(p.params(), " "); !strings.Contains(got, "ip="+vip) {
+				t.Errorf("parameters %s, want ip=%s among them", got, vip)
+			}
+			// start and stop get the timeouts of the meta-data's actions.
+			for op, want := range map[string]string{"start": "0s/20s", "stop": "0s/20s"} {
+				if got := p.op(op); got != want {
+					t.Errorf("%s op interval/timeout %q, want %q", op, got, want)
+				}
+			}
+			if slices.Contains(tt.args, "monitor") && p.op("monitor") != "10s/" {
+				t.Errorf("monitor op %q, want interval 10s", p.op("monitor"))
+			}
+		})
+	}
+}
+
+// TestCIBFileForceStart: crm_resource -r runs an action of a resource of
+// an offline CIB with the parameters written there, which is how an admin
+// tries a configuration before loading it.
+func TestCIBFileForceStart(t *testing.T) {
+	l := newLab(t, hostA)
+	a := l.Host("a")
+	pcs := needTool(t, "pcs")
+	crm := needTool(t, "crm_resource")
+	provider := installProvider(t)
+	cib := emptyCIB(t)
+	// /25 while the subnet is a /24: the address can only come out as
+	// /25 if the parameters came from the CIB.
+	if r := runTool(t, nil, toolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
+		"ip="+vip, "cidr_netmask=25", "op", "monitor", "interval=10s"); r.Code != 0 {
+		t.Fatalf("pcs resource create: exit %d: %s", r.Code, r.Stderr)
+	}
+	env := toolEnv(t, "CIB_file="+cib)
+	steps := []struct {
+		action  string
+		code    int
+		present bool
+	}{
+		{"--force-check", 7, false},
+		{"--force-start", 0, true},
+		{"--force-check", 0, true},
+		{"--force-stop", 0, false},
+		{"--force-check", 7, false},
+	}
+	for i, s := range steps {
+		r := runTool(t, a, env, crm, s.action, "-r", "vip")
+		if r.Code != s.code {
+			t.Errorf("step %d: %s -r vip exit %d, want %d\nstdout: %s\nstderr: %s", i, s.action, r.Code, s.code, r.Stdout, r.Stderr)
+		}
+		if got := hasAddr(t, a, vip+"/25"); got != s.present {
+			t.Errorf("step %d: after %s, %s/25 on eth0: %v, want %v", i, s.action, vip, got, s.present)
+		}
+	}
+}
+
+// TestPcsResourceDescribe: pcs shows every parameter of the meta-data,
+// marks ip as required, and advises the meta-data's timeouts.
+func TestPcsResourceDescribe(t *testing.T) {
+	needRoot(t)
+	pcs := needTool(t, "pcs")
+	provider := installProvider(t)
+	_, md := ownMetadata(t)
+	// --full: pcs hides advanced and deprecated parameters without it.
+	r := runTool(t, nil, toolEnv(t), pcs, "resource", "describe", "--full", "ocf:"+provider+":IPaddr2")
+	if r.Code != 0 {
+		t.Fatalf("pcs resource describe: exit %d: %s", r.Code, r.Stderr)
+	}
+	for _, p := range md.Parameters {
+		if !hasLinePrefix(r.Stdout, "  "+p.Name+":", "  "+p.Name+" (") {
+			t.Errorf("parameter %s is not described", p.Name)
+		}
+	}
+	for _, want := range []string{"  ip (required) (unique):", "Default operations:", "timeout=20s"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("the description lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+}
+
+func hasLinePrefix(s string, prefixes ...string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(l, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestCrmRaInfo: crmsh shows every parameter of the meta-data, with ip
+// marked required.
+func TestCrmRaInfo(t *testing.T) {
+	needRoot(t)
+	crmsh := needTool(t, "crm")
+	provider := installProvider(t)
+	_, md := ownMetadata(t)
+	r := runTool(t, nil, toolEnv(t), crmsh, "ra", "info", "ocf:"+provider+":IPaddr2")
+	if r.Code != 0 {
+		t.Fatalf("crm ra info: exit %d: %s", r.Code, r.Stderr)
+	}
+	for _, p := range md.Parameters {
+		mark := ""
+		if p.Required == "1" {
+			mark = "*"
+		}
+		if !hasLinePrefix(r.Stdout, p.Name+mark+" (") {
+			t.Errorf("parameter %s is not listed as %s%s (...):\n%s", p.Name, p.Name, mark, r.Stdout)
+		}
+	}
+	if !hasLinePrefix(r.Stdout, "ip* (") {
+		t.Errorf("ip is not marked required:\n%s", r.Stdout)
+	}
+}
+
+// TestCrmConfigurePrimitive: crmsh checks a primitive against the agent's
+// meta-data before it writes the CIB, and refuses an unknown or a missing
+// required parameter.
+func TestCrmConfigurePrimitive(t *testing.T) {
+	needRoot(t)
+	crmsh := needTool(t, "crm")
+	provider := installProvider(t)
+	tests := []struct {
+		name   string
+		params []string
+		ok     bool
+		stderr string
+	}{
+		{"accepted", []string{"ip=" + vip, "cidr_netmask=24"}, true, ""},
+		{"unknown parameter", []string{"ip=" + vip, "bogus=1"}, false, `parameter "bogus" is not known`},
+		{"missing ip", []string{"cidr_netmask=24"}, false, `required parameter "ip" not defined`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cib := emptyCIB(t)
+			env := toolEnv(t, "CIB_file="+cib)
+			// crm verifies the whole CIB after each change, and a CIB with
+			// a resource and neither fencing nor stonith-enabled=false does
+			// not verify: it would refuse even a good primitive.
+			if r := runTool(t, nil, env, crmsh, "configure", "property", "stonith-enabled=false"); r.Code != 0 {
+				t.Fatalf("crm configure property: exit %d: %s", r.Code, r.Stderr)
+			}
+			args := append([]string{crmsh, "configure", "primitive", "vip", "ocf:" + provider + ":IPaddr2", "params"}, tt.params...)
+			args = append(args, "op", "monitor", "interval=10s")
+			r := runTool(t, nil, env, args...)
+			if (r.Code == 0) != tt.ok {
+				t.Errorf("exit %d, want success %v\nstderr: %s", r.Code, tt.ok, r.Stderr)
+			}
+			if !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.stderr, r.Stderr)
+			}
+			prims := primitives(t, cib)
+			switch {
+			case !tt.ok && len(prims) != 0:
+				t.Errorf("refused, yet the CIB holds %+v", prims)
+			case tt.ok && (len(prims) != 1 || prims[0].Provider != provider || strings.Join(prims[0].params(), " ") != strings.Join(tt.params, " ")):
+				t.Errorf("the CIB holds %+v, want vip with %v", prims, tt.params)
+			}
+		})
+	}
+}

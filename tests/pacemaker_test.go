@@ -1,0 +1,333 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// ocfProviders is where Pacemaker looks for OCF agents. Pacemaker 2.1
+// compiles the path in: crm_resource reads neither OCF_ROOT (it sets it for
+// the agent) nor OCF_RA_PATH, so the tests cannot use a temporary directory.
+const ocfProviders = "/usr/lib/ocf/resource.d"
+
+// installProvider installs the binary as ocfProviders/floatip-test-<random>/
+// IPaddr2, a provider name of the test's own so that it never replaces a
+// floatip installed on this machine, and removes it when the test ends. It
+// returns the provider name.
+func installProvider(t *testing.T) string {
+	t.Helper()
+	needRoot(t)
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	provider := "floatip-test-" + hex.EncodeToString(rnd[:])
+	dir := filepath.Join(ocfProviders, provider)
+	// Mkdir, not MkdirAll: without ocfProviders, Pacemaker is not
+	// installed, and the test must not create a tree of its own.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("install the agent (is resource-agents installed? run make deps): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove provider %s: %v", dir, err)
+		}
+	})
+	src, err := os.Open(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(filepath.Join(dir, "IPaddr2"), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return provider
+}
+
+// toolEnv is the environment the cluster tools run with. crm_resource hands
+// its own environment to the agent, so HA_RSCTMP keeps the agent's locks and
+// pid files out of /run/resource-agents; crmsh keeps a cache and a config
+// directory in $HOME. One environment serves a whole test, so that a stop
+// finds the pid file of the start's background sender.
+func toolEnv(t *testing.T, extra ...string) []string {
+	return append([]string{
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=" + t.TempDir(),
+		"HA_RSCTMP=" + t.TempDir(),
+	}, extra...)
+}
+
+// runTool runs argv in host h, or in the root namespace when h is nil (for
+// commands after which the agent touches no network: meta-data and offline
+// CIB edits). A non-zero exit is a Result, not a failure.
+func runTool(t *testing.T, h *lab.Host, env []string, argv ...string) lab.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if h != nil {
+		res, err := h.Run(ctx, env, argv...)
+		if err != nil {
+			t.Fatalf("%s: %v", strings.Join(argv, " "), err)
+		}
+		return res
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	res := lab.Result{Start: time.Now()}
+	err := cmd.Run()
+	res.End = time.Now()
+	res.Stdout, res.Stderr = stdout.String(), stderr.String()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.Code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
+	}
+	return res
+}
+
+// raMetadata is the part of an agent's meta-data XML the tests look at.
+type raMetadata struct {
+	XMLName    xml.Name `xml:"resource-agent"`
+	Name       string   `xml:"name,attr"`
+	Parameters []struct {
+		Name     string `xml:"name,attr"`
+		Required string `xml:"required,attr"`
+	} `xml:"parameters>parameter"`
+}
+
+// ownMetadata is what the binary itself prints for meta-data: what every
+// tool should show.
+func ownMetadata(t *testing.T) (string, raMetadata) {
+	t.Helper()
+	out, err := exec.Command(binary, "meta-data").Output()
+	if err != nil {
+		t.Fatalf("floatip meta-data: %v", err)
+	}
+	var md raMetadata
+	if err := xml.Unmarshal(out, &md); err != nil {
+		t.Fatalf("parse floatip meta-data: %v", err)
+	}
+	if len(md.Parameters) == 0 {
+		t.Fatal("floatip meta-data lists no parameter")
+	}
+	return string(out), md
+}
+
+// hasAddr tells whether host h's nic holds prefix (e.g. 198.18.0.100/24),
+// as netlink reports it.
+func hasAddr(t *testing.T, h *lab.Host, prefix string) bool {
+	t.Helper()
+	addrs, err := h.Addrs(netlink.FAMILY_ALL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if a.IPNet.String() == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCrmResourceFindsTheAgent: crm_resource lists the agent only once it
+// is in a provider directory, and shows the binary's own meta-data.
+func TestCrmResourceFindsTheAgent(t *testing.T) {
+	needRoot(t)
+	crm := needTool(t, "crm_resource")
+	env := toolEnv(t)
+
+	// The provider name is not known to crm_resource before the install,
+	// so the listing below comes from the directory and nothing else.
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:floatip-test-"+hex.EncodeToString(rnd[:])); r.Code == 0 {
+		t.Errorf("--list-agents of a provider that does not exist succeeded: %q", r.Stdout)
+	}
+
+	provider := installProvider(t)
+	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:"+provider); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
+		t.Errorf("--list-agents ocf:%s: exit %d, stdout %q, want exactly IPaddr2\nstderr: %s", provider, r.Code, r.Stdout, r.Stderr)
+	}
+	if r := runTool(t, nil, env, crm, "--list-ocf-providers"); !containsLine(r.Stdout, provider) {
+		t.Errorf("--list-ocf-providers does not list %s:\n%s", provider, r.Stdout)
+	}
+
+	want, md := ownMetadata(t)
+	r := runTool(t, nil, env, crm, "--show-metadata", "ocf:"+provider+":IPaddr2")
+	if r.Code != 0 {
+		t.Fatalf("--show-metadata: exit %d: %s", r.Code, r.Stderr)
+	}
+	if r.Stdout != want {
+		t.Errorf("--show-metadata differs from floatip meta-data:\n%s", r.Stdout)
+	}
+	if md.Name != "IPaddr2" {
+		t.Errorf("meta-data names the agent %q, want IPaddr2 (the name Pacemaker knows it by)", md.Name)
+	}
+}
+
+func containsLine(s, line string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == line {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCrmResourceValidate: crm_resource --validate runs validate-all with
+// the given options and passes on its exit code and exit reason. It runs in
+// a host that has 198.18.0.0/24 and 2001:db8::/64 on eth0, as validation
+// looks up the nic.
+func TestCrmResourceValidate(t *testing.T) {
+	l := newLab(t, hostA6)
+	crm := needTool(t, "crm_resource")
+	provider := installProvider(t)
+	env := toolEnv(t)
+	tests := []struct {
+		name    string
+		options []string
+		code    int
+		reason  string
+	}{
+		{"ip only", []string{"ip=" + vip}, 0, ""},
+		{"ip, nic and cidr_netmask", []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}, 0, ""},
+		{"IPv6", []string{"ip=" + vip6, "cidr_netmask=64"}, 0, ""},
+		{"IPv6 prefix too long", []string{"ip=" + vip6, "cidr_netmask=129"}, 6, "cidr_netmask [129]"},
+		{"no ip", []string{"cidr_netmask=24"}, 6, "IP address (the ip parameter) is mandatory"},
+		{"ip not an address", []string{"ip=198.18.0.300"}, 6, "IP address [198.18.0.300] not valid"},
+		{"prefix too long", []string{"ip=" + vip, "cidr_netmask=40"}, 6, "cidr_netmask [40]"},
+		{"no such nic", []string{"ip=" + vip, "nic=eth9"}, 6, "Invalid interface name [eth9]"},
+		// No connected route covers 198.18.5.0/24 in the host: the agent
+		// cannot choose a nic (OCF_ERR_GENERIC, as IPaddr2 says).
+		{"no route", []string{"ip=198.18.5.100"}, 1, "Unable to find nic or netmask"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{crm, "--validate", "--class", "ocf", "--provider", provider, "--agent", "IPaddr2"}
+			for _, o := range tt.options {
+				args = append(args, "--option", o)
+			}
+			r := runTool(t, l.Host("a"), env, args...)
+			if r.Code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.Code, tt.code, r.Stdout, r.Stderr)
+			}
+			if tt.reason != "" && !strings.Contains(r.Stdout, "ocf-exit-reason:"+tt.reason) {
+				t.Errorf("no exit reason %q in the output:\n%s", tt.reason, r.Stdout)
+			}
+		})
+	}
+}
+
+// TestCrmResourceForceActions drives the agent as an admin does by hand,
+// with no cluster and no CIB: --force-start, --force-check (also at depth
+// 10) and --force-stop, and looks at the address over netlink after each.
+func TestCrmResourceForceActions(t *testing.T) {
+	families := []struct {
+		name   string
+		ip     string
+		prefix string
+	}{
+		{"IPv4", vip, "24"},
+		{"IPv6", vip6, "64"},
+	}
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) {
+			l := newLab(t, hostA6)
+			a := l.Host("a")
+			crm := needTool(t, "crm_resource")
+			strace := needTool(t, "strace")
+			provider := installProvider(t)
+			agent := filepath.Join(ocfProviders, provider, "IPaddr2")
+			env := toolEnv(t)
+			rsc := []string{"--class", "ocf", "--provider", provider, "--agent", "IPaddr2",
+				"--option", "ip=" + f.ip, "--option", "cidr_netmask=" + f.prefix}
+			addr := f.ip + "/" + f.prefix
+			steps := []struct {
+				action  string
+				code    int
+				present bool
+			}{
+				{"--force-check", 7, false},
+				{"--force-check=10", 7, false},
+				{"--force-start", 0, true},
+				{"--force-check", 0, true},
+				{"--force-check=10", 0, true},
+				{"--force-stop", 0, false},
+				{"--force-stop", 0, false}, // stop of a stopped address succeeds
+				{"--force-check", 7, false},
+			}
+			for i, s := range steps {
+				// Each call runs under strace to see the environment the
+				// agent got: --force-check=10 must reach it as
+				// OCF_CHECK_LEVEL=10.
+				trace := filepath.Join(t.TempDir(), "trace")
+				args := append([]string{strace, "-f", "-qq", "-v", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", trace, crm, s.action}, rsc...)
+				r := runTool(t, a, env, args...)
+				if r.Code != s.code {
+					t.Errorf("step %d: %s exit %d, want %d\nstdout: %s\nstderr: %s", i, s.action, r.Code, s.code, r.Stdout, r.Stderr)
+				}
+				if got := hasAddr(t, a, addr); got != s.present {
+					t.Errorf("step %d: after %s, %s on eth0: %v, want %v", i, s.action, addr, got, s.present)
+				}
+				level, ok := checkLevel(t, trace, agent)
+				if !ok {
+					t.Errorf("step %d: %s did not execute %s", i, s.action, agent)
+				}
+				wantLevel := ""
+				if strings.HasSuffix(s.action, "=10") {
+					wantLevel = "10"
+				}
+				if level != wantLevel {
+					t.Errorf("step %d: %s gave the agent OCF_CHECK_LEVEL=%q, want %q", i, s.action, level, wantLevel)
+				}
+			}
+		})
+	}
+}
+
+// checkLevel reads an strace -v execve trace and returns the
+// OCF_CHECK_LEVEL in the environment of agent's execution ("" when unset),
+// and whether agent was executed at all.
+func checkLevel(t *testing.T, trace, agent string) (string, bool) {
+	t.Helper()
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, `execve("`+agent+`"`) {
+			continue
+		}
+		_, rest, found := strings.Cut(line, `"OCF_CHECK_LEVEL=`)
+		level, _, _ := strings.Cut(rest, `"`)
+		if !found {
+			level = ""
+		}
+		return level, true
+	}
+	return "", false
+}

@@ -1,0 +1,257 @@
+package tests
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// parityCase is one parameter set that both agents get.
+type parityCase struct {
+	name   string
+	params []string
+	// v6 builds the lab with IPv6 addresses too; bare builds host a
+	// without any address (no connected subnet).
+	v6, bare bool
+	// inNamespace runs the agents outside the lab, with
+	// network_namespace naming host a's namespace.
+	inNamespace bool
+	// deliberate pins the steps where floatip differs on purpose (see the
+	// README's compatibility section): step -> {floatip, IPaddr2}. When
+	// start differs, the addresses and frames are not compared.
+	deliberate map[string][2]int
+	// refresh waits for each burst to end before the next step, so that
+	// the monitors' refreshes are compared whole: IPaddr2 started under a
+	// pipe returns only after its burst, floatip at once.
+	refresh bool
+}
+
+// paritySteps is the sequence each agent runs, Pacemaker style.
+var paritySteps = []struct {
+	name, action string
+	env          []string
+}{
+	{"validate-all", "validate-all", nil},
+	{"probe", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
+	{"start", "start", nil},
+	{"monitor", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
+	{"probe after start", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
+	{"stop", "stop", nil},
+	{"stop again", "stop", nil},
+	{"monitor after stop", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
+}
+
+var v4 = "ip=" + vip
+var v6 = "ip=" + vip6
+
+// badStop is the deliberate difference for a parameter that stop does not
+// need: IPaddr2 fails stop with OCF_ERR_CONFIGURED, floatip stops.
+var badStop = map[string][2]int{"stop": {0, 6}, "stop again": {0, 6}}
+
+var parityCases = []parityCase{
+	{name: "ip only", params: []string{v4}},
+	{name: "cidr_netmask", params: []string{v4, "cidr_netmask=24"}},
+	{name: "nic", params: []string{v4, "nic=eth0"}},
+	{name: "nic and cidr_netmask", params: []string{v4, "nic=eth0", "cidr_netmask=24"}},
+	{name: "wider route, narrower prefix", params: []string{v4, "cidr_netmask=25"}},
+	{name: "prefix 28", params: []string{v4, "cidr_netmask=28"}},
+	{name: "prefix 32", params: []string{v4, "cidr_netmask=32"}},
+	{name: "dotted quad netmask", params: []string{v4, "cidr_netmask=255.255.255.0"}},
+	{name: "prefix wider than the route", params: []string{v4, "cidr_netmask=16"}},
+	{name: "explicit broadcast", params: []string{v4, "broadcast=198.18.0.200"}},
+	{name: "broadcast +", params: []string{v4, "broadcast=+", "cidr_netmask=25"}},
+	{name: "broadcast -", params: []string{v4, "broadcast=-"}},
+	{name: "iflabel", params: []string{v4, "iflabel=web"}},
+	{name: "nic:label", params: []string{v4, "nic=eth0:db"}},
+	{name: "outside every subnet, nic and prefix", params: []string{"ip=198.19.5.5", "nic=eth0", "cidr_netmask=24"}},
+	{name: "short burst", params: []string{v4, "arp_count=4", "arp_interval=100"}},
+	{name: "one announcement", params: []string{v4, "arp_count=1"}},
+	{name: "foreground burst", params: []string{v4, "arp_count=3", "arp_bg=false"}},
+	{name: "noprefixroute", params: []string{v4, "noprefixroute=true"}},
+	{name: "flush_routes", params: []string{v4, "flush_routes=true"}},
+	{name: "refresh at monitor", params: []string{v4, "arp_count=1", "arp_count_refresh=2"}, refresh: true},
+	{name: "arp_sender send_arp", params: []string{v4, "arp_sender=send_arp"}},
+	{name: "IPv6-only options on IPv4", params: []string{v4, "nodad=true", "preferred_lft=0"}},
+	{name: "unique clone address", params: []string{v4, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone=2",
+		"OCF_RESKEY_CRM_meta_clone_max=3", "OCF_RESKEY_CRM_meta_globally_unique=true"}},
+	{name: "network_namespace", params: []string{v4, "cidr_netmask=24"}, inNamespace: true},
+	{name: "missing ip", params: nil},
+	{name: "garbage ip", params: []string{"ip=abc"}},
+	{name: "octet out of range", params: []string{"ip=300.1.1.1"}},
+	// iproute2 reads 198.18.0 as 198.18.0.0, so IPaddr2's monitor finds a
+	// route and says not running; floatip cannot read the address at all.
+	{name: "three octets", params: []string{"ip=198.18.0"}, deliberate: map[string][2]int{"monitor": {1, 7}, "monitor after stop": {1, 7}}},
+	{name: "prefix 33", params: []string{v4, "cidr_netmask=33"}},
+	{name: "prefix 0", params: []string{v4, "cidr_netmask=0"}},
+	{name: "unknown nic with prefix", params: []string{v4, "nic=eth9", "cidr_netmask=24"}},
+	{name: "unknown nic", params: []string{v4, "nic=eth9"}},
+	{name: "nic with shell characters", params: []string{v4, "nic=e;reboot", "cidr_netmask=24"}},
+	{name: "outside every subnet", params: []string{"ip=198.19.5.5"}},
+	{name: "no connected subnet", params: []string{v4}, bare: true},
+	{name: "arp_count 0", params: []string{v4, "arp_count=0"}, deliberate: badStop},
+	{name: "arp_count negative", params: []string{v4, "arp_count=-1"}, deliberate: badStop},
+	{name: "arp_interval 0", params: []string{v4, "arp_interval=0"}, deliberate: badStop},
+	{name: "arp_count not a number", params: []string{v4, "arp_count=abc"}, deliberate: badStop},
+	{name: "garbage broadcast", params: []string{v4, "broadcast=garbage"}},
+	{name: "label too long", params: []string{v4, "iflabel=abcdefghijk"}, deliberate: badStop},
+	{name: "lvs_ipv6_addrlabel on IPv4", params: []string{v4, "lvs_ipv6_addrlabel=true"}, deliberate: badStop},
+	{name: "bad boolean", params: []string{v4, "noprefixroute=perhaps"}, deliberate: map[string][2]int{
+		"validate-all": {6, 0}, "probe": {6, 7}, "start": {6, 0}, "monitor": {6, 0}, "probe after start": {6, 0}, "monitor after stop": {6, 7}}},
+	{name: "IPv6", params: []string{v6, "cidr_netmask=64"}, v6: true},
+	{name: "IPv6 prefix from the route", params: []string{v6}, v6: true},
+	{name: "IPv6 non-canonical", params: []string{"ip=2001:DB8:0:0::0100", "cidr_netmask=64"}, v6: true},
+	{name: "IPv6 /128", params: []string{v6, "cidr_netmask=128"}, v6: true},
+	{name: "IPv6 nodad", params: []string{v6, "nodad=true"}, v6: true},
+	{name: "IPv6 preferred_lft 0", params: []string{v6, "preferred_lft=0", "nodad=true"}, v6: true},
+	{name: "IPv6 noprefixroute, short burst", params: []string{v6, "noprefixroute=true", "nodad=true", "arp_count=2", "arp_interval=100"}, v6: true},
+	{name: "IPv6 background burst", params: []string{v6, "nodad=true", "arp_bg=true"}, v6: true},
+	{name: "IPv6 nic", params: []string{v6, "nic=eth0", "nodad=true"}, v6: true},
+	{name: "IPv6 prefix 129", params: []string{v6, "cidr_netmask=129"}, v6: true},
+	{name: "IPv6 link-local without nic", params: []string{"ip=fe80::100"}, v6: true},
+	{name: "IPv6 lvs_support", params: []string{v6, "lvs_support=true"}, v6: true, deliberate: badStop},
+}
+
+// parityRun is what one agent did with one case.
+type parityRun struct {
+	codes  []string
+	addrs  []string
+	frames []string
+}
+
+// TestParity runs every case through paritySteps with heartbeat:IPaddr2 and
+// with floatip, each in a fresh lab, and compares the exit codes, the
+// address start adds, and every announcement a peer receives.
+func TestParity(t *testing.T) {
+	if len(parityCases) < 40 {
+		t.Fatalf("%d parameter sets, the suite promises at least 40", len(parityCases))
+	}
+	for _, pc := range parityCases {
+		t.Run(pc.name, func(t *testing.T) {
+			t.Parallel()
+			ours := runParity(t, pc, "floatip")
+			theirs := runParity(t, pc, "heartbeat")
+			for i, s := range paritySteps {
+				want := theirs.codes[i]
+				if d, ok := pc.deliberate[s.name]; ok {
+					if theirs.codes[i] != fmt.Sprint(d[1]) {
+						t.Errorf("%s: heartbeat:IPaddr2 exited %s, the pinned difference says %d", s.name, theirs.codes[i], d[1])
+					}
+					want = fmt.Sprint(d[0])
+				}
+				if ours.codes[i] != want {
+					t.Errorf("%s: floatip exited %s, want %s (heartbeat:IPaddr2 %s)", s.name, ours.codes[i], want, theirs.codes[i])
+				}
+			}
+			if _, ok := pc.deliberate["start"]; ok {
+				return
+			}
+			if !slices.Equal(ours.addrs, theirs.addrs) {
+				t.Errorf("address after start:\nfloatip   %v\nheartbeat %v", ours.addrs, theirs.addrs)
+			}
+			if !slices.Equal(ours.frames, theirs.frames) {
+				t.Errorf("announcements:\nfloatip:\n%s\nheartbeat:IPaddr2:\n%s", strings.Join(ours.frames, "\n"), strings.Join(theirs.frames, "\n"))
+			}
+		})
+	}
+}
+
+func runParity(t *testing.T, pc parityCase, agent string) parityRun {
+	a := lab.HostSpec{Name: "a", Addr: hostA.Addr}
+	m := hostM
+	if pc.v6 {
+		a, m = hostA6, hostM6
+	}
+	if pc.bare {
+		a = lab.HostSpec{Name: "a"}
+	}
+	l := newLab(t, a, m)
+	host := l.Host("a")
+	r := floatip(t, host)
+	if agent == "heartbeat" {
+		r = heartbeat(t, host)
+	}
+	params := slices.Clone(pc.params)
+	if pc.inNamespace {
+		r.host = nil
+		params = append(params, "network_namespace="+host.NS)
+	}
+	arpc, err := l.Host("m").Capture(0x0806)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nac, err := l.Host("m").Capture(0x86dd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run parityRun
+	for _, s := range paritySteps {
+		res := r.run(s.action, append(slices.Clone(params), s.env...)...)
+		run.codes = append(run.codes, fmt.Sprint(res.Code))
+		if s.name == "start" {
+			run.addrs = addrSummary(t, host)
+		}
+		if s.name == "monitor" || pc.refresh && (s.name == "start" || s.name == "probe after start") {
+			// The rest of the burst, or of a refresh, before the next
+			// step can end it.
+			time.Sleep(1200 * time.Millisecond)
+		}
+	}
+	for _, f := range lab.DecodeARP(arpc.Close()) {
+		if f.SenderIP == f.TargetIP {
+			run.frames = append(run.frames, describe(f, host))
+		}
+	}
+	for _, n := range lab.DecodeNA(nac.Close()) {
+		if !n.Solicited {
+			run.frames = append(run.frames, describeNA(n, host))
+		}
+	}
+	if left := addrSummary(t, host); !slices.Equal(left, baseAddrs(a)) {
+		t.Errorf("%s left the node with %v", agent, left)
+	}
+	return run
+}
+
+// addrSummary describes every global address on host a's nic.
+func addrSummary(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	var out []string
+	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		addrs, err := h.Addrs(fam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range addrs {
+			if a.IP.IsLinkLocalUnicast() {
+				continue
+			}
+			brd := ""
+			if a.Broadcast != nil {
+				brd = a.Broadcast.String()
+			}
+			out = append(out, fmt.Sprintf("%s brd=%s label=%s flags=%#x preferred=%d valid=%d",
+				a.IPNet, brd, a.Label, a.Flags&^0x80, uint32(a.PreferedLft), uint32(a.ValidLft)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// baseAddrs is what addrSummary shows of a host before any agent ran.
+func baseAddrs(s lab.HostSpec) []string {
+	var out []string
+	if s.Addr.IsValid() {
+		out = append(out, fmt.Sprintf("%s brd=198.18.0.255 label=eth0 flags=0x0 preferred=%d valid=%d", s.Addr, uint32(0xffffffff), uint32(0xffffffff)))
+	}
+	if s.Addr6.IsValid() {
+		out = append(out, fmt.Sprintf("%s brd= label= flags=0x2 preferred=%d valid=%d", s.Addr6, uint32(0xffffffff), uint32(0xffffffff)))
+	}
+	slices.Sort(out)
+	return out
+}
