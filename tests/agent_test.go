@@ -266,3 +266,57 @@ func TestNetworkNamespace(t *testing.T) {
 	run(0, "stop", missing...)
 	run(6, "start", missing...)
 }
+
+// TestLVSSupport: with lvs_support, start takes the address off the
+// loopback, where an LVS real server keeps it, and stop puts it back, as
+// IPaddr2 does.
+func TestLVSSupport(t *testing.T) {
+	for _, agent := range []string{"floatip", "heartbeat"} {
+		t.Run(agent, func(t *testing.T) {
+			l := newLab(t, hostA)
+			h := l.Host("a")
+			if err := h.IP("addr", "add", vip+"/32", "dev", "lo"); err != nil {
+				t.Fatal(err)
+			}
+			r := floatip(t, h)
+			if agent == "heartbeat" {
+				r = heartbeat(t, h)
+			}
+			p := []string{"ip=" + vip, "cidr_netmask=24", "lvs_support=true"}
+			r.expect(0, "start", p...)
+			if on := onLoopback(t, h); on {
+				t.Error("the loopback still holds the address after start")
+			}
+			if got := vipOn(t, h, vip); len(got) != 1 {
+				t.Errorf("eth0 holds %+v", got)
+			}
+			r.expect(0, "stop", p...)
+			if on := onLoopback(t, h); !on {
+				t.Error("the loopback did not get the address back at stop")
+			}
+		})
+	}
+}
+
+func onLoopback(t *testing.T, h *lab.Host) bool {
+	t.Helper()
+	nh, err := h.Handle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	lo, err := nh.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := nh.AddrList(lo, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if a.IPNet.String() == vip+"/32" {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -79,4 +80,39 @@ func TestIPv6DADFailure(t *testing.T) {
 			r.expect(7, "monitor", "ip="+vip6, "cidr_netmask=64")
 		})
 	}
+}
+
+// TestIPv6AddrLabel: lvs_ipv6_addrlabel adds an RFC 6724 policy entry for
+// the address at start and removes it at stop, as IPaddr2's
+// "ip addrlabel add/del" do.
+func TestIPv6AddrLabel(t *testing.T) {
+	for _, agent := range []string{"floatip", "heartbeat"} {
+		t.Run(agent, func(t *testing.T) {
+			l := newLab(t, hostA6)
+			h := l.Host("a")
+			r := floatip(t, h)
+			if agent == "heartbeat" {
+				r = heartbeat(t, h)
+			}
+			p := []string{"ip=" + vip6, "cidr_netmask=64", "nodad=true", "lvs_ipv6_addrlabel=true", "lvs_ipv6_addrlabel_value=77", "arp_count=1"}
+			entry := "prefix " + vip6 + "/128 label 77"
+			r.expect(0, "start", p...)
+			if got := addrLabels(t, h); !strings.Contains(got, entry) {
+				t.Errorf("after start, addrlabel list lacks %q:\n%s", entry, got)
+			}
+			r.expect(0, "stop", p...)
+			if got := addrLabels(t, h); strings.Contains(got, vip6) {
+				t.Errorf("after stop, addrlabel list still has the address:\n%s", got)
+			}
+		})
+	}
+}
+
+func addrLabels(t *testing.T, h *lab.Host) string {
+	t.Helper()
+	out, err := exec.Command("ip", "-n", h.NS, "addrlabel", "list").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip addrlabel list: %v: %s", err, out)
+	}
+	return string(out)
 }

@@ -43,6 +43,9 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 				return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name)
 			}
 		}
+		if err := a.beforeAdd(t); err != nil {
+			return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
+		}
 		na := netif.NewAddr{
 			Prefix:            t.prefix,
 			NoPrefixRoute:     t.cfg.NoPrefixRoute,
@@ -78,6 +81,41 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	}
 	a.announce(ctx, t, t.cfg.ArpCount, "start")
 	return ocf.Success
+}
+
+// beforeAdd prepares the node for a new address: LVS's loopback copy goes,
+// and an IPv6 address gets its address label (both as IPaddr2 does; a
+// label that cannot be added is only a warning there too).
+func (a *Agent) beforeAdd(t *target) error {
+	if t.cfg.LVSSupport {
+		addrs, err := t.k.Addrs(netif.IPv4)
+		if err != nil {
+			return err
+		}
+		if err := a.takeFromLoopback(t, addrs); err != nil {
+			return err
+		}
+	}
+	if t.cfg.LVSIPv6AddrLabel {
+		if err := t.k.AddAddrLabel(netip.PrefixFrom(t.cfg.IP, 128), uint32(t.cfg.LVSIPv6AddrLabelValue)); err != nil {
+			a.Log.Warnf("%v", err)
+		}
+	}
+	return nil
+}
+
+// afterDel undoes beforeAdd once stop removed the address.
+func (a *Agent) afterDel(t *target) {
+	if t.cfg.LVSIPv6AddrLabel {
+		if err := t.k.DelAddrLabel(netip.PrefixFrom(t.cfg.IP, 128), uint32(t.cfg.LVSIPv6AddrLabelValue)); err != nil {
+			a.Log.Debugf("%v", err)
+		}
+	}
+	if t.cfg.LVSSupport {
+		if err := a.giveBackToLoopback(t); err != nil {
+			a.Log.Errorf("Could not restore the loopback address %s: %v", t.cfg.IP, err)
+		}
+	}
 }
 
 // dadWait bounds the wait for Duplicate Address Detection; like IPaddr2,
@@ -223,6 +261,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
 	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
+	a.afterDel(t)
 	if t.cfg.FlushRoutes {
 		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {
 			a.Log.Warnf("%v", err)

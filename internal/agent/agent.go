@@ -9,7 +9,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"net"
 	"net/netip"
@@ -33,6 +32,8 @@ type Kernel interface {
 	SetUp(l netif.Link) error
 	FlushRouteCache(f netif.Family) error
 	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
+	AddAddrLabel(p netip.Prefix, label uint32) error
+	DelAddrLabel(p netip.Prefix, label uint32) error
 	// Dial opens an announcer for ip on link. It is called after the
 	// address is on the link.
 	Dial(link netif.Link, ip netip.Addr) (Announcer, error)
@@ -133,9 +134,6 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 	if err != nil {
 		return nil, a.failParse(action, err), false
 	}
-	if err := notYet(cfg); err != nil && action != "stop" {
-		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
-	}
 	k, err := a.Open(cfg.NetworkNamespace)
 	if err != nil {
 		return nil, a.failOpen(action, err), false
@@ -211,21 +209,6 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
 	}
 	return t, 0, true
-}
-
-// notYet refuses what this version does not implement, rather than
-// accepting it and doing nothing.
-func notYet(cfg *config.Config) error {
-	var what string
-	switch {
-	case cfg.LVSIPv6AddrLabel:
-		what = "lvs_ipv6_addrlabel=true"
-	case cfg.LVSSupport:
-		what = "lvs_support=true"
-	default:
-		return nil
-	}
-	return fmt.Errorf("%s is not supported by this version of floatip yet", what)
 }
 
 // needBroadcast says whether start must look at the routes for the

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +27,7 @@ type fakeKernel struct {
 	probes    *int
 	claimant  *net.HardwareAddr
 	flushes   int
+	labels    []string
 	dadErr    error
 	dads      int
 	links     []netif.Link
@@ -104,6 +106,16 @@ func (k *fakeKernel) SetUp(l netif.Link) error {
 }
 
 func (k *fakeKernel) Close() {}
+
+func (k *fakeKernel) AddAddrLabel(p netip.Prefix, label uint32) error {
+	k.labels = append(k.labels, fmt.Sprintf("+%s %d", p, label))
+	return nil
+}
+
+func (k *fakeKernel) DelAddrLabel(p netip.Prefix, label uint32) error {
+	k.labels = append(k.labels, fmt.Sprintf("-%s %d", p, label))
+	return nil
+}
 
 func (k *fakeKernel) Dial(_ netif.Link, ip netip.Addr) (Announcer, error) {
 	return fakeAnnouncer{k.announced, ip.Is6()}, nil
@@ -377,8 +389,6 @@ func TestExitCodes(t *testing.T) {
 		{"no route probe", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
 		{"no route stop", "stop", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.Success, ""},
 		{"label too long", "start", []string{vip, "OCF_RESKEY_iflabel=abcdefghijk"}, true, ocf.ErrConfigured, "eth0:abcdefghijk"},
-		{"addrlabel not yet", "validate-all", []string{"OCF_RESKEY_ip=2001:db8::1", "OCF_RESKEY_lvs_ipv6_addrlabel=true"}, true, ocf.ErrConfigured, "lvs_ipv6_addrlabel=true is not supported"},
-		{"lvs not yet", "start", []string{vip, "OCF_RESKEY_lvs_support=true"}, true, ocf.ErrConfigured, "lvs_support=true is not supported"},
 		{"missing namespace validate", "validate-all", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrConfigured, "network namespace missing: no such network namespace"},
 		{"missing namespace start", "start", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrConfigured, "no such network namespace"},
 		{"missing namespace probe", "monitor", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.NotRunning, ""},
@@ -588,5 +598,39 @@ func TestRefreshLeavesARunningBurst(t *testing.T) {
 	}
 	if h.announced != 0 || len(h.bg) != 1 {
 		t.Errorf("refresh sent %d frames and started %d senders while start's burst ran", h.announced, len(h.bg)-1)
+	}
+}
+
+func TestLVSSupport(t *testing.T) {
+	h := newHarness(t)
+	lo := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1}
+	h.k.addrs = append(h.k.addrs, lo)
+	p := []string{vip, "OCF_RESKEY_lvs_support=true", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+	if st := h.run(t, "start", p...); st != ocf.Success {
+		t.Fatalf("start = %v: %s", st, h.stderr.String())
+	}
+	if slices.Contains(h.k.addrs, lo) {
+		t.Error("the loopback copy is still there after start")
+	}
+	if st := h.run(t, "stop", p...); st != ocf.Success {
+		t.Fatalf("stop = %v", st)
+	}
+	want := netif.NewAddr{Prefix: lo.Prefix, Broadcast: netip.MustParseAddr("255.255.255.255"), PreferredLifetime: netif.Forever}
+	if !slices.ContainsFunc(h.k.addrs, func(a netif.Addr) bool { return a.Prefix == lo.Prefix && a.LinkIndex == 1 }) || h.k.added[len(h.k.added)-1] != want {
+		t.Errorf("loopback not restored: %+v", h.k.addrs)
+	}
+	if entries, _ := os.ReadDir(h.rsctmp); len(entries) != 0 {
+		t.Errorf("left in HA_RSCTMP: %v", entries)
+	}
+}
+
+func TestIPv6AddrLabel(t *testing.T) {
+	h := newHarness(t)
+	p := []string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_lvs_ipv6_addrlabel=true", "OCF_RESKEY_lvs_ipv6_addrlabel_value=77", "OCF_RESKEY_nodad=true", "OCF_RESKEY_arp_count=1"}
+	h.run(t, "start", p...)
+	h.run(t, "stop", p...)
+	want := "+2001:db8::100/128 77,-2001:db8::100/128 77"
+	if got := strings.Join(h.k.labels, ","); got != want {
+		t.Errorf("labels %q, want %q", got, want)
 	}
 }
