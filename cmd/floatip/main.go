@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -81,6 +82,12 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		params[k] = v
 	}
 
+	sent, _ := fs.GetInt("background-sender")
+	if sent > 0 && env.LogFacility == "" {
+		// The background sender's stderr is /dev/null: without syslog a
+		// failing burst would go unseen (resource-agents #958, #1076).
+		env.LogFacility = "daemon"
+	}
 	log := ocf.NewLogger(env, agentName(name), os.Getpid(), stderr)
 	defer log.Close()
 
@@ -98,7 +105,6 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	ctx, cancel := env.Context(context.Background())
 	defer cancel()
 	if action == "announce" {
-		sent, _ := fs.GetInt("background-sender")
 		if sent > 0 {
 			// The sender outlives the operation that started it, whose
 			// timeout it inherited: its bound is its own burst.
@@ -106,6 +112,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		}
 		actions["announce"] = func(ctx context.Context) ocf.Status { return a.Announce(ctx, sent) }
 	}
+	actions["doctor"] = func(ctx context.Context) ocf.Status { return agent.PrintDoctor(stdout, a.Doctor(ctx)) }
 	return ocf.Run(ctx, action, actions, log)
 }
 
@@ -135,7 +142,7 @@ func newFlagSet(name string, md *metadata.Agent, stderr io.Writer) *pflag.FlagSe
 
 func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "usage: %s {start|stop|status|monitor|validate-all|meta-data|usage|announce|version} [--parameter value ...]\n\n", name)
+	fmt.Fprintf(&b, "usage: %s {start|stop|status|monitor|validate-all|meta-data|usage|announce|doctor|version} [--parameter value ...]\n\n", name)
 	fmt.Fprintf(&b, "%s\n\n", md.ShortDesc)
 	fmt.Fprintf(&b, "Run by Pacemaker, it reads its parameters from OCF_RESKEY_<name>;\nflags named after the parameters override them.\n\n")
 	b.WriteString("actions:\n")
@@ -147,6 +154,7 @@ func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
 		{"validate-all", "check the parameters against this node"},
 		{"meta-data", "print the OCF meta-data XML"},
 		{"announce", "send the announcement burst again now"},
+		{"doctor", "check this node for what would break a failover"},
 		{"version", "print the version"},
 	} {
 		fmt.Fprintf(&b, "  %-14s %s\n", a[0], a[1])
@@ -172,7 +180,7 @@ func openNode(namespace string) (agent.Kernel, error) {
 
 // Dial opens the announcer of ip on link: gratuitous ARP on a send-only
 // packet socket for IPv4, Neighbor Advertisements for IPv6.
-func (n node) Dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
+func (n node) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (agent.Announcer, error) {
 	var an agent.Announcer
 	err := n.Do(func() error {
 		if ip.Is6() {
@@ -180,7 +188,7 @@ func (n node) Dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
 			if err != nil {
 				return err
 			}
-			if an, err = announce.NewNA(c, link.MAC, ip); err != nil {
+			if an, err = announce.NewNA(c, link.MAC, ip, to); err != nil {
 				c.Close()
 			}
 			return err
@@ -189,7 +197,7 @@ func (n node) Dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
 		if err != nil {
 			return err
 		}
-		if an, err = announce.NewGARP(c, link.MAC, ip); err != nil {
+		if an, err = announce.NewGARP(c, link.MAC, ip, to); err != nil {
 			c.Close()
 		}
 		return err
@@ -197,17 +205,55 @@ func (n node) Dial(link netif.Link, ip netip.Addr) (agent.Announcer, error) {
 	return an, err
 }
 
-// Probe is run_arping's RFC 5227 probe, in-process.
-func (n node) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (net.HardwareAddr, error) {
+// Probe asks the link for another holder of ip, in-process: an RFC 5227
+// ARP probe for IPv4, a DAD Neighbor Solicitation for IPv6.
+func (n node) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error) {
+	listen, ask := probe.Listen, probe.ARP
+	if ip.Is6() {
+		listen, ask = probe.ListenIPv6, probe.NDP
+	}
 	var c net.PacketConn
 	if err := n.Do(func() (err error) {
-		c, err = probe.Listen(link)
+		c, err = listen(link)
 		return err
 	}); err != nil {
+		return "", err
+	}
+	defer c.Close()
+	who, err := ask(ctx, c, link.MAC, ip, probe.Default)
+	if who == nil {
+		return "", err
+	}
+	return who.String(), err
+}
+
+// resolveWait bounds asking the link for a neighbour the table does not
+// know: it delays the first announcement, and a neighbour that answers at
+// all answers within milliseconds.
+var resolveWait = probe.Options{Count: 2, Spacing: 50 * time.Millisecond, Wait: 150 * time.Millisecond}
+
+// Resolve finds announce_to's neighbour ip in the neighbour table, or asks
+// the link. IPv6 needs no MAC: the kernel resolves unicast advertisements.
+func (n node) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error) {
+	mac, err := n.NeighborMAC(link, ip)
+	if mac != nil || err != nil || ip.Is6() {
+		return mac, err
+	}
+	c, err := n.arpSocket(link)
+	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	return probe.ARP(ctx, c, link.MAC, ip, probe.Default)
+	return probe.Resolve(ctx, c, link.MAC, src, ip, resolveWait)
+}
+
+func (n node) arpSocket(link netif.Link) (net.PacketConn, error) {
+	var c net.PacketConn
+	err := n.Do(func() (err error) {
+		c, err = probe.Listen(link)
+		return err
+	})
+	return c, err
 }
 
 // spawnSelf returns the function that starts this binary again, detached,

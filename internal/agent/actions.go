@@ -29,6 +29,12 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
+	if t.cfg.CheckLinkStatus && !t.link.Loopback && (!t.link.Up || !t.link.Carrier) {
+		// A node whose link is down cannot serve the address: say so
+		// before changing anything, with the code that keeps Pacemaker
+		// from trying this node again (resource-agents #2047).
+		return ocf.Errorf(a.Log, ocf.ErrInstalled, "%s is %s (check_link_status): not taking %s here", t.link.Name, linkState(t.link), t.cfg.IP)
+	}
 	if on {
 		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
 	} else {
@@ -37,7 +43,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 			switch {
 			case err != nil:
 				a.Log.Warnf("could not probe for %s on %s: %v", t.cfg.IP, t.link.Name, err)
-			case who != nil:
+			case who != "":
 				// Another host holds it: a collision, not a configuration
 				// error (resource-agents #1163).
 				return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name)
@@ -190,7 +196,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	if _, err := sender.Stop(); err != nil {
 		a.Log.Warnf("stop the previous announcer of %s: %v", t.cfg.IP, err)
 	}
-	an, err := t.k.Dial(t.link, t.cfg.IP)
+	an, err := t.k.Dial(t.link, t.cfg.IP, a.neighbors(ctx, t))
 	if err != nil {
 		a.Log.Errorf("Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
 		return
@@ -215,6 +221,24 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 		a.Log.Warnf("%v", err)
 	}
 	a.Log.Infof("%s: background announcer %d sends the other %d frames, %v apart", why, pid, frames-now, spacing)
+}
+
+// neighbors resolves announce_to. A neighbour that cannot be found is
+// logged and skipped: the broadcast announcements still go out.
+func (a *Agent) neighbors(ctx context.Context, t *target) []netif.Neighbor {
+	var out []netif.Neighbor
+	for _, ip := range t.cfg.AnnounceTo {
+		mac, err := t.k.Resolve(ctx, t.link, t.cfg.IP, ip)
+		switch {
+		case err != nil:
+			a.Log.Warnf("announce_to %s: %v: skipped", ip, err)
+		case mac == nil && ip.Is4():
+			a.Log.Warnf("announce_to %s: no neighbour with that address answers on %s: skipped", ip, t.link.Name)
+		default:
+			out = append(out, netif.Neighbor{IP: ip, MAC: mac})
+		}
+	}
+	return out
 }
 
 func (a *Agent) logBurst(t *target, why string, r announce.Report, frames int) {
@@ -257,6 +281,15 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		removeLock = true
 		return ocf.Success
 	}
+	if t.cfg.KillConnections {
+		// Before the address goes: clients get a reset now and reconnect
+		// to the new holder, instead of retransmitting into the void.
+		if n, err := t.k.KillConnections(t.cfg.IP); err != nil {
+			a.Log.Warnf("Could not end the TCP connections of %s: %v", t.cfg.IP, err)
+		} else {
+			a.Log.Infof("Ended %d TCP connection(s) of %s", n, t.cfg.IP)
+		}
+	}
 	if err := t.k.DelAddr(t.link, t.prefix); err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
@@ -269,43 +302,4 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	removeLock = true
 	return ocf.Success
-}
-
-func (a *Agent) monitor(ctx context.Context) ocf.Status {
-	t, st, ok := a.resolve("monitor")
-	if !ok {
-		return st
-	}
-	defer t.k.Close()
-	on, err := a.served(t)
-	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
-	}
-	if !on {
-		return ocf.NotRunning
-	}
-	if t.cfg.ArpCountRefresh > 0 && !t.link.Loopback {
-		a.announce(ctx, t, t.cfg.ArpCountRefresh, "refresh")
-	}
-	return ocf.Success
-}
-
-// status is the legacy LSB-style check: monitor's answer, and a word on
-// stdout.
-func (a *Agent) status(context.Context) ocf.Status {
-	t, st, ok := a.resolve("status")
-	if !ok {
-		return st
-	}
-	defer t.k.Close()
-	on, err := a.served(t)
-	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
-	}
-	if on {
-		fmt.Fprintln(a.Stdout, "running")
-		return ocf.Success
-	}
-	fmt.Fprintln(a.Stdout, "stopped")
-	return ocf.NotRunning
 }

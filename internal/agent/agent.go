@@ -34,12 +34,26 @@ type Kernel interface {
 	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
 	AddAddrLabel(p netip.Prefix, label uint32) error
 	DelAddrLabel(p netip.Prefix, label uint32) error
-	// Dial opens an announcer for ip on link. It is called after the
-	// address is on the link.
-	Dial(link netif.Link, ip netip.Addr) (Announcer, error)
-	// Probe asks the link whether another host uses ip (run_arping) and
-	// returns its MAC, nil when none answered.
-	Probe(ctx context.Context, link netif.Link, ip netip.Addr) (net.HardwareAddr, error)
+	// Dial opens an announcer for ip on link that also announces to the
+	// neighbours in to by unicast. It is called after the address is on
+	// the link.
+	Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error)
+	// Probe asks the link whether another host uses ip (run_arping, and
+	// monitor at depth 10) and names it, by MAC where it can; "" when
+	// none answered.
+	Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error)
+	// Resolve finds the MAC of the neighbour ip on link, from the
+	// neighbour table or by asking the link from src; nil when none is
+	// known. For IPv6 it may return nil: the kernel resolves unicast
+	// advertisements itself.
+	Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error)
+	// Sysctl reads a kernel setting by its dotted name.
+	Sysctl(name string) (string, error)
+	// CanDestroySockets says whether KillConnections can work here.
+	CanDestroySockets() (bool, error)
+	// KillConnections ends the TCP connections whose local address is ip,
+	// except listening sockets, and says how many it ended.
+	KillConnections(ip netip.Addr) (int, error)
 	Close()
 }
 
@@ -259,22 +273,29 @@ func (a *Agent) failFind(action string, err error) ocf.Status {
 	return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to find nic or netmask: %v", err)
 }
 
-// served says whether the address is on the link with the expected prefix,
-// IPaddr2's ip_served, from one address dump.
-func (a *Agent) served(t *target) (bool, error) {
+// lookup finds the address on the link with the expected prefix, as
+// IPaddr2's ip_served does, from one address dump; nil when it is not
+// there.
+func (a *Agent) lookup(t *target) (*netif.Addr, error) {
 	if t.linkMissing {
-		return false, nil
+		return nil, nil
 	}
 	addrs, err := t.k.Addrs(netif.FamilyOf(t.cfg.IP))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, ad := range addrs {
+	for i, ad := range addrs {
 		if ad.LinkIndex == t.link.Index && ad.Prefix == t.prefix {
-			return true, nil
+			return &addrs[i], nil
 		}
 	}
-	return false, nil
+	return nil, nil
+}
+
+// served says whether the address is on the link with the expected prefix.
+func (a *Agent) served(t *target) (bool, error) {
+	ad, err := a.lookup(t)
+	return ad != nil, err
 }
 
 func (a *Agent) validate(context.Context) ocf.Status {

@@ -28,6 +28,10 @@ type fakeKernel struct {
 	claimant  *net.HardwareAddr
 	flushes   int
 	labels    []string
+	kills     int
+	sysctls   map[string]string
+	neighbors map[netip.Addr]net.HardwareAddr
+	dialedTo  []netif.Neighbor
 	dadErr    error
 	dads      int
 	links     []netif.Link
@@ -117,13 +121,35 @@ func (k *fakeKernel) DelAddrLabel(p netip.Prefix, label uint32) error {
 	return nil
 }
 
-func (k *fakeKernel) Dial(_ netif.Link, ip netip.Addr) (Announcer, error) {
+func (k *fakeKernel) Dial(_ netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
+	k.dialedTo = to
 	return fakeAnnouncer{k.announced, ip.Is6()}, nil
 }
 
-func (k *fakeKernel) Probe(context.Context, netif.Link, netip.Addr) (net.HardwareAddr, error) {
+func (k *fakeKernel) Probe(context.Context, netif.Link, netip.Addr) (string, error) {
 	*k.probes++
-	return *k.claimant, nil
+	if *k.claimant == nil {
+		return "", nil
+	}
+	return k.claimant.String(), nil
+}
+
+func (k *fakeKernel) Resolve(_ context.Context, _ netif.Link, _, ip netip.Addr) (net.HardwareAddr, error) {
+	return k.neighbors[ip], nil
+}
+
+func (k *fakeKernel) Sysctl(name string) (string, error) {
+	if v, ok := k.sysctls[name]; ok {
+		return v, nil
+	}
+	return "0", nil
+}
+
+func (k *fakeKernel) CanDestroySockets() (bool, error) { return true, nil }
+
+func (k *fakeKernel) KillConnections(netip.Addr) (int, error) {
+	k.kills++
+	return 3, nil
 }
 
 func (k *fakeKernel) FlushRouteCache(netif.Family) error { k.flushes++; return nil }
@@ -632,5 +658,110 @@ func TestIPv6AddrLabel(t *testing.T) {
 	want := "+2001:db8::100/128 77,-2001:db8::100/128 77"
 	if got := strings.Join(h.k.labels, ","); got != want {
 		t.Errorf("labels %q, want %q", got, want)
+	}
+}
+
+func TestSplitBrainAtDepth10(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	probes := h.probes
+	if st := h.run(t, "monitor", vip); st != ocf.Success || h.probes != probes {
+		t.Errorf("depth 0 monitor = %v with %d probes", st, h.probes-probes)
+	}
+	if st := h.run(t, "monitor", vip, "OCF_CHECK_LEVEL=10"); st != ocf.Success || h.probes != probes+1 {
+		t.Errorf("depth 10 monitor alone = %v with %d probes", st, h.probes-probes)
+	}
+	h.claimant = net.HardwareAddr{2, 0, 0, 0, 0, 9}
+	if st := h.run(t, "monitor", vip, "OCF_CHECK_LEVEL=10"); st != ocf.ErrGeneric ||
+		h.reason() != "split brain: 02:00:00:00:00:09 also answers for 198.18.0.100 on eth0's link" {
+		t.Errorf("depth 10 monitor with another holder = %v, reason %q", st, h.reason())
+	}
+	if st := h.run(t, "monitor", vip); st != ocf.Success {
+		t.Errorf("depth 0 monitor = %v", st)
+	}
+}
+
+func TestCheckLinkStatus(t *testing.T) {
+	h := newHarness(t)
+	p := []string{vip, "OCF_RESKEY_check_link_status=true", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+	h.run(t, "start", p...)
+	if st := h.run(t, "monitor", p...); st != ocf.Success {
+		t.Fatalf("monitor with carrier = %v", st)
+	}
+	h.k.links[1].Carrier = false
+	if st := h.run(t, "monitor", p...); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "eth0 is up but has no carrier") {
+		t.Errorf("monitor without carrier = %v, reason %q", st, h.reason())
+	}
+	if st := h.run(t, "monitor", vip); st != ocf.Success {
+		t.Errorf("default monitor without carrier = %v", st)
+	}
+	h.run(t, "stop", p...)
+	added := len(h.k.added)
+	if st := h.run(t, "start", p...); st != ocf.ErrInstalled || !strings.Contains(h.reason(), "not taking 198.18.0.100 here") || len(h.k.added) != added {
+		t.Errorf("start without carrier = %v, reason %q", st, h.reason())
+	}
+}
+
+func TestMonitorDADFailed(t *testing.T) {
+	h := newHarness(t)
+	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), LinkIndex: 2, Flags: netif.FlagDADFailed | netif.FlagTentative})
+	if st := h.run(t, "monitor", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "IPv6 address collision 2001:db8::100 [DAD]") {
+		t.Errorf("monitor = %v, reason %q", st, h.reason())
+	}
+}
+
+func TestKillConnections(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	h.run(t, "stop", vip)
+	if h.k.kills != 0 {
+		t.Error("connections ended without kill_connections")
+	}
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=true"); st != ocf.Success || h.k.kills != 1 || !strings.Contains(h.stderr.String(), "Ended 3 TCP connection(s)") {
+		t.Errorf("stop = %v, %d kills: %s", st, h.k.kills, h.stderr.String())
+	}
+}
+
+func TestAnnounceTo(t *testing.T) {
+	h := newHarness(t)
+	gw := netip.MustParseAddr("198.18.0.254")
+	h.k.neighbors = map[netip.Addr]net.HardwareAddr{gw: {2, 0, 0, 0, 0, 0xfe}}
+	h.run(t, "start", vip, "OCF_RESKEY_announce_to=198.18.0.254 198.18.0.253", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	if len(h.k.dialedTo) != 1 || h.k.dialedTo[0].IP != gw {
+		t.Errorf("announced to %+v, want the gateway alone", h.k.dialedTo)
+	}
+	if !strings.Contains(h.stderr.String(), "announce_to 198.18.0.253: no neighbour with that address answers on eth0: skipped") {
+		t.Errorf("the unknown neighbour is not logged: %s", h.stderr.String())
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	h := newHarness(t)
+	var out bytes.Buffer
+	md, _ := metadata.Load()
+	e := ocf.ParseEnv([]string{"HA_RSCTMP=" + h.rsctmp, vip})
+	params := md.Defaults()
+	params["ip"] = "198.18.0.100"
+	a := &Agent{Open: func(string) (Kernel, error) { return h.k, nil }, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
+		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout}
+	h.k.announced, h.k.probes, h.k.claimant = &h.announced, &h.probes, &h.claimant
+
+	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.Success {
+		t.Errorf("a healthy node: %v\n%s", st, out.String())
+	}
+	h.k.sysctls = map[string]string{"net.ipv4.conf.eth0.arp_ignore": "8"}
+	out.Reset()
+	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.ErrGeneric ||
+		!strings.Contains(out.String(), "FAIL  net.ipv4.conf.eth0.arp_ignore=8: this node answers no ARP request") ||
+		!strings.Contains(out.String(), "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0") {
+		t.Errorf("planted arp_ignore=8: %v\n%s", st, out.String())
+	}
+	h.k.sysctls = nil
+	h.claimant = net.HardwareAddr{2, 0, 0, 0, 0, 9}
+	out.Reset()
+	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.ErrGeneric ||
+		!strings.Contains(out.String(), "02:00:00:00:00:09 already answers for 198.18.0.100") {
+		t.Errorf("another holder: %v\n%s", st, out.String())
 	}
 }

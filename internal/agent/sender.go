@@ -29,7 +29,7 @@ func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
 	if !on {
 		return ocf.Errorf(a.Log, ocf.NotRunning, "%s is not on %s: not announcing it", t.prefix, t.link.Name)
 	}
-	an, err := t.k.Dial(t.link, t.cfg.IP)
+	an, err := t.k.Dial(t.link, t.cfg.IP, a.neighbors(ctx, t))
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
 	}

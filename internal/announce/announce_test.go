@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ndp"
+	"github.com/mdlayher/packet"
 	"golang.org/x/net/ipv6"
+
+	"github.com/floatip/floatip/internal/netif"
 )
 
 var (
@@ -54,21 +58,23 @@ func TestGARPFrames(t *testing.T) {
 // fakeConn records frames written to it and fails on demand.
 type fakeConn struct {
 	net.PacketConn
+	dsts   []string
 	frames [][]byte
 	fail   error
 }
 
-func (c *fakeConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+func (c *fakeConn) WriteTo(b []byte, to net.Addr) (int, error) {
 	if c.fail != nil {
 		return 0, c.fail
 	}
 	c.frames = append(c.frames, append([]byte{}, b...))
+	c.dsts = append(c.dsts, to.(*packet.Addr).HardwareAddr.String())
 	return len(b), nil
 }
 
 func TestGARPAnnounce(t *testing.T) {
 	c := &fakeConn{}
-	g, err := NewGARP(c, mac, vip)
+	g, err := NewGARP(c, mac, vip, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +303,7 @@ func (c *fakeNAConn) Close() error { return nil }
 func TestNA(t *testing.T) {
 	c := &fakeNAConn{}
 	ip := netip.MustParseAddr("2001:db8::100")
-	n, err := NewNA(c, mac, ip)
+	n, err := NewNA(c, mac, ip, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +327,49 @@ func TestNA(t *testing.T) {
 	if !bytes.Equal(b, want) {
 		t.Errorf("advertisement\n got % x\nwant % x", b, want)
 	}
-	if _, err := NewNA(c, mac, vip); err == nil {
+	if _, err := NewNA(c, mac, vip, nil); err == nil {
 		t.Error("IPv4 address accepted for an advertisement")
+	}
+}
+
+// TestGARPUnicast: announce_to adds, to each announcement, an ARP reply
+// addressed to the neighbour alone, naming it as the target.
+func TestGARPUnicast(t *testing.T) {
+	c := &fakeConn{}
+	gw := netif.Neighbor{IP: netip.MustParseAddr("198.18.0.254"), MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0xfe}}
+	g, err := NewGARP(c, mac, vip, []netif.Neighbor{gw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := g.Announce(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"ff:ff:ff:ff:ff:ff", gw.MAC.String(), "ff:ff:ff:ff:ff:ff"}; strings.Join(c.dsts, " ") != strings.Join(want, " ") {
+		t.Fatalf("sent to %v, want %v", c.dsts, want)
+	}
+	var p arp.Packet
+	if err := p.UnmarshalBinary(c.frames[1][14:]); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c.frames[1][:6], gw.MAC) || p.Operation != arp.OperationReply || p.SenderIP != vip ||
+		p.TargetIP != gw.IP || p.TargetHardwareAddr.String() != gw.MAC.String() {
+		t.Errorf("unicast frame %+v", p)
+	}
+}
+
+func TestNAUnicast(t *testing.T) {
+	c := &fakeNAConn{}
+	gw := netip.MustParseAddr("2001:db8::fe")
+	n, err := NewNA(c, mac, netip.MustParseAddr("2001:db8::100"), []netif.Neighbor{{IP: gw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Announce(0); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.dsts) != 2 || c.dsts[0] != allNodes || c.dsts[1] != gw {
+		t.Errorf("sent to %v, want ff02::1 and %s", c.dsts, gw)
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
+
+	"github.com/floatip/floatip/internal/netif"
 )
 
 var (
@@ -36,37 +38,63 @@ func GARPFrames(mac net.HardwareAddr, ip netip.Addr) ([2][]byte, error) {
 		{arp.OperationReply, mac},
 	}
 	for i, f := range forms {
-		p, err := arp.NewPacket(f.op, mac, ip, f.target, ip)
+		b, err := arpFrame(f.op, broadcast, mac, ip, f.target, ip)
 		if err != nil {
-			return out, fmt.Errorf("build ARP %s for %s: %w", f.op, ip, err)
+			return out, err
 		}
-		payload, err := p.MarshalBinary()
-		if err != nil {
-			return out, fmt.Errorf("marshal ARP %s for %s: %w", f.op, ip, err)
-		}
-		b := make([]byte, 0, 14+len(payload))
-		b = append(b, broadcast...)
-		b = append(b, mac...)
-		b = append(b, etherTypeARP>>8, etherTypeARP&0xff)
-		out[i] = append(b, payload...)
+		out[i] = b
 	}
 	return out, nil
 }
 
+// arpFrame is an Ethernet frame to dst carrying an ARP packet.
+func arpFrame(op arp.Operation, dst, mac net.HardwareAddr, ip netip.Addr, targetMAC net.HardwareAddr, targetIP netip.Addr) ([]byte, error) {
+	p, err := arp.NewPacket(op, mac, ip, targetMAC, targetIP)
+	if err != nil {
+		return nil, fmt.Errorf("build ARP %s for %s: %w", op, ip, err)
+	}
+	payload, err := p.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("marshal ARP %s for %s: %w", op, ip, err)
+	}
+	b := make([]byte, 0, 14+len(payload))
+	b = append(b, dst...)
+	b = append(b, mac...)
+	b = append(b, etherTypeARP>>8, etherTypeARP&0xff)
+	return append(b, payload...), nil
+}
+
 // GARP announces one IPv4 address on one link.
 type GARP struct {
-	conn   net.PacketConn
-	frames [2][]byte
+	conn    net.PacketConn
+	frames  [2][]byte
+	unicast []unicastFrame
+}
+
+type unicastFrame struct {
+	dst   net.HardwareAddr
+	frame []byte
 }
 
 // NewGARP returns a GARP that writes the announcements of ip from mac to
 // conn, a raw packet socket bound to the link (see ListenLink) or a fake.
-func NewGARP(conn net.PacketConn, mac net.HardwareAddr, ip netip.Addr) (*GARP, error) {
+// Each neighbour in to also gets, with each announcement, an ARP reply
+// addressed to it alone (resource-agents #1117: some devices ignore
+// gratuitous ARP sent to everyone).
+func NewGARP(conn net.PacketConn, mac net.HardwareAddr, ip netip.Addr, to []netif.Neighbor) (*GARP, error) {
 	frames, err := GARPFrames(mac, ip)
 	if err != nil {
 		return nil, err
 	}
-	return &GARP{conn: conn, frames: frames}, nil
+	g := &GARP{conn: conn, frames: frames}
+	for _, n := range to {
+		f, err := arpFrame(arp.OperationReply, n.MAC, mac, ip, n.MAC, n.IP)
+		if err != nil {
+			return nil, err
+		}
+		g.unicast = append(g.unicast, unicastFrame{n.MAC, f})
+	}
+	return g, nil
 }
 
 // Plan is the shape of a burst of count announcements interval apart, as
@@ -77,10 +105,18 @@ func (g *GARP) Plan(count int, interval time.Duration) (frames int, spacing time
 }
 
 // Announce sends frame i of a burst: the requests are the even frames, the
-// replies the odd ones.
+// replies the odd ones. With each request go the unicast replies.
 func (g *GARP) Announce(i int) error {
 	if _, err := g.conn.WriteTo(g.frames[i%2], &packet.Addr{HardwareAddr: broadcast}); err != nil {
 		return fmt.Errorf("send gratuitous ARP: %w", err)
+	}
+	if i%2 != 0 {
+		return nil
+	}
+	for _, u := range g.unicast {
+		if _, err := g.conn.WriteTo(u.frame, &packet.Addr{HardwareAddr: u.dst}); err != nil {
+			return fmt.Errorf("send ARP reply to %s: %w", u.dst, err)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/mdlayher/ndp"
 	"golang.org/x/net/ipv6"
+
+	"github.com/floatip/floatip/internal/netif"
 )
 
 // allNodes is the link-local all-nodes multicast group (RFC 4291), where
@@ -28,19 +30,25 @@ type NAConn interface {
 type NA struct {
 	conn NAConn
 	msg  *ndp.NeighborAdvertisement
+	to   []netip.Addr
 }
 
 // NewNA returns an NA that sends the advertisements of ip from mac on
-// conn (see ListenNA) or a fake.
-func NewNA(conn NAConn, mac net.HardwareAddr, ip netip.Addr) (*NA, error) {
+// conn (see ListenNA) or a fake. Each neighbour in to also gets each
+// advertisement addressed to it alone.
+func NewNA(conn NAConn, mac net.HardwareAddr, ip netip.Addr, to []netif.Neighbor) (*NA, error) {
 	if !ip.Is6() || ip.Is4In6() {
 		return nil, fmt.Errorf("neighbor advertisement for %s: not an IPv6 address", ip)
 	}
-	return &NA{conn: conn, msg: &ndp.NeighborAdvertisement{
+	n := &NA{conn: conn, msg: &ndp.NeighborAdvertisement{
 		Override:      true,
 		TargetAddress: ip,
 		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: mac}},
-	}}, nil
+	}}
+	for _, nb := range to {
+		n.to = append(n.to, nb.IP)
+	}
+	return n, nil
 }
 
 // Plan is the shape of a burst as send_ua sends it: count advertisements,
@@ -53,6 +61,11 @@ func (n *NA) Plan(count int, interval time.Duration) (frames int, spacing time.D
 func (n *NA) Announce(int) error {
 	if err := n.conn.WriteTo(n.msg, nil, allNodes); err != nil {
 		return fmt.Errorf("send neighbor advertisement: %w", err)
+	}
+	for _, dst := range n.to {
+		if err := n.conn.WriteTo(n.msg, nil, dst); err != nil {
+			return fmt.Errorf("send neighbor advertisement to %s: %w", dst, err)
+		}
 	}
 	return nil
 }

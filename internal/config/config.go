@@ -86,6 +86,13 @@ type Config struct {
 	// "forever".
 	PreferredLifetime int64
 	NetworkNamespace  string
+
+	// CheckLinkStatus makes a nic without link a failure.
+	CheckLinkStatus bool
+	// AnnounceTo are neighbours that get unicast announcements too.
+	AnnounceTo []netip.Addr
+	// KillConnections ends the address's TCP connections at stop.
+	KillConnections bool
 }
 
 // Forever is the PreferredLifetime of an address that never stops being
@@ -132,6 +139,8 @@ func Parse(params, meta map[string]string) (*Config, error) {
 	c.NoDAD = p.boolean("nodad")
 	c.NoPrefixRoute = p.boolean("noprefixroute")
 	uniqueClone := p.boolean("unique_clone_address")
+	c.CheckLinkStatus = p.boolean("check_link_status")
+	c.KillConnections = p.boolean("kill_connections")
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -159,6 +168,13 @@ func Parse(params, meta map[string]string) (*Config, error) {
 	}
 	if err := c.parseIPv6(&p); err != nil {
 		return nil, err
+	}
+	for _, f := range strings.Fields(params["announce_to"]) {
+		n, err := netip.ParseAddr(f)
+		if err != nil || n.Zone() != "" || n.Is4() != c.IP.Is4() || n.IsMulticast() || n.IsUnspecified() {
+			return nil, invalid("announce_to", "announce_to [%s] is not an %s neighbour address", printable(f), map[bool]string{true: "IPv4", false: "IPv6"}[c.IP.Is4()])
+		}
+		c.AnnounceTo = append(c.AnnounceTo, n)
 	}
 	c.NetworkNamespace = params["network_namespace"]
 	if strings.ContainsAny(c.NetworkNamespace, "/\x00") || c.NetworkNamespace == "." || c.NetworkNamespace == ".." {
@@ -446,4 +462,5 @@ var Parameters = []string{
 	"mac", "clusterip_hash", "unique_clone_address",
 	"arp_interval", "arp_count", "arp_count_refresh", "arp_bg", "arp_sender", "send_arp_opts",
 	"flush_routes", "run_arping", "nodad", "noprefixroute", "preferred_lft", "network_namespace",
+	"check_link_status", "announce_to", "kill_connections",
 }

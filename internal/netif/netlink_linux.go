@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -288,4 +289,37 @@ func (h *Handle) FlushRouteCache(f Family) error {
 		return fmt.Errorf("flush route cache: %w", err)
 	}
 	return nil
+}
+
+// usableNeigh are the neighbour states whose MAC can be used as it is.
+const usableNeigh = netlink.NUD_REACHABLE | netlink.NUD_STALE | netlink.NUD_DELAY | netlink.NUD_PROBE | netlink.NUD_PERMANENT | netlink.NUD_NOARP
+
+// NeighborMAC is "ip neigh show dev link to ip": the MAC the neighbour
+// table holds for ip, nil when it holds none that is usable.
+func (h *Handle) NeighborMAC(link Link, ip netip.Addr) (net.HardwareAddr, error) {
+	list, err := h.nl.NeighList(link.Index, family(FamilyOf(ip)))
+	if err != nil {
+		return nil, fmt.Errorf("list neighbours of %s: %w", link.Name, err)
+	}
+	for _, n := range list {
+		a, ok := netip.AddrFromSlice(n.IP)
+		if ok && a.Unmap() == ip && n.State&usableNeigh != 0 && len(n.HardwareAddr) > 0 {
+			return n.HardwareAddr, nil
+		}
+	}
+	return nil, nil
+}
+
+// Sysctl reads /proc/sys/<name>, with name in sysctl's dotted form, as the
+// handle's namespace sees it.
+func (h *Handle) Sysctl(name string) (string, error) {
+	var b []byte
+	err := h.Do(func() (err error) {
+		b, err = os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

@@ -106,3 +106,9 @@ func FamilyOf(ip netip.Addr) Family {
 	}
 	return IPv6
 }
+
+// Neighbor is a neighbour of the link and its link-layer address.
+type Neighbor struct {
+	IP  netip.Addr
+	MAC net.HardwareAddr
+}

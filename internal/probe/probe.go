@@ -87,6 +87,35 @@ func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 	if err != nil {
 		return nil, err
 	}
+	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr { return Claimant(b, mac, ip) })
+}
+
+// Resolve asks the link for the MAC of target with ARP requests from src
+// (an address of ours on the link), for neighbours the neighbour table
+// does not know; nil when none answered.
+func Resolve(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, src, target netip.Addr, o Options) (net.HardwareAddr, error) {
+	p, err := arp.NewPacket(arp.OperationRequest, mac, src, zeroMAC, target)
+	if err != nil {
+		return nil, fmt.Errorf("build ARP request for %s: %w", target, err)
+	}
+	payload, err := p.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("marshal ARP request for %s: %w", target, err)
+	}
+	frame := append(append(append([]byte{}, broadcast...), mac...), etherTypeARP>>8, etherTypeARP&0xff)
+	frame = append(frame, payload...)
+	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr {
+		var r arp.Packet
+		if len(b) < 14+28 || r.UnmarshalBinary(b[14:]) != nil || r.SenderIP != target || r.SenderHardwareAddr.String() == mac.String() {
+			return nil
+		}
+		return r.SenderHardwareAddr
+	})
+}
+
+// ask sends frame o.Count times to its own Ethernet destination and reads
+// the link until match names a MAC or the wait is over.
+func ask(ctx context.Context, conn net.PacketConn, frame []byte, o Options, match func([]byte) net.HardwareAddr) (net.HardwareAddr, error) {
 	start := time.Now()
 	end := start.Add(o.Wait)
 	if d, ok := ctx.Deadline(); ok && d.Before(end) {
@@ -97,8 +126,8 @@ func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 	for sent := 0; ; {
 		now := time.Now()
 		if sent < o.Count && !now.Before(next) {
-			if _, err := conn.WriteTo(frame, &packet.Addr{HardwareAddr: broadcast}); err != nil {
-				return nil, fmt.Errorf("send ARP probe for %s: %w", ip, err)
+			if _, err := conn.WriteTo(frame, &packet.Addr{HardwareAddr: net.HardwareAddr(frame[:6])}); err != nil {
+				return nil, fmt.Errorf("send probe: %w", err)
 			}
 			sent++
 			next = next.Add(o.Spacing)
@@ -111,16 +140,16 @@ func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 			until = next
 		}
 		if err := conn.SetReadDeadline(until); err != nil {
-			return nil, fmt.Errorf("probe %s: %w", ip, err)
+			return nil, fmt.Errorf("read answers: %w", err)
 		}
 		n, _, err := conn.ReadFrom(buf)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read ARP for %s: %w", ip, err)
+			return nil, fmt.Errorf("read answers: %w", err)
 		}
-		if who := Claimant(buf[:n], mac, ip); who != nil {
+		if who := match(buf[:n]); who != nil {
 			return who, nil
 		}
 	}

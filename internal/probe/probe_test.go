@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mdlayher/ndp"
 )
 
 var (
@@ -130,4 +132,67 @@ func TestARP(t *testing.T) {
 			t.Errorf("took %v past a 30ms deadline", d)
 		}
 	})
+}
+
+func TestNSFrame(t *testing.T) {
+	ip := netip.MustParseAddr("2001:db8::100")
+	b, err := NSFrame(us, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDst := net.HardwareAddr{0x33, 0x33, 0xff, 0, 0x01, 0}
+	if !bytes.Equal(b[:6], wantDst) || !bytes.Equal(b[6:12], us) || b[12] != 0x86 || b[13] != 0xdd {
+		t.Errorf("Ethernet header % x", b[:14])
+	}
+	ip6 := b[14:54]
+	group := netip.MustParseAddr("ff02::1:ff00:100").As16()
+	if ip6[6] != 58 || ip6[7] != 255 || !bytes.Equal(ip6[8:24], make([]byte, 16)) || !bytes.Equal(ip6[24:40], group[:]) {
+		t.Errorf("IPv6 header % x", ip6)
+	}
+	msg := b[54:]
+	if msg[0] != 135 || len(msg) != 24 {
+		t.Errorf("not a bare neighbor solicitation: % x", msg)
+	}
+	// A correct checksum sums, with the pseudo-header, to all ones.
+	if got := icmpv6Checksum([16]byte{}, group, msg); got != 0 {
+		t.Errorf("checksum does not verify: %#x", got)
+	}
+}
+
+func naFrame(t *testing.T, from net.HardwareAddr, target netip.Addr, tlla net.HardwareAddr) []byte {
+	t.Helper()
+	var opts []ndp.Option
+	if tlla != nil {
+		opts = append(opts, &ndp.LinkLayerAddress{Direction: ndp.Target, Addr: tlla})
+	}
+	body, err := ndp.MarshalMessage(&ndp.NeighborAdvertisement{Override: true, TargetAddress: target, Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append(append([]byte{0x33, 0x33, 0, 0, 0, 1}, from...), 0x86, 0xdd)
+	hdr := make([]byte, 40)
+	hdr[0], hdr[6], hdr[7] = 0x60, 58, 255
+	return append(append(b, hdr...), body...)
+}
+
+func TestNAClaimant(t *testing.T) {
+	ip := netip.MustParseAddr("2001:db8::100")
+	tests := []struct {
+		name  string
+		frame []byte
+		want  net.HardwareAddr
+	}{
+		{"another node's advertisement", naFrame(t, other, ip, other), other},
+		{"without the option, the frame's source", naFrame(t, other, ip, nil), other},
+		{"our own", naFrame(t, us, ip, us), nil},
+		{"another target", naFrame(t, other, netip.MustParseAddr("2001:db8::1"), other), nil},
+		{"short", []byte{1, 2}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NAClaimant(tt.frame, us, ip); got.String() != tt.want.String() {
+				t.Errorf("NAClaimant = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

@@ -19,3 +19,14 @@ func Listen(link netif.Link) (net.PacketConn, error) {
 	}
 	return c, nil
 }
+
+// ListenIPv6 opens a packet socket on link that sends whole frames and
+// receives the link's IPv6 frames, for one NDP probe.
+func ListenIPv6(link netif.Link) (net.PacketConn, error) {
+	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
+	c, err := packet.Listen(ifi, packet.Raw, etherTypeIPv6, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open IPv6 socket on %s: %w", link.Name, err)
+	}
+	return c, nil
+}

@@ -79,31 +79,42 @@ func (h *Host) capture(proto uint16, outgoing bool) (*Capture, error) {
 // Socket opens a socket inside the host's namespace (a socket keeps the
 // namespace it was created in), close-on-exec.
 func (h *Host) Socket(domain, typ, proto int) (int, error) {
+	fd := -1
+	err := h.Do(func() (err error) {
+		fd, err = unix.Socket(domain, typ|unix.SOCK_CLOEXEC, proto)
+		return err
+	})
+	if err != nil {
+		return -1, fmt.Errorf("socket in %s: %w", h.NS, err)
+	}
+	return fd, nil
+}
+
+// Do runs f on a thread inside the host's namespace, so that the sockets
+// f opens (net.Listen, net.Dial) belong to the host.
+func (h *Host) Do(f func() error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
 	if err != nil {
-		return -1, err
+		return err
 	}
 	defer orig.Close()
 	ns, err := netns.GetFromName(h.NS)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	defer ns.Close()
 	if err := netns.Set(ns); err != nil {
-		return -1, err
+		return err
 	}
-	fd, serr := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, proto)
+	ferr := f()
 	if err := netns.Set(orig); err != nil {
 		// This thread is in the wrong namespace: never let it run
 		// anything else.
 		runtime.Goexit()
 	}
-	if serr != nil {
-		return -1, fmt.Errorf("socket in %s: %w", h.NS, serr)
-	}
-	return fd, nil
+	return ferr
 }
 
 // htons puts v in network byte order, as packet(7) wants the protocol.

@@ -1,0 +1,85 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/ocf"
+)
+
+func (a *Agent) monitor(ctx context.Context) ocf.Status {
+	t, st, ok := a.resolve("monitor")
+	if !ok {
+		return st
+	}
+	defer t.k.Close()
+	ad, err := a.lookup(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if ad == nil {
+		return ocf.NotRunning
+	}
+	if st, ok := a.healthy(ctx, t, ad); !ok {
+		return st
+	}
+	if t.cfg.ArpCountRefresh > 0 && !t.link.Loopback {
+		a.announce(ctx, t, t.cfg.ArpCountRefresh, "refresh")
+	}
+	return ocf.Success
+}
+
+// status is the legacy LSB-style check: monitor's answer, and a word on
+// stdout.
+func (a *Agent) status(context.Context) ocf.Status {
+	t, st, ok := a.resolve("status")
+	if !ok {
+		return st
+	}
+	defer t.k.Close()
+	on, err := a.served(t)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if on {
+		fmt.Fprintln(a.Stdout, "running")
+		return ocf.Success
+	}
+	fmt.Fprintln(a.Stdout, "stopped")
+	return ocf.NotRunning
+}
+
+// healthy checks what makes an address that is on its nic useless: DAD
+// failed (kube-vip #523), no link when check_link_status asks, and at depth
+// 10 another host answering for it (split brain: resource-agents #913,
+// MetalLB #1890, kube-vip #1418).
+func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Status, bool) {
+	if ad.Flags&netif.FlagDADFailed != 0 {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
+	}
+	if t.cfg.CheckLinkStatus && !t.link.Loopback && (!t.link.Up || !t.link.Carrier) {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%s is %s (check_link_status)", t.link.Name, linkState(t.link)), false
+	}
+	if a.Env.CheckLevel >= 10 && !t.link.Loopback {
+		who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
+		if err != nil {
+			// Not knowing is not a split brain: failing here would move
+			// the address for nothing.
+			a.Log.Warnf("could not probe for another holder of %s: %v", t.cfg.IP, err)
+			return 0, true
+		}
+		if who != "" {
+			return ocf.Errorf(a.Log, ocf.ErrGeneric, "split brain: %s also answers for %s on %s's link", who, t.cfg.IP, t.link.Name), false
+		}
+	}
+	return 0, true
+}
+
+// linkState names what is wrong with a link, in ip link's words.
+func linkState(l netif.Link) string {
+	if !l.Up {
+		return "DOWN"
+	}
+	return "up but has no carrier (LOWERLAYERDOWN)"
+}

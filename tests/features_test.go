@@ -1,0 +1,245 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// TestSplitBrain: a monitor at depth 10 asks the link whether another host
+// also answers for the address, and names it.
+func TestSplitBrain(t *testing.T) {
+	for _, fam := range []struct {
+		name, ip, prefix string
+	}{{"IPv4", vip, "24"}, {"IPv6", vip6, "64"}} {
+		t.Run(fam.name, func(t *testing.T) {
+			l := newLab(t, hostA6, hostM6)
+			a, m := l.Host("a"), l.Host("m")
+			r := floatip(t, a)
+			p := []string{"ip=" + fam.ip, "cidr_netmask=" + fam.prefix, "nodad=true", "arp_bg=false", "arp_count=1"}
+			deep := append(p, "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000")
+			r.expect(0, "start", p...)
+			r.expect(0, "monitor", deep...)
+			if err := m.IP("addr", "add", fam.ip+"/"+fam.prefix, "dev", m.Dev, "nodad"); err != nil {
+				t.Fatal(err)
+			}
+			res := r.expect(1, "monitor", deep...)
+			if want := "ocf-exit-reason:split brain: " + m.MAC.String() + " also answers for " + fam.ip; !strings.Contains(res.Stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+			}
+			r.expect(0, "monitor", p...) // depth 0 does not look
+			if err := m.IP("addr", "del", fam.ip+"/"+fam.prefix, "dev", m.Dev); err != nil {
+				t.Fatal(err)
+			}
+			r.expect(0, "monitor", deep...)
+			r.expect(0, "stop", p...)
+		})
+	}
+}
+
+// TestAnnounceTo: the neighbour named in announce_to receives unicast
+// replies addressed to its own MAC, and the broadcast burst too.
+func TestAnnounceTo(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a, m := l.Host("a"), l.Host("m")
+	c, err := m.Capture(0x0806)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "arp_count=3", "arp_interval=50", "announce_to=" + hostM.Addr.Addr().String()}
+	r.expect(0, "start", p...)
+	time.Sleep(400 * time.Millisecond)
+	var unicast, broadcast int
+	for _, f := range lab.DecodeARP(c.Close()) {
+		switch {
+		case f.SenderIP != netipOf(vip):
+		case f.EthDst.String() == m.MAC.String() && f.TargetIP == hostM.Addr.Addr() && f.TargetHW.String() == m.MAC.String():
+			unicast++
+		case f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP == netipOf(vip):
+			broadcast++
+		}
+	}
+	if unicast != 3 || broadcast != 6 {
+		t.Errorf("M got %d unicast and %d broadcast announcements, want 3 and 6", unicast, broadcast)
+	}
+	r.expect(0, "stop", p...)
+}
+
+// TestKillConnections: a client with a connection to the address sees it
+// end at stop with kill_connections, and hang without.
+func TestKillConnections(t *testing.T) {
+	for _, kill := range []bool{true, false} {
+		name := map[bool]string{true: "killed", false: "left"}[kill]
+		t.Run(name, func(t *testing.T) {
+			l := newLab(t, hostA, hostM)
+			a, m := l.Host("a"), l.Host("m")
+			r := floatip(t, a)
+			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1"}
+			if kill {
+				p = append(p, "kill_connections=true")
+			}
+			r.expect(0, "start", p...)
+			var ln net.Listener
+			if err := a.Do(func() (err error) { ln, err = net.Listen("tcp4", vip+":8080"); return err }); err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					defer c.Close()
+				}
+			}()
+			var conn net.Conn
+			if err := m.Do(func() (err error) { conn, err = net.Dial("tcp4", vip+":8080"); return err }); err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			res := r.expect(0, "stop", p...)
+			conn.SetReadDeadline(time.Now().Add(time.Second))
+			_, err := conn.Read(make([]byte, 1))
+			ended := err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
+			if ended != kill {
+				t.Errorf("kill_connections=%v: the client's read ended with %v", kill, err)
+			}
+			if kill && !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reset") {
+				t.Errorf("the client saw %v, want a reset or end of stream", err)
+			}
+			if kill && !strings.Contains(res.Stderr, "Ended 1 TCP connection(s)") {
+				t.Errorf("stop did not report the ended connection: %s", res.Stderr)
+			}
+		})
+	}
+}
+
+// TestCheckLinkStatus: with check_link_status, a link without carrier
+// fails the monitor and is refused by start; the default monitor does not
+// look.
+func TestCheckLinkStatus(t *testing.T) {
+	l := newLab(t, hostA)
+	a := l.Host("a")
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "cidr_netmask=24", "nic=eth0", "arp_bg=false", "arp_count=1", "check_link_status=true"}
+	r.expect(0, "start", p...)
+	r.expect(0, "monitor", p...)
+	if err := l.Cut(a); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if res := r.expect(1, "monitor", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:eth0 is up but has no carrier") {
+		t.Errorf("monitor reason: %s", res.Stderr)
+	}
+	r.expect(0, "monitor", "ip="+vip, "cidr_netmask=24", "nic=eth0")
+	r.expect(0, "stop", p...)
+	if res := r.expect(5, "start", p...); !strings.Contains(res.Stderr, "not taking "+vip+" here") {
+		t.Errorf("start reason: %s", res.Stderr)
+	}
+	if got := vipOn(t, a, vip); len(got) != 0 {
+		t.Errorf("start without link left %+v", got)
+	}
+}
+
+// TestMonitorDADFailed: an IPv6 address whose DAD failed is on the nic but
+// useless; monitor says so instead of success.
+func TestMonitorDADFailed(t *testing.T) {
+	l := newLab(t, hostA6, hostM6)
+	a, m := l.Host("a"), l.Host("m")
+	if err := m.IP("addr", "add", vip6+"/64", "dev", m.Dev, "nodad"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.IP("addr", "add", vip6+"/64", "dev", a.Dev); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // DAD: one probe, one second
+	r := floatip(t, a)
+	res := r.expect(1, "monitor", "ip="+vip6, "cidr_netmask=64")
+	if !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+vip6+" [DAD]") {
+		t.Errorf("reason: %s", res.Stderr)
+	}
+	r.expect(0, "stop", "ip="+vip6, "cidr_netmask=64")
+}
+
+func netipOf(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestSenderSocketReceivesNothing: the background sender's packet socket is
+// bound to protocol 0, so the kernel queues no received frame on it
+// (keepalived #1983).
+func TestSenderSocketReceivesNothing(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a := l.Host("a")
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "arp_count=100", "arp_interval=40"}
+	r.expect(0, "start", p...)
+	t.Cleanup(func() { r.run("stop", p...) })
+	time.Sleep(200 * time.Millisecond)
+	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+vip+".pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.Fields(string(b))[0]
+	// M sends ARP traffic that a socket bound to ARP would queue.
+	if ping, err := l.Host("m").Ping(netipOf(vip), 5*time.Millisecond); err == nil {
+		time.Sleep(100 * time.Millisecond)
+		ping.Close()
+	}
+	inodes := map[string]bool{}
+	fds, _ := filepath.Glob("/proc/" + pid + "/fd/*")
+	for _, fd := range fds {
+		if target, err := os.Readlink(fd); err == nil && strings.HasPrefix(target, "socket:[") {
+			inodes[strings.Trim(target[len("socket:"):], "[]")] = true
+		}
+	}
+	table, err := os.ReadFile("/proc/" + pid + "/net/packet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, line := range strings.Split(string(table), "\n")[1:] {
+		f := strings.Fields(line)
+		// sk RefCnt Type Proto Iface R Rmem User Inode
+		if len(f) < 9 || !inodes[f[8]] {
+			continue
+		}
+		found++
+		if f[3] != "0000" || f[6] != "0" {
+			t.Errorf("sender's packet socket: proto %s, %s bytes queued; want 0000 and 0", f[3], f[6])
+		}
+	}
+	if found != 1 {
+		t.Errorf("found %d packet sockets of sender %s, want 1", found, pid)
+	}
+}
+
+// TestDoctor: floatip doctor passes a sound node and names a planted
+// sysctl that would hide the address, with its fix.
+func TestDoctor(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a := l.Host("a")
+	r := floatip(t, a)
+	if res := r.expect(0, "doctor", "ip="+vip); !strings.Contains(res.Stdout, "ok    no other host answers for "+vip) {
+		t.Errorf("doctor on a sound node:\n%s", res.Stdout)
+	}
+	ctx := context.Background()
+	if res, err := a.Run(ctx, nil, "sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=8"); err != nil || res.Code != 0 {
+		t.Fatalf("plant arp_ignore: %v %+v", err, res)
+	}
+	res := r.expect(1, "doctor", "ip="+vip)
+	for _, want := range []string{"FAIL  net.ipv4.conf.eth0.arp_ignore=8", "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+}
