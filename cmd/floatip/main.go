@@ -62,6 +62,9 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	case "version":
 		fmt.Fprintf(stdout, "floatip %s\n", version)
 		return ocf.Success
+	case "man":
+		fmt.Fprint(stdout, manPage(md))
+		return ocf.Success
 	case "":
 		fmt.Fprint(stderr, usage(name, md, fs))
 		return ocf.ErrArgs
@@ -146,18 +149,8 @@ func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
 	fmt.Fprintf(&b, "%s\n\n", md.ShortDesc)
 	fmt.Fprintf(&b, "Run by Pacemaker, it reads its parameters from OCF_RESKEY_<name>;\nflags named after the parameters override them.\n\n")
 	b.WriteString("actions:\n")
-	for _, a := range [][2]string{
-		{"start", "add the address and announce it"},
-		{"stop", "stop the announcer and remove the address"},
-		{"monitor", "0 when the address is on its nic, 7 when it is not"},
-		{"status", "as monitor, and print running or stopped"},
-		{"validate-all", "check the parameters against this node"},
-		{"meta-data", "print the OCF meta-data XML"},
-		{"announce", "send the announcement burst again now"},
-		{"doctor", "check this node for what would break a failover"},
-		{"version", "print the version"},
-	} {
-		fmt.Fprintf(&b, "  %-14s %s\n", a[0], a[1])
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-14s %s\n", c[0], c[1])
 	}
 	b.WriteString("\nparameters:\n")
 	b.WriteString(fs.FlagUsages())

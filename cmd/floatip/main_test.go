@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -55,5 +56,41 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(stdout.String(), "--"+p.Name+" ") || !strings.Contains(stdout.String(), p.ShortDesc) {
 			t.Errorf("--help lacks --%s and its description", p.Name)
 		}
+	}
+}
+
+// TestManPage: floatip(8) documents every parameter with its short
+// description and default, and groff reads it without a warning.
+func TestManPage(t *testing.T) {
+	md, err := metadata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	if st := run([]string{"floatip", "man"}, nil, &stdout, &bytes.Buffer{}); st != ocf.Success {
+		t.Fatalf("man = %v", st)
+	}
+	page := stdout.String()
+	for _, p := range md.Parameters {
+		if !strings.Contains(page, `\fB\-\-`+roff(p.Name)+`\fR`) || !strings.Contains(page, roff(strings.TrimSuffix(p.ShortDesc, "."))) {
+			t.Errorf("the man page lacks --%s or its description", p.Name)
+		}
+		if d := p.Content.DefaultValue(); d != "" && !strings.Contains(page, "(default "+roff(d)+")") {
+			t.Errorf("the man page lacks the default of %s", p.Name)
+		}
+	}
+	for _, c := range commands {
+		if !strings.Contains(page, ".B "+roff(c[0])+"\n") {
+			t.Errorf("the man page lacks action %s", c[0])
+		}
+	}
+	groff, err := exec.LookPath("groff")
+	if err != nil {
+		t.Fatal("groff is not installed: run make deps")
+	}
+	cmd := exec.Command(groff, "-man", "-Tutf8", "-ww", "-z")
+	cmd.Stdin = strings.NewReader(page)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("groff: %v\n%s", err, out)
 	}
 }
