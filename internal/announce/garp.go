@@ -38,7 +38,7 @@ func GARPFrames(mac net.HardwareAddr, ip netip.Addr) ([2][]byte, error) {
 		{arp.OperationReply, mac},
 	}
 	for i, f := range forms {
-		b, err := arpFrame(f.op, broadcast, mac, ip, f.target, ip)
+		b, err := ARPFrame(f.op, broadcast, mac, ip, f.target, ip)
 		if err != nil {
 			return out, err
 		}
@@ -47,8 +47,10 @@ func GARPFrames(mac net.HardwareAddr, ip netip.Addr) ([2][]byte, error) {
 	return out, nil
 }
 
-// arpFrame is an Ethernet frame to dst carrying an ARP packet.
-func arpFrame(op arp.Operation, dst, mac net.HardwareAddr, ip netip.Addr, targetMAC net.HardwareAddr, targetIP netip.Addr) ([]byte, error) {
+// ARPFrame is an Ethernet frame from mac to dst carrying an ARP packet
+// with mac and ip as sender: the one builder of ARP frames, which the
+// probes use too.
+func ARPFrame(op arp.Operation, dst, mac net.HardwareAddr, ip netip.Addr, targetMAC net.HardwareAddr, targetIP netip.Addr) ([]byte, error) {
 	p, err := arp.NewPacket(op, mac, ip, targetMAC, targetIP)
 	if err != nil {
 		return nil, fmt.Errorf("build ARP %s for %s: %w", op, ip, err)
@@ -88,7 +90,7 @@ func NewGARP(conn net.PacketConn, mac net.HardwareAddr, ip netip.Addr, to []neti
 	}
 	g := &GARP{conn: conn, frames: frames}
 	for _, n := range to {
-		f, err := arpFrame(arp.OperationReply, n.MAC, mac, ip, n.MAC, n.IP)
+		f, err := ARPFrame(arp.OperationReply, n.MAC, mac, ip, n.MAC, n.IP)
 		if err != nil {
 			return nil, err
 		}

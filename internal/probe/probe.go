@@ -15,6 +15,8 @@ import (
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
+
+	"github.com/floatip/floatip/internal/announce"
 )
 
 var (
@@ -43,17 +45,7 @@ var Default = Options{Count: 3, Spacing: 100 * time.Millisecond, Wait: 500 * tim
 // mac: a broadcast request, sender protocol address 0.0.0.0, target
 // hardware address zero.
 func ProbeFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
-	p, err := arp.NewPacket(arp.OperationRequest, mac, netip.IPv4Unspecified(), zeroMAC, ip)
-	if err != nil {
-		return nil, fmt.Errorf("build ARP probe for %s: %w", ip, err)
-	}
-	payload, err := p.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("marshal ARP probe for %s: %w", ip, err)
-	}
-	b := append(append([]byte{}, broadcast...), mac...)
-	b = append(b, etherTypeARP>>8, etherTypeARP&0xff)
-	return append(b, payload...), nil
+	return announce.ARPFrame(arp.OperationRequest, broadcast, mac, netip.IPv4Unspecified(), zeroMAC, ip)
 }
 
 // Claimant returns the MAC of another host that frame shows using ip: an
@@ -94,16 +86,10 @@ func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 // (an address of ours on the link), for neighbours the neighbour table
 // does not know; nil when none answered.
 func Resolve(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, src, target netip.Addr, o Options) (net.HardwareAddr, error) {
-	p, err := arp.NewPacket(arp.OperationRequest, mac, src, zeroMAC, target)
+	frame, err := announce.ARPFrame(arp.OperationRequest, broadcast, mac, src, zeroMAC, target)
 	if err != nil {
-		return nil, fmt.Errorf("build ARP request for %s: %w", target, err)
+		return nil, err
 	}
-	payload, err := p.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("marshal ARP request for %s: %w", target, err)
-	}
-	frame := append(append(append([]byte{}, broadcast...), mac...), etherTypeARP>>8, etherTypeARP&0xff)
-	frame = append(frame, payload...)
 	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr {
 		var r arp.Packet
 		if len(b) < 14+28 || r.UnmarshalBinary(b[14:]) != nil || r.SenderIP != target || r.SenderHardwareAddr.String() == mac.String() {
