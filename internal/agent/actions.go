@@ -24,6 +24,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	defer unlock(false)
+	t.addrs = nil // read again under the lock
 
 	on, err := a.served(t)
 	if err != nil {
@@ -265,6 +266,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	removeLock := false
 	defer func() { unlock(removeLock) }()
+	t.addrs = nil // read again under the lock
 
 	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
 	if stopped, err := sender.Stop(); err != nil {

@@ -106,6 +106,9 @@ type target struct {
 	// linkMissing: the named nic does not exist here.
 	linkMissing bool
 	found       netif.Found
+	// addrs is the address dump findif made, which monitor reuses instead
+	// of dumping again; start and stop read again under their lock.
+	addrs []netif.Addr
 }
 
 // stopParams are the parameters stop needs to find and remove the address.
@@ -248,7 +251,7 @@ func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool)
 	if err != nil {
 		return a.failFind(action, err), false
 	}
-	t.found = f
+	t.found, t.addrs = f, addrs
 	if t.link.Index != f.LinkIndex {
 		l, err := t.k.LinkByIndex(f.LinkIndex)
 		if err != nil {
@@ -280,9 +283,12 @@ func (a *Agent) lookup(t *target) (*netif.Addr, error) {
 	if t.linkMissing {
 		return nil, nil
 	}
-	addrs, err := t.k.Addrs(netif.FamilyOf(t.cfg.IP))
-	if err != nil {
-		return nil, err
+	addrs := t.addrs
+	if addrs == nil {
+		var err error
+		if addrs, err = t.k.Addrs(netif.FamilyOf(t.cfg.IP)); err != nil {
+			return nil, err
+		}
 	}
 	for i, ad := range addrs {
 		if ad.LinkIndex == t.link.Index && ad.Prefix == t.prefix {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 // fakeKernel is a node with links, addresses and routes in memory.
 type fakeKernel struct {
+	mu sync.Mutex // guards addrs against a test that changes them under a burst
 	// announced, probes and claimant point into the harness.
 	announced *int
 	probes    *int
@@ -61,6 +63,8 @@ func (k *fakeKernel) LinkByIndex(i int) (netif.Link, error) {
 }
 
 func (k *fakeKernel) Addrs(f netif.Family) ([]netif.Addr, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	k.dumps++
 	var out []netif.Addr
 	for _, a := range k.addrs {
@@ -474,6 +478,38 @@ func TestMonitorIsOneDump(t *testing.T) {
 	h.run(t, "monitor", vip, "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24")
 	if h.k.dumps != 1 {
 		t.Errorf("%d address dumps, want 1", h.k.dumps)
+	}
+	// Without them, findif's dump serves the monitor too.
+	h = newHarness(t)
+	h.run(t, "monitor", vip)
+	if h.k.dumps != 1 {
+		t.Errorf("%d address dumps without nic and prefix, want 1", h.k.dumps)
+	}
+}
+
+// TestSenderStopsWhenTheAddressGoes: the background sender checks the
+// kernel before each frame, and stops once the address is gone.
+func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	md, _ := metadata.Load()
+	e := ocf.ParseEnv([]string{"HA_RSCTMP=" + h.rsctmp})
+	params := md.Defaults()
+	params["ip"], params["arp_count"], params["arp_interval"] = "198.18.0.100", "3", "20"
+	a := &Agent{Open: func(string) (Kernel, error) { return h.k, nil }, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
+		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout}
+	h.announced = 0
+	go func() {
+		time.Sleep(25 * time.Millisecond)
+		h.k.mu.Lock()
+		h.k.addrs = h.k.addrs[:2]
+		h.k.mu.Unlock()
+	}()
+	if st := a.Announce(context.Background(), 1); st != ocf.ErrGeneric {
+		t.Errorf("Announce = %v, want a failure once the address went", st)
+	}
+	if h.announced < 1 || h.announced > 3 {
+		t.Errorf("%d frames, want the ones before the address went", h.announced)
 	}
 }
 
