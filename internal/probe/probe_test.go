@@ -93,7 +93,9 @@ func (f *fakeLink) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func TestARP(t *testing.T) {
-	o := Options{Count: 3, Spacing: 20 * time.Millisecond, Wait: 100 * time.Millisecond}
+	// Wide margins: under load a timer can fire late, and all probes must
+	// still fit in the wait.
+	o := Options{Count: 3, Spacing: 10 * time.Millisecond, Wait: 300 * time.Millisecond}
 	t.Run("nobody answers", func(t *testing.T) {
 		f := &fakeLink{answers: make(chan []byte, 4)}
 		f.answers <- arpFrame(t, 1, us, netip.IPv4Unspecified(), zeroMAC, vip) // our own, looped
