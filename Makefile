@@ -10,9 +10,10 @@ BIN       := bin/floatip
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # What the tests drive: heartbeat:IPaddr2 and ocf-tester (resource-agents),
-# crm_resource, pcs, xmllint, ip, tcpdump and strace. floatip itself needs
-# none of them at run time.
-DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs crmsh libxml2-utils iproute2 tcpdump strace util-linux
+# crm_resource, pcs, xmllint, ip, tcpdump and strace; cluster-test also
+# runs the cluster itself (pacemaker, corosync) and unshare and nsenter
+# (util-linux). floatip itself needs none of them at run time.
+DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs crmsh pacemaker corosync libxml2-utils iproute2 tcpdump strace util-linux
 
 export PATH := $(PATH):/usr/local/go/bin
 
@@ -42,6 +43,14 @@ demo: deps build
 test: deps lint build
 	$(GO) test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=10s
+
+# cluster-test runs two real Pacemaker+Corosync nodes and a client in
+# namespaces on this machine, moves the VIP (ocf:floatip:IPaddr2) by pcs,
+# by a node's death and by a node's shutdown, and checks that the client
+# follows each time; it prints the timings (README: Live cluster test).
+.PHONY: cluster-test
+cluster-test: deps build
+	$(GO) run ./tests/cluster -binary $(BIN)
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)

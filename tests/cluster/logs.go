@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Pacemaker's and corosync's log lines start with a local time to the
+// millisecond and no year ("Nov 25 07:29:18.416 n1 pacemaker-execd ...").
+const logStamp = "Jan _2 15:04:05.000"
+
+// parseStamp reads a log line's time. The year is the one that puts the
+// time closest to now, which is right for a log written during the test.
+func parseStamp(line string, now time.Time) (time.Time, bool) {
+	if len(line) < len(logStamp) {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation(logStamp, line[:len(logStamp)], time.Local)
+	if err != nil {
+		return time.Time{}, false
+	}
+	t = t.AddDate(now.Year()-t.Year(), 0, 0)
+	if t.Sub(now) > 24*time.Hour {
+		t = t.AddDate(-1, 0, 0)
+	}
+	return t, true
+}
+
+// AgentOp is one run of the agent by pacemaker-execd, from its log.
+type AgentOp struct {
+	Node   string
+	Action string // start or stop
+	Call   int
+	// Called is when execd ran the agent, Returned when it saw the
+	// agent exit; Exec is execd's own measure of the run.
+	Called, Returned time.Time
+	Exec             time.Duration
+	Status           int
+}
+
+var (
+	// "(log_execute) 	info: executing - rsc:vip action:start call_id:6"
+	executeRE = regexp.MustCompile(`\(log_execute\)\s+info: executing - rsc:(\S+) action:(\S+) call_id:(\d+)`)
+	// "(log_finished) 	info: vip start (call 6, PID 90) exited with
+	// status 0 (execution time 87ms after being queued 1ms)"; a longer run
+	// reads "1.234s" or "1s 234ms".
+	finishedRE = regexp.MustCompile(`\(log_finished\)\s+info: (\S+) (\S+) \(call (\d+), PID \d+\) exited with status (\d+) \(execution time ([0-9.hms ]+?)(?: after|\))`)
+)
+
+// agentOps reads the starts and stops of resource rsc that node's execd
+// logged from since on.
+func agentOps(r io.Reader, node, rsc string, since, now time.Time) []AgentOp {
+	since = since.Truncate(time.Millisecond) // the logs' resolution
+	var ops []AgentOp
+	byCall := map[int]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		t, ok := parseStamp(line, now)
+		if !ok || t.Before(since) {
+			continue
+		}
+		if m := executeRE.FindStringSubmatch(line); m != nil && m[1] == rsc && (m[2] == "start" || m[2] == "stop") {
+			call, _ := strconv.Atoi(m[3])
+			byCall[call] = len(ops)
+			ops = append(ops, AgentOp{Node: node, Action: m[2], Call: call, Called: t, Exec: -1})
+			continue
+		}
+		if m := finishedRE.FindStringSubmatch(line); m != nil && m[1] == rsc {
+			call, _ := strconv.Atoi(m[3])
+			i, ok := byCall[call]
+			if !ok {
+				continue
+			}
+			ops[i].Returned = t
+			ops[i].Status, _ = strconv.Atoi(m[4])
+			if d, err := time.ParseDuration(strings.ReplaceAll(m[5], " ", "")); err == nil {
+				ops[i].Exec = d
+			} else {
+				ops[i].Exec = t.Sub(ops[i].Called)
+			}
+		}
+	}
+	return ops
+}
+
+// LogEvent is a line of a log that marks a step of a failover.
+type LogEvent struct {
+	Time time.Time
+	What string
+}
+
+// membershipMarks are the corosync lines that show how a node noticed the
+// loss of its peer: the token's loss, then the new membership.
+var membershipMarks = []struct{ substr, what string }{
+	{"A processor failed, forming new configuration", "corosync: token lost, forming a new membership"},
+	{"Members left:", "corosync: new membership without the peer"},
+}
+
+// membershipEvents reads node's corosync log for the marks from since on.
+func membershipEvents(r io.Reader, node string, since, now time.Time) []LogEvent {
+	since = since.Truncate(time.Millisecond)
+	var out []LogEvent
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		t, ok := parseStamp(line, now)
+		if !ok || t.Before(since) {
+			continue
+		}
+		for _, m := range membershipMarks {
+			if strings.Contains(line, m.substr) {
+				out = append(out, LogEvent{t, node + "'s " + m.what})
+			}
+		}
+	}
+	return out
+}
+
+// readLog opens a node's log and hands it to parse; a missing log reads as
+// empty.
+func readLog[T any](path string, parse func(io.Reader) T) T {
+	f, err := os.Open(path)
+	if err != nil {
+		return parse(strings.NewReader(""))
+	}
+	defer f.Close()
+	return parse(f)
+}

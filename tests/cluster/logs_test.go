@@ -1,0 +1,84 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The lines are Pacemaker 2.1.5's and corosync 3.1.7's, from a run of the
+// live test; parsing them needs no root and no cluster.
+const pacemakerLog = `Nov 25 07:29:18.388 n1 pacemaker-controld  [29] (do_lrm_rsc_op) 	notice: Requesting local execution of start operation for vip on n1 | transition_key=3:3:0:cd6bf9b7 op_key=vip_start_0
+Nov 25 07:29:18.416 n1 pacemaker-execd     [26] (log_execute) 	info: executing - rsc:vip action:start call_id:6
+Nov 25 07:29:18.500 n1 pacemaker-execd     [26] (log_op_output) 	info: vip_start_0[90] error output [ IPaddr2(vip)[90]: INFO: Adding 198.18.0.100/24 with broadcast address 198.18.0.255 to device eth0 ]
+Nov 25 07:29:18.504 n1 pacemaker-execd     [26] (log_finished) 	info: vip start (call 6, PID 90) exited with status 0 (execution time 87ms after being queued 1ms)
+Nov 25 07:29:18.520 n1 pacemaker-execd     [26] (log_execute) 	info: executing - rsc:vip action:monitor call_id:7
+Nov 25 07:29:39.096 n1 pacemaker-execd     [26] (log_execute) 	info: executing - rsc:vip action:stop call_id:9
+Nov 25 07:29:39.120 n1 pacemaker-execd     [26] (log_execute) 	info: executing - rsc:web action:stop call_id:10
+Nov 25 07:29:40.430 n1 pacemaker-execd     [26] (log_finished) 	info: vip stop (call 9, PID 131) exited with status 0 (execution time 1s 334ms)
+Nov 25 07:29:41.000 n1 pacemaker-execd     [26] (log_finished) 	info: web stop (call 10, PID 132) exited with status 0 (execution time 20ms)
+`
+
+func TestAgentOps(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.Local)
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006 "+logStamp, "2026 "+s, time.Local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	tests := []struct {
+		name  string
+		since time.Time
+		want  []AgentOp
+	}{
+		{"all", at("Nov 25 07:00:00.000"), []AgentOp{
+			{Node: "n1", Action: "start", Call: 6, Called: at("Nov 25 07:29:18.416"), Returned: at("Nov 25 07:29:18.504"), Exec: 87 * time.Millisecond},
+			{Node: "n1", Action: "stop", Call: 9, Called: at("Nov 25 07:29:39.096"), Returned: at("Nov 25 07:29:40.430"), Exec: 1334 * time.Millisecond},
+		}},
+		// A line stamped in the millisecond of since counts: the stamp
+		// is truncated.
+		{"since", at("Nov 25 07:29:39.096").Add(400 * time.Microsecond), []AgentOp{
+			{Node: "n1", Action: "stop", Call: 9, Called: at("Nov 25 07:29:39.096"), Returned: at("Nov 25 07:29:40.430"), Exec: 1334 * time.Millisecond},
+		}},
+		{"none", at("Nov 25 07:30:00.000"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := agentOps(strings.NewReader(pacemakerLog), "n1", "vip", tt.since, now)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d ops %+v, want %d", len(got), got, len(tt.want))
+			}
+			for i := range got {
+				g, w := got[i], tt.want[i]
+				if g.Node != w.Node || g.Action != w.Action || g.Call != w.Call || !g.Called.Equal(w.Called) ||
+					!g.Returned.Equal(w.Returned) || g.Exec != w.Exec || g.Status != w.Status {
+					t.Errorf("op %d: got %+v, want %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+func TestMembershipEvents(t *testing.T) {
+	log := `Nov 25 07:29:57.860 [13] n1 corosync notice  [TOTEM ] Token has not been received in 2250 ms 
+Nov 25 07:29:58.608 [13] n1 corosync notice  [TOTEM ] A processor failed, forming new configuration: token timed out (3000ms), waiting 3600ms for consensus.
+Nov 25 07:30:02.216 [13] n1 corosync notice  [TOTEM ] A new membership (1.d) was formed. Members left: 2
+`
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.Local)
+	got := membershipEvents(strings.NewReader(log), "n1", now.Add(-time.Hour), now)
+	if len(got) != 2 || got[0].Time.Format(logStamp) != "Nov 25 07:29:58.608" || !strings.Contains(got[1].What, "without the peer") {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// A log written late on New Year's Eve, read just after midnight, belongs
+// to the year before.
+func TestParseStampYear(t *testing.T) {
+	now := time.Date(2027, 1, 1, 0, 0, 5, 0, time.Local)
+	got, ok := parseStamp("Dec 31 23:59:59.250 n1 pacemaker-execd", now)
+	if !ok || got.Year() != 2026 {
+		t.Errorf("got %v %v, want a time in 2026", got, ok)
+	}
+}
