@@ -17,7 +17,7 @@ DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs crmsh pacemaker corosync
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build demo test unit lint fuzz deps install uninstall clean
+.PHONY: all build demo test unit lint fuzz deps man install uninstall clean
 
 all: build
 
@@ -65,13 +65,19 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 
-install: build
+# man renders floatip(8) from the meta-data, with the binary itself.
+MAN := $(BIN).8
+man: build
+	$(BIN) man > $(MAN)
+
+install: build man
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/floatip
+	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/floatip.8
 	install -d -m 0755 $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
 	ln -sf $(PREFIX)/sbin/floatip $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2
 
 uninstall:
-	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2 $(DESTDIR)$(PREFIX)/sbin/floatip
+	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2 $(DESTDIR)$(PREFIX)/sbin/floatip $(DESTDIR)$(PREFIX)/share/man/man8/floatip.8
 	-rmdir $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
 
 # deb builds $(DEB_DIR)/floatip_<version>_<arch>.deb from $(BIN) with
@@ -83,9 +89,9 @@ NFPM       := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 DEB_DIR    ?= bin
 DEB_VERSION = $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/^\([^0-9]\)/0~\1/' -e 's/-/+/g')
 .PHONY: deb
-deb: build
+deb: build man
 	mkdir -p $(DEB_DIR)
-	FLOATIP_BIN='$(BIN)' FLOATIP_ARCH=$$($(GO) env GOARCH) FLOATIP_VERSION='$(DEB_VERSION)' \
+	FLOATIP_BIN='$(BIN)' FLOATIP_MAN='$(MAN)' FLOATIP_ARCH=$$($(GO) env GOARCH) FLOATIP_VERSION='$(DEB_VERSION)' \
 		$(GO) run $(NFPM) package --config packaging/nfpm.yaml --packager deb --target $(DEB_DIR)/
 
 clean:

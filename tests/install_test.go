@@ -71,6 +71,10 @@ func TestMakeInstall(t *testing.T) {
 	providerDir := filepath.Join(dest, "usr/lib/ocf/resource.d/floatip")
 	agent := filepath.Join(providerDir, "IPaddr2")
 	checkStatic(t, sbin)
+	man := filepath.Join(dest, "usr/share/man/man8/floatip.8")
+	if b, err := os.ReadFile(man); err != nil || !strings.HasPrefix(string(b), ".TH FLOATIP 8") {
+		t.Errorf("%s: not the man page (%v)", man, err)
+	}
 	if target, err := os.Readlink(agent); err != nil || target != "/usr/sbin/floatip" {
 		t.Errorf("%s: symlink to %q (%v), want /usr/sbin/floatip", agent, target, err)
 	}
@@ -80,7 +84,7 @@ func TestMakeInstall(t *testing.T) {
 	}
 
 	runMake(t, "uninstall", "DESTDIR="+dest)
-	for _, p := range []string{sbin, agent, providerDir} {
+	for _, p := range []string{sbin, agent, providerDir, man} {
 		if _, err := os.Lstat(p); !os.IsNotExist(err) {
 			t.Errorf("make uninstall left %s (%v)", p, err)
 		}
@@ -131,7 +135,7 @@ func TestDebPackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"." + debBinary, "." + debAgent + " -> " + debBinary} {
+	for _, want := range []string{"." + debBinary, "." + debAgent + " -> " + debBinary, "./usr/share/man/man8/floatip.8"} {
 		if !strings.Contains(string(contents), want) {
 			t.Errorf("the package does not hold %s:\n%s", want, contents)
 		}
