@@ -24,7 +24,6 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	defer unlock(false)
-	t.addrs = nil // read again under the lock
 
 	on, err := a.served(t)
 	if err != nil {
@@ -95,7 +94,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 // label that cannot be added is only a warning there too).
 func (a *Agent) beforeAdd(t *target) error {
 	if t.cfg.LVSSupport {
-		addrs, err := t.k.Addrs(netif.IPv4)
+		addrs, err := t.k.AddrsOf(t.cfg.IP)
 		if err != nil {
 			return err
 		}
@@ -266,7 +265,6 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	removeLock := false
 	defer func() { unlock(removeLock) }()
-	t.addrs = nil // read again under the lock
 
 	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
 	if stopped, err := sender.Stop(); err != nil {

@@ -25,7 +25,8 @@ import (
 type Kernel interface {
 	LinkByName(name string) (netif.Link, error)
 	LinkByIndex(index int) (netif.Link, error)
-	Addrs(f netif.Family) ([]netif.Addr, error)
+	// AddrsOf returns the addresses equal to ip, on any link.
+	AddrsOf(ip netip.Addr) ([]netif.Addr, error)
 	Routes(f netif.Family) ([]netif.Route, error)
 	AddAddr(l netif.Link, a netif.NewAddr) error
 	DelAddr(l netif.Link, p netip.Prefix) error
@@ -106,9 +107,6 @@ type target struct {
 	// linkMissing: the named nic does not exist here.
 	linkMissing bool
 	found       netif.Found
-	// addrs is the address dump findif made, which monitor reuses instead
-	// of dumping again; start and stop read again under their lock.
-	addrs []netif.Addr
 }
 
 // stopParams are the parameters stop needs to find and remove the address.
@@ -241,17 +239,22 @@ func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool)
 	if err != nil {
 		return a.failFind(action, err), false
 	}
-	var addrs []netif.Addr
-	if fam == netif.IPv4 {
-		if addrs, err = t.k.Addrs(fam); err != nil {
-			return a.failFind(action, err), false
-		}
-	}
-	f, err := netif.FindIf(q, routes, addrs)
+	f, err := netif.FindIf(q, routes, nil)
 	if err != nil {
 		return a.failFind(action, err), false
 	}
-	t.found, t.addrs = f, addrs
+	if needBroadcast(action, t.cfg) && f.Route != nil && f.Route.Src.IsValid() {
+		// The broadcast of the address that configures the subnet, as
+		// findif copies it.
+		src, err := t.k.AddrsOf(f.Route.Src)
+		if err != nil {
+			return a.failFind(action, err), false
+		}
+		if len(src) > 0 {
+			f.Broadcast = src[0].Broadcast
+		}
+	}
+	t.found = f
 	if t.link.Index != f.LinkIndex {
 		l, err := t.k.LinkByIndex(f.LinkIndex)
 		if err != nil {
@@ -277,18 +280,16 @@ func (a *Agent) failFind(action string, err error) ocf.Status {
 }
 
 // lookup finds the address on the link with the expected prefix, as
-// IPaddr2's ip_served does, from one address dump; nil when it is not
-// there.
+// IPaddr2's ip_served does; nil when it is not there. It asks the kernel
+// for this address only, so its cost does not grow with the number of
+// other addresses on the node.
 func (a *Agent) lookup(t *target) (*netif.Addr, error) {
 	if t.linkMissing {
 		return nil, nil
 	}
-	addrs := t.addrs
-	if addrs == nil {
-		var err error
-		if addrs, err = t.k.Addrs(netif.FamilyOf(t.cfg.IP)); err != nil {
-			return nil, err
-		}
+	addrs, err := t.k.AddrsOf(t.cfg.IP)
+	if err != nil {
+		return nil, err
 	}
 	for i, ad := range addrs {
 		if ad.LinkIndex == t.link.Index && ad.Prefix == t.prefix {

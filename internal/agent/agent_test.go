@@ -62,13 +62,13 @@ func (k *fakeKernel) LinkByIndex(i int) (netif.Link, error) {
 	return netif.Link{}, netif.ErrLinkNotFound
 }
 
-func (k *fakeKernel) Addrs(f netif.Family) ([]netif.Addr, error) {
+func (k *fakeKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.dumps++
 	var out []netif.Addr
 	for _, a := range k.addrs {
-		if netif.FamilyOf(a.Prefix.Addr()) == f {
+		if a.Prefix.Addr() == ip {
 			out = append(out, a)
 		}
 	}
@@ -479,7 +479,7 @@ func TestMonitorIsOneDump(t *testing.T) {
 	if h.k.dumps != 1 {
 		t.Errorf("%d address dumps, want 1", h.k.dumps)
 	}
-	// Without them, findif's dump serves the monitor too.
+	// Without them, findif reads the routes and no address.
 	h = newHarness(t)
 	h.run(t, "monitor", vip)
 	if h.k.dumps != 1 {

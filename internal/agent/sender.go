@@ -55,7 +55,6 @@ type whilePresent struct {
 }
 
 func (w *whilePresent) Announce(i int) error {
-	w.t.addrs = nil // look at the kernel now, not at an earlier dump
 	on, err := w.a.served(w.t)
 	if err != nil {
 		return err

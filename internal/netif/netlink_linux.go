@@ -150,42 +150,6 @@ func family(f Family) int {
 // because the table changed under it (NLM_F_DUMP_INTR).
 const maxDumpRetries = 5
 
-// Addrs is "ip -f inet|inet6 addr show": every address of the family, in
-// one dump.
-func (h *Handle) Addrs(f Family) ([]Addr, error) {
-	var list []netlink.Addr
-	var err error
-	for range maxDumpRetries {
-		list, err = h.nl.AddrList(nil, family(f))
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			break
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list addresses: %w", err)
-	}
-	out := make([]Addr, 0, len(list))
-	for _, a := range list {
-		pfx := prefixOf(a.IP, a.Mask)
-		if !pfx.IsValid() {
-			continue
-		}
-		ad := Addr{
-			Prefix:            pfx,
-			LinkIndex:         a.LinkIndex,
-			Label:             a.Label,
-			Flags:             AddrFlags(a.Flags),
-			PreferredLifetime: uint32(a.PreferedLft),
-			ValidLifetime:     uint32(a.ValidLft),
-		}
-		if b, ok := netip.AddrFromSlice(a.Broadcast); ok {
-			ad.Broadcast = b.Unmap()
-		}
-		out = append(out, ad)
-	}
-	return out, nil
-}
-
 // Routes is "ip -f inet|inet6 route show table main".
 func (h *Handle) Routes(f Family) ([]Route, error) {
 	var list []netlink.Route
