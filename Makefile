@@ -41,7 +41,7 @@ demo: deps build
 	$(GO) run ./tests/demo -agent $(AGENT) -binary $(BIN)
 
 test: deps lint build
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz FUZZTIME=10s
 
 # cluster-test runs two real Pacemaker+Corosync nodes and a client in
@@ -62,8 +62,12 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 FUZZTIME ?= 30s
+# fuzz runs each fuzz target for FUZZTIME: the parameter parser, and the
+# command line over the actions that change nothing (FuzzRun). Their seed
+# corpora are kept in testdata/fuzz/ beside them.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./cmd/floatip
 
 # man renders floatip(8) from the meta-data, with the binary itself.
 MAN := $(BIN).8

@@ -6,6 +6,8 @@ import (
 	"log/syslog"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Logger writes log lines in the resource-agents format,
@@ -104,6 +106,32 @@ func (l *Logger) write(level, format string, args ...any) {
 	}
 }
 
+// maxLine bounds a log line or exit reason: an admin's 10 kB value must not
+// become a 10 kB reason in the CIB.
+const maxLine = 512
+
+// oneLine makes s one printable line of valid UTF-8: line breaks become
+// spaces, other control characters and invalid bytes are escaped as \xNN,
+// and an overlong line is cut. Pacemaker stores the reason in the CIB,
+// which is XML, and shows it in pcs status.
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.TrimRight(s, "\n"))
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.TrimRight(s, "\n"))
+	var b strings.Builder
+	for len(s) > 0 {
+		if b.Len() >= maxLine {
+			b.WriteString("...")
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[0])
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteString(s[:size])
+		}
+		s = s[size:]
+	}
+	return b.String()
 }

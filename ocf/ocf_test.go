@@ -187,3 +187,20 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+func TestExitReasonIsOnePrintableLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nic [eth\xff\xfe]", `ocf-exit-reason:nic [eth\xff\xfe]`},
+		{"a\nocf-exit-reason:forged", "ocf-exit-reason:a ocf-exit-reason:forged"},
+		{"tab\there", `ocf-exit-reason:tab\x09here`},
+		{"café", "ocf-exit-reason:café"},
+		{strings.Repeat("x", 10000), "ocf-exit-reason:" + strings.Repeat("x", maxLine) + "..."},
+	}
+	for _, tt := range tests {
+		var stderr bytes.Buffer
+		NewLogger(Env{}, "t", 1, &stderr).ExitReason("%s", tt.in)
+		if got := strings.TrimSuffix(stderr.String(), "\n"); got != tt.want {
+			t.Errorf("ExitReason(%q) printed %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

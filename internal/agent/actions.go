@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -290,7 +291,11 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 			a.Log.Infof("Ended %d TCP connection(s) of %s", n, t.cfg.IP)
 		}
 	}
-	if err := t.k.DelAddr(t.link, t.prefix); err != nil {
+	if err := t.k.DelAddr(t.link, t.prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
+		// Gone between the dump and the delete (the kernel removes
+		// secondaries with their primary): what stop wanted.
+		a.Log.Infof("%s left %s before stop removed it", t.prefix, t.link.Name)
+	} else if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
 	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)

@@ -145,6 +145,12 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 			}
 		}
 		cfg, err = config.Parse(params, a.Env.Meta)
+		if err != nil {
+			// The clone settings themselves are broken: the address as
+			// the ip parameter gives it is the best guess left.
+			params["unique_clone_address"] = a.Defaults["unique_clone_address"]
+			cfg, err = config.Parse(params, nil)
+		}
 	}
 	if err != nil {
 		return nil, a.failParse(action, err), false

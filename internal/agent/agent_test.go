@@ -29,6 +29,7 @@ type fakeKernel struct {
 	probes    *int
 	claimant  *net.HardwareAddr
 	flushes   int
+	failDel   error
 	labels    []string
 	kills     int
 	sysctls   map[string]string
@@ -95,6 +96,9 @@ func (k *fakeKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
 }
 
 func (k *fakeKernel) DelAddr(l netif.Link, p netip.Prefix) error {
+	if k.failDel != nil {
+		return k.failDel
+	}
 	for i, a := range k.addrs {
 		if a.LinkIndex == l.Index && a.Prefix == p {
 			k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
@@ -241,7 +245,7 @@ func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 		Background: func(args []string) (int, error) {
 			h.bg = append(h.bg, args)
 			// A real process for the pid file, which stop signals.
-			cmd := exec.Command("sleep", "30")
+			cmd := exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1")
 			if err := cmd.Start(); err != nil {
 				return 0, err
 			}
@@ -799,5 +803,36 @@ func TestDoctor(t *testing.T) {
 	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.ErrGeneric ||
 		!strings.Contains(out.String(), "02:00:00:00:00:09 already answers for 198.18.0.100") {
 		t.Errorf("another holder: %v\n%s", st, out.String())
+	}
+}
+
+// TestStopRace: the address left between stop's dump and its delete (the
+// kernel removes secondaries with their primary): stop succeeds.
+func TestStopRace(t *testing.T) {
+	h := newHarness(t)
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	h.k.failDel = fmt.Errorf("delete 198.18.0.100/24 from eth0: %w", syscall.EADDRNOTAVAIL)
+	if st := h.run(t, "stop", vip); st != ocf.Success {
+		t.Errorf("stop = %v: %s", st, h.stderr.String())
+	}
+	h.k.failDel = fmt.Errorf("delete 198.18.0.100/24 from eth0: %w", syscall.EPERM)
+	if st := h.run(t, "stop", vip); st != ocf.ErrGeneric {
+		t.Errorf("stop with another failure = %v", st)
+	}
+}
+
+// TestStopWithBrokenCloneSettings: stop still removes the address when
+// the clone settings themselves no longer parse.
+func TestStopWithBrokenCloneSettings(t *testing.T) {
+	for _, bad := range [][]string{
+		{"OCF_RESKEY_CRM_meta_clone_max=abc"},
+		{"OCF_RESKEY_unique_clone_address=x"},
+		{"OCF_RESKEY_CRM_meta_clone_max=3"},
+	} {
+		h := newHarness(t)
+		h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+		if st := h.run(t, "stop", append([]string{vip}, bad...)...); st != ocf.Success || len(h.k.addrs) != 2 {
+			t.Errorf("stop with %v = %v, addresses %+v", bad, st, h.k.addrs)
+		}
 	}
 }

@@ -16,11 +16,15 @@ import (
 // benchKernel is a node whose eth0 holds the monitored address behind n
 // others. It implements what monitor calls; the embedded Kernel, nil,
 // stands for the rest, so that a benchmark calling anything else panics
-// rather than measuring a fake.
+// rather than measuring a fake (if monitor starts calling a new method,
+// implement it here).
 type benchKernel struct {
 	Kernel
 	addrs  []netif.Addr
 	routes []netif.Route
+	// vip and ofVIP are the monitored address and AddrsOf's answer for it.
+	vip   netip.Addr
+	ofVIP []netif.Addr
 }
 
 func newBenchKernel(others int) *benchKernel {
@@ -33,6 +37,9 @@ func newBenchKernel(others int) *benchKernel {
 	}
 	// Last, where a linear match finds it latest.
 	k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Broadcast: netip.MustParseAddr("198.18.0.255")})
+	vip := netip.MustParseAddr("198.18.0.100")
+	k.ofVIP, _ = k.AddrsOf(vip)
+	k.vip = vip
 	return k
 }
 
@@ -52,9 +59,22 @@ func (k *benchKernel) LinkByIndex(i int) (netif.Link, error) {
 	return benchLink, nil
 }
 
-// Addrs hands out the same slice every time: what is measured is the
-// agent's work on the list, not the fake's.
-func (k *benchKernel) Addrs(f netif.Family) ([]netif.Addr, error) { return k.addrs, nil }
+// AddrsOf answers as the kernel's dump does once netif has filtered it:
+// the addresses equal to ip. It scans the node's list, a cost that
+// netif.BenchmarkAddrs measures against a real kernel; here it is kept out
+// of the timing by answering from a list filtered beforehand.
+func (k *benchKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
+	if ip == k.vip {
+		return k.ofVIP, nil
+	}
+	var out []netif.Addr
+	for _, a := range k.addrs {
+		if a.Prefix.Addr() == ip {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
 
 func (k *benchKernel) Routes(netif.Family) ([]netif.Route, error) { return k.routes, nil }
 
@@ -85,8 +105,9 @@ func benchAgent(b *testing.B, k Kernel) *Agent {
 	}
 }
 
-// BenchmarkServed is monitor's match of the address over the nic's
-// address list, alone.
+// BenchmarkServed is monitor's match of the address against what the
+// kernel answered, alone. The answer holds the monitored address only, so
+// the other addresses on the nic must cost nothing here.
 func BenchmarkServed(b *testing.B) {
 	for _, n := range []int{0, 10000} {
 		b.Run(fmt.Sprintf("others=%d", n), func(b *testing.B) {

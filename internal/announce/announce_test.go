@@ -174,9 +174,21 @@ func TestBurstStopsWithContext(t *testing.T) {
 	}
 }
 
-func sleeper(t *testing.T) *exec.Cmd {
+// standIn starts a process that looks like a background sender: a shell
+// whose command line holds "announce --background-sender".
+func standIn(t *testing.T) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("sleep", "30")
+	return start(t, exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"))
+}
+
+// stranger starts a process that is not a sender.
+func stranger(t *testing.T) *exec.Cmd {
+	t.Helper()
+	return start(t, exec.Command("sleep", "30"))
+}
+
+func start(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +204,7 @@ func alive(pid int) bool {
 
 func TestSenderStopsItsOwnProcess(t *testing.T) {
 	s := SenderFor(t.TempDir(), vip)
-	cmd := sleeper(t)
+	cmd := standIn(t)
 	if err := s.Record(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +231,7 @@ func TestSenderStopsItsOwnProcess(t *testing.T) {
 // process (same pid, other start time) must not get that process killed.
 func TestSenderSparesAStranger(t *testing.T) {
 	s := SenderFor(t.TempDir(), vip)
-	cmd := sleeper(t)
+	cmd := stranger(t)
 	pid := cmd.Process.Pid
 	if err := os.WriteFile(s.Path, []byte(strconv.Itoa(pid)+" 1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -248,7 +260,7 @@ func TestRecordRefusesSymlink(t *testing.T) {
 	dir := t.TempDir()
 	s := SenderFor(dir, vip)
 	target := filepath.Join(dir, "victim")
-	cmd := sleeper(t)
+	cmd := stranger(t)
 	tmp := s.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
 	if err := os.Symlink(target, tmp); err != nil {
 		t.Fatal(err)
@@ -371,5 +383,38 @@ func TestNAUnicast(t *testing.T) {
 	}
 	if len(c.dsts) != 2 || c.dsts[0] != allNodes || c.dsts[1] != gw {
 		t.Errorf("sent to %v, want ff02::1 and %s", c.dsts, gw)
+	}
+}
+
+// TestSenderSparesAForgedFile: a pid file with a live process's real pid
+// and start time still gets nothing killed unless that process is a
+// sender.
+func TestSenderSparesAForgedFile(t *testing.T) {
+	s := SenderFor(t.TempDir(), vip)
+	cmd := stranger(t)
+	if err := s.Record(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Running(); got != 0 {
+		t.Errorf("Running = %d for a process that is not a sender", got)
+	}
+	if stopped, _ := s.Stop(); stopped || !alive(cmd.Process.Pid) {
+		t.Error("a process that is not a sender was signalled")
+	}
+}
+
+// TestStopRemovesTemporaryFiles: a start killed before renaming its pid
+// file into place leaves the temporary one; stop removes it.
+func TestStopRemovesTemporaryFiles(t *testing.T) {
+	s := SenderFor(t.TempDir(), vip)
+	tmp := s.Path + ".12345.tmp"
+	if err := os.WriteFile(tmp, []byte("1 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s left: %v", tmp, err)
 	}
 }

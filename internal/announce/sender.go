@@ -68,10 +68,17 @@ func (s Sender) Running() int {
 		return 0
 	}
 	now, err := s.startTime(pid)
-	if err != nil || now != start {
+	if err != nil || now != start || !s.isSender(pid) {
 		return 0
 	}
 	return pid
+}
+
+// isSender checks that pid runs floatip's background sender, so that even
+// a forged pid file naming another live process gets nothing killed.
+func (s Sender) isSender(pid int) bool {
+	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "cmdline"))
+	return err == nil && bytes.Contains(b, []byte("\x00announce\x00--background-sender\x00"))
 }
 
 // Stop ends the recorded sender, if it is still the process that was
@@ -85,8 +92,13 @@ func (s Sender) Stop() (bool, error) {
 			err = fmt.Errorf("stop sender %d: %w", pid, kerr)
 		}
 	}
-	if rerr := os.Remove(s.Path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-		err = errors.Join(err, fmt.Errorf("remove %s: %w", s.Path, rerr))
+	// A start killed between writing the pid file and renaming it into
+	// place leaves its temporary file.
+	tmps, _ := filepath.Glob(s.Path + ".*.tmp")
+	for _, p := range append(tmps, s.Path) {
+		if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
 	}
 	return pid != 0 && err == nil, err
 }

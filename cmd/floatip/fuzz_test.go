@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
+)
+
+// fuzzActions are the actions FuzzRun drives. None of them changes the
+// system: validate-all only reads the node's links, addresses and routes.
+// start, stop, monitor, status and announce are left out, and since the
+// action is the first argument, no fuzzed argument can become one.
+var fuzzActions = []string{"validate-all", "meta-data", "usage", "help", "version", "man"}
+
+// FuzzRun drives the metadata-driven command line with arbitrary
+// arguments after a fixed action: every parameter flag, --help, unknown
+// flags, "--", stray words, values of any bytes. Whatever the arguments,
+// run must return (no panic), with a status the action can have, print the
+// XML alone for meta-data, and print exactly one exit reason, a single
+// line, when and only when it fails.
+func FuzzRun(f *testing.F) {
+	md, err := metadata.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The seeds in testdata/fuzz/FuzzRun cover each flag; these are
+	// the basic shapes.
+	f.Add(uint8(0), "--ip\x00198.18.0.100\x00--cidr_netmask\x0024")
+	f.Add(uint8(0), "--ip=2001:db8::100\x00--nic\x00eth0")
+	f.Add(uint8(1), "--help")
+	f.Add(uint8(2), "--colour\x00red")
+	f.Fuzz(func(t *testing.T, which uint8, args string) {
+		action := fuzzActions[int(which)%len(fuzzActions)]
+		argv := []string{"/usr/lib/ocf/resource.d/floatip/IPaddr2", action}
+		if args != "" {
+			argv = append(argv, strings.Split(args, "\x00")...)
+		}
+		env := []string{"OCF_RESOURCE_INSTANCE=fuzz", "OCF_RESKEY_CRM_meta_timeout=5000"}
+		var stdout, stderr bytes.Buffer
+		st := run(argv, env, &stdout, &stderr)
+
+		allowed := []ocf.Status{ocf.Success, ocf.ErrArgs}
+		if action == "validate-all" {
+			allowed = append(allowed, ocf.ErrGeneric, ocf.ErrConfigured)
+		}
+		if !containsStatus(allowed, st) {
+			t.Fatalf("%s %q: status %v\nstderr: %s", action, args, st, stderr.String())
+		}
+		if st == ocf.ErrArgs {
+			// A flag that does not parse. The reason quotes the argument
+			// as it came, so a newline or invalid UTF-8 in argv reaches
+			// it (reported in issue 8; pflag's error text is not passed
+			// through the exit reason's flattening): only its start is
+			// checked here until that is fixed.
+			if !strings.HasPrefix(stderr.String(), "ocf-exit-reason:") {
+				t.Errorf("%s %q: status %v without an exit reason:\n%s", action, args, st, stderr.String())
+			}
+			return
+		}
+		// Every line is a log line or an exit reason: a value with a line
+		// break cannot start a line of its own. (Valid UTF-8 is not
+		// required yet: a nic name of any bytes is echoed as it came in
+		// "Invalid interface name", reported in issue 8.)
+		reasons := 0
+		for _, line := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+			switch {
+			case line == "" && stderr.Len() == 0:
+			case strings.HasPrefix(line, "ocf-exit-reason:"):
+				reasons++
+				if line == "ocf-exit-reason:" {
+					t.Errorf("%s %q: empty exit reason", action, args)
+				}
+			case !strings.HasPrefix(line, "IPaddr2(fuzz)["):
+				t.Errorf("%s %q: stderr line %q is neither a log line nor an exit reason", action, args, line)
+			}
+		}
+		if st == ocf.Success && reasons != 0 || st != ocf.Success && reasons != 1 {
+			t.Errorf("%s %q: status %v with %d exit reasons:\n%s", action, args, st, reasons, stderr.String())
+		}
+		if st != ocf.Success {
+			return
+		}
+		switch {
+		case strings.HasPrefix(stdout.String(), "usage: "):
+			// usage, help, or any action with --help or -h.
+			for _, p := range md.Parameters {
+				if !strings.Contains(stdout.String(), "--"+p.Name+" ") {
+					t.Fatalf("%s %q: usage lacks --%s", action, args, p.Name)
+				}
+			}
+		case action == "usage" || action == "help":
+			t.Fatalf("%s %q printed no usage: %q", action, args, stdout.String())
+		case action == "meta-data":
+			if !bytes.Equal(stdout.Bytes(), metadata.XML) {
+				t.Fatalf("meta-data %q printed more or less than the XML:\n%s", args, stdout.String())
+			}
+		case action == "version":
+			if !strings.HasPrefix(stdout.String(), "floatip ") {
+				t.Fatalf("version %q printed %q", args, stdout.String())
+			}
+		case action == "validate-all":
+			if stdout.Len() != 0 {
+				t.Fatalf("validate-all %q printed %q on stdout", args, stdout.String())
+			}
+		}
+	})
+}
+
+func containsStatus(s []ocf.Status, st ocf.Status) bool {
+	for _, v := range s {
+		if v == st {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,289 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// This file holds what the reliability tests (issue 8) use to check that an
+// agent left nothing behind: the state of a lab host, the processes and
+// sockets in its namespace, the files in HA_RSCTMP. It also runs the agent
+// inside a host without "ip netns exec", for the tests that run it
+// thousands of times.
+
+// hostState describes everything of a host that an agent could change: its
+// links and whether they are up, every address with its flags, and the
+// main routing table. Two calls compare equal when nothing changed.
+func hostState(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	nh, err := h.Handle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	links, err := nh.LinkList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range links {
+		a := l.Attrs()
+		out = append(out, fmt.Sprintf("link %s up=%v", a.Name, a.Flags&unix.IFF_UP != 0))
+		addrs, err := nh.AddrList(l, netlink.FAMILY_ALL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ad := range addrs {
+			brd := ""
+			if ad.Broadcast != nil {
+				brd = ad.Broadcast.String()
+			}
+			// Without the tentative bit, which a fresh IPv6 link-local
+			// address loses on its own.
+			out = append(out, fmt.Sprintf("addr %s %s brd=%s label=%s flags=%#x", a.Name, ad.IPNet, brd, ad.Label, ad.Flags&^unix.IFA_F_TENTATIVE))
+		}
+	}
+	routes, err := nh.RouteList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
+		out = append(out, "route "+r.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nsInode names a host's network namespace as the kernel does.
+func nsInode(t *testing.T, h *lab.Host) (dev, ino uint64) {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join("/run/netns", h.NS), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Dev, st.Ino
+}
+
+// procsIn lists the processes in the host's network namespace, as
+// "pid cmdline", but for the test itself (whose threads enter the
+// namespace to start agents there). The agent and its background sender are the only
+// processes that ever run there, so after an operation and the end of its
+// burst the list must be empty.
+func procsIn(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	dev, ino := nsInode(t, h)
+	links, _ := filepath.Glob("/proc/[0-9]*/ns/net")
+	var out []string
+	for _, p := range links {
+		var st unix.Stat_t
+		pid := strings.Split(p, "/")[2]
+		if unix.Stat(p, &st) != nil || st.Dev != dev || st.Ino != ino || pid == strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		out = append(out, pid+" "+strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " "))
+	}
+	return out
+}
+
+// socketsIn counts the sockets of each kind that exist in the host's
+// namespace (the kernel's own included), from the namespace's
+// /proc/net tables. A socket an agent leaves open, in a process that
+// lingers or was passed on to another, shows here.
+func socketsIn(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	var out []string
+	err := inNetns(h, func() error {
+		for _, table := range []string{"packet", "netlink", "raw", "raw6", "udp", "udp6", "tcp", "tcp6", "unix"} {
+			b, err := os.ReadFile("/proc/thread-self/net/" + table)
+			if err != nil {
+				return err
+			}
+			n := strings.Count(string(b), "\n") - 1
+			out = append(out, fmt.Sprintf("%s=%d", table, n))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// filesIn lists what a directory holds, HA_RSCTMP after the operations.
+func filesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// eventually polls cond every 10ms until it holds or d has passed, and
+// says whether it held.
+func eventually(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkNothingLeft fails the test when the host differs from before, when
+// a process still runs in its namespace once the background bursts had
+// time to end, or when dir (HA_RSCTMP) holds anything.
+func checkNothingLeft(t *testing.T, h *lab.Host, before []string, dir string) {
+	t.Helper()
+	if after := hostState(t, h); !slices.Equal(before, after) {
+		t.Errorf("the host changed:\nbefore %q\nafter  %q", before, after)
+	}
+	if !eventually(3*time.Second, func() bool { return len(procsIn(t, h)) == 0 }) {
+		t.Errorf("processes left in the namespace: %q", procsIn(t, h))
+	}
+	if left := filesIn(t, dir); len(left) != 0 {
+		t.Errorf("left in HA_RSCTMP: %q", left)
+	}
+}
+
+// inNetns runs f on an OS thread that has entered the host's network
+// namespace; a process started there is in that namespace. The thread goes
+// back to its own namespace afterwards, or never runs anything else.
+func inNetns(h *lab.Host, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		ns, err := netns.GetFromName(h.NS)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer ns.Close()
+		if err := netns.Set(ns); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter %s: %w", h.NS, err)
+			return
+		}
+		errc <- f()
+		if netns.Set(orig) != nil {
+			// Still locked: the thread ends with this goroutine.
+			return
+		}
+		runtime.UnlockOSThread()
+	}()
+	return <-errc
+}
+
+// nsRunner runs an agent in a lab host as the agentRunner does, but
+// started from a thread inside the namespace instead of through "ip netns
+// exec", which costs a process and a mount namespace per call: these tests
+// run the agents thousands of times. Neither agent needs the /sys that "ip
+// netns exec" mounts for the namespace: they read the kernel's state over
+// netlink (floatip) or with ip (IPaddr2).
+type nsRunner struct {
+	t      *testing.T
+	host   *lab.Host
+	path   string
+	rsctmp string
+	// wrap, when set, prefixes the command line (strace, setpriv).
+	wrap []string
+}
+
+func fastFloatip(t *testing.T, h *lab.Host) *nsRunner {
+	return &nsRunner{t: t, host: h, path: binary, rsctmp: t.TempDir()}
+}
+
+func fastHeartbeat(t *testing.T, h *lab.Host) *nsRunner {
+	if _, err := os.Stat(heartbeatIPaddr2); err != nil {
+		t.Fatalf("heartbeat:IPaddr2 is not installed (resource-agents): run make deps")
+	}
+	return &nsRunner{t: t, host: h, path: heartbeatIPaddr2, rsctmp: t.TempDir()}
+}
+
+// start starts an action and returns the command, already running.
+func (r *nsRunner) start(ctx context.Context, stdout, stderr *bytes.Buffer, action string, params ...string) (*exec.Cmd, error) {
+	argv := append(slices.Clone(r.wrap), r.path, action)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = ocfEnv(r.rsctmp, params...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, inNetns(r.host, cmd.Start)
+}
+
+// run runs an action to its end. Safe for concurrent use.
+func (r *nsRunner) run(action string, params ...string) lab.Result {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	res := lab.Result{Start: time.Now()}
+	cmd, err := r.start(ctx, &stdout, &stderr, action, params...)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	res.End = time.Now()
+	res.Stdout, res.Stderr = stdout.String(), stderr.String()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.Code = ee.ExitCode()
+	case err != nil:
+		r.t.Errorf("%s %s: %v", filepath.Base(r.path), action, err)
+		res.Code = -1
+	}
+	return res
+}
+
+// expect runs an action and fails the test unless it exits with code.
+// Safe for concurrent use.
+func (r *nsRunner) expect(code int, action string, params ...string) lab.Result {
+	r.t.Helper()
+	res := r.run(action, params...)
+	if res.Code != code {
+		r.t.Errorf("%s %s %v = %d, want %d\nstderr: %s", filepath.Base(r.path), action, params, res.Code, code, res.Stderr)
+	}
+	return res
+}
+
+// exitReasons returns the ocf-exit-reason lines of an agent's stderr.
+func exitReasons(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "ocf-exit-reason:") {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,286 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// killPoint is a moment of start at which the test kills it with SIGKILL.
+type killPoint struct {
+	name string
+	// params are start's own; the address is vip/24 on eth0.
+	params []string
+	// strace, when set, is the syscall on whose entry strace kills the
+	// agent (strace -e inject=<syscall>:signal=SIGKILL).
+	strace string
+	// after kills the agent that long after it was launched; onAddr kills
+	// it as soon as the address is on the nic.
+	after  time.Duration
+	onAddr bool
+}
+
+var killPoints = []killPoint{
+	{name: "at launch", params: quietBurst, after: 0},
+	{name: "after 2ms", params: quietBurst, after: 2 * time.Millisecond},
+	{name: "after 5ms", params: quietBurst, after: 5 * time.Millisecond},
+	{name: "after 10ms", params: quietBurst, after: 10 * time.Millisecond},
+	{name: "after 20ms", params: quietBurst, after: 20 * time.Millisecond},
+	{name: "after 40ms", params: quietBurst, after: 40 * time.Millisecond},
+	// The lock file is open, the lock about to be taken.
+	{name: "taking the lock", params: quietBurst, strace: "flock"},
+	// The address is there, the foreground burst under way, the lock held.
+	{name: "address added, foreground burst", params: []string{"arp_bg=false", "arp_count=5", "arp_interval=200"}, onAddr: true},
+	// The first frame is sent; the background sender is about to be
+	// started.
+	{name: "spawning the sender", params: []string{"arp_count=5", "arp_interval=200"}, strace: "pidfd_open"},
+}
+
+// TestKillDuringStart kills start with SIGKILL at several moments, and
+// then checks that monitor tells the truth about what the killed start
+// left, that start and stop work, and that in the end nothing is left:
+// no address, process or file.
+func TestKillDuringStart(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	before := hostState(t, h)
+	for _, kp := range killPoints {
+		t.Run(kp.name, func(t *testing.T) {
+			r := fastFloatip(t, h)
+			if kp.strace != "" {
+				r.wrap = []string{needTool(t, "strace"), "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + kp.strace, "-e", "inject=" + kp.strace + ":signal=SIGKILL"}
+			}
+			p := []string{"ip=" + vip, "cidr_netmask=24"}
+			killStart(t, r, kp, append(p, kp.params...))
+			r.wrap = nil
+			present := vipsOn(t, h, netlink.FAMILY_V4)[vip+"/24"]
+			t.Logf("the killed start left the address: %v; HA_RSCTMP: %q; processes: %q", present, filesIn(t, r.rsctmp), procsIn(t, h))
+			want := 7
+			if present {
+				want = 0
+			}
+			r.expect(want, "monitor", p...)
+			r.expect(0, "start", append(p, quietBurst...)...)
+			r.expect(0, "monitor", p...)
+			r.expect(0, "stop", p...)
+			r.expect(7, "monitor", p...)
+			checkNothingLeft(t, h, before, r.rsctmp)
+		})
+	}
+	// The background sender killed in the middle of its burst leaves a
+	// pid file naming a dead process.
+	t.Run("sender during its burst", func(t *testing.T) {
+		r := fastFloatip(t, h)
+		p := []string{"ip=" + vip, "cidr_netmask=24"}
+		r.expect(0, "start", append(p, "arp_count=5", "arp_interval=200")...)
+		time.Sleep(150 * time.Millisecond)
+		pid := senderPid(t, r.rsctmp)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if !eventually(2*time.Second, func() bool { return len(procsIn(t, h)) == 0 }) {
+			t.Fatalf("the sender survived SIGKILL: %q", procsIn(t, h))
+		}
+		r.expect(0, "monitor", p...)
+		r.expect(0, "start", append(p, quietBurst...)...)
+		r.expect(0, "stop", p...)
+		r.expect(7, "monitor", p...)
+		checkNothingLeft(t, h, before, r.rsctmp)
+	})
+}
+
+// killStart runs start and kills it at kp.
+func killStart(t *testing.T, r *nsRunner, kp killPoint, params []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var added chan netlink.AddrUpdate
+	if kp.onAddr {
+		added = make(chan netlink.AddrUpdate, 16)
+		done := make(chan struct{})
+		defer close(done)
+		ns, err := netns.GetFromName(r.host.NS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ns.Close()
+		if err := netlink.AddrSubscribeWithOptions(added, done, netlink.AddrSubscribeOptions{Namespace: &ns}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd, err := r.start(ctx, &stdout, &stderr, "start", params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case kp.strace != "":
+		// strace kills it.
+	case kp.onAddr:
+	wait:
+		for {
+			select {
+			case u := <-added:
+				if u.NewAddr && u.LinkAddress.IP.String() == vip {
+					break wait
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("the address did not appear")
+				break wait
+			}
+		}
+		cmd.Process.Kill()
+	default:
+		time.Sleep(kp.after)
+		cmd.Process.Kill()
+	}
+	err = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if kp.strace != "" {
+		// strace reports the death of its tracee as its own.
+		if !ws.Signaled() && cmd.ProcessState.ExitCode() != 128+int(syscall.SIGKILL) {
+			t.Fatalf("strace did not kill start at %s: %v\n%s", kp.strace, err, stderr.String())
+		}
+		return
+	}
+	if !ws.Signaled() {
+		t.Logf("start ended before the kill: %v", err)
+	}
+}
+
+// senderPid returns the pid the background sender's pid file names.
+func senderPid(t *testing.T, rsctmp string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(rsctmp, "floatip-announce-"+vip+".pid"))
+	if err != nil {
+		t.Fatalf("no pid file: %v", err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(b), &pid); err != nil || pid <= 1 {
+		t.Fatalf("pid file %q", b)
+	}
+	return pid
+}
+
+// TestNicGoneWhileRunning removes the nic, or sets its link down, under a
+// running VIP, and compares what monitor, a probe, stop and start say
+// with heartbeat:IPaddr2. Then the stop must have left no address, and no
+// process may remain.
+func TestNicGoneWhileRunning(t *testing.T) {
+	for _, change := range []string{"deleted", "down"} {
+		for _, ps := range []struct {
+			name   string
+			params []string
+		}{
+			{"nic and cidr_netmask", []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}},
+			{"cidr_netmask", []string{"ip=" + vip, "cidr_netmask=24"}},
+			{"ip only", []string{"ip=" + vip}},
+		} {
+			if change == "down" && !strings.Contains(ps.name, "nic") {
+				// Reported: without nic, stop finds no route to the
+				// address on a down link and leaves it there (both agents).
+				continue
+			}
+			t.Run(change+", "+ps.name, func(t *testing.T) {
+				t.Parallel()
+				// A short foreground burst: heartbeat's send_arp does not
+				// end with arp_interval=1.
+				fg := []string{"arp_bg=false", "arp_count=1"}
+				codes := map[string][2]int{}
+				for i, agent := range []string{"floatip", "heartbeat"} {
+					l := newLab(t, hostA)
+					h := l.Host("a")
+					r := floatip(t, h)
+					if agent == "heartbeat" {
+						r = heartbeat(t, h)
+					}
+					r.expect(0, "start", append(ps.params, fg...)...)
+					var err error
+					if change == "deleted" {
+						err = h.IP("link", "del", "eth0")
+					} else {
+						err = h.IP("link", "set", "eth0", "down")
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, s := range []badStep{
+						{"monitor", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
+						{"probe", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
+						{"stop", "stop", nil},
+						{"start on the changed nic", "start", fg},
+						{"stop again", "stop", nil},
+					} {
+						res := r.run(s.action, append(ps.params, s.env...)...)
+						c := codes[s.name]
+						c[i] = res.Code
+						codes[s.name] = c
+						if s.name == "monitor" && res.Code == 6 {
+							t.Errorf("%s: monitor said OCF_ERR_CONFIGURED (resource-agents #334)", agent)
+						}
+					}
+					if change == "down" {
+						if hasAddr(t, h, vip+"/24") {
+							t.Errorf("%s: stop succeeded and left %s on the down nic", agent, vip)
+						}
+						if err := h.IP("link", "set", "eth0", "up"); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if !eventually(3*time.Second, func() bool { return len(procsIn(t, h)) == 0 }) {
+						t.Errorf("%s: processes left: %q", agent, procsIn(t, h))
+					}
+				}
+				for step, c := range codes {
+					if c[0] != c[1] {
+						t.Errorf("%s: floatip %d, heartbeat:IPaddr2 %d", step, c[0], c[1])
+					}
+					if (step == "stop" || step == "stop again") && c[0] != 0 {
+						t.Errorf("%s failed: %d", step, c[0])
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestTimeoutDuringForegroundBurst: with a 1 s operation timeout and a
+// foreground burst of 50 announcements (10 s), start must answer before
+// the timeout, leave the address it added, and print one exit reason when
+// it fails.
+func TestTimeoutDuringForegroundBurst(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	before := hostState(t, h)
+	r := fastFloatip(t, h)
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	codes := map[int]int{}
+	var longest time.Duration
+	for i := 0; i < 10; i++ {
+		res := r.run("start", append(p, "arp_bg=false", "arp_count=50", "OCF_RESKEY_CRM_meta_timeout=1000")...)
+		codes[res.Code]++
+		took := res.End.Sub(res.Start)
+		longest = max(longest, took)
+		if took > time.Second {
+			t.Errorf("start took %v, beyond the 1 s timeout", took)
+		}
+		if n := len(exitReasons(res.Stderr)); res.Code != 0 && n != 1 {
+			t.Errorf("start exited %d with %d exit reasons:\n%s", res.Code, n, res.Stderr)
+		}
+		if !hasAddr(t, h, vip+"/24") {
+			t.Errorf("start left no address")
+		}
+		r.expect(0, "stop", p...)
+	}
+	t.Logf("exit codes of 10 starts cut by the timeout: %v; the longest took %v", codes, longest.Round(time.Millisecond))
+	checkNothingLeft(t, h, before, r.rsctmp)
+}
