@@ -243,3 +243,28 @@ func TestDoctor(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitBrainIgnoresOwnNics: a node whose other nic is on the same link
+// answers its own probe (Linux answers ARP for any of its addresses on any
+// nic); that is not another holder.
+func TestSplitBrainIgnoresOwnNics(t *testing.T) {
+	l := newLab(t, lab.HostSpec{Name: "a"})
+	a := l.Host("a")
+	for _, args := range [][]string{
+		{"link", "add", "x0", "type", "veth", "peer", "name", "x1"},
+		{"link", "set", "x0", "up"},
+		{"link", "set", "x1", "up"},
+		{"addr", "add", "198.18.0.1/24", "dev", "x0"},
+	} {
+		if err := a.IP(args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "cidr_netmask=24", "nic=x0", "arp_bg=false", "arp_count=1"}
+	r.expect(0, "start", p...)
+	r.expect(0, "monitor", append(p, "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000")...)
+	r.expect(0, "stop", p...)
+	r.expect(0, "start", append(p, "run_arping=true")...)
+	r.expect(0, "stop", p...)
+}

@@ -204,14 +204,19 @@ func (n node) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string
 		listen, ask = probe.ListenIPv6, probe.NDP
 	}
 	var c net.PacketConn
-	if err := n.Do(func() (err error) {
+	err := n.Do(func() (err error) {
 		c, err = listen(link)
 		return err
-	}); err != nil {
+	})
+	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	who, err := ask(ctx, c, link.MAC, ip, probe.Default)
+	o := probe.Default
+	if o.Own, err = n.MACs(); err != nil {
+		return "", err
+	}
+	who, err := ask(ctx, c, link.MAC, ip, o)
 	if who == nil {
 		return "", err
 	}

@@ -287,3 +287,18 @@ func (h *Handle) Sysctl(name string) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// MACs lists the hardware addresses of the namespace's links.
+func (h *Handle) MACs() ([]net.HardwareAddr, error) {
+	links, err := h.nl.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	var out []net.HardwareAddr
+	for _, l := range links {
+		if mac := l.Attrs().HardwareAddr; len(mac) > 0 {
+			out = append(out, mac)
+		}
+	}
+	return out, nil
+}

@@ -113,5 +113,10 @@ func NDP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 	if err != nil {
 		return nil, err
 	}
-	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr { return NAClaimant(b, mac, ip) })
+	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr {
+		if who := NAClaimant(b, mac, ip); who != nil && !o.own(who) {
+			return who
+		}
+		return nil
+	})
 }

@@ -33,6 +33,20 @@ type Options struct {
 	Count   int
 	Spacing time.Duration
 	Wait    time.Duration
+	// Own are the MACs of this node's other nics. Linux answers ARP for
+	// any of its addresses on any nic (arp_ignore=0), so a node with two
+	// nics on one link answers its own probe: never another holder.
+	Own []net.HardwareAddr
+}
+
+// own says whether mac is one of the node's own.
+func (o Options) own(mac net.HardwareAddr) bool {
+	for _, m := range o.Own {
+		if m.String() == mac.String() {
+			return true
+		}
+	}
+	return false
 }
 
 // Default is a short probe: a host on the link answers an ARP request in
@@ -79,7 +93,12 @@ func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 	if err != nil {
 		return nil, err
 	}
-	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr { return Claimant(b, mac, ip) })
+	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr {
+		if who := Claimant(b, mac, ip); who != nil && !o.own(who) {
+			return who
+		}
+		return nil
+	})
 }
 
 // Resolve asks the link for the MAC of target with ARP requests from src

@@ -122,6 +122,15 @@ func TestARP(t *testing.T) {
 			t.Errorf("%d probes after the answer, want 1", len(f.written))
 		}
 	})
+	t.Run("the node's own other nic is no holder", func(t *testing.T) {
+		f := &fakeLink{answers: make(chan []byte, 4)}
+		f.answers <- arpFrame(t, 2, other, vip, us, netip.IPv4Unspecified())
+		own := o
+		own.Own = []net.HardwareAddr{other}
+		if who, err := ARP(context.Background(), f, us, vip, own); err != nil || who != nil {
+			t.Errorf("ARP = %v, %v; want no holder", who, err)
+		}
+	})
 	t.Run("context deadline bounds it", func(t *testing.T) {
 		f := &fakeLink{answers: make(chan []byte)}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
