@@ -17,7 +17,7 @@ DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs crmsh pacemaker corosync
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build demo test unit lint fuzz deps man install uninstall clean
+.PHONY: all build demo bench test unit lint fuzz deps man install uninstall clean
 
 all: build
 
@@ -39,6 +39,12 @@ deps:
 AGENT ?= floatip
 demo: deps build
 	$(GO) run ./tests/demo -agent $(AGENT) -binary $(BIN)
+
+# bench measures floatip against heartbeat:IPaddr2 side by side in network
+# namespaces and prints the table of the README's Benchmarks section
+# (go run ./tests/bench -h for the repetition counts).
+bench: deps build
+	$(GO) run ./tests/bench -binary $(BIN)
 
 test: deps lint build
 	$(GO) test -count=1 -timeout 40m ./...
