@@ -64,7 +64,7 @@ type trigger func(ctx context.Context, f *Failover) (finish func() error, err er
 // client gets no answer from the VIP after the move.
 func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Node, trig trigger) (*Failover, error) {
 	m := c.Client
-	if mac, err := resolve(ctx, m); err != nil {
+	if mac, err := m.Learn(ctx, VIP); err != nil {
 		return nil, err
 	} else if mac.String() != from.Host.MAC.String() {
 		return nil, fmt.Errorf("%s: before it, the client's entry for the VIP is %s, not %s's %s", name, mac, from.Name, from.Host.MAC)
@@ -84,7 +84,7 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 	// A hard kill takes corosync's token timeout plus its consensus
 	// timeout (about 7s) to notice; a minute is plenty for any of them.
 	deadline := time.Now().Add(60 * time.Second)
-	for flipped(w.changes(), to.Host.MAC) == nil {
+	for lab.FirstChangeTo(w.changes(), to.Host.MAC) == nil {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("%s: the client's neighbour entry for %s did not follow to %s (%s) within 60s", name, VIP, to.Name, to.Host.MAC)
 		}
@@ -113,7 +113,7 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 	}
 
 	in, out, probes := w.close()
-	flip := flipped(w.changes(), to.Host.MAC)
+	flip := lab.FirstChangeTo(w.changes(), to.Host.MAC)
 	f.Followed = flip.Time.Sub(f.t0)
 	f.add(flip.Time, "client's neighbour entry for %s -> %s (%s)", VIP, to.Host.MAC, to.Name)
 	f.frames(lab.DecodeARP(in), lab.DecodeARP(out), flip.Time)
@@ -289,37 +289,6 @@ func (f *Failover) probes(probes []lab.Probe, followed time.Time) bool {
 		f.Gap = max(f.Gap, answers[i].Sub(answers[i-1]))
 	}
 	return answeredAfter
-}
-
-// flipped returns the first change that names mac.
-func flipped(cs []lab.NeighborChange, mac net.HardwareAddr) *lab.NeighborChange {
-	for i := range cs {
-		if cs[i].MAC.String() == mac.String() {
-			return &cs[i]
-		}
-	}
-	return nil
-}
-
-// resolve makes the client talk to the VIP until it has a neighbour entry
-// for it, and returns the entry's MAC.
-func resolve(ctx context.Context, m *lab.Host) (net.HardwareAddr, error) {
-	p, err := m.Ping(VIP, 10*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
-	for range 300 {
-		if mac, err := m.Neighbor(VIP); err != nil || mac != nil {
-			return mac, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	return nil, fmt.Errorf("the client has no neighbour entry for %s", VIP)
 }
 
 // hasVIP checks that the VIP is on node n's nic.

@@ -29,7 +29,7 @@ func (c *Cluster) create(ctx context.Context, w io.Writer) (*Node, error) {
 	if err := hasVIP(holder); err != nil {
 		return nil, err
 	}
-	mac, err := resolve(ctx, c.Client)
+	mac, err := c.Client.Learn(ctx, VIP)
 	if err != nil {
 		return nil, err
 	}

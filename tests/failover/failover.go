@@ -130,7 +130,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	}
 	time.Sleep(1200 * time.Millisecond)
 	tl = &Timeline{Lab: l.Prefix, Agent: agent.Name, Kind: kind, MACA: a.MAC, MACB: b.MAC, Flip: -1, FirstAnnouncement: -1}
-	if tl.Before, err = resolve(ctx, m); err != nil {
+	if tl.Before, err = m.Learn(ctx, VIP); err != nil {
 		return nil, err
 	}
 	if tl.Before.String() != a.MAC.String() {
@@ -189,7 +189,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 
 	// Wait for the flip, then for the burst to end.
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && flipped(changes(), b.MAC) == nil {
+	for time.Now().Before(deadline) && lab.FirstChangeTo(changes(), b.MAC) == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(1200 * time.Millisecond)
@@ -198,7 +198,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	frames := lab.DecodeARP(capture.Close())
 	mine := lab.DecodeARP(outgoing.Close())
 
-	if c := flipped(changes(), b.MAC); c != nil {
+	if c := lab.FirstChangeTo(changes(), b.MAC); c != nil {
 		tl.Flip = at(c.Time)
 		add(c.Time, "M's neighbour entry for %s -> %s (B)", VIP, b.MAC)
 	}
@@ -268,36 +268,6 @@ func opName(f lab.ARP) string {
 		return "gratuitous ARP request"
 	}
 	return "gratuitous ARP reply"
-}
-
-// flipped returns the first change that names mac.
-func flipped(cs []lab.NeighborChange, mac net.HardwareAddr) *lab.NeighborChange {
-	for i := range cs {
-		if cs[i].MAC.String() == mac.String() {
-			return &cs[i]
-		}
-	}
-	return nil
-}
-
-// resolve makes M talk to the VIP until M has a neighbour entry for it.
-func resolve(ctx context.Context, m *lab.Host) (net.HardwareAddr, error) {
-	p, err := m.Ping(VIP, 10*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
-	for range 200 {
-		if mac, err := m.Neighbor(VIP); err != nil || mac != nil {
-			return mac, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	return nil, fmt.Errorf("no neighbour entry for %s on client M", VIP)
 }
 
 func env(rsctmp string, h *lab.Host) []string {

@@ -320,3 +320,34 @@ func (h *Host) WatchNeighbor(ip netip.Addr) (changes func() []NeighborChange, st
 func (l *Lab) Cut(h *Host) error {
 	return ip("-n", l.bridge, "link", "set", h.Port, "down")
 }
+
+// FirstChangeTo returns the first of cs that names mac, nil when none does.
+func FirstChangeTo(cs []NeighborChange, mac net.HardwareAddr) *NeighborChange {
+	for i := range cs {
+		if cs[i].MAC.String() == mac.String() {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+// Learn makes the host ping ip until its neighbour table has an entry for
+// it, and returns the entry's MAC.
+func (h *Host) Learn(ctx context.Context, ip netip.Addr) (net.HardwareAddr, error) {
+	p, err := h.Ping(ip, 10*time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	for range 300 {
+		if mac, err := h.Neighbor(ip); err != nil || mac != nil {
+			return mac, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("%s has no neighbour entry for %s", h.Name, ip)
+}
