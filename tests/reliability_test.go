@@ -41,8 +41,8 @@ var killPoints = []killPoint{
 	// The address is there, the foreground burst under way, the lock held.
 	{name: "address added, foreground burst", params: []string{"arp_bg=false", "arp_count=5", "arp_interval=200"}, onAddr: true},
 	// The first frame is sent; the background sender is about to be
-	// started.
-	{name: "spawning the sender", params: []string{"arp_count=5", "arp_interval=200"}, strace: "pidfd_open"},
+	// started (pipe2 is syscall.ForkExec's first step).
+	{name: "spawning the sender", params: []string{"arp_count=5", "arp_interval=200"}, strace: "pipe2"},
 }
 
 // TestKillDuringStart kills start with SIGKILL at several moments, and

@@ -142,18 +142,19 @@ func Spawn(argv []string, env []string) (int, error) {
 		return 0, fmt.Errorf("spawn sender: %w", err)
 	}
 	defer null.Close()
-	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{
+	// syscall.ForkExec, not os.StartProcess: the latter first forks a
+	// throwaway child to see whether clone can return a pidfd, a second
+	// process for nothing. Not waited for: the sender outlives us and is
+	// reaped by init or the subreaper it is reparented to.
+	fd := null.Fd()
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   env,
-		Files: []*os.File{null, null, null},
+		Files: []uintptr{fd, fd, fd},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("spawn sender: %w", err)
 	}
-	pid := p.Pid
-	// Not waited for: it outlives us and is reaped by init or the
-	// subreaper it is reparented to.
-	p.Release()
 	return pid, nil
 }

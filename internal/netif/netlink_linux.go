@@ -154,9 +154,12 @@ const maxDumpRetries = 5
 func (h *Handle) Routes(f Family) ([]Route, error) {
 	var list []netlink.Route
 	var err error
-	filter := &netlink.Route{Table: unix.RT_TABLE_MAIN}
 	for range maxDumpRetries {
-		list, err = h.nl.RouteListFiltered(family(f), filter, netlink.RT_FILTER_TABLE)
+		// No table filter: the netlink package then skips the other tables
+		// before decoding them. With a table filter it decodes every
+		// route first, and each address brings a local-table route, so
+		// a nic with 10,000 addresses made findif slow.
+		list, err = h.nl.RouteListFiltered(family(f), &netlink.Route{}, 0)
 		if !errors.Is(err, netlink.ErrDumpInterrupted) {
 			break
 		}
