@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"reflect"
 	"testing"
 )
 
@@ -44,6 +45,22 @@ func TestLoad(t *testing.T) {
 	}
 	if d := a.Defaults(); d["arp_count"] != "5" || d["nic"] != "" {
 		t.Errorf("defaults arp_count=%q nic=%q", d["arp_count"], d["nic"])
+	}
+}
+
+// TestGenerated keeps agent.go, what the actions read, equal to the XML,
+// what Pacemaker reads.
+func TestGenerated(t *testing.T) {
+	want, err := Parse(XML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("agent.go differs from IPaddr2.xml: run go generate ./metadata\ngot  %+v\nwant %+v", got, want)
 	}
 }
 
