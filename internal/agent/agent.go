@@ -27,6 +27,9 @@ type Kernel interface {
 	LinkByIndex(index int) (netif.Link, error)
 	// AddrsOf returns the addresses equal to ip, on any link.
 	AddrsOf(ip netip.Addr) ([]netif.Addr, error)
+	// AddrOn returns the address p on link, nil when it is not there;
+	// label is the label it should carry, "" for the link's name.
+	AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error)
 	Routes(f netif.Family) ([]netif.Route, error)
 	AddAddr(l netif.Link, a netif.NewAddr) error
 	DelAddr(l netif.Link, p netip.Prefix) error
@@ -293,16 +296,7 @@ func (a *Agent) lookup(t *target) (*netif.Addr, error) {
 	if t.linkMissing {
 		return nil, nil
 	}
-	addrs, err := t.k.AddrsOf(t.cfg.IP)
-	if err != nil {
-		return nil, err
-	}
-	for i, ad := range addrs {
-		if ad.LinkIndex == t.link.Index && ad.Prefix == t.prefix {
-			return &addrs[i], nil
-		}
-	}
-	return nil, nil
+	return t.k.AddrOn(t.link, t.prefix, t.cfg.FullLabel(t.link.Name))
 }
 
 // served says whether the address is on the link with the expected prefix.

@@ -42,6 +42,7 @@ type fakeKernel struct {
 	routes    []netif.Route
 	added     []netif.NewAddr
 	dumps     int
+	lookups   int
 	failAdd   error
 }
 
@@ -74,6 +75,18 @@ func (k *fakeKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+func (k *fakeKernel) AddrOn(l netif.Link, p netip.Prefix, label string) (*netif.Addr, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lookups++
+	for _, a := range k.addrs {
+		if a.LinkIndex == l.Index && a.Prefix == p {
+			return &a, nil
+		}
+	}
+	return nil, nil
 }
 
 func (k *fakeKernel) Routes(f netif.Family) ([]netif.Route, error) {
@@ -474,20 +487,21 @@ func TestMonitorNeedsExactPrefix(t *testing.T) {
 	}
 }
 
-// TestMonitorIsOneDump: with nic and prefix given, monitor reads the
-// addresses once and nothing else.
-func TestMonitorIsOneDump(t *testing.T) {
+// TestMonitorAsksForItsAddressOnly: with nic and prefix given, monitor
+// asks the kernel for its one address and nothing else, never for the
+// dump of all of them.
+func TestMonitorAsksForItsAddressOnly(t *testing.T) {
 	h := newHarness(t)
 	h.k.routes = nil // a route lookup would fail the monitor
 	h.run(t, "monitor", vip, "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24")
-	if h.k.dumps != 1 {
-		t.Errorf("%d address dumps, want 1", h.k.dumps)
+	if h.k.lookups != 1 || h.k.dumps != 0 {
+		t.Errorf("%d lookups and %d address dumps, want 1 and 0", h.k.lookups, h.k.dumps)
 	}
 	// Without them, findif reads the routes and no address.
 	h = newHarness(t)
 	h.run(t, "monitor", vip)
-	if h.k.dumps != 1 {
-		t.Errorf("%d address dumps without nic and prefix, want 1", h.k.dumps)
+	if h.k.lookups != 1 || h.k.dumps != 0 {
+		t.Errorf("%d lookups and %d address dumps without nic and prefix, want 1 and 0", h.k.lookups, h.k.dumps)
 	}
 }
 

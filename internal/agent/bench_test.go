@@ -76,6 +76,17 @@ func (k *benchKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
 	return out, nil
 }
 
+// AddrOn answers as the kernel does for one address: with the address
+// or nil, whatever else the node holds.
+func (k *benchKernel) AddrOn(l netif.Link, p netip.Prefix, label string) (*netif.Addr, error) {
+	for i, a := range k.ofVIP {
+		if a.LinkIndex == l.Index && a.Prefix == p {
+			return &k.ofVIP[i], nil
+		}
+	}
+	return nil, nil
+}
+
 func (k *benchKernel) Routes(netif.Family) ([]netif.Route, error) { return k.routes, nil }
 
 func (k *benchKernel) Close() {}

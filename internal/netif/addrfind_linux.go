@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -13,11 +14,11 @@ import (
 // dump, which must be read again.
 var errDumpInterrupted = errors.New("address dump interrupted")
 
-// AddrsOf returns the addresses equal to ip, on any link: what monitor asks
-// for every 10 seconds. It reads the kernel's address dump itself and
-// decodes only the matching messages, so that a nic with ten thousand
-// other addresses costs the kernel's dump (about 1.5 ms) rather than
-// decoding all of them (about 30 ms with the netlink package's AddrList).
+// AddrsOf returns the addresses equal to ip, on any link. It reads the
+// kernel's address dump itself and decodes only the matching messages, so
+// that a nic with ten thousand other addresses costs the kernel's dump
+// (about 1.5 ms) rather than decoding all of them (about 30 ms with the
+// netlink package's AddrList).
 func (h *Handle) AddrsOf(ip netip.Addr) ([]Addr, error) {
 	var out []Addr
 	var err error
@@ -36,22 +37,152 @@ func (h *Handle) AddrsOf(ip netip.Addr) ([]Addr, error) {
 	return out, nil
 }
 
-func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+// AddrOn returns the address p on link, or nil when link does not hold it:
+// monitor's question, every 10 seconds. It asks the kernel for this one
+// address, so that its cost does not grow with the addresses on the link
+// (a dump of 10,000 costs milliseconds). IPv6 has RTM_GETADDR for one
+// address. IPv4 has only the address ioctls, which find an address by
+// its label: label is the one p should carry ("" for the link's name).
+// When they cannot confirm p (another label, the same address with another
+// prefix, or no such address) the dump decides.
+func (h *Handle) AddrOn(link Link, p netip.Prefix, label string) (*Addr, error) {
+	var a *Addr
+	err := h.Do(func() (err error) {
+		if p.Addr().Is6() {
+			a, err = getAddr6(link.Index, p.Addr())
+			return err
+		}
+		if label == "" {
+			label = link.Name
+		}
+		n, err := prefixByLabel(label, p.Addr())
+		if err == nil && n == p.Bits() {
+			a = &Addr{Prefix: p, LinkIndex: link.Index, Label: label, PreferredLifetime: Forever, ValidLifetime: Forever}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up %s on %s: %w", p, link.Name, err)
+	}
+	if a != nil && a.Prefix == p && a.LinkIndex == link.Index {
+		return a, nil
+	}
+	if p.Addr().Is6() {
+		// The kernel holds an IPv6 address once per link: its answer is
+		// final.
+		return nil, nil
+	}
+	all, err := h.AddrsOf(p.Addr())
+	if err != nil {
+		return nil, err
+	}
+	for i, ad := range all {
+		if ad.LinkIndex == link.Index && ad.Prefix == p {
+			return &all[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// prefixByLabel returns the prefix length of the IPv4 address ip labelled
+// label, or -1 when no such address exists. Given an address, the
+// SIOCGIF* ioctls pick the one with both that label and that address
+// (devinet_ioctl's "4.4BSD style" match), else the first with the label:
+// SIOCGIFADDR's answer tells which.
+func prefixByLabel(label string, ip netip.Addr) (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(label)
+	if err != nil {
+		return -1, err
+	}
+	want := ip.AsSlice()
+	ask := func(req uint) ([]byte, error) {
+		if err := ifr.SetInet4Addr(want); err != nil {
+			return nil, err
+		}
+		if err := unix.IoctlIfreq(fd, req, ifr); err != nil {
+			return nil, err
+		}
+		return ifr.Inet4Addr()
+	}
+	got, err := ask(unix.SIOCGIFADDR)
+	if errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENODEV) {
+		return -1, nil
+	}
+	if err != nil || string(got) != string(want) {
+		return -1, err
+	}
+	mask, err := ask(unix.SIOCGIFNETMASK)
+	if err != nil || len(mask) != 4 {
+		return -1, err
+	}
+	m := binary.BigEndian.Uint32(mask)
+	n := bits.LeadingZeros32(^m)
+	if m<<n != 0 {
+		// Not a prefix: the address went between the two questions.
+		return -1, nil
+	}
+	return n, nil
+}
+
+// getAddr6 asks the kernel for the IPv6 address ip on the link with index
+// link; nil when it is not there.
+func getAddr6(link int, ip netip.Addr) (*Addr, error) {
+	fd, err := rtnetlink()
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	fam := byte(unix.AF_INET)
-	if ip.Is6() {
-		fam = unix.AF_INET6
+	req := request(unix.RTM_GETADDR, unix.NLM_F_REQUEST, unix.SizeofIfAddrmsg+unix.SizeofRtAttr+16)
+	body := req[unix.SizeofNlMsghdr:]
+	body[0] = unix.AF_INET6
+	binary.NativeEndian.PutUint32(body[4:], uint32(link))
+	attr := body[unix.SizeofIfAddrmsg:]
+	binary.NativeEndian.PutUint16(attr, unix.SizeofRtAttr+16)
+	binary.NativeEndian.PutUint16(attr[2:], unix.IFA_ADDRESS)
+	copy(attr[unix.SizeofRtAttr:], ip.AsSlice())
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, err
 	}
-	req := make([]byte, unix.SizeofNlMsghdr+unix.SizeofIfAddrmsg)
-	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
-	binary.NativeEndian.PutUint16(req[4:], unix.RTM_GETADDR)
-	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	binary.NativeEndian.PutUint32(req[8:], 1)
-	req[unix.SizeofNlMsghdr] = fam
+	buf := make([]byte, 4096)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := messages(buf[:n])
+	if err != nil || len(msgs) == 0 {
+		return nil, errors.Join(err, errors.New("empty netlink reply"))
+	}
+	switch m := msgs[0]; m.typ {
+	case unix.NLMSG_ERROR:
+		err := errnoOf(m.body)
+		if errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENODEV) {
+			return nil, nil
+		}
+		return nil, err
+	case unix.RTM_NEWADDR:
+		if a, ok := decodeAddrIf(m.body, ip.AsSlice()); ok {
+			return &a, nil
+		}
+	}
+	return nil, nil
+}
+
+func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
+	fd, err := rtnetlink()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	req := request(unix.RTM_GETADDR, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, unix.SizeofIfAddrmsg)
+	req[unix.SizeofNlMsghdr] = unix.AF_INET
+	if ip.Is6() {
+		req[unix.SizeofNlMsghdr] = unix.AF_INET6
+	}
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, err
 	}
@@ -64,37 +195,83 @@ func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
 		if err != nil {
 			return nil, err
 		}
-		for b := buf[:n]; len(b) >= unix.SizeofNlMsghdr; {
-			l := int(binary.NativeEndian.Uint32(b))
-			if l < unix.SizeofNlMsghdr || l > len(b) {
-				return nil, errors.New("malformed netlink message")
-			}
-			msg := b[:l]
-			b = b[min(nlmAlign(l), len(b)):]
-			typ := binary.NativeEndian.Uint16(msg[4:])
-			if binary.NativeEndian.Uint16(msg[6:])&unix.NLM_F_DUMP_INTR != 0 {
+		msgs, err := messages(buf[:n])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if m.flags&unix.NLM_F_DUMP_INTR != 0 {
 				interrupted = true
 			}
-			switch typ {
+			switch m.typ {
 			case unix.NLMSG_DONE:
 				if interrupted {
 					return nil, errDumpInterrupted
 				}
 				return out, nil
 			case unix.NLMSG_ERROR:
-				if len(msg) >= unix.SizeofNlMsghdr+4 {
-					if e := int32(binary.NativeEndian.Uint32(msg[unix.SizeofNlMsghdr:])); e != 0 {
-						return nil, unix.Errno(-e)
-					}
+				if err := errnoOf(m.body); err != nil {
+					return nil, err
 				}
-				continue
 			case unix.RTM_NEWADDR:
-				if a, ok := decodeAddrIf(msg[unix.SizeofNlMsghdr:], want); ok {
+				if a, ok := decodeAddrIf(m.body, want); ok {
 					out = append(out, a)
 				}
 			}
 		}
 	}
+}
+
+// rtnetlink opens a route netlink socket in the calling thread's network
+// namespace.
+func rtnetlink() (int, error) {
+	return unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+}
+
+// request returns a netlink message of type typ with a zeroed body of n
+// bytes for the caller to fill.
+func request(typ, flags uint16, n int) []byte {
+	req := make([]byte, unix.SizeofNlMsghdr+n)
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.NativeEndian.PutUint16(req[4:], typ)
+	binary.NativeEndian.PutUint16(req[6:], flags)
+	binary.NativeEndian.PutUint32(req[8:], 1)
+	return req
+}
+
+// message is one netlink message of a reply.
+type message struct {
+	typ, flags uint16
+	body       []byte
+}
+
+// messages splits what one read of a netlink socket returned.
+func messages(b []byte) ([]message, error) {
+	var out []message
+	for len(b) >= unix.SizeofNlMsghdr {
+		l := int(binary.NativeEndian.Uint32(b))
+		if l < unix.SizeofNlMsghdr || l > len(b) {
+			return nil, errors.New("malformed netlink message")
+		}
+		out = append(out, message{
+			typ:   binary.NativeEndian.Uint16(b[4:]),
+			flags: binary.NativeEndian.Uint16(b[6:]),
+			body:  b[unix.SizeofNlMsghdr:l],
+		})
+		b = b[min(nlmAlign(l), len(b)):]
+	}
+	return out, nil
+}
+
+// errnoOf is the error an NLMSG_ERROR body carries; nil for an ack.
+func errnoOf(body []byte) error {
+	if len(body) < 4 {
+		return nil
+	}
+	if e := int32(binary.NativeEndian.Uint32(body)); e != 0 {
+		return unix.Errno(-e)
+	}
+	return nil
 }
 
 func nlmAlign(l int) int { return (l + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

@@ -70,9 +70,35 @@ func BenchmarkAddrs(b *testing.B) {
 	}
 }
 
+// BenchmarkAddrOn is monitor's question, the monitored address on its
+// nic, asked of the kernel for that address alone: the other addresses
+// must not change its cost.
+func BenchmarkAddrOn(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root, to create a network namespace")
+	}
+	vip := netip.MustParsePrefix("198.18.0.100/24")
+	for _, n := range []int{0, 10000} {
+		b.Run(fmt.Sprintf("others=%d", n), func(b *testing.B) {
+			h := crowdedNamespace(b, crowd(n))
+			defer h.Close()
+			lo, err := h.LinkByName("lo")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if a, err := h.AddrOn(lo, vip, ""); a == nil || err != nil {
+					b.Fatalf("AddrOn = %v, %v", a, err)
+				}
+			}
+		})
+	}
+}
+
 // crowdedNamespace returns a Handle on a new network namespace whose
 // loopback holds addrs, and removes the namespace when the benchmark ends.
-func crowdedNamespace(b *testing.B, addrs []Addr) *Handle {
+func crowdedNamespace(b testing.TB, addrs []Addr) *Handle {
 	b.Helper()
 	runtime.LockOSThread()
 	orig, err := netns.Get()
