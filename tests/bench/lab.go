@@ -62,6 +62,7 @@ type bench struct {
 	sp     spawner
 	tmp    string
 	t      *table
+	ft     featureTable
 	closed bool
 }
 
@@ -171,9 +172,10 @@ func (a agent) env(host string, ip netip.Addr, interval string) []string {
 }
 
 // op runs one action of agent i on a node and checks its exit code.
-func (b *bench) op(i int, ns netns.NsHandle, host string, ip netip.Addr, action, interval string, want int) (run, error) {
+// extra is added to the environment: more parameters, OCF_CHECK_LEVEL.
+func (b *bench) op(i int, ns netns.NsHandle, host string, ip netip.Addr, action, interval string, want int, extra ...string) (run, error) {
 	a := b.agents[i]
-	r, err := b.sp.runIn(b.ctx, ns, a.env(host, ip, interval), a.path, action)
+	r, err := b.sp.runIn(b.ctx, ns, append(a.env(host, ip, interval), extra...), a.path, action)
 	if err == nil && r.Code != want {
 		err = fmt.Errorf("%s %s %s on %s: %w %d, want %d: %s", a.name, action, ip, host, errCode, r.Code, want, strings.TrimSpace(r.Stderr))
 	}

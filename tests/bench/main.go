@@ -10,6 +10,10 @@
 // AddrList and exits (tests/bench/floor). It is what a Go agent built the
 // obvious way cannot beat; an agent that decodes less of the dump can, on
 // a nic with many addresses.
+//
+// A second table shows what each of floatip's opt-in features (issue 9)
+// adds to the action it slows, floatip with the feature against floatip
+// with its default, alternating in the same way (tests/bench/features.go).
 package main
 
 import (
@@ -36,6 +40,7 @@ type options struct {
 	binary, heartbeat, goTool string
 	count, cycles, failovers  int
 	others                    int
+	features                  int
 }
 
 func main() {
@@ -47,13 +52,14 @@ func main() {
 	flag.IntVar(&o.cycles, "cycles", 25, "start/stop cycles per agent")
 	flag.IntVar(&o.failovers, "failovers", 6, "failovers per agent (each builds a lab and takes 3-6 s)")
 	flag.IntVar(&o.others, "others", 10000, "other addresses on the nic for the crowded monitor")
+	flag.IntVar(&o.features, "features", 20, "repetitions of each floatip feature measurement, with the feature and without (0 skips them)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "bench: needs root, to create network namespaces")
 		os.Exit(1)
 	}
-	if o.count < 1 || o.cycles < 1 || o.failovers < 0 || o.others < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -count and -cycles must be at least 1, -failovers and -others not negative")
+	if o.count < 1 || o.cycles < 1 || o.failovers < 0 || o.others < 0 || o.features < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -count and -cycles must be at least 1, -failovers, -others and -features not negative")
 		os.Exit(2)
 	}
 	// An interrupt cancels the context: the running agent is killed and
@@ -108,6 +114,7 @@ func runBench(ctx context.Context, o options) (err error) {
 		{"monitor and probe", b.monitors},
 		{"start and stop", b.cycles},
 		{"processes and files", b.processes},
+		{"features", b.features},
 		// The failovers build labs of their own: this one goes first.
 		{"failover", func() error { return errors.Join(b.close(), b.failovers()) }},
 	} {
@@ -120,6 +127,10 @@ func runBench(ctx context.Context, o options) (err error) {
 	t.print(os.Stdout)
 	fmt.Println()
 	printTargets(os.Stdout, t, o.others)
+	if o.features > 0 {
+		fmt.Println("\nWhat each opt-in feature adds to floatip's action: floatip with its default and with the feature, alternating:")
+		b.ft.print(os.Stdout)
+	}
 	fmt.Printf("\nThe whole bench took %s; load average at the end %s.\n", time.Since(began).Round(time.Second), loadAverage())
 	return nil
 }
@@ -163,6 +174,7 @@ func printMachine(o options) {
 		o.binary, ver(o.binary, "version"), ver("dpkg-query", "-W", "-f", "${Version}", "resource-agents"))
 	fmt.Printf("repetitions per agent: %d monitors and probes, %d start/stop cycles, %d failovers; the agents alternate\n",
 		o.count, o.cycles, o.failovers)
+	fmt.Printf("floatip's opt-in features: %d runs with each and %d without, alternating\n", o.features, o.features)
 	fmt.Println("Agents run in the lab's namespace by a fork from a thread moved into it, without `ip netns exec`;")
 	fmt.Println("the failover rows go through `ip netns exec` as make demo does, for both agents.")
 }

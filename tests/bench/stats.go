@@ -110,6 +110,18 @@ func times(v float64) string {
 	return fmt.Sprintf("%.1fx", v)
 }
 
+// signed is v with its sign always written, for a difference that noise
+// can make negative.
+func (u unit) signed(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "-"
+	case v < 0:
+		return "-" + u.format(-v)
+	}
+	return "+" + u.format(v)
+}
+
 // print writes the table: names aligned left, values right.
 func (t *table) print(w io.Writer) {
 	cells := [][]string{{"measurement", "floatip median", "p95", "IPaddr2 median", "p95", "IPaddr2/floatip", "floor median", "floatip/floor", "n"}}
@@ -127,6 +139,12 @@ func (t *table) print(w io.Writer) {
 			r.unit.format(r.hb.median()), r.unit.format(r.hb.p95()),
 			times(ratio), floor, over, fmt.Sprint(min(len(r.fl), len(r.hb)))})
 	}
+	printCells(w, cells)
+}
+
+// printCells writes cells as columns, the first row being the header:
+// the first column aligned left, the others right.
+func printCells(w io.Writer, cells [][]string) {
 	width := make([]int, len(cells[0]))
 	for _, c := range cells {
 		for i, v := range c {
