@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -148,6 +149,9 @@ type trace struct {
 	opened []string
 }
 
+// paddedReturn is the space strace puts before a resumed call's " = ".
+var paddedReturn = regexp.MustCompile(`\) {2,}= `)
+
 // parseTrace reads an strace -f -o log. With -f, a call that another
 // process interrupts prints as "<unfinished ...>" and later "<... resumed>";
 // the two halves are joined first.
@@ -176,6 +180,8 @@ func parseTrace(path string) (trace, error) {
 			call = pending[pid] + tail
 			delete(pending, pid)
 		}
+		// A resumed call pads its return value: ")     = 1234".
+		call = paddedReturn.ReplaceAllString(call, ") = ")
 		name, _, ok := strings.Cut(call, "(")
 		eq := strings.LastIndex(call, ") = ")
 		if !ok || eq < len(name) {
