@@ -174,10 +174,11 @@ func TestMonitorDADFailed(t *testing.T) {
 
 func netipOf(s string) netip.Addr { return netip.MustParseAddr(s) }
 
-// TestSenderSocketReceivesNothing: the background sender's packet socket is
-// bound to protocol 0, so the kernel queues no received frame on it
-// (keepalived #1983).
-func TestSenderSocketReceivesNothing(t *testing.T) {
+// TestSenderSocketsReceiveNothing: the background sender holds two packet
+// sockets, its own and the one start handed over so as not to wait for the
+// kernel to free it, and both are bound to protocol 0, so the kernel
+// queues no received frame on them (keepalived #1983).
+func TestSenderSocketsReceiveNothing(t *testing.T) {
 	l := newLab(t, hostA, hostM)
 	a := l.Host("a")
 	r := floatip(t, a)
@@ -218,8 +219,8 @@ func TestSenderSocketReceivesNothing(t *testing.T) {
 			t.Errorf("sender's packet socket: proto %s, %s bytes queued; want 0000 and 0", f[3], f[6])
 		}
 	}
-	if found != 1 {
-		t.Errorf("found %d packet sockets of sender %s, want 1", found, pid)
+	if found != 2 {
+		t.Errorf("found %d packet sockets of sender %s, want 2: its own and start's", found, pid)
 	}
 }
 

@@ -256,11 +256,11 @@ func (n node) arpSocket(link netif.Link) (net.PacketConn, error) {
 // as the background sender. The sender gets the agent's environment
 // without the meta attributes: its arguments name the address itself, and
 // clone meta attributes would make it derive another.
-func spawnSelf(environ []string) func(args []string) (int, error) {
+func spawnSelf(environ []string) func(args []string, hold ...*os.File) (int, error) {
 	environ = slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
 		return strings.HasPrefix(kv, "OCF_RESKEY_CRM_meta_")
 	})
-	return func(args []string) (int, error) {
+	return func(args []string, hold ...*os.File) (int, error) {
 		exe, err := os.Executable()
 		if err != nil {
 			return 0, fmt.Errorf("find own executable: %w", err)
@@ -268,6 +268,6 @@ func spawnSelf(environ []string) func(args []string) (int, error) {
 		if _, err := os.Stat(exe); errors.Is(err, os.ErrNotExist) {
 			return 0, fmt.Errorf("own executable %s is gone (upgraded?)", exe)
 		}
-		return announce.Spawn(append([]string{exe}, args...), environ)
+		return announce.Spawn(append([]string{exe}, args...), environ, hold...)
 	}
 }

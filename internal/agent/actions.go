@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 
@@ -213,7 +214,16 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	if now == frames {
 		return
 	}
-	pid, err := a.Background(SenderArgs(t, count, now))
+	// The sender takes over the socket, so that start does not wait for
+	// the kernel to free it.
+	var hold []*os.File
+	if f, err := an.File(); err != nil {
+		a.Log.Warnf("%v", err)
+	} else if f != nil {
+		defer f.Close()
+		hold = append(hold, f)
+	}
+	pid, err := a.Background(SenderArgs(t, count, now), hold...)
 	if err != nil {
 		a.Log.Errorf("Could not start the background announcer of %s: %v", t.cfg.IP, err)
 		return

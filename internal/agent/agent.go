@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"os"
 
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
@@ -64,6 +65,10 @@ type Kernel interface {
 // Announcer sends announcements of one address on one link.
 type Announcer interface {
 	announce.Announcer
+	// File returns a duplicate of the socket for the background sender
+	// to hold until it exits, nil when there is no need (see
+	// announce.GARP.File).
+	File() (*os.File, error)
 	Close() error
 }
 
@@ -73,9 +78,10 @@ type Agent struct {
 	// agent's own. A namespace that does not exist is an error matching
 	// netif.ErrNoNamespace.
 	Open func(namespace string) (Kernel, error)
-	// Background starts the detached sender of the rest of a burst and
-	// returns its pid; nil sends the whole burst in the foreground.
-	Background func(args []string) (int, error)
+	// Background starts the detached sender of the rest of a burst, which
+	// holds the files in hold until it exits, and returns its pid; nil
+	// sends the whole burst in the foreground.
+	Background func(args []string, hold ...*os.File) (int, error)
 	Log        *ocf.Logger
 	Env        ocf.Env
 	// Params are the parameter values with the meta-data's defaults filled

@@ -196,6 +196,8 @@ func (f fakeAnnouncer) Plan(count int, interval time.Duration) (int, time.Durati
 func (f fakeAnnouncer) Announce(int) error { *f.n++; return nil }
 func (f fakeAnnouncer) Close() error       { return nil }
 
+func (f fakeAnnouncer) File() (*os.File, error) { return nil, nil }
+
 // node is a fake node with eth0 on 198.18.0.0/24, its address 198.18.0.1
 // with broadcast 198.18.0.255.
 func node() *fakeKernel {
@@ -255,7 +257,7 @@ func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 			}
 			return h.k, nil
 		},
-		Background: func(args []string) (int, error) {
+		Background: func(args []string, _ ...*os.File) (int, error) {
 			h.bg = append(h.bg, args)
 			// A real process for the pid file, which stop signals.
 			cmd := exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1")

@@ -1,13 +1,17 @@
 package announce
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
+	"golang.org/x/sys/unix"
 
 	"github.com/floatip/floatip/internal/netif"
 )
@@ -121,6 +125,31 @@ func (g *GARP) Announce(i int) error {
 		}
 	}
 	return nil
+}
+
+// File returns a duplicate of the socket for the background sender to
+// inherit, or nil when the socket is not a file (a fake). The kernel frees
+// a packet socket only after an RCU grace period (synchronize_net in
+// packet_release, 5-15 ms here), and the process that drops the last
+// reference waits for it: held by the sender, that wait leaves start,
+// which Pacemaker waits for, for the sender, which nobody waits for.
+func (g *GARP) File() (*os.File, error) {
+	sc, ok := g.conn.(syscall.Conn)
+	if !ok {
+		return nil, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("duplicate packet socket: %w", err)
+	}
+	var fd int
+	cerr := rc.Control(func(s uintptr) {
+		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if err = errors.Join(cerr, err); err != nil {
+		return nil, fmt.Errorf("duplicate packet socket: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "packet socket"), nil
 }
 
 // Close closes the socket.

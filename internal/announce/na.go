@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/mdlayher/ndp"
@@ -69,6 +70,10 @@ func (n *NA) Announce(int) error {
 	}
 	return nil
 }
+
+// File returns nil: an ICMPv6 socket is freed at once, so the background
+// sender has nothing to take over (see GARP.File).
+func (n *NA) File() (*os.File, error) { return nil, nil }
 
 // Close closes the socket.
 func (n *NA) Close() error { return n.conn.Close() }

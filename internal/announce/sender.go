@@ -135,8 +135,10 @@ func (s Sender) startTime(pid int) (uint64, error) {
 // Spawn starts argv as a fully detached process: its own session, no
 // controlling terminal, standard input and output on /dev/null. Pacemaker's
 // execd reads the agent's stdout and stderr until they close, so a child
-// that kept them would hold the operation open until it ends.
-func Spawn(argv []string, env []string) (int, error) {
+// that kept them would hold the operation open until it ends. The child
+// inherits the files in hold as descriptors 3 and up, and keeps them open
+// until it exits.
+func Spawn(argv []string, env []string, hold ...*os.File) (int, error) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("spawn sender: %w", err)
@@ -147,10 +149,14 @@ func Spawn(argv []string, env []string) (int, error) {
 	// process for nothing. Not waited for: the sender outlives us and is
 	// reaped by init or the subreaper it is reparented to.
 	fd := null.Fd()
+	files := []uintptr{fd, fd, fd}
+	for _, f := range hold {
+		files = append(files, f.Fd())
+	}
 	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   env,
-		Files: []uintptr{fd, fd, fd},
+		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
