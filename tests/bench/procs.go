@@ -14,7 +14,11 @@ import (
 // The actions whose processes are counted, in the order they run on one
 // address: a probe finds it absent, start adds it, monitor finds it, stop
 // removes it.
-var procActions = []string{"start", "monitor", "stop", "probe"}
+var procActions = []string{"start", rowStartFg, "monitor", "stop", "probe"}
+
+// rowStartFg is start with arp_bg=false: the whole burst before it returns,
+// and no background sender.
+const rowStartFg = "start, arp_bg=false"
 
 // procRow names the row of the processes spawned by action.
 func procRow(action string) string { return "processes spawned, " + action }
@@ -42,21 +46,26 @@ func (b *bench) processes() error {
 	for i := range 2 {
 		own[i], all[i] = map[string]bool{}, map[string]bool{}
 	}
+	// A step without a row is counted nowhere: the stop after the start
+	// in the foreground.
 	steps := []struct {
 		row, action, interval string
 		want                  int
+		env                   []string
 	}{
-		{"probe", "monitor", "0", 7},
-		{"start", "start", "0", 0},
-		{"monitor", "monitor", "10000", 0},
-		{"stop", "stop", "0", 0},
+		{"probe", "monitor", "0", 7, nil},
+		{rowStartFg, "start", "0", 0, []string{"OCF_RESKEY_arp_bg=false"}},
+		{"", "stop", "0", 0, nil},
+		{"start", "start", "0", 0, nil},
+		{"monitor", "monitor", "10000", 0, nil},
+		{"stop", "stop", "0", 0, nil},
 	}
 	for rep := range traceReps {
 		for k := range 2 {
 			i := (rep + k) % 2
 			a := b.agents[i]
 			for _, s := range steps {
-				r, err := b.sp.runIn(b.ctx, b.nsN, a.env("n", vipTrace[i], s.interval),
+				r, err := b.sp.runIn(b.ctx, b.nsN, append(a.env("n", vipTrace[i], s.interval), s.env...),
 					strace, "-f", "-qq", "-s", "4096", "-e", "signal=none",
 					"-e", "trace=execve,execveat,fork,vfork,clone,clone3,open,openat",
 					"-o", out, a.path, s.action)
@@ -70,7 +79,9 @@ func (b *bench) processes() error {
 				if err != nil {
 					return err
 				}
-				b.sample(procRow(s.row), count, i, float64(t.forks))
+				if s.row != "" {
+					b.sample(procRow(s.row), count, i, float64(t.forks))
+				}
 				for _, p := range t.execs {
 					all[i][p] = true
 				}
