@@ -175,8 +175,8 @@ func printMachine(o options) {
 	fmt.Printf("repetitions per agent: %d monitors and probes, %d start/stop cycles, %d failovers; the agents alternate\n",
 		o.count, o.cycles, o.failovers)
 	fmt.Printf("floatip's opt-in features: %d runs with each and %d without, alternating\n", o.features, o.features)
-	fmt.Println("Agents run in the lab's namespace by a fork from a thread moved into it, without `ip netns exec`;")
-	fmt.Println("the failover rows go through `ip netns exec` as make demo does, for both agents.")
+	fmt.Println("Agents run in the lab's namespace by a fork from a thread moved into it, without `ip netns exec`,")
+	fmt.Println("also in the failovers, which are make demo's graceful move.")
 }
 
 // loadAverage is the 1-minute load average: whatever else runs on the

@@ -39,7 +39,7 @@ func layout(t *table, others int) {
 	crowd, crowdCPU := crowdRows(others)
 	for _, name := range []string{rowMonWall, rowMonCPU, crowd, crowdCPU, rowProbe,
 		rowStart, rowStartPipe, rowStartCPU, rowAnnounce, rowStop, rowStopCPU,
-		rowFlip, rowGap} {
+		rowFlip, rowAgents, rowGap} {
 		t.row(name, millis)
 	}
 	t.row(rowLost, count)

@@ -34,6 +34,9 @@ type Agent struct {
 	// Path is the agent executable: floatip's binary or heartbeat's
 	// IPaddr2 script.
 	Path string
+	// Run runs the agent's actions in a host's namespace; nil runs them
+	// through "ip netns exec", as an admin would by hand.
+	Run func(ctx context.Context, h *lab.Host, env []string, argv ...string) (lab.Result, error)
 }
 
 // Heartbeat is ocf:heartbeat:IPaddr2 from Debian's resource-agents.
@@ -88,6 +91,11 @@ type Timeline struct {
 	RequestsFromM int
 	// StartReturned is when start on B returned.
 	StartReturned time.Duration
+	// Agents is the part of Flip that the agents took: stop on A from
+	// its call to its return, then start on B from its call to the flip.
+	// The time between, the harness's or a cluster's, is not in it.
+	// Negative when the move was no graceful one or M never flipped.
+	Agents time.Duration
 	// Probes and Lost count M's pings from the move's start on; Gap is
 	// the longest time M went without an answer.
 	Probes, Lost int
@@ -116,8 +124,14 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		return nil, err
 	}
 	defer os.RemoveAll(rsctmp)
+	run := agent.Run
+	if run == nil {
+		run = func(ctx context.Context, h *lab.Host, env []string, argv ...string) (lab.Result, error) {
+			return h.Run(ctx, env, argv...)
+		}
+	}
 	op := func(h *lab.Host, action string) (lab.Result, error) {
-		r, err := h.Run(ctx, env(rsctmp, h), agent.Path, action)
+		r, err := run(ctx, h, env(rsctmp, h), agent.Path, action)
 		if err == nil && r.Code != 0 {
 			err = fmt.Errorf("%s on %s exited %d: %s", action, h.Name, r.Code, strings.TrimSpace(r.Stderr))
 		}
@@ -166,6 +180,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	add := func(t time.Time, format string, args ...any) {
 		tl.Events = append(tl.Events, Event{at(t), fmt.Sprintf(format, args...)})
 	}
+	var stopped time.Duration
 	if kind == Graceful {
 		r, err := op(a, "stop")
 		if err != nil {
@@ -173,6 +188,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		}
 		add(r.Start, "stop on A called")
 		add(r.End, "stop on A returned")
+		stopped = r.End.Sub(r.Start)
 	} else {
 		if err := l.Cut(a); err != nil {
 			return nil, err
@@ -186,6 +202,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	add(r.Start, "start on B called")
 	add(r.End, "start on B returned")
 	tl.StartReturned = at(r.End)
+	startCalled := at(r.Start)
 
 	// Wait for the flip, then for the burst to end.
 	deadline := time.Now().Add(5 * time.Second)
@@ -198,8 +215,12 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	frames := lab.DecodeARP(capture.Close())
 	mine := lab.DecodeARP(outgoing.Close())
 
+	tl.Agents = -1
 	if c := lab.FirstChangeTo(changes(), b.MAC); c != nil {
 		tl.Flip = at(c.Time)
+		if kind == Graceful {
+			tl.Agents = stopped + tl.Flip - startCalled
+		}
 		add(c.Time, "M's neighbour entry for %s -> %s (B)", VIP, b.MAC)
 	}
 	for _, f := range frames {
