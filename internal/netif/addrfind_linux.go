@@ -44,7 +44,8 @@ func (h *Handle) AddrsOf(ip netip.Addr) ([]Addr, error) {
 // address. IPv4 has only the address ioctls, which find an address by
 // its label: label is the one p should carry ("" for the link's name).
 // When they cannot confirm p (another label, the same address with another
-// prefix, or no such address) the dump decides.
+// prefix, or no such address) the dump decides. An IPv4 address the ioctls
+// found carries its prefix, link and label, nothing else.
 func (h *Handle) AddrOn(link Link, p netip.Prefix, label string) (*Addr, error) {
 	var a *Addr
 	err := h.Do(func() (err error) {
@@ -57,7 +58,7 @@ func (h *Handle) AddrOn(link Link, p netip.Prefix, label string) (*Addr, error) 
 		}
 		n, err := prefixByLabel(label, p.Addr())
 		if err == nil && n == p.Bits() {
-			a = &Addr{Prefix: p, LinkIndex: link.Index, Label: label, PreferredLifetime: Forever, ValidLifetime: Forever}
+			a = &Addr{Prefix: p, LinkIndex: link.Index, Label: label}
 		}
 		return err
 	})

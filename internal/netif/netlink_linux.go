@@ -155,10 +155,9 @@ func (h *Handle) Routes(f Family) ([]Route, error) {
 	// Each address brings a route of the local table: the kernel is asked
 	// for the main table alone, which it filters only for a socket in
 	// strict checking mode, so that a nic with 10,000 addresses does not
-	// make findif read 10,000 routes.
-	if err := h.nl.SetStrictCheck(true); err != nil {
-		return nil, fmt.Errorf("list routes: strict checking: %w", err)
-	}
+	// make findif read 10,000 routes. A kernel without that mode (before
+	// 4.20) sends every table, and the netlink package skips the others.
+	strict := h.nl.SetStrictCheck(true) == nil
 	var list []netlink.Route
 	var err error
 	for range maxDumpRetries {
@@ -167,8 +166,10 @@ func (h *Handle) Routes(f Family) ([]Route, error) {
 			break
 		}
 	}
-	if serr := h.nl.SetStrictCheck(false); serr != nil && err == nil {
-		err = fmt.Errorf("strict checking: %w", serr)
+	if strict {
+		if serr := h.nl.SetStrictCheck(false); serr != nil && err == nil {
+			err = fmt.Errorf("strict checking: %w", serr)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
