@@ -91,15 +91,16 @@ func (h *Handle) AddrOn(link Link, p netip.Prefix, label string) (*Addr, error) 
 // (devinet_ioctl's "4.4BSD style" match), else the first with the label:
 // SIOCGIFADDR's answer tells which.
 func prefixByLabel(label string, ip netip.Addr) (int, error) {
+	ifr, err := unix.NewIfreq(label)
+	if err != nil {
+		// A label too long for the kernel: no address carries it.
+		return -1, nil
+	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, err
 	}
 	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq(label)
-	if err != nil {
-		return -1, err
-	}
 	want := ip.AsSlice()
 	ask := func(req uint) ([]byte, error) {
 		if err := ifr.SetInet4Addr(want); err != nil {

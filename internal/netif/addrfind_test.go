@@ -59,6 +59,7 @@ func TestAddrOn(t *testing.T) {
 		{"IPv4 with its own label", []on{{"a", "198.18.0.100/24", "a:vip"}}, on{"a", "198.18.0.100/24", "a:vip"}, true, true},
 		{"IPv4 with another label than expected", []on{{"a", "198.18.0.100/24", "a:other"}}, on{"a", "198.18.0.100/24", "a:vip"}, true, false},
 		{"IPv4 labelled, asked without label", []on{{"a", "198.18.0.1/24", ""}, {"a", "198.18.0.100/24", "a:vip"}}, on{"a", "198.18.0.100/24", ""}, true, false},
+		{"IPv4 asked with a label too long for the kernel", []on{{"a", "198.18.0.100/24", ""}}, on{"a", "198.18.0.100/24", "a:much-too-long-label"}, true, false},
 		{"IPv4 with another prefix", []on{{"a", "198.18.0.100/25", ""}}, on{"a", "198.18.0.100/24", ""}, false, false},
 		{"IPv4 twice, the other prefix first", []on{{"a", "198.18.0.100/25", ""}, {"a", "198.18.0.100/24", ""}}, on{"a", "198.18.0.100/24", ""}, true, false},
 		{"IPv4 on the other link", []on{{"b", "198.18.0.100/24", ""}}, on{"a", "198.18.0.100/24", ""}, false, false},
