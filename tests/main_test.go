@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/internal/needroot"
 	"github.com/floatip/floatip/tests/failover"
 	"github.com/floatip/floatip/tests/lab"
 )
@@ -48,13 +49,7 @@ func TestMain(m *testing.M) {
 // when FLOATIP_REQUIRE_ROOT=1 says such tests must run.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("FLOATIP_REQUIRE_ROOT") == "1" {
-		t.Fatal("this test needs root and network namespaces, and FLOATIP_REQUIRE_ROOT=1 forbids skipping it")
-	}
-	t.Skip("needs root to create network namespaces (run make test as root)")
+	needroot.Check(t)
 }
 
 // needTool fails a test whose tool is missing: make deps installs it.

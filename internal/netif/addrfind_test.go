@@ -2,30 +2,18 @@ package netif
 
 import (
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/vishvananda/netlink"
-)
 
-// needRoot skips a test that creates network namespaces, unless
-// FLOATIP_REQUIRE_ROOT=1 (set by .ci/run) says it must run.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("FLOATIP_REQUIRE_ROOT") == "1" {
-		t.Fatal("this test needs root and network namespaces, and FLOATIP_REQUIRE_ROOT=1 forbids skipping it")
-	}
-	t.Skip("needs root to create network namespaces (run make test as root)")
-}
+	"github.com/floatip/floatip/internal/needroot"
+)
 
 // TestAddrOn asks for one address in a namespace whose links a and b hold
 // the addresses of each case, and checks the answer against what is there:
 // the ioctl and RTM_GETADDR answers, and the dump where they cannot decide.
 func TestAddrOn(t *testing.T) {
-	needRoot(t)
+	needroot.Check(t)
 	h := crowdedNamespace(t, nil)
 	t.Cleanup(h.Close)
 	if err := h.nl.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "a"}, PeerName: "b"}); err != nil {
