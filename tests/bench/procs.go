@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// The actions whose processes are counted, in the order they run on one
-// address: a probe finds it absent, start adds it, monitor finds it, stop
-// removes it.
+// The actions whose processes are counted: on one address, a probe finds
+// it absent, start adds it (once with arp_bg=false, once with its
+// background sender), monitor finds it, stop removes it.
 var procActions = []string{"start", rowStartFg, "monitor", "stop", "probe"}
 
 // rowStartFg is start with arp_bg=false: the whole burst before it returns,
