@@ -3,6 +3,7 @@ module github.com/floatip/floatip
 go 1.26.8
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/mdlayher/arp v0.0.0-20220512170110-6706a2966875
 	github.com/mdlayher/ndp v1.1.0
 	github.com/mdlayher/packet v1.0.0

@@ -6,6 +6,7 @@ import (
 	"log/syslog"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,7 +14,8 @@ import (
 // Logger writes log lines in the resource-agents format,
 // "IPaddr2(vip)[1234]: INFO: text", to stderr (which pacemaker-execd
 // captures into the cluster log) and, when HA_LOGFACILITY names a facility,
-// to syslog too. Debug lines appear only with HA_debug=1.
+// to syslog too. Debug lines appear only with HA_debug=1, and in the trace
+// (see SetTrace).
 type Logger struct {
 	mu     sync.Mutex
 	tag    string
@@ -21,6 +23,11 @@ type Logger struct {
 	debug  bool
 	sys    io.Writer // nil without syslog
 	sysw   *syslog.Writer
+	trace  io.Writer // nil when not tracing
+	// echo shows debug lines on stderr too: a traced action run by hand
+	// from a terminal.
+	echo bool
+	now  func() time.Time
 }
 
 // NewLogger returns a Logger for the agent called agent (the name Pacemaker
@@ -30,7 +37,7 @@ func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
 	if env.Instance != "" {
 		tag = fmt.Sprintf("%s(%s)[%d]", agent, env.Instance, pid)
 	}
-	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug}
+	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug, now: time.Now}
 	if fac, ok := facilities[strings.ToLower(env.LogFacility)]; ok {
 		// No syslog daemon is not a reason to fail an action: log to
 		// stderr only.
@@ -55,6 +62,17 @@ var facilities = map[string]syslog.Priority{
 // reach syslog.
 func (l *Logger) SetSyslog(w io.Writer) { l.sys = w }
 
+// SetTrace makes l write every line to w as well, debug lines included as
+// if HA_debug=1 (on w only), each after a timestamp, so that a trace shows
+// what the action decided and how long each step took. nil ends it. A
+// trace that cannot be written is dropped with a warning on stderr and in
+// syslog: it is never a reason for an action to fail.
+func (l *Logger) SetTrace(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.trace = w
+}
+
 // Close releases the syslog connection, if any.
 func (l *Logger) Close() error {
 	if l.sysw != nil {
@@ -63,9 +81,12 @@ func (l *Logger) Close() error {
 	return nil
 }
 
-// Debugf logs at DEBUG level, only with HA_debug=1.
+// Debugf logs at DEBUG level, only with HA_debug=1 or to a trace.
 func (l *Logger) Debugf(format string, args ...any) {
-	if l.debug {
+	l.mu.Lock()
+	wanted := l.debug || l.echo || l.trace != nil
+	l.mu.Unlock()
+	if wanted {
 		l.write("DEBUG", format, args...)
 	}
 }
@@ -92,17 +113,43 @@ func (l *Logger) ExitReason(format string, args ...any) {
 	if l.sys != nil {
 		fmt.Fprintf(l.sys, "ERROR: %s", msg)
 	}
+	l.toTrace("ERROR", "ocf-exit-reason:"+msg)
 }
 
 func (l *Logger) write(level, format string, args ...any) {
 	msg := oneLine(fmt.Sprintf(format, args...))
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.stderr, "%s: %s: %s\n", l.tag, level, msg)
-	if l.sys != nil {
+	debug := level == "DEBUG"
+	if !debug || l.debug || l.echo {
+		fmt.Fprintf(l.stderr, "%s: %s: %s\n", l.tag, level, msg)
+	}
+	if l.sys != nil && (!debug || l.debug) {
 		// The syslog writer adds the tag itself; the level word lets the
 		// line be read the same way as resource-agents' logger calls.
 		fmt.Fprintf(l.sys, "%s: %s", level, msg)
+	}
+	l.toTrace(level, msg)
+}
+
+// toTrace writes a line to the trace, with l.mu held. A failed write ends
+// the trace with a warning where the other lines go.
+func (l *Logger) toTrace(level, msg string) {
+	if l.trace == nil {
+		return
+	}
+	now := l.now
+	if now == nil {
+		now = time.Now
+	}
+	ts := now().Format("2006-01-02T15:04:05.000000Z07:00")
+	if _, err := fmt.Fprintf(l.trace, "%s %s: %s: %s\n", ts, l.tag, level, msg); err != nil {
+		l.trace = nil
+		warn := oneLine(fmt.Sprintf("write trace: %v: not tracing any more", err))
+		fmt.Fprintf(l.stderr, "%s: WARNING: %s\n", l.tag, warn)
+		if l.sys != nil {
+			fmt.Fprintf(l.sys, "WARNING: %s", warn)
+		}
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The tests of this file configure the agent the way admins do, with pcs
@@ -42,7 +44,26 @@ type cibPrimitive struct {
 		Name     string `xml:"name,attr"`
 		Interval string `xml:"interval,attr"`
 		Timeout  string `xml:"timeout,attr"`
+		Attrs    []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"instance_attributes>nvpair"`
 	} `xml:"operations>op"`
+}
+
+// ops describes the primitive's operations, sorted: name, interval,
+// timeout and their attributes (OCF_CHECK_LEVEL).
+func (p cibPrimitive) ops() []string {
+	var out []string
+	for _, o := range p.Ops {
+		d := o.Name + " interval=" + o.Interval + " timeout=" + o.Timeout
+		for _, a := range o.Attrs {
+			d += " " + a.Name + "=" + a.Value
+		}
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // params returns the primitive's parameters as name=value, in CIB order.
@@ -144,6 +165,37 @@ func TestPcsResourceCreate(t *testing.T) {
 				t.Errorf("monitor op %q, want interval 10s", p.op("monitor"))
 			}
 		})
+	}
+}
+
+// TestPcsCreatesIPaddr2sOperations: a resource created by pcs with no
+// operation given gets exactly the operations that pcs gives
+// heartbeat:IPaddr2, so a drop-in adds no check nobody asked for; and the
+// parameters of newer IPaddr2 releases and of pcs's tracing are accepted.
+func TestPcsCreatesIPaddr2sOperations(t *testing.T) {
+	l := newLab(t, hostA)
+	pcs := needTool(t, "pcs")
+	provider := installProvider(t)
+	create := func(agent string, params ...string) cibPrimitive {
+		t.Helper()
+		cib := emptyCIB(t)
+		args := append([]string{pcs, "-f", cib, "resource", "create", "vip", agent}, params...)
+		if r := runTool(t, l.Host("a"), toolEnv(t), args...); r.Code != 0 {
+			t.Fatalf("pcs resource create %s: exit %d: %s", agent, r.Code, r.Stderr)
+		}
+		prims := primitives(t, cib)
+		if len(prims) != 1 {
+			t.Fatalf("the CIB holds %d primitives, want 1", len(prims))
+		}
+		return prims[0]
+	}
+	theirs := create("ocf:heartbeat:IPaddr2", "ip="+vip, "trace_ra=1")
+	ours := create("ocf:"+provider+":IPaddr2", "ip="+vip, "proto=kernel", "trace_ra=1", "trace_file=/tmp/vip.trace")
+	if diff := cmp.Diff(theirs.ops(), ours.ops()); diff != "" {
+		t.Errorf("operations (-heartbeat:IPaddr2 +floatip):\n%s", diff)
+	}
+	if got := strings.Join(ours.params(), " "); !strings.Contains(got, "proto=kernel") || !strings.Contains(got, "trace_ra=1") {
+		t.Errorf("parameters %s, want proto and trace_ra among them", got)
 	}
 }
 

@@ -125,9 +125,9 @@ func TestKillConnections(t *testing.T) {
 	}
 }
 
-// TestCheckLinkStatus: with check_link_status, a link without carrier
-// fails the monitor and is refused by start; the default monitor does not
-// look.
+// TestCheckLinkStatus: with check_link_status, on by default, a link
+// without carrier makes the monitor say not running and start refuse it;
+// check_link_status=false does not look.
 func TestCheckLinkStatus(t *testing.T) {
 	l := newLab(t, hostA)
 	a := l.Host("a")
@@ -139,12 +139,13 @@ func TestCheckLinkStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if res := r.expect(1, "monitor", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:eth0 is up but has no carrier") {
-		t.Errorf("monitor reason: %s", res.Stderr)
+	if res := r.expect(7, "monitor", p...); !strings.Contains(res.Stderr, "WARNING: IP "+vip+" available, but device has status down") {
+		t.Errorf("monitor warning: %s", res.Stderr)
 	}
-	r.expect(0, "monitor", "ip="+vip, "cidr_netmask=24", "nic=eth0")
+	r.expect(7, "monitor", "ip="+vip, "cidr_netmask=24", "nic=eth0")
+	r.expect(0, "monitor", "ip="+vip, "cidr_netmask=24", "nic=eth0", "check_link_status=false")
 	r.expect(0, "stop", p...)
-	if res := r.expect(5, "start", p...); !strings.Contains(res.Stderr, "not taking "+vip+" here") {
+	if res := r.expect(5, "start", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:IP "+vip+" available, but device has status down") {
 		t.Errorf("start reason: %s", res.Stderr)
 	}
 	if got := vipOn(t, a, vip); len(got) != 0 {

@@ -38,7 +38,9 @@ func FuzzRun(f *testing.F) {
 		if args != "" {
 			argv = append(argv, strings.Split(args, "\x00")...)
 		}
-		env := []string{"OCF_RESOURCE_INSTANCE=fuzz", "OCF_RESKEY_CRM_meta_timeout=5000"}
+		// OCF_TRACE_RA=0 overrides a trace_ra flag, which would let the
+		// fuzzer append to any path on the machine.
+		env := []string{"OCF_RESOURCE_INSTANCE=fuzz", "OCF_RESKEY_CRM_meta_timeout=5000", "OCF_TRACE_RA=0"}
 		var stdout, stderr bytes.Buffer
 		st := run(argv, env, &stdout, &stderr)
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -50,9 +51,10 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	if help, _ := fs.GetBool("help"); help {
 		action = "help"
 	}
+	platform := metadata.PlatformDefaults(osRelease())
 	switch action {
 	case "meta-data":
-		stdout.Write(metadata.XML)
+		stdout.Write(metadata.WithDefaults(metadata.XML, platform))
 		return ocf.Success
 	case "usage", "help":
 		fmt.Fprint(stdout, usage(name, md, fs))
@@ -75,6 +77,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		}
 	})
 	defaults := md.Defaults()
+	maps.Copy(defaults, platform)
 	params := make(map[string]string, len(defaults))
 	for k, v := range defaults {
 		params[k] = v
@@ -91,6 +94,8 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	}
 	log := ocf.NewLogger(env, agentName(name), os.Getpid(), stderr)
 	defer log.Close()
+	trace := ocf.ParseTrace(ocf.TraceOptions{Environ: environ, Params: params, Agent: agentName(name), Instance: env.Instance, Action: action, Now: time.Now()})
+	endTrace := log.StartTrace(trace)
 
 	a := &agent.Agent{
 		Open:       openNode,
@@ -101,6 +106,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		Defaults:   defaults,
 		Root:       os.Geteuid() == 0,
 		Stdout:     stdout,
+		Trace:      trace.On,
 	}
 	actions := a.Actions()
 	ctx, cancel := env.Context(context.Background())
@@ -114,7 +120,28 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		actions["announce"] = func(ctx context.Context) ocf.Status { return a.Announce(ctx, sent) }
 	}
 	actions["doctor"] = func(ctx context.Context) ocf.Status { return agent.PrintDoctor(stdout, a.Doctor(ctx)) }
-	return ocf.Run(ctx, action, actions, log)
+	st := ocf.Run(ctx, action, actions, log)
+	endTrace(st)
+	return st
+}
+
+// forwards6 says whether the node forwards IPv6 on the nic, which makes
+// it a router whose advertisements set the Router flag. It reads the
+// sysctl of the calling thread's network namespace; unreadable is no.
+func forwards6(nic string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc/sys/net/ipv6/conf", nic, "forwarding"))
+	return err == nil && strings.TrimSpace(string(b)) == "1"
+}
+
+// osRelease reads os-release(5), which decides the defaults that depend on
+// the distribution; none is read as no distribution known.
+func osRelease() []byte {
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, err := os.ReadFile(p); err == nil {
+			return b
+		}
+	}
+	return nil
 }
 
 // agentName is the name the log lines carry: the name the agent was called
@@ -179,10 +206,13 @@ func (n node) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (agent.A
 			if err != nil {
 				return err
 			}
-			if an, err = announce.NewNA(c, link.MAC, ip, to); err != nil {
+			na, err := announce.NewNA(c, link.MAC, ip, to)
+			if err != nil {
 				c.Close()
+				return err
 			}
-			return err
+			an = na.AsRouter(forwards6(link.Name))
+			return nil
 		}
 		c, err := announce.ListenLink(link)
 		if err != nil {

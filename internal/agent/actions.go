@@ -27,15 +27,20 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	}
 	defer unlock(false)
 
-	on, err := a.served(t)
+	ad, err := a.lookup(t)
 	if err != nil {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
-	if t.cfg.CheckLinkStatus && !t.link.Loopback && (!t.link.Up || !t.link.Carrier) {
+	on := ad != nil
+	if t.cfg.CheckLinkStatus && linkDown(t.link) && (on || t.link.Up) {
 		// A node whose link is down cannot serve the address: say so
 		// before changing anything, with the code that keeps Pacemaker
-		// from trying this node again (resource-agents #2047).
-		return ocf.Errorf(a.Log, ocf.ErrInstalled, "%s is %s (check_link_status): not taking %s here", t.link.Name, linkState(t.link), t.cfg.IP)
+		// from trying this node again (resource-agents #2047). A nic
+		// that is only set down is brought up below, as IPaddr2 does.
+		return ocf.Errorf(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s is %s (check_link_status)", t.cfg.IP, t.link.Name, t.link.OperState)
+	}
+	if on && labelMissing(t, ad) {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name))
 	}
 	if on {
 		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
@@ -60,6 +65,11 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 			PreferredLifetime: netif.Forever,
 		}
 		if t.cfg.Is6() {
+			if t.found.Route != nil {
+				// The address's prefix route gets the metric of the
+				// route findif chose (IPaddr2 4.16).
+				na.Metric = uint32(t.found.Route.Metric)
+			}
 			na.NoDAD = t.cfg.NoDAD
 			if t.cfg.PreferredLifetime != config.Forever {
 				na.PreferredLifetime = uint32(t.cfg.PreferredLifetime)
@@ -73,9 +83,8 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 			return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
 		}
 		if !t.link.Up {
-			a.Log.Infof("Bringing device %s up", t.link.Name)
-			if err := t.k.SetUp(t.link); err != nil {
-				return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
+			if st, ok := a.bringUp(t); !ok {
+				return st
 			}
 		}
 		if t.cfg.Is6() && !t.cfg.NoDAD {
@@ -89,6 +98,48 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	}
 	a.announce(ctx, t, t.cfg.ArpCount, "start")
 	return ocf.Success
+}
+
+// bringUp sets the nic of a new address up, as IPaddr2 does. With
+// check_link_status a nic that then has no carrier cannot serve the
+// address: start takes it off again and fails, leaving the node as it was
+// (but for the nic's admin state, as IPaddr2 leaves it).
+func (a *Agent) bringUp(t *target) (ocf.Status, bool) {
+	a.Log.Infof("Bringing device %s up", t.link.Name)
+	if err := t.k.SetUp(t.link); err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+	}
+	if !t.cfg.CheckLinkStatus || t.link.Loopback {
+		return 0, true
+	}
+	l, err := t.k.LinkByIndex(t.link.Index)
+	if err != nil {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+	}
+	// The kernel sets the carrier flag at once but the operational state
+	// later (linkwatch): right after "up" only the carrier tells.
+	if l.Carrier {
+		t.link = l
+		return 0, true
+	}
+	if err := t.k.DelAddr(t.link, t.prefix); err != nil {
+		a.Log.Errorf("Could not remove %s again: %v", t.prefix, err)
+	}
+	return ocf.Errorf(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s has no carrier (check_link_status)", t.cfg.IP, t.link.Name), false
+}
+
+// linkDown is check_link_status's question, as IPaddr2 asks it: is the
+// nic's operational state DOWN or LOWERLAYERDOWN. A loopback device is
+// UNKNOWN, never down.
+func linkDown(l netif.Link) bool {
+	return l.OperState == "DOWN" || l.OperState == "LOWERLAYERDOWN"
+}
+
+// labelMissing says whether the address on the nic lacks the label that
+// iflabel asks for: IPaddr2 4.16 and later call that a partial start
+// (OCF_ERR_GENERIC), since a service bound to the label would not find it.
+func labelMissing(t *target, ad *netif.Addr) bool {
+	return t.cfg.Label != "" && !t.cfg.Is6() && ad.Label != t.cfg.FullLabel(t.link.Name)
 }
 
 // beforeAdd prepares the node for a new address: LVS's loopback copy goes,

@@ -9,10 +9,12 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
@@ -94,6 +96,10 @@ type Agent struct {
 	Root bool
 	// Stdout receives the status action's "running"/"stopped".
 	Stdout interface{ Write([]byte) (int, error) }
+	// Trace says that the action is traced (trace_ra): every request to
+	// the Kernel and its answer is logged at debug level, which the
+	// Logger writes to the trace.
+	Trace bool
 }
 
 // Actions returns the agent's OCF actions by name.
@@ -129,6 +135,7 @@ var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_
 // action must end with, having logged the reason.
 func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 	params := a.Params
+	a.warnUnknown()
 	// IPaddr2's order: a missing ip, then privileges, then the rest.
 	if params["ip"] == "" && action != "stop" {
 		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "IP address (the ip parameter) is mandatory"), false
@@ -164,7 +171,7 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 	if err != nil {
 		return nil, a.failParse(action, err), false
 	}
-	k, err := a.Open(cfg.NetworkNamespace)
+	k, err := a.open(cfg.NetworkNamespace)
 	if err != nil {
 		return nil, a.failOpen(action, err), false
 	}
@@ -197,6 +204,9 @@ func (a *Agent) failOpen(action string, err error) ocf.Status {
 func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, ocf.Status, bool) {
 	t := &target{k: k, cfg: cfg}
 	q := netif.Query{IP: cfg.IP, Prefix: cfg.Prefix}
+	if cfg.Proto >= 0 {
+		q.MatchProtocol, q.Protocol = true, uint8(cfg.Proto)
+	}
 	if cfg.NIC != "" {
 		l, err := t.k.LinkByName(cfg.NIC)
 		switch {
@@ -229,6 +239,11 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 		t.found = netif.Found{LinkIndex: t.link.Index, Prefix: cfg.Prefix}
 	}
 	t.prefix = netip.PrefixFrom(cfg.IP, t.found.Prefix)
+	if action == "start" || action == "validate-all" {
+		if err := linkKindError(t.link); err != nil {
+			return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
+		}
+	}
 	if err := cfg.CheckLabel(t.link.Name); err != nil {
 		if action == "stop" {
 			// The kernel never took such a label, so the address is not
@@ -255,6 +270,9 @@ func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool)
 		return a.failFind(action, err), false
 	}
 	f, err := netif.FindIf(q, routes, nil)
+	if errors.Is(err, netif.ErrNoRoute) && loopbackNet.Contains(q.IP) {
+		f, err = a.onLoopback(t, q)
+	}
 	if err != nil {
 		return a.failFind(action, err), false
 	}
@@ -281,7 +299,9 @@ func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool)
 }
 
 // failFind is IPaddr2's answer when findif fails: a probe finds the address
-// not running, stop has nothing to do, everything else fails.
+// not running, stop has nothing to do, start cannot run on this node
+// (OCF_ERR_INSTALLED since IPaddr2 4.17, so that Pacemaker tries another
+// node instead of this one again), everything else fails.
 func (a *Agent) failFind(action string, err error) ocf.Status {
 	switch {
 	case a.Env.IsProbe(action):
@@ -290,8 +310,51 @@ func (a *Agent) failFind(action string, err error) ocf.Status {
 	case action == "stop":
 		a.Log.Warnf("%v: nothing to stop", err)
 		return ocf.Success
+	case action == "start":
+		return ocf.Errorf(a.Log, ocf.ErrInstalled, "Unable to find nic or netmask: %v", err)
 	}
 	return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to find nic or netmask: %v", err)
+}
+
+// loopbackNet is 127.0.0.0/8, which findif places on the loopback device
+// when no route of the main table covers it: every IPaddr2 does, and
+// admins rely on it for addresses that only local services use.
+var loopbackNet = netip.MustParsePrefix("127.0.0.0/8")
+
+// onLoopback is findif's loopback rule: the address goes to lo, with the
+// prefix of the kernel's local route for lo's own 127.0.0.1/8 unless one
+// is given. A nic that is given must be that loopback device.
+func (a *Agent) onLoopback(t *target, q netif.Query) (netif.Found, error) {
+	lo, err := t.k.LinkByName("lo")
+	if err != nil {
+		return netif.Found{}, fmt.Errorf("find the loopback device: %w", err)
+	}
+	if !lo.Loopback || q.LinkIndex != 0 && q.LinkIndex != lo.Index {
+		return netif.Found{}, fmt.Errorf("%w: looked for a route to %s", netif.ErrNoRoute, q.IP)
+	}
+	f := netif.Found{LinkIndex: lo.Index, Prefix: q.Prefix}
+	if f.Prefix < 0 {
+		f.Prefix = loopbackNet.Bits()
+	}
+	return f, nil
+}
+
+// warnUnknown logs each parameter that the meta-data does not declare, by
+// name only: a CIB migrated from another agent must not lose a setting
+// unseen, and a value may be a secret.
+func (a *Agent) warnUnknown() {
+	var unknown []string
+	for name := range a.Params {
+		// trace_dir is read by ocf-shellfuncs for every agent, as here
+		// by the trace.
+		if _, ok := a.Defaults[name]; !ok && name != "trace_dir" {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		a.Log.Warnf("unknown parameter %s is ignored", name)
+	}
 }
 
 // lookup finds the address on the link with the expected prefix, as

@@ -44,6 +44,8 @@ type fakeKernel struct {
 	dumps     int
 	lookups   int
 	failAdd   error
+	// unplugged is the index of a link that gets no carrier when set up.
+	unplugged int
 }
 
 func (k *fakeKernel) LinkByName(name string) (netif.Link, error) {
@@ -125,6 +127,9 @@ func (k *fakeKernel) SetUp(l netif.Link) error {
 	for i := range k.links {
 		if k.links[i].Index == l.Index {
 			k.links[i].Up = true
+			if k.unplugged != l.Index {
+				k.links[i].Carrier, k.links[i].OperState = true, "UP"
+			}
 		}
 	}
 	return nil
@@ -203,17 +208,17 @@ func (f fakeAnnouncer) File() (*os.File, error) { return nil, nil }
 func node() *fakeKernel {
 	return &fakeKernel{
 		links: []netif.Link{
-			{Name: "lo", Index: 1, Up: true, Loopback: true},
-			{Name: "eth0", Index: 2, Up: true, Carrier: true, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}},
-			{Name: "eth1", Index: 3, Up: false, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}},
+			{Name: "lo", Index: 1, Up: true, Carrier: true, Loopback: true, OperState: "UNKNOWN"},
+			{Name: "eth0", Index: 2, Up: true, Carrier: true, OperState: "UP", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}},
+			{Name: "eth1", Index: 3, Up: false, OperState: "DOWN", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}},
 		},
 		addrs: []netif.Addr{
 			{Prefix: netip.MustParsePrefix("198.18.0.1/24"), LinkIndex: 2, Broadcast: netip.MustParseAddr("198.18.0.255")},
 			{Prefix: netip.MustParsePrefix("2001:db8::1/64"), LinkIndex: 2},
 		},
 		routes: []netif.Route{
-			{Dst: netip.MustParsePrefix("198.18.0.0/24"), LinkIndex: 2, Src: netip.MustParseAddr("198.18.0.1"), Type: netif.RouteUnicast, LinkScope: true},
-			{Dst: netip.MustParsePrefix("2001:db8::/64"), LinkIndex: 2, Type: netif.RouteUnicast},
+			{Dst: netip.MustParsePrefix("198.18.0.0/24"), LinkIndex: 2, Src: netip.MustParseAddr("198.18.0.1"), Type: netif.RouteUnicast, LinkScope: true, Protocol: 2},
+			{Dst: netip.MustParsePrefix("2001:db8::/64"), LinkIndex: 2, Type: netif.RouteUnicast, Protocol: 2, Metric: 256},
 		},
 	}
 }
@@ -433,7 +438,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown nic probe", "monitor", []string{vip, "OCF_RESKEY_nic=eth9", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
 		{"unknown nic stop", "stop", []string{vip, "OCF_RESKEY_nic=eth9"}, true, ocf.Success, ""},
 		{"no route validate", "validate-all", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.ErrGeneric, "looked for a route to 198.19.5.5"},
-		{"no route start", "start", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.ErrGeneric, "Unable to find nic or netmask"},
+		{"no route start", "start", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.ErrInstalled, "Unable to find nic or netmask"},
 		{"no route monitor", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.ErrGeneric, "198.19.5.5"},
 		{"no route probe", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
 		{"no route stop", "stop", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.Success, ""},
@@ -576,13 +581,13 @@ func TestStartIPv6(t *testing.T) {
 		want netif.NewAddr
 		dads int
 	}{
-		{"defaults: DAD awaited", nil, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever}, 1},
-		{"nodad", []string{"OCF_RESKEY_nodad=true"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), NoDAD: true, PreferredLifetime: netif.Forever}, 0},
+		{"defaults: DAD awaited", nil, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever, Metric: 256}, 1},
+		{"nodad", []string{"OCF_RESKEY_nodad=true"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), NoDAD: true, PreferredLifetime: netif.Forever, Metric: 256}, 0},
 		{"preferred_lft 0, noprefixroute", []string{"OCF_RESKEY_preferred_lft=0", "OCF_RESKEY_noprefixroute=1"},
-			netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), NoPrefixRoute: true}, 1},
-		{"/128 finds its nic", []string{"OCF_RESKEY_cidr_netmask=128"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/128"), PreferredLifetime: netif.Forever}, 1},
-		{"label is IPv4 only", []string{"OCF_RESKEY_iflabel=v6"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever}, 1},
-		{"canonical form", []string{"OCF_RESKEY_ip=2001:DB8:0::0100"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever}, 1},
+			netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), NoPrefixRoute: true, Metric: 256}, 1},
+		{"/128 finds its nic", []string{"OCF_RESKEY_cidr_netmask=128"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/128"), PreferredLifetime: netif.Forever, Metric: 256}, 1},
+		{"label is IPv4 only", []string{"OCF_RESKEY_iflabel=v6"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever, Metric: 256}, 1},
+		{"canonical form", []string{"OCF_RESKEY_ip=2001:DB8:0::0100"}, netif.NewAddr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), PreferredLifetime: netif.Forever, Metric: 256}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -737,24 +742,58 @@ func TestSplitBrainAtDepth10(t *testing.T) {
 	}
 }
 
+// TestCheckLinkStatus pins IPaddr2 4.17's check_link_status, on by
+// default: a nic that is DOWN or LOWERLAYERDOWN does not serve the address.
 func TestCheckLinkStatus(t *testing.T) {
-	h := newHarness(t)
-	p := []string{vip, "OCF_RESKEY_check_link_status=true", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
-	h.run(t, "start", p...)
-	if st := h.run(t, "monitor", p...); st != ocf.Success {
-		t.Fatalf("monitor with carrier = %v", st)
+	const downReason = "IP 198.18.0.100 available, but device has status down"
+	cut := func(k *fakeKernel) { k.links[1].Carrier, k.links[1].OperState = false, "LOWERLAYERDOWN" }
+	present := func(k *fakeKernel) {
+		k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Label: "eth0"})
 	}
-	h.k.links[1].Carrier = false
-	if st := h.run(t, "monitor", p...); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "eth0 is up but has no carrier") {
-		t.Errorf("monitor without carrier = %v, reason %q", st, h.reason())
+	tests := []struct {
+		name      string
+		setup     []func(*fakeKernel)
+		action    string
+		env       []string
+		want      ocf.Status
+		reason    string
+		addresses int // the VIP's addresses on the node afterwards
+	}{
+		{"monitor, link up", []func(*fakeKernel){present}, "monitor", nil, ocf.Success, "", 1},
+		{"monitor, no carrier", []func(*fakeKernel){present, cut}, "monitor", nil, ocf.NotRunning, "", 1},
+		{"monitor, no carrier, check off", []func(*fakeKernel){present, cut}, "monitor", []string{"OCF_RESKEY_check_link_status=false"}, ocf.Success, "", 1},
+		{"monitor, set down", []func(*fakeKernel){present, func(k *fakeKernel) { k.links[1].Up, k.links[1].OperState = false, "DOWN" }}, "monitor", nil, ocf.NotRunning, "", 1},
+		{"monitor, state unknown", []func(*fakeKernel){present, func(k *fakeKernel) { k.links[1].OperState = "UNKNOWN" }}, "monitor", nil, ocf.Success, "", 1},
+		{"start, already there, no carrier", []func(*fakeKernel){present, cut}, "start", nil, ocf.ErrInstalled, downReason, 1},
+		{"start, no carrier", []func(*fakeKernel){cut}, "start", nil, ocf.ErrInstalled, downReason, 0},
+		{"start, no carrier, check off", []func(*fakeKernel){cut}, "start", []string{"OCF_RESKEY_check_link_status=false"}, ocf.Success, "", 1},
+		{"start, set down, carrier when up", []func(*fakeKernel){func(k *fakeKernel) { k.links[1].Up, k.links[1].Carrier, k.links[1].OperState = false, false, "DOWN" }}, "start", nil, ocf.Success, "", 1},
+		{"start, set down, unplugged", []func(*fakeKernel){func(k *fakeKernel) {
+			k.links[1].Up, k.links[1].Carrier, k.links[1].OperState, k.unplugged = false, false, "DOWN", 2
+		}}, "start", nil, ocf.ErrInstalled, downReason, 0},
+		{"stop, no carrier", []func(*fakeKernel){present, cut}, "stop", nil, ocf.Success, "", 0},
 	}
-	if st := h.run(t, "monitor", vip); st != ocf.Success {
-		t.Errorf("default monitor without carrier = %v", st)
-	}
-	h.run(t, "stop", p...)
-	added := len(h.k.added)
-	if st := h.run(t, "start", p...); st != ocf.ErrInstalled || !strings.Contains(h.reason(), "not taking 198.18.0.100 here") || len(h.k.added) != added {
-		t.Errorf("start without carrier = %v, reason %q", st, h.reason())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			for _, f := range tt.setup {
+				f(h.k)
+			}
+			env := append([]string{vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1", "OCF_RESKEY_CRM_meta_interval=10000"}, tt.env...)
+			st := h.run(t, tt.action, env...)
+			if st != tt.want || !strings.HasPrefix(h.reason(), tt.reason) {
+				t.Errorf("%s = %v, reason %q; want %v, %q", tt.action, st, h.reason(), tt.want, tt.reason)
+			}
+			n := 0
+			for _, a := range h.k.addrs {
+				if a.Prefix.Addr() == netip.MustParseAddr("198.18.0.100") {
+					n++
+				}
+			}
+			if n != tt.addresses {
+				t.Errorf("%d addresses 198.18.0.100 left, want %d", n, tt.addresses)
+			}
+		})
 	}
 }
 

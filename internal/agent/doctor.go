@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -152,4 +153,12 @@ func PrintDoctor(w interface{ Write([]byte) (int, error) }, fs []Finding) ocf.St
 		}
 	}
 	return st
+}
+
+// linkState names what is wrong with a link, in ip link's words.
+func linkState(l netif.Link) string {
+	if !l.Up {
+		return "DOWN"
+	}
+	return "up but has no carrier (LOWERLAYERDOWN)"
 }

@@ -58,8 +58,17 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 	if ad.Flags&netif.FlagDADFailed != 0 {
 		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
 	}
-	if t.cfg.CheckLinkStatus && !t.link.Loopback && (!t.link.Up || !t.link.Carrier) {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%s is %s (check_link_status)", t.link.Name, linkState(t.link)), false
+	if t.cfg.CheckLinkStatus && linkDown(t.link) {
+		// Not running, as upstream's IPaddr2 answers after 4.18
+		// (resource-agents PR #2166; 4.17 and 4.18 say
+		// OCF_ERR_INSTALLED): an ordinary failure, which the resource's
+		// migration-threshold and failure-timeout govern, instead of a
+		// ban from this node until an admin cleans it up.
+		a.Log.Warnf("IP %s available, but device has status down: %s is %s (check_link_status)", t.cfg.IP, t.link.Name, t.link.OperState)
+		return ocf.NotRunning, false
+	}
+	if labelMissing(t, ad) {
+		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name)), false
 	}
 	if a.Env.CheckLevel >= 10 && !t.link.Loopback {
 		who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
@@ -74,12 +83,4 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 		}
 	}
 	return 0, true
-}
-
-// linkState names what is wrong with a link, in ip link's words.
-func linkState(l netif.Link) string {
-	if !l.Up {
-		return "DOWN"
-	}
-	return "up but has no carrier (LOWERLAYERDOWN)"
 }

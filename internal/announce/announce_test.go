@@ -344,6 +344,32 @@ func TestNA(t *testing.T) {
 	}
 }
 
+// TestNAAsRouter: a node that forwards sets the Router flag (0x80), beside
+// Override (0x20), and only then.
+func TestNAAsRouter(t *testing.T) {
+	for _, router := range []bool{true, false} {
+		c := &fakeNAConn{}
+		n, err := NewNA(c, mac, netip.MustParseAddr("2001:db8::100"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.AsRouter(router).Announce(0); err != nil {
+			t.Fatal(err)
+		}
+		b, err := ndp.MarshalMessage(c.msgs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := byte(0x20)
+		if router {
+			want |= 0x80
+		}
+		if b[4] != want {
+			t.Errorf("AsRouter(%v): flags %#x, want %#x", router, b[4], want)
+		}
+	}
+}
+
 // TestGARPUnicast: announce_to adds, to each announcement, an ARP reply
 // addressed to the neighbour alone, naming it as the target.
 func TestGARPUnicast(t *testing.T) {

@@ -26,8 +26,8 @@ type NAConn interface {
 // NA announces one IPv6 address on one link with unsolicited Neighbor
 // Advertisements (RFC 4861 section 7.2.6): to all nodes, Override set so
 // that neighbours replace the link-layer address they cached, Solicited
-// and Router clear, with the Target Link-Layer Address option. This is the
-// message heartbeat's send_ua sends.
+// clear, with the Target Link-Layer Address option. This is the message
+// heartbeat's send_ua sends; Router is set only by AsRouter.
 type NA struct {
 	conn NAConn
 	msg  *ndp.NeighborAdvertisement
@@ -50,6 +50,16 @@ func NewNA(conn NAConn, mac net.HardwareAddr, ip netip.Addr, to []netif.Neighbor
 		n.to = append(n.to, nb.IP)
 	}
 	return n, nil
+}
+
+// AsRouter sets the Router flag of the advertisements when router is true:
+// a node that forwards IPv6 must say so, or the neighbours that use the
+// address as their gateway stop treating it as a router (RFC 4861
+// section 7.2.5; keepalived #200, #1330). heartbeat's send_ua never sets
+// it.
+func (n *NA) AsRouter(router bool) *NA {
+	n.msg.Router = router
+	return n
 }
 
 // Plan is the shape of a burst as send_ua sends it: count advertisements,

@@ -87,7 +87,12 @@ type Config struct {
 	PreferredLifetime int64
 	NetworkNamespace  string
 
-	// CheckLinkStatus makes a nic without link a failure.
+	// Proto restricts findif to the routes of one routing protocol
+	// (rtm_protocol); -1 means any.
+	Proto int
+
+	// CheckLinkStatus: a nic that is DOWN or LOWERLAYERDOWN does not serve
+	// the address.
 	CheckLinkStatus bool
 	// AnnounceTo are neighbours that get unicast announcements too.
 	AnnounceTo []netip.Addr
@@ -139,6 +144,7 @@ func Parse(params, meta map[string]string) (*Config, error) {
 	c.NoDAD = p.boolean("nodad")
 	c.NoPrefixRoute = p.boolean("noprefixroute")
 	uniqueClone := p.boolean("unique_clone_address")
+	p.boolean("clusterip_mac_mangle")
 	c.CheckLinkStatus = p.boolean("check_link_status")
 	c.KillConnections = p.boolean("kill_connections")
 	if p.err != nil {
@@ -158,6 +164,9 @@ func Parse(params, meta map[string]string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.parseBroadcast(params["broadcast"]); err != nil {
+		return nil, err
+	}
+	if c.Proto, err = parseProto(params["proto"]); err != nil {
 		return nil, err
 	}
 	if err := c.parseClone(params, meta, uniqueClone); err != nil {
@@ -334,9 +343,11 @@ func (c *Config) parseAnnounce(p *parser) error {
 
 func (c *Config) parseIPv6(p *parser) error {
 	switch {
-	case c.IP.Is4() && c.LVSIPv6AddrLabel:
-		return invalid("lvs_ipv6_addrlabel", "IPv4 does not support lvs_ipv6_addrlabel")
-	case c.IP.Is6() && c.LVSSupport:
+	case c.IP.Is4():
+		// Since resource-agents 4.15.1 an IPv4 address ignores it: it is
+		// on by default, for IPv6.
+		c.LVSIPv6AddrLabel = false
+	case c.LVSSupport:
 		return invalid("lvs_support", "IPv6 does not support lvs_support")
 	}
 	if c.IP.Is6() && c.LVSIPv6AddrLabel {
@@ -386,7 +397,79 @@ func (c *Config) parseClone(params, meta map[string]string, uniqueClone bool) er
 	default:
 		return invalid("clusterip_hash", "clusterip_hash [%s] is not sourceip, sourceip-sourceport or sourceip-sourceport-destport", printable(h))
 	}
+	switch f := params["clusterip_firewall"]; f {
+	case "", "auto", "nft", "iptables":
+	default:
+		return invalid("clusterip_firewall", "clusterip_firewall [%s] is not auto, nft or iptables", printable(f))
+	}
 	return nil
+}
+
+// parseProto reads proto: a routing protocol by its iproute2 name
+// (/usr/share/iproute2/rt_protos) or its number, "" for any. floatip
+// reads no file at run time, so only the names iproute2 ships are known.
+func parseProto(s string) (int, error) {
+	if s == "" {
+		return -1, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 8); err == nil && s[0] != '+' {
+		return int(n), nil
+	}
+	if n, ok := routeProtocol(s); ok {
+		return n, nil
+	}
+	return 0, invalid("proto", "proto [%s] is not a route protocol name (kernel, boot, static, dhcp, ...) or a number from 0 to 255", printable(s))
+}
+
+// routeProtocol is iproute2's table of rtm_protocol names.
+func routeProtocol(name string) (int, bool) {
+	switch name {
+	case "unspec":
+		return 0, true
+	case "redirect":
+		return 1, true
+	case "kernel":
+		return 2, true
+	case "boot":
+		return 3, true
+	case "static":
+		return 4, true
+	case "gated":
+		return 8, true
+	case "ra":
+		return 9, true
+	case "mrt":
+		return 10, true
+	case "zebra":
+		return 11, true
+	case "bird":
+		return 12, true
+	case "dnrouted":
+		return 13, true
+	case "xorp":
+		return 14, true
+	case "ntk":
+		return 15, true
+	case "dhcp":
+		return 16, true
+	case "keepalived":
+		return 18, true
+	case "babel":
+		return 42, true
+	case "openr":
+		return 99, true
+	case "bgp":
+		return 186, true
+	case "isis":
+		return 187, true
+	case "ospf":
+		return 188, true
+	case "rip":
+		return 189, true
+	case "eigrp":
+		return 192, true
+	}
+	return 0, false
 }
 
 // parser reads typed values and keeps the first error.
@@ -463,4 +546,6 @@ var Parameters = []string{
 	"arp_interval", "arp_count", "arp_count_refresh", "arp_bg", "arp_sender", "send_arp_opts",
 	"flush_routes", "run_arping", "nodad", "noprefixroute", "preferred_lft", "network_namespace",
 	"check_link_status", "announce_to", "kill_connections",
+	"proto", "clusterip_firewall", "clusterip_hash_seed", "clusterip_table", "clusterip_chain",
+	"clusterip_mac_mangle", "trace_ra", "trace_file",
 }

@@ -66,6 +66,14 @@ func TestParseValid(t *testing.T) {
 			return c.ArpCount == 4 && c.ArpInterval == 100*time.Millisecond && !c.ArpBackground && c.ArpCountRefresh == 2
 		}},
 		{"arp_bg yes", []string{"ip", "198.18.0.100", "arp_bg", "yes"}, nil, func(c *config.Config) bool { return c.ArpBackground }},
+		{"addrlabel ignored on ipv4 (4.15.1)", []string{"ip", "198.18.0.100", "lvs_ipv6_addrlabel", "true"}, nil, func(c *config.Config) bool { return !c.LVSIPv6AddrLabel }},
+		{"addrlabel on by default for ipv6 (4.15)", []string{"ip", "2001:db8::100"}, nil, func(c *config.Config) bool {
+			return c.LVSIPv6AddrLabel && c.LVSIPv6AddrLabelValue == 99
+		}},
+		{"any proto", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool { return c.Proto == -1 }},
+		{"proto kernel", []string{"ip", "198.18.0.100", "proto", "kernel"}, nil, func(c *config.Config) bool { return c.Proto == 2 }},
+		{"proto number", []string{"ip", "198.18.0.100", "proto", "186"}, nil, func(c *config.Config) bool { return c.Proto == 186 }},
+		{"check_link_status on by default (4.17)", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool { return c.CheckLinkStatus }},
 		{"ipv6 foreground by default", []string{"ip", "2001:db8::100"}, nil, func(c *config.Config) bool { return c.Is6() && !c.ArpBackground }},
 		{"ipv6 canonical", []string{"ip", "2001:DB8:0:0::0100"}, nil, func(c *config.Config) bool { return c.IP.String() == "2001:db8::100" }},
 		{"ipv6 /128", []string{"ip", "2001:db8::100", "cidr_netmask", "128"}, nil, func(c *config.Config) bool { return c.Prefix == 128 }},
@@ -134,7 +142,10 @@ func TestParseInvalid(t *testing.T) {
 		{"empty preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", ""}, nil, "preferred_lft"},
 		{"bad preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", "soon"}, nil, "preferred_lft"},
 		{"lvs on ipv6", []string{"ip", "2001:db8::1", "lvs_support", "true"}, nil, "IPv6 does not support lvs_support"},
-		{"addrlabel on ipv4", []string{"ip", "198.18.0.100", "lvs_ipv6_addrlabel", "true"}, nil, "IPv4 does not support"},
+		{"unknown proto", []string{"ip", "198.18.0.100", "proto", "kernal"}, nil, "proto [kernal] is not a route protocol"},
+		{"proto beyond a byte", []string{"ip", "198.18.0.100", "proto", "256"}, nil, "proto [256]"},
+		{"clusterip_firewall", []string{"ip", "198.18.0.100", "clusterip_firewall", "ipfw"}, nil, "clusterip_firewall [ipfw]"},
+		{"clusterip_mac_mangle", []string{"ip", "198.18.0.100", "clusterip_mac_mangle", "perhaps"}, nil, "clusterip_mac_mangle [perhaps]"},
 		{"bad addrlabel value", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "x"}, nil, "lvs_ipv6_addrlabel_value"},
 		{"clusterip clone", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2"}, "CLUSTERIP"},
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},

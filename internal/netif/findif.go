@@ -18,6 +18,10 @@ type Query struct {
 	// Prefix is the prefix length the admin gave; -1 means take it from
 	// the route.
 	Prefix int
+	// MatchProtocol restricts the search to the routes whose protocol
+	// (rtm_protocol, "ip route ... proto") is Protocol.
+	MatchProtocol bool
+	Protocol      uint8
 }
 
 // Found is where the address belongs.
@@ -35,8 +39,8 @@ type Found struct {
 // FindIf chooses the interface and prefix length for an address from the
 // main routing table, as resource-agents' findif does in its current form:
 // among the routes whose destination covers the address (and the given
-// prefix), on the given interface if any, it takes the most specific, then
-// the one with the lowest metric. Default routes and routes of type
+// prefix), on the given interface and of the given protocol if any, it
+// takes the one with the lowest metric, then the most specific. Default routes and routes of type
 // unreachable, blackhole and prohibit never match (resource-agents #1963,
 // #1976, #2001), and an IPv4 route must be on the link (scope link), not
 // behind a gateway. When nothing matches, an interface and prefix given
@@ -48,8 +52,8 @@ func FindIf(q Query, routes []Route, addrs []Addr) (Found, error) {
 		if !candidate(q, r) {
 			continue
 		}
-		if best == nil || r.Dst.Bits() > best.Dst.Bits() ||
-			r.Dst.Bits() == best.Dst.Bits() && r.Metric < best.Metric {
+		if best == nil || r.Metric < best.Metric ||
+			r.Metric == best.Metric && r.Dst.Bits() > best.Dst.Bits() {
 			best = r
 		}
 	}
@@ -85,6 +89,8 @@ func candidate(q Query, r *Route) bool {
 	case q.Prefix >= 0 && r.Dst.Bits() > q.Prefix:
 		return false
 	case q.LinkIndex != 0 && r.LinkIndex != q.LinkIndex:
+		return false
+	case q.MatchProtocol && r.Protocol != q.Protocol:
 		return false
 	}
 	return true

@@ -20,6 +20,7 @@ func TestFindIf(t *testing.T) {
 	withMetric := func(r Route, m int) Route { r.Metric = m; return r }
 	withType := func(r Route, ty RouteType) Route { r.Type = ty; return r }
 	global := func(r Route) Route { r.LinkScope = false; return r }
+	withProto := func(r Route, p uint8) Route { r.Protocol = p; return r }
 	addrs := []Addr{
 		{Prefix: pfx("198.18.0.1/24"), LinkIndex: 2, Broadcast: addr("198.18.0.255")},
 		{Prefix: pfx("198.18.1.1/24"), LinkIndex: 3},
@@ -55,6 +56,24 @@ func TestFindIf(t *testing.T) {
 			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
 			routes: []Route{withMetric(conn("198.18.0.0/24", 3, ""), 200), withMetric(conn("198.18.0.0/24", 2, ""), 100), withMetric(conn("198.18.0.0/24", 4, ""), 300)},
 			want:   Found{LinkIndex: 2, Prefix: 24},
+		},
+		{
+			name:   "lowest metric wins over a more specific route (IPaddr2 4.17)",
+			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			routes: []Route{withMetric(conn("198.18.0.0/24", 2, ""), 300), withMetric(conn("198.18.0.0/16", 3, ""), 100)},
+			want:   Found{LinkIndex: 3, Prefix: 16},
+		},
+		{
+			name:   "proto keeps the routes of that protocol",
+			q:      Query{IP: addr("198.18.0.100"), Prefix: -1, MatchProtocol: true, Protocol: 4},
+			routes: []Route{withProto(conn("198.18.0.0/24", 2, ""), 2), withProto(conn("198.18.0.0/16", 3, ""), 4)},
+			want:   Found{LinkIndex: 3, Prefix: 16},
+		},
+		{
+			name:   "proto matching no route",
+			q:      Query{IP: addr("198.18.0.100"), Prefix: -1, MatchProtocol: true, Protocol: 16},
+			routes: []Route{withProto(conn("198.18.0.0/24", 2, ""), 2)},
+			err:    true,
 		},
 		{
 			name: "unreachable, blackhole and prohibit are ignored (#1963, #1976)",

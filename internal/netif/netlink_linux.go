@@ -116,12 +116,15 @@ func (h *Handle) LinkByIndex(index int) (Link, error) {
 func linkOf(l netlink.Link) Link {
 	a := l.Attrs()
 	return Link{
-		Name:     a.Name,
-		Index:    a.Index,
-		MAC:      a.HardwareAddr,
-		Up:       a.Flags&net.FlagUp != 0,
-		Carrier:  a.RawFlags&unix.IFF_LOWER_UP != 0,
-		Loopback: a.Flags&net.FlagLoopback != 0,
+		Name:         a.Name,
+		Index:        a.Index,
+		MAC:          a.HardwareAddr,
+		Up:           a.Flags&net.FlagUp != 0,
+		Carrier:      a.RawFlags&unix.IFF_LOWER_UP != 0,
+		Loopback:     a.Flags&net.FlagLoopback != 0,
+		OperState:    strings.ToUpper(a.OperState.String()),
+		HardwareType: hardwareType(a.EncapType),
+		HardwareName: a.EncapType,
 	}
 }
 
@@ -180,6 +183,7 @@ func (h *Handle) Routes(f Family) ([]Route, error) {
 			LinkIndex: r.LinkIndex,
 			Metric:    r.Priority,
 			Type:      RouteType(r.Type),
+			Protocol:  uint8(r.Protocol),
 			LinkScope: r.Scope == netlink.SCOPE_LINK,
 		}
 		if r.Dst != nil {
@@ -225,6 +229,11 @@ func (h *Handle) AddAddr(link Link, a NewAddr) error {
 		if a.Broadcast.IsValid() {
 			na.Broadcast = a.Broadcast.AsSlice()
 		}
+		if a.Prefix.Addr().IsLoopback() {
+			// The kernel refuses 127/8 in another scope; "ip addr add"
+			// gives it scope host.
+			na.Scope = unix.RT_SCOPE_HOST
+		}
 	}
 	if a.NoDAD {
 		na.Flags |= unix.IFA_F_NODAD
@@ -236,7 +245,12 @@ func (h *Handle) AddAddr(link Link, a NewAddr) error {
 		na.PreferedLft = int(a.PreferredLifetime)
 		na.ValidLft = Forever
 	}
-	if err := h.nl.AddrAdd(nlLink(link), na); err != nil {
+	add := func() error { return h.nl.AddrAdd(nlLink(link), na) }
+	if a.Metric != 0 {
+		// The netlink package has no IFA_RT_PRIORITY.
+		add = func() error { return h.Do(func() error { return addAddrWithMetric(link.Index, na, a.Metric) }) }
+	}
+	if err := add(); err != nil {
 		return fmt.Errorf("add %s to %s: %w", a.Prefix, link.Name, err)
 	}
 	return nil

@@ -19,7 +19,27 @@ type Link struct {
 	// Carrier is IFF_LOWER_UP: the link layer is up.
 	Carrier  bool
 	Loopback bool
+	// OperState is the RFC 2863 operational state as "ip link" shows it
+	// (UP, DOWN, LOWERLAYERDOWN, UNKNOWN, ...): what check_link_status
+	// judges.
+	OperState string
+	// HardwareType is the link's ARPHRD_* type (linux/if_arp.h), what
+	// "ip link" prints after "link/": floatip's announcements are
+	// Ethernet frames, which a link of another type (InfiniBand, a tun
+	// device, an IP tunnel) cannot carry.
+	HardwareType uint16
+	// HardwareName names HardwareType as the netlink package does
+	// ("ether", "loopback", "infiniband", "none", "unknown823"); it is
+	// empty in a Link that was not read from the kernel.
+	HardwareName string
 }
+
+// The hardware types the agent accepts (linux/if_arp.h), spelled out so
+// that this file builds without x/sys/unix.
+const (
+	HardwareEther    uint16 = 1   // ARPHRD_ETHER
+	HardwareLoopback uint16 = 772 // ARPHRD_LOOPBACK
+)
 
 // Addr is an address configured on an interface.
 type Addr struct {
@@ -63,6 +83,10 @@ type NewAddr struct {
 	NoPrefixRoute bool
 	// PreferredLifetime in seconds, Forever for none. IPv6 only.
 	PreferredLifetime uint32
+	// Metric is the metric of the address's prefix route
+	// (IFA_RT_PRIORITY, "ip addr add ... metric"); 0 leaves the kernel's
+	// default.
+	Metric uint32
 }
 
 // RouteType is the kernel's rtm_type of a route.
@@ -85,6 +109,9 @@ type Route struct {
 	Gateway   netip.Addr
 	Metric    int
 	Type      RouteType
+	// Protocol is the rtm_protocol: who added the route (2 the kernel,
+	// 4 an admin, 16 a DHCP client, ...).
+	Protocol uint8
 	// LinkScope is scope link: the destination is on the link, not behind
 	// a gateway. IPv4 findif considers only such routes.
 	LinkScope bool

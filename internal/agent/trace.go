@@ -1,0 +1,200 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/ocf"
+)
+
+// open opens the Kernel of the namespace ns, through traceKernel when the
+// action is traced (trace_ra), so that the trace shows every request and
+// its answer.
+func (a *Agent) open(ns string) (Kernel, error) {
+	k, err := a.Open(ns)
+	if !a.Trace {
+		return k, err
+	}
+	a.Log.Debugf("kernel: Open(%q) = %v", ns, err)
+	if err != nil {
+		return nil, err
+	}
+	return traceKernel{k: k, log: a.Log}, nil
+}
+
+// traceKernel is a Kernel that logs, at debug level, each request with its
+// arguments and its answer. A request that may block (it takes a context)
+// is logged when it starts, too: a trace that ends there shows where the
+// action was stuck when its timeout came. Links are named by name, results
+// shown whole.
+type traceKernel struct {
+	k   Kernel
+	log *ocf.Logger
+}
+
+var _ Kernel = traceKernel{}
+
+func (t traceKernel) LinkByName(name string) (netif.Link, error) {
+	l, err := t.k.LinkByName(name)
+	t.log.Debugf("kernel: LinkByName(%s) = %+v %v", name, l, err)
+	return l, err
+}
+
+func (t traceKernel) LinkByIndex(index int) (netif.Link, error) {
+	l, err := t.k.LinkByIndex(index)
+	t.log.Debugf("kernel: LinkByIndex(%d) = %+v %v", index, l, err)
+	return l, err
+}
+
+func (t traceKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
+	as, err := t.k.AddrsOf(ip)
+	t.log.Debugf("kernel: AddrsOf(%s) = %d address(es) %v: %+v", ip, len(as), err, as)
+	return as, err
+}
+
+func (t traceKernel) AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error) {
+	a, err := t.k.AddrOn(link, p, label)
+	t.log.Debugf("kernel: AddrOn(%s, %s, %q) = %+v %v", link.Name, p, label, a, err)
+	return a, err
+}
+
+func (t traceKernel) Routes(f netif.Family) ([]netif.Route, error) {
+	rs, err := t.k.Routes(f)
+	// The count and the error come first: a long table is cut at the
+	// end of the line.
+	t.log.Debugf("kernel: Routes(IPv%d) = %d route(s) %v: %+v", int(f), len(rs), err, rs)
+	return rs, err
+}
+
+func (t traceKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
+	err := t.k.AddAddr(l, a)
+	t.log.Debugf("kernel: AddAddr(%s, %+v) = %v", l.Name, a, err)
+	return err
+}
+
+func (t traceKernel) DelAddr(l netif.Link, p netip.Prefix) error {
+	err := t.k.DelAddr(l, p)
+	t.log.Debugf("kernel: DelAddr(%s, %s) = %v", l.Name, p, err)
+	return err
+}
+
+func (t traceKernel) SetUp(l netif.Link) error {
+	err := t.k.SetUp(l)
+	t.log.Debugf("kernel: SetUp(%s) = %v", l.Name, err)
+	return err
+}
+
+func (t traceKernel) FlushRouteCache(f netif.Family) error {
+	err := t.k.FlushRouteCache(f)
+	t.log.Debugf("kernel: FlushRouteCache(IPv%d) = %v", int(f), err)
+	return err
+}
+
+func (t traceKernel) WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error {
+	t.log.Debugf("kernel: WaitDAD(%s, %s)%s ...", l.Name, p, deadline(ctx))
+	err := t.k.WaitDAD(ctx, l, p)
+	t.log.Debugf("kernel: WaitDAD(%s, %s) = %v", l.Name, p, err)
+	return err
+}
+
+func (t traceKernel) AddAddrLabel(p netip.Prefix, label uint32) error {
+	err := t.k.AddAddrLabel(p, label)
+	t.log.Debugf("kernel: AddAddrLabel(%s, %d) = %v", p, label, err)
+	return err
+}
+
+func (t traceKernel) DelAddrLabel(p netip.Prefix, label uint32) error {
+	err := t.k.DelAddrLabel(p, label)
+	t.log.Debugf("kernel: DelAddrLabel(%s, %d) = %v", p, label, err)
+	return err
+}
+
+func (t traceKernel) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
+	an, err := t.k.Dial(link, ip, to)
+	t.log.Debugf("kernel: Dial(%s, %s, %+v) = %v", link.Name, ip, to, err)
+	if err != nil {
+		return nil, err
+	}
+	return traceAnnouncer{Announcer: an, log: t.log, what: link.Name + " " + ip.String()}, nil
+}
+
+func (t traceKernel) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error) {
+	t.log.Debugf("kernel: Probe(%s, %s)%s ...", link.Name, ip, deadline(ctx))
+	who, err := t.k.Probe(ctx, link, ip)
+	t.log.Debugf("kernel: Probe(%s, %s) = %q %v", link.Name, ip, who, err)
+	return who, err
+}
+
+func (t traceKernel) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error) {
+	t.log.Debugf("kernel: Resolve(%s, %s, %s)%s ...", link.Name, src, ip, deadline(ctx))
+	mac, err := t.k.Resolve(ctx, link, src, ip)
+	t.log.Debugf("kernel: Resolve(%s, %s, %s) = %q %v", link.Name, src, ip, mac.String(), err)
+	return mac, err
+}
+
+func (t traceKernel) Sysctl(name string) (string, error) {
+	v, err := t.k.Sysctl(name)
+	t.log.Debugf("kernel: Sysctl(%s) = %q %v", name, v, err)
+	return v, err
+}
+
+func (t traceKernel) CanDestroySockets() (bool, error) {
+	ok, err := t.k.CanDestroySockets()
+	t.log.Debugf("kernel: CanDestroySockets() = %v %v", ok, err)
+	return ok, err
+}
+
+func (t traceKernel) KillConnections(ip netip.Addr) (int, error) {
+	n, err := t.k.KillConnections(ip)
+	t.log.Debugf("kernel: KillConnections(%s) = %d %v", ip, n, err)
+	return n, err
+}
+
+func (t traceKernel) Close() {
+	t.k.Close()
+	t.log.Debugf("kernel: Close()")
+}
+
+// deadline says how long a blocking request may take at most.
+func deadline(ctx context.Context) string {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ""
+	}
+	return " within " + time.Until(dl).Round(time.Millisecond).String()
+}
+
+// traceAnnouncer logs each frame an Announcer sends, and its answer.
+type traceAnnouncer struct {
+	Announcer
+	log  *ocf.Logger
+	what string // the link and address, for the log lines
+}
+
+func (t traceAnnouncer) Plan(count int, interval time.Duration) (int, time.Duration) {
+	frames, spacing := t.Announcer.Plan(count, interval)
+	t.log.Debugf("announcer %s: Plan(%d, %v) = %d %v", t.what, count, interval, frames, spacing)
+	return frames, spacing
+}
+
+func (t traceAnnouncer) Announce(i int) error {
+	err := t.Announcer.Announce(i)
+	t.log.Debugf("announcer %s: Announce(%d) = %v", t.what, i, err)
+	return err
+}
+
+func (t traceAnnouncer) File() (*os.File, error) {
+	f, err := t.Announcer.File()
+	t.log.Debugf("announcer %s: File() = %v %v", t.what, f != nil, err)
+	return f, err
+}
+
+func (t traceAnnouncer) Close() error {
+	err := t.Announcer.Close()
+	t.log.Debugf("announcer %s: Close() = %v", t.what, err)
+	return err
+}

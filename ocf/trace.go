@@ -1,0 +1,252 @@
+package ocf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultVarLib is HA_VARLIB when it is not set (ocf-directories): the
+// default trace directory is its trace_ra subdirectory.
+const DefaultVarLib = "/var/lib/heartbeat"
+
+// TraceOptions is what decides whether and where an action is traced.
+type TraceOptions struct {
+	// Environ is the agent's environment in os.Environ form, for
+	// OCF_TRACE_RA, OCF_TRACE_FILE and HA_VARLIB, and for the trace's
+	// header.
+	Environ []string
+	// Params are the parameter values, from OCF_RESKEY_<name> or flags:
+	// trace_ra, trace_file and trace_dir are read whether or not the
+	// meta-data declares them.
+	Params map[string]string
+	// Agent is the agent's name, the <type> directory of the default
+	// destination: IPaddr2 when installed as such.
+	Agent string
+	// Instance is the resource's id; "" is "default", as ocf-shellfuncs
+	// names an agent run by hand.
+	Instance string
+	// Action is the action traced.
+	Action string
+	// Now is when the action started; the default destination's name
+	// carries it.
+	Now time.Time
+}
+
+// Trace says whether an action is traced and where, as ocf-shellfuncs'
+// ocf_start_trace decides it. Exactly one of FD and Path is set when On.
+type Trace struct {
+	On bool
+	// FD is a descriptor from 3 to 9 that the caller opened for writing.
+	FD int
+	// Path is the file the trace is appended to.
+	Path string
+	// Dir is the trace directory when Path is the default destination,
+	// Dir/<type>/<instance>.<action>.<date>: Open creates Dir/<type> and
+	// refuses to follow a symbolic link at Dir, at Dir/<type> or at the
+	// file. It is "" for a trace_file path, whose directories are the
+	// admin's to choose.
+	Dir string
+	// Warnings say which settings were ignored, and why.
+	Warnings []string
+	// Header is what the trace starts with: the destination, the OCF and
+	// HA environment, and the parameter values the action uses.
+	Header []string
+}
+
+// ParseTrace decides the trace of an action. The trace is on when
+// OCF_TRACE_RA, or else the trace_ra parameter, is true in ocf_is_true's
+// words: as in ocf-shellfuncs a non-empty OCF_TRACE_RA overrides trace_ra,
+// so that OCF_TRACE_RA=0 turns a configured trace off for one run. It goes
+// to OCF_TRACE_FILE or else trace_file, a descriptor 3-9 or an absolute
+// path, and else to one file per action under trace_dir, by default
+// $HA_VARLIB/trace_ra.
+func ParseTrace(o TraceOptions) Trace {
+	env := map[string]string{}
+	for _, kv := range o.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	on := env["OCF_TRACE_RA"]
+	if on == "" {
+		on = o.Params["trace_ra"]
+	}
+	if !isTrue(on) {
+		return Trace{}
+	}
+	if o.Instance == "" {
+		o.Instance = "default"
+	}
+	t := Trace{On: true}
+	name, file := "OCF_TRACE_FILE", env["OCF_TRACE_FILE"]
+	if file == "" {
+		name, file = "trace_file", o.Params["trace_file"]
+	}
+	switch {
+	case len(file) == 1 && file[0] >= '3' && file[0] <= '9':
+		t.FD = int(file[0] - '0')
+	case isTracePath(file):
+		t.Path = filepath.Clean(file)
+	default:
+		if file != "" {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%s %q is neither a file descriptor from 3 to 9 nor an absolute path: using the trace directory", name, file))
+		}
+		t.Dir = t.dir(env["HA_VARLIB"], o.Params["trace_dir"])
+		base := fmt.Sprintf("%s.%s.%s", safeName(o.Instance), safeName(o.Action), o.Now.Format("2006-01-02.15:04:05"))
+		t.Path = filepath.Join(t.Dir, safeName(o.Agent), base)
+	}
+	t.Header = traceHeader(o, t)
+	return t
+}
+
+// isTracePath is ocf_start_trace's test for a trace file path, /*/*: an
+// absolute path below the root directory.
+func isTracePath(p string) bool {
+	return strings.HasPrefix(p, "/") && strings.Contains(p[1:], "/")
+}
+
+// dir returns the trace directory, trace_dir or $HA_VARLIB/trace_ra, noting
+// a relative one as a warning: the agent's working directory is no place
+// for a trace.
+func (t *Trace) dir(varlib, traceDir string) string {
+	if varlib == "" {
+		varlib = DefaultVarLib
+	} else if !filepath.IsAbs(varlib) {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("HA_VARLIB %q is not an absolute path: using %s", varlib, DefaultVarLib))
+		varlib = DefaultVarLib
+	}
+	def := filepath.Join(varlib, "trace_ra")
+	switch {
+	case traceDir == "":
+		return def
+	case !filepath.IsAbs(traceDir):
+		t.Warnings = append(t.Warnings, fmt.Sprintf("trace_dir %q is not an absolute path: using %s", traceDir, def))
+		return def
+	}
+	return filepath.Clean(traceDir)
+}
+
+// safeName makes s one path component, so that an odd instance or action
+// name cannot move the trace out of its directory.
+func safeName(s string) string {
+	s = strings.NewReplacer("/", "_", "\x00", "_").Replace(s)
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
+	return s
+}
+
+// isTrue is ocf_is_true: the words resource-agents' shell functions take
+// for true, and no others.
+func isTrue(s string) bool {
+	switch s {
+	case "yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON":
+		return true
+	}
+	return false
+}
+
+// Dest names the destination for log lines: the path, or "fd N".
+func (t Trace) Dest() string {
+	if t.FD != 0 {
+		return fmt.Sprintf("fd %d", t.FD)
+	}
+	return t.Path
+}
+
+// traceHeader is what a trace starts with. ocf_start_trace records the
+// whole environment; the OCF and HA variables are those that tell how the
+// agent was called, and the parameters show the defaults it filled in.
+func traceHeader(o TraceOptions, t Trace) []string {
+	h := []string{fmt.Sprintf("trace: %s %s of %s to %s", o.Agent, o.Action, o.Instance, t.Dest())}
+	var env []string
+	for _, kv := range o.Environ {
+		if strings.HasPrefix(kv, "OCF_") || strings.HasPrefix(kv, "HA_") {
+			env = append(env, "env: "+kv)
+		}
+	}
+	slices.Sort(env)
+	h = append(h, env...)
+	keys := make([]string, 0, len(o.Params))
+	for k := range o.Params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		h = append(h, fmt.Sprintf("param: %s=%s", k, o.Params[k]))
+	}
+	return h
+}
+
+// errSymlink says that the trace would be written through a symbolic link,
+// which a trace never follows: whoever can plant one in the trace directory
+// could otherwise have root append to any file.
+var errSymlink = errors.New("is a symbolic link, which a trace does not follow")
+
+// Open opens the trace's destination for appending: a duplicate of the
+// descriptor FD, or Path, created with mode 0600 and its missing
+// directories with mode 0700. It writes to nothing but a regular file
+// with one link, and never through a symbolic link at the file or, for the
+// default destination, at the trace directory or its <type> directory.
+func (t Trace) Open() (io.WriteCloser, error) {
+	switch {
+	case !t.On:
+		return nil, errors.New("open trace: tracing is off")
+	case t.FD != 0:
+		return openTraceFD(t.FD)
+	case t.Dir == "":
+		return openTraceFile(filepath.Dir(t.Path), true, nil, filepath.Base(t.Path))
+	}
+	rel, err := filepath.Rel(t.Dir, t.Path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil, fmt.Errorf("open trace %s: not in the trace directory %s", t.Path, t.Dir)
+	}
+	parts := strings.Split(rel, string(filepath.Separator))
+	return openTraceFile(t.Dir, false, parts[:len(parts)-1], parts[len(parts)-1])
+}
+
+// StartTrace attaches the trace t to l, if t is on, and returns the
+// function that ends it with the action's status. Debug lines go to the
+// trace; when stderr is a terminal, an admin running the agent by hand
+// sees them there too. A trace that cannot be opened is a warning, never
+// a reason to fail the action.
+func (l *Logger) StartTrace(t Trace) (end func(Status)) {
+	if !t.On {
+		return func(Status) {}
+	}
+	if isTerminal(l.stderr) {
+		l.mu.Lock()
+		l.echo = true
+		l.mu.Unlock()
+	}
+	w, err := t.Open()
+	if err != nil {
+		l.Warnf("%v: not tracing", err)
+	} else {
+		l.SetTrace(w)
+	}
+	for _, s := range t.Warnings {
+		l.Warnf("%s", s)
+	}
+	for _, s := range t.Header {
+		l.Debugf("%s", s)
+	}
+	return func(st Status) {
+		l.Debugf("trace: exit %d (%s)", int(st), st)
+		l.mu.Lock()
+		l.echo = false
+		l.mu.Unlock()
+		if w == nil {
+			return
+		}
+		l.SetTrace(nil)
+		if err := w.Close(); err != nil {
+			l.Warnf("close trace %s: %v", t.Dest(), err)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package ocf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// openTraceFD returns a duplicate of fd, which the caller opened for
+// writing: closing the trace leaves the caller's descriptor alone, and the
+// background sender does not inherit it.
+func openTraceFD(fd int) (io.WriteCloser, error) {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open trace fd %d: %w", fd, err)
+	}
+	if m := fl & unix.O_ACCMODE; m != unix.O_WRONLY && m != unix.O_RDWR {
+		return nil, fmt.Errorf("open trace fd %d: not open for writing", fd)
+	}
+	d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 10)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate trace fd %d: %w", fd, err)
+	}
+	return os.NewFile(uintptr(d), fmt.Sprintf("trace fd %d", fd)), nil
+}
+
+// openTraceFile opens base/dirs.../name for appending. It walks the
+// directories by descriptor, with O_NOFOLLOW, rather than checking paths
+// with Lstat and opening them after: nobody can swap a directory for a
+// link between the check and the use. base itself is followed when follow
+// says so (the directory of a trace_file path, which may well be /var/run).
+func openTraceFile(base string, follow bool, dirs []string, name string) (io.WriteCloser, error) {
+	if fi, err := os.Lstat(base); err == nil && !follow && fi.Mode()&os.ModeSymlink != 0 {
+		// Also a dangling link, which MkdirAll would call "file exists".
+		return nil, fmt.Errorf("open trace directory %s: %w", base, errSymlink)
+	}
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return nil, fmt.Errorf("create trace directory: %w", err)
+	}
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	dfd, err := unix.Open(base, flags, 0)
+	if err != nil {
+		return nil, dirError(base, err)
+	}
+	path := base
+	for _, d := range dirs {
+		path = filepath.Join(path, d)
+		if err := unix.Mkdirat(dfd, d, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+			unix.Close(dfd)
+			return nil, fmt.Errorf("create trace directory %s: %w", path, err)
+		}
+		next, err := unix.Openat(dfd, d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(dfd)
+		if err != nil {
+			return nil, dirError(path, err)
+		}
+		dfd = next
+	}
+	defer unix.Close(dfd)
+	path = filepath.Join(path, name)
+	// O_NONBLOCK: a FIFO planted at the path fails to open instead of
+	// blocking the action until a reader comes.
+	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		err = errSymlink
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open trace %s: %w", path, err)
+	}
+	if err := checkTraceFile(fd); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open trace %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// checkTraceFile accepts a regular file with one link: a device is no
+// place for a trace, and a second link may be a hard link to a file that
+// is not the trace's to append to.
+func checkTraceFile(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return errors.New("not a regular file")
+	}
+	if st.Nlink > 1 {
+		return fmt.Errorf("has %d hard links", st.Nlink)
+	}
+	return unix.SetNonblock(fd, false)
+}
+
+// dirError explains why a trace directory did not open: with O_NOFOLLOW
+// and O_DIRECTORY a symbolic link fails with ELOOP or ENOTDIR.
+func dirError(path string, err error) error {
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			err = errSymlink
+		}
+	}
+	return fmt.Errorf("open trace directory %s: %w", path, err)
+}
+
+// isTerminal says whether w is a terminal, as isatty does.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var terr error
+	if err := rc.Control(func(fd uintptr) {
+		_, terr = unix.IoctlGetTermios(int(fd), unix.TCGETS)
+	}); err != nil {
+		return false
+	}
+	return terr == nil
+}
