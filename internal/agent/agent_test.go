@@ -209,8 +209,8 @@ func node() *fakeKernel {
 	return &fakeKernel{
 		links: []netif.Link{
 			{Name: "lo", Index: 1, Up: true, Carrier: true, Loopback: true, OperState: "UNKNOWN"},
-			{Name: "eth0", Index: 2, Up: true, Carrier: true, OperState: "UP", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}},
-			{Name: "eth1", Index: 3, Up: false, OperState: "DOWN", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}},
+			{Name: "eth0", Index: 2, Up: true, Carrier: true, OperState: "UP", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, HardwareType: netif.HardwareEther, HardwareName: "ether"},
+			{Name: "eth1", Index: 3, Up: false, OperState: "DOWN", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, HardwareType: netif.HardwareEther, HardwareName: "ether"},
 		},
 		addrs: []netif.Addr{
 			{Prefix: netip.MustParsePrefix("198.18.0.1/24"), LinkIndex: 2, Broadcast: netip.MustParseAddr("198.18.0.255")},

@@ -6,7 +6,8 @@ import (
 	"math"
 )
 
-// printTargets checks the medians of the run against issue 7's targets.
+// printTargets checks the medians of the run against floatip's
+// performance targets (README, Benchmarks).
 // It reports; it never fails the run, since timings on a shared machine
 // are no test.
 func printTargets(w io.Writer, t *table, others int) {
@@ -40,7 +41,7 @@ func printTargets(w io.Writer, t *table, others int) {
 		{"peak RSS", bytes.format(maxRSS), "< 12 MB", maxRSS < 12e6},
 		{"binary size", bytes.format(t.get(rowSizeOwn).fl.median()), "< 6 MB", t.get(rowSizeOwn).fl.median() < 6e6},
 	}
-	fmt.Fprintln(w, "Issue 7's targets, on this run's medians:")
+	fmt.Fprintln(w, "Performance targets, on this run's medians:")
 	for _, c := range checks {
 		mark := "met    "
 		switch {
