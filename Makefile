@@ -68,12 +68,14 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 FUZZTIME ?= 30s
-# fuzz runs each fuzz target for FUZZTIME: the parameter parser, and the
-# command line over the actions that change nothing (FuzzRun). Their seed
+# fuzz runs each fuzz target for FUZZTIME: the parameter parser, the
+# command line over the actions that change nothing (FuzzRun), and the
+# netlink address parser (FuzzDecodeAddr). Their seed
 # corpora are kept in testdata/fuzz/ beside them.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./cmd/floatip
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAddr$$' -fuzztime $(FUZZTIME) ./internal/netif
 
 # man renders floatip(8) from the meta-data, with the binary itself.
 MAN := $(BIN).8

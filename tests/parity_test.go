@@ -122,6 +122,9 @@ var parityCases = []parityCase{
 	{name: "IPv6 noprefixroute, short burst", params: []string{v6, "noprefixroute=true", "nodad=true", "arp_count=2", "arp_interval=100"}, v6: true},
 	{name: "IPv6 background burst", params: []string{v6, "nodad=true", "arp_bg=true"}, v6: true},
 	{name: "IPv6 nic", params: []string{v6, "nic=eth0", "nodad=true"}, v6: true},
+	// The advertisements leave from the namespace's eth0 even when the
+	// agent's own namespace has an eth0 too.
+	{name: "IPv6 network_namespace", params: []string{v6, "cidr_netmask=64", "nodad=true"}, v6: true, inNamespace: true},
 	{name: "IPv6 prefix 129", params: []string{v6, "cidr_netmask=129"}, v6: true},
 	{name: "IPv6 link-local without nic", params: []string{"ip=fe80::100"}, v6: true},
 	{name: "IPv6 lvs_support", params: []string{v6, "lvs_support=true"}, v6: true, deliberate: badStop},

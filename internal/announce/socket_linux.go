@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 
 	"github.com/mdlayher/ndp"
 	"github.com/mdlayher/packet"
@@ -29,7 +30,12 @@ func ListenLink(link netif.Link) (net.PacketConn, error) {
 // advertisements come from the address they announce, as send_ua's do. Its
 // ICMPv6 filter blocks every type: the socket only sends.
 func ListenNA(link netif.Link, ip netip.Addr) (*ndp.Conn, error) {
-	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
+	// The ndp package sends to ff02::1 with the interface's name as the
+	// zone, which Go resolves in the namespace of whichever thread
+	// sends: with network_namespace that is not the nic's, and a nic of
+	// the same name there has another index, which the kernel refuses
+	// (EINVAL). The index as the zone means the same in every namespace.
+	ifi := &net.Interface{Index: link.Index, Name: strconv.Itoa(link.Index), HardwareAddr: link.MAC}
 	c, _, err := ndp.Listen(ifi, ndp.Addr(ip.String()))
 	if err != nil {
 		return nil, fmt.Errorf("open ICMPv6 socket on %s from %s: %w", link.Name, ip, err)

@@ -73,7 +73,6 @@ type Config struct {
 	// ArpBackground: start sends the first announcement itself and leaves
 	// the rest of the burst to a detached sender.
 	ArpBackground bool
-	ArpSender     string
 
 	LVSSupport            bool
 	LVSIPv6AddrLabel      bool
@@ -334,7 +333,7 @@ func (c *Config) parseAnnounce(p *parser) error {
 	}
 	switch s := p.params["arp_sender"]; s {
 	case "", "send_arp", "iputils_arping", "libnet_arping", "ipoibarping":
-		c.ArpSender = s
+		// Accepted: floatip always sends the frames itself.
 	default:
 		return invalid("arp_sender", "unrecognized arp_sender value: %s", printable(s))
 	}

@@ -84,7 +84,7 @@ func TestParseValid(t *testing.T) {
 		{"unique clone", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, map[string]string{"clone": "3", "clone_max": "4", "globally_unique": "true"}, func(c *config.Config) bool {
 			return c.IP == netip.MustParseAddr("198.18.0.103")
 		}},
-		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpSender == "iputils_arping" }},
+		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpCount == 5 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

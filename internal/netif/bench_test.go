@@ -26,7 +26,7 @@ func crowd(n int) []Addr {
 // scans for the broadcast of the covering subnet.
 func BenchmarkFindIf(b *testing.B) {
 	routes := []Route{
-		{Dst: netip.MustParsePrefix("0.0.0.0/0"), LinkIndex: 2, Gateway: netip.MustParseAddr("198.18.0.254"), Type: RouteUnicast},
+		{Dst: netip.MustParsePrefix("0.0.0.0/0"), LinkIndex: 2, Type: RouteUnicast},
 		{Dst: netip.MustParsePrefix("198.18.0.0/24"), LinkIndex: 2, Src: netip.MustParseAddr("198.18.0.1"), Type: RouteUnicast, LinkScope: true},
 		{Dst: netip.MustParsePrefix("198.18.1.0/24"), LinkIndex: 3, Src: netip.MustParseAddr("198.18.1.1"), Type: RouteUnicast, LinkScope: true},
 		{Dst: netip.MustParsePrefix("198.19.0.0/16"), LinkIndex: 4, Type: RouteUnreachable},

@@ -2,20 +2,11 @@ package netif
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
 )
-
-// ErrDADFailed is returned by WaitDAD when Duplicate Address Detection
-// found another node using the address (IFA_F_DADFAILED).
-var ErrDADFailed = errors.New("duplicate address detection failed")
-
-// ErrTentative is returned by WaitDAD when ctx ended while the address was
-// still tentative.
-var ErrTentative = errors.New("address still tentative")
 
 // WaitDAD waits until the IPv6 address p on link has finished Duplicate
 // Address Detection (RFC 4862 section 5.4). It listens to the kernel's

@@ -1,14 +1,9 @@
 package netif
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 )
-
-// ErrNoRoute is returned by FindIf when no connected route covers the
-// address and the configuration does not name both nic and prefix.
-var ErrNoRoute = errors.New("no connected route covers the address")
 
 // Query is what FindIf looks for.
 type Query struct {

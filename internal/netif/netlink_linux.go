@@ -14,10 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrNoNamespace is returned by Open for a network namespace that does
-// not exist.
-var ErrNoNamespace = errors.New("no such network namespace")
-
 // Handle talks to the kernel of one network namespace over rtnetlink.
 type Handle struct {
 	nl *netlink.Handle
@@ -191,9 +187,6 @@ func (h *Handle) Routes(f Family) ([]Route, error) {
 		}
 		if ip, ok := netip.AddrFromSlice(r.Src); ok {
 			rt.Src = ip.Unmap()
-		}
-		if ip, ok := netip.AddrFromSlice(r.Gw); ok {
-			rt.Gateway = ip.Unmap()
 		}
 		out = append(out, rt)
 	}

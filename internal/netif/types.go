@@ -1,13 +1,9 @@
 package netif
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 )
-
-// ErrLinkNotFound is returned when an interface does not exist.
-var ErrLinkNotFound = errors.New("no such interface")
 
 // Link is what the agent needs to know of an interface.
 type Link struct {
@@ -65,16 +61,13 @@ type AddrFlags uint32
 
 // The flags, with the values of linux/if_addr.h.
 const (
-	FlagNoDAD         AddrFlags = 0x02
-	FlagDADFailed     AddrFlags = 0x08
-	FlagTentative     AddrFlags = 0x40
-	FlagNoPrefixRoute AddrFlags = 0x200
+	FlagDADFailed AddrFlags = 0x08
+	FlagTentative AddrFlags = 0x40
 )
 
 // NewAddr describes an address to add.
 type NewAddr struct {
 	Prefix netip.Prefix
-	Link   string
 	Label  string
 	// Broadcast is set when valid; otherwise the address gets none, as
 	// "ip addr add" without brd gives.
@@ -95,7 +88,6 @@ type RouteType int
 // The route types findif distinguishes (linux/rtnetlink.h).
 const (
 	RouteUnicast     RouteType = 1
-	RouteLocal       RouteType = 2
 	RouteBlackhole   RouteType = 6
 	RouteUnreachable RouteType = 7
 	RouteProhibit    RouteType = 8
@@ -106,7 +98,6 @@ type Route struct {
 	Dst       netip.Prefix
 	LinkIndex int
 	Src       netip.Addr
-	Gateway   netip.Addr
 	Metric    int
 	Type      RouteType
 	// Protocol is the rtm_protocol: who added the route (2 the kernel,
