@@ -41,9 +41,11 @@ func Run(ctx context.Context, name string, actions map[string]Action, log *Logge
 	}
 }
 
-// Errorf is a convenience for actions: it logs the exit reason and returns
-// st, so that a failure path is one line.
-func Errorf(log *Logger, st Status, format string, args ...any) Status {
+// Fail ends an action that failed: it prints the one-line exit reason
+// (ocf-exit-reason:) that Pacemaker shows the admin, and returns st, so
+// that a failure path is one line. Unlike Logger.Errorf, it is what pcs
+// status shows.
+func Fail(log *Logger, st Status, format string, args ...any) Status {
 	log.ExitReason(format, args...)
 	return st
 }

@@ -34,12 +34,12 @@ func main() {
 func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	md, err := metadata.Load()
 	if err != nil {
-		return ocf.Errorf(ocf.NewLogger(ocf.Env{}, "floatip", os.Getpid(), stderr), ocf.ErrGeneric, "%v", err)
+		return ocf.Fail(ocf.NewLogger(ocf.Env{}, "floatip", os.Getpid(), stderr), ocf.ErrGeneric, "%v", err)
 	}
 	name := filepath.Base(argv[0])
 	fs := newFlagSet(name, md, stderr)
 	if err := fs.Parse(argv[1:]); err != nil {
-		return ocf.Errorf(ocf.NewLogger(ocf.Env{}, agentName(name), os.Getpid(), stderr), ocf.ErrArgs, "%v", err)
+		return ocf.Fail(ocf.NewLogger(ocf.Env{}, agentName(name), os.Getpid(), stderr), ocf.ErrArgs, "%v", err)
 	}
 	action := fs.Arg(0)
 	if help, _ := fs.GetBool("help"); help {

@@ -48,6 +48,14 @@ func TestRun(t *testing.T) {
 			if !strings.Contains(stderr.String(), tt.stderr) {
 				t.Errorf("stderr %q lacks %q", stderr.String(), tt.stderr)
 			}
+			// What the row does not ask for must not be there: a success
+			// prints nothing on stderr, a failure nothing on stdout.
+			if tt.want == ocf.Success && stderr.Len() != 0 {
+				t.Errorf("stderr of a success: %q", stderr.String())
+			}
+			if tt.want != ocf.Success && stdout.Len() != 0 {
+				t.Errorf("stdout of a failure: %q", stdout.String())
+			}
 		})
 	}
 	var stdout bytes.Buffer

@@ -23,13 +23,13 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	defer t.k.Close()
 	unlock, err := a.lock(ctx, t.cfg)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	defer unlock(false)
 
 	ad, err := a.lookup(t)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	on := ad != nil
 	if t.cfg.CheckLinkStatus && linkDown(t.link) && (on || t.link.Up) {
@@ -37,10 +37,10 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		// before changing anything, with the code that keeps Pacemaker
 		// from trying this node again (resource-agents #2047). A nic
 		// that is only set down is brought up below, as IPaddr2 does.
-		return ocf.Errorf(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s is %s (check_link_status)", t.cfg.IP, t.link.Name, t.link.OperState)
+		return ocf.Fail(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s is %s (check_link_status)", t.cfg.IP, t.link.Name, t.link.OperState)
 	}
 	if on && labelMissing(t, ad) {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name))
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name))
 	}
 	if on {
 		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
@@ -53,11 +53,11 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 			case who != "":
 				// Another host holds it: a collision, not a configuration
 				// error (resource-agents #1163).
-				return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name)
+				return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name)
 			}
 		}
 		if err := a.beforeAdd(t); err != nil {
-			return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
 		}
 		na := netif.NewAddr{
 			Prefix:            t.prefix,
@@ -80,7 +80,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		}
 		a.Log.Infof("Adding %s%s to device %s%s", t.prefix, brdText(na.Broadcast), t.link.Name, labelText(na.Label))
 		if err := t.k.AddAddr(t.link, na); err != nil {
-			return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
 		}
 		if !t.link.Up {
 			if st, ok := a.bringUp(t); !ok {
@@ -107,14 +107,14 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 func (a *Agent) bringUp(t *target) (ocf.Status, bool) {
 	a.Log.Infof("Bringing device %s up", t.link.Name)
 	if err := t.k.SetUp(t.link); err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
 	}
 	if !t.cfg.CheckLinkStatus || t.link.Loopback {
 		return 0, true
 	}
 	l, err := t.k.LinkByIndex(t.link.Index)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
 	}
 	// The kernel sets the carrier flag at once but the operational state
 	// later (linkwatch): right after "up" only the carrier tells.
@@ -125,7 +125,7 @@ func (a *Agent) bringUp(t *target) (ocf.Status, bool) {
 	if err := t.k.DelAddr(t.link, t.prefix); err != nil {
 		a.Log.Errorf("Could not remove %s again: %v", t.prefix, err)
 	}
-	return ocf.Errorf(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s has no carrier (check_link_status)", t.cfg.IP, t.link.Name), false
+	return ocf.Fail(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s has no carrier (check_link_status)", t.cfg.IP, t.link.Name), false
 }
 
 // linkDown is check_link_status's question, as IPaddr2 asks it: is the
@@ -198,9 +198,9 @@ func (a *Agent) waitDAD(ctx context.Context, t *target) (ocf.Status, bool) {
 		if derr := t.k.DelAddr(t.link, t.prefix); derr != nil {
 			a.Log.Errorf("Could not delete IPv6 address: %v", derr)
 		}
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
 	}
-	return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+	return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
 }
 
 // broadcastFor is the broadcast address the new address gets.
@@ -323,7 +323,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	defer t.k.Close()
 	unlock, err := a.lock(ctx, t.cfg)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	removeLock := false
 	defer func() { unlock(removeLock) }()
@@ -336,7 +336,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	on, err := a.served(t)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	if !on {
 		a.Log.Infof("%s is not on %s: nothing to stop", t.prefix, t.link.Name)
@@ -357,7 +357,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		// secondaries with their primary): what stop wanted.
 		a.Log.Infof("%s left %s before stop removed it", t.prefix, t.link.Name)
 	} else if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
 	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
 	a.afterDel(t)

@@ -138,10 +138,10 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 	a.warnUnknown()
 	// IPaddr2's order: a missing ip, then privileges, then the rest.
 	if params["ip"] == "" && action != "stop" {
-		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "IP address (the ip parameter) is mandatory"), false
+		return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "IP address (the ip parameter) is mandatory"), false
 	}
 	if !a.Root && (action == "start" || action == "stop") {
-		return nil, ocf.Errorf(a.Log, ocf.ErrPerm, "You must be root for %s operation.", action), false
+		return nil, ocf.Fail(a.Log, ocf.ErrPerm, "You must be root for %s operation.", action), false
 	}
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
@@ -187,11 +187,11 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 // address is not running.
 func (a *Agent) failOpen(action string, err error) ocf.Status {
 	if !errors.Is(err, netif.ErrNoNamespace) {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "%v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	switch action {
 	case "start", "validate-all":
-		return ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err)
+		return ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err)
 	case "stop":
 		a.Log.Warnf("%v: nothing to stop", err)
 		return ocf.Success
@@ -215,7 +215,7 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 			// node without it is a node where the address is not running
 			// (resource-agents #334).
 			if action == "start" || action == "validate-all" {
-				return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "Invalid interface name [%s]: no such interface", cfg.NIC), false
+				return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "Invalid interface name [%s]: no such interface", cfg.NIC), false
 			}
 			t.linkMissing = true
 			l = netif.Link{Name: cfg.NIC}
@@ -241,7 +241,7 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 	t.prefix = netip.PrefixFrom(cfg.IP, t.found.Prefix)
 	if action == "start" || action == "validate-all" {
 		if err := linkKindError(t.link); err != nil {
-			return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
+			return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err), false
 		}
 	}
 	if err := cfg.CheckLabel(t.link.Name); err != nil {
@@ -251,7 +251,7 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 			a.Log.Warnf("%v: nothing to stop", err)
 			return nil, ocf.Success, false
 		}
-		return nil, ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err), false
+		return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err), false
 	}
 	return t, 0, true
 }
@@ -311,9 +311,9 @@ func (a *Agent) failFind(action string, err error) ocf.Status {
 		a.Log.Warnf("%v: nothing to stop", err)
 		return ocf.Success
 	case action == "start":
-		return ocf.Errorf(a.Log, ocf.ErrInstalled, "Unable to find nic or netmask: %v", err)
+		return ocf.Fail(a.Log, ocf.ErrInstalled, "Unable to find nic or netmask: %v", err)
 	}
-	return ocf.Errorf(a.Log, ocf.ErrGeneric, "Unable to find nic or netmask: %v", err)
+	return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to find nic or netmask: %v", err)
 }
 
 // loopbackNet is 127.0.0.0/8, which findif places on the loopback device
@@ -403,5 +403,5 @@ func (a *Agent) failParse(action string, err error) ocf.Status {
 			return a.failFind(action, err)
 		}
 	}
-	return ocf.Errorf(a.Log, ocf.ErrConfigured, "%v", err)
+	return ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err)
 }

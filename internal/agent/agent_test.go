@@ -46,6 +46,9 @@ type fakeKernel struct {
 	failAdd   error
 	// unplugged is the index of a link that gets no carrier when set up.
 	unplugged int
+	// onFrame, when set, runs after each frame an announcer sends, with
+	// the count so far.
+	onFrame func(n int)
 }
 
 func (k *fakeKernel) LinkByName(name string) (netif.Link, error) {
@@ -149,7 +152,7 @@ func (k *fakeKernel) DelAddrLabel(p netip.Prefix, label uint32) error {
 
 func (k *fakeKernel) Dial(_ netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
 	k.dialedTo = to
-	return fakeAnnouncer{k.announced, ip.Is6()}, nil
+	return fakeAnnouncer{k.announced, ip.Is6(), k.onFrame}, nil
 }
 
 func (k *fakeKernel) Probe(context.Context, netif.Link, netip.Addr) (string, error) {
@@ -188,8 +191,9 @@ func (k *fakeKernel) WaitDAD(context.Context, netif.Link, netip.Prefix) error {
 // fakeAnnouncer counts frames; its bursts are shaped like send_arp's, or
 // send_ua's for IPv6.
 type fakeAnnouncer struct {
-	n  *int
-	v6 bool
+	n       *int
+	v6      bool
+	onFrame func(n int)
 }
 
 func (f fakeAnnouncer) Plan(count int, interval time.Duration) (int, time.Duration) {
@@ -198,7 +202,13 @@ func (f fakeAnnouncer) Plan(count int, interval time.Duration) (int, time.Durati
 	}
 	return 2 * count, interval / 2
 }
-func (f fakeAnnouncer) Announce(int) error { *f.n++; return nil }
+func (f fakeAnnouncer) Announce(int) error {
+	*f.n++
+	if f.onFrame != nil {
+		f.onFrame(*f.n)
+	}
+	return nil
+}
 func (f fakeAnnouncer) Close() error       { return nil }
 
 func (f fakeAnnouncer) File() (*os.File, error) { return nil, nil }
@@ -524,17 +534,19 @@ func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
 	a := &Agent{Open: func(string) (Kernel, error) { return h.k, nil }, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
 		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout}
 	h.announced = 0
-	go func() {
-		time.Sleep(25 * time.Millisecond)
-		h.k.mu.Lock()
-		h.k.addrs = h.k.addrs[:2]
-		h.k.mu.Unlock()
-	}()
+	// The address goes after the second frame of the sender.
+	h.k.onFrame = func(n int) {
+		if n == 2 {
+			h.k.mu.Lock()
+			h.k.addrs = h.k.addrs[:2]
+			h.k.mu.Unlock()
+		}
+	}
 	if st := a.Announce(context.Background(), 1); st != ocf.ErrGeneric {
 		t.Errorf("Announce = %v, want a failure once the address went", st)
 	}
-	if h.announced < 1 || h.announced > 3 {
-		t.Errorf("%d frames, want the ones before the address went", h.announced)
+	if h.announced != 2 {
+		t.Errorf("%d frames, want the 2 before the address went", h.announced)
 	}
 }
 

@@ -16,7 +16,7 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 	defer t.k.Close()
 	ad, err := a.lookup(t)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	if ad == nil {
 		return ocf.NotRunning
@@ -40,7 +40,7 @@ func (a *Agent) status(context.Context) ocf.Status {
 	defer t.k.Close()
 	on, err := a.served(t)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	if on {
 		fmt.Fprintln(a.Stdout, "running")
@@ -56,7 +56,7 @@ func (a *Agent) status(context.Context) ocf.Status {
 // MetalLB #1890, kube-vip #1418).
 func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Status, bool) {
 	if ad.Flags&netif.FlagDADFailed != 0 {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
 	}
 	if t.cfg.CheckLinkStatus && linkDown(t.link) {
 		// Not running, as upstream's IPaddr2 answers after 4.18
@@ -68,7 +68,7 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 		return ocf.NotRunning, false
 	}
 	if labelMissing(t, ad) {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name)), false
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name)), false
 	}
 	if a.Env.CheckLevel >= 10 && !t.link.Loopback {
 		who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
@@ -79,7 +79,7 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 			return 0, true
 		}
 		if who != "" {
-			return ocf.Errorf(a.Log, ocf.ErrGeneric, "split brain: %s also answers for %s on %s's link", who, t.cfg.IP, t.link.Name), false
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "split brain: %s also answers for %s on %s's link", who, t.cfg.IP, t.link.Name), false
 		}
 	}
 	return 0, true

@@ -24,14 +24,14 @@ func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
 	}
 	on, err := a.served(t)
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	if !on {
-		return ocf.Errorf(a.Log, ocf.NotRunning, "%s is not on %s: not announcing it", t.prefix, t.link.Name)
+		return ocf.Fail(a.Log, ocf.NotRunning, "%s is not on %s: not announcing it", t.prefix, t.link.Name)
 	}
 	an, err := t.k.Dial(t.link, t.cfg.IP, a.neighbors(ctx, t))
 	if err != nil {
-		return ocf.Errorf(a.Log, ocf.ErrGeneric, "Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Could not announce %s on %s: %v", t.cfg.IP, t.link.Name, err)
 	}
 	defer an.Close()
 	// The background sender goes on only while the address is here: once a

@@ -164,13 +164,29 @@ func TestBurst(t *testing.T) {
 	}
 }
 
+// cancelAfter cancels its context once it has sent n frames.
+type cancelAfter struct {
+	countAnnouncer
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Announce(i int) error {
+	err := c.countAnnouncer.Announce(i)
+	if len(c.frames) == c.n {
+		c.cancel()
+	}
+	return err
+}
+
+// TestBurstStopsWithContext: the frame after the context ends is not sent.
 func TestBurstStopsWithContext(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := &countAnnouncer{}
-	r := Burst(ctx, a, 0, 1000, 10*time.Millisecond, false)
-	if r.Sent == 0 || r.Sent >= 1000 || len(a.frames) != r.Sent {
-		t.Errorf("sent %d of 1000 before the deadline", r.Sent)
+	a := &cancelAfter{n: 3, cancel: cancel}
+	r := Burst(ctx, a, 0, 1000, time.Millisecond, false)
+	if r.Sent != 3 || len(a.frames) != 3 {
+		t.Errorf("sent %d of 1000 (%d frames), want the 3 before the context ended", r.Sent, len(a.frames))
 	}
 }
 
