@@ -209,7 +209,7 @@ func (f fakeAnnouncer) Announce(int) error {
 	}
 	return nil
 }
-func (f fakeAnnouncer) Close() error       { return nil }
+func (f fakeAnnouncer) Close() error { return nil }
 
 func (f fakeAnnouncer) File() (*os.File, error) { return nil, nil }
 
