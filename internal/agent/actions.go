@@ -12,13 +12,14 @@ import (
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
 	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/internal/sender"
 	"github.com/floatip/floatip/ocf"
 )
 
 func (a *Agent) start(ctx context.Context) ocf.Status {
-	t, st, ok := a.resolve("start")
-	if !ok {
-		return st
+	t, err := a.resolve("start")
+	if err != nil {
+		return a.statusFor("start", err)
 	}
 	defer t.k.Close()
 	unlock, err := a.lock(ctx, t.cfg)
@@ -239,14 +240,14 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	if count <= 0 {
 		return
 	}
-	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
-	if why == "refresh" && sender.Running() != 0 {
+	pf := sender.For(a.Env.RscTmp, t.cfg.IP)
+	if why == "refresh" && pf.Running() != 0 {
 		// The burst of start, or of the last refresh, is still going:
 		// the first monitor after start would otherwise cut it short.
 		a.Log.Debugf("refresh: a burst for %s is still being sent", t.cfg.IP)
 		return
 	}
-	if _, err := sender.Stop(); err != nil {
+	if _, err := pf.Stop(); err != nil {
 		a.Log.Warnf("stop the previous announcer of %s: %v", t.cfg.IP, err)
 	}
 	an, err := t.k.Dial(t.link, t.cfg.IP, a.neighbors(ctx, t))
@@ -279,7 +280,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 		a.Log.Errorf("Could not start the background announcer of %s: %v", t.cfg.IP, err)
 		return
 	}
-	if err := sender.Record(pid); err != nil {
+	if err := pf.Record(pid); err != nil {
 		a.Log.Warnf("%v", err)
 	}
 	a.Log.Infof("%s: background announcer %d sends the other %d frames, %v apart", why, pid, frames-now, spacing)
@@ -316,9 +317,9 @@ func (a *Agent) logBurst(t *target, why string, r announce.Report, frames int) {
 }
 
 func (a *Agent) stop(ctx context.Context) ocf.Status {
-	t, st, ok := a.resolve("stop")
-	if !ok {
-		return st
+	t, err := a.resolve("stop")
+	if err != nil {
+		return a.statusFor("stop", err)
 	}
 	defer t.k.Close()
 	unlock, err := a.lock(ctx, t.cfg)
@@ -328,8 +329,8 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	removeLock := false
 	defer func() { unlock(removeLock) }()
 
-	sender := announce.SenderFor(a.Env.RscTmp, t.cfg.IP)
-	if stopped, err := sender.Stop(); err != nil {
+	pf := sender.For(a.Env.RscTmp, t.cfg.IP)
+	if stopped, err := pf.Stop(); err != nil {
 		a.Log.Warnf("Could not stop the announcer of %s: %v", t.cfg.IP, err)
 	} else if stopped {
 		a.Log.Infof("stopped the background announcer of %s", t.cfg.IP)

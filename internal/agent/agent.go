@@ -131,17 +131,17 @@ type target struct {
 var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address", "network_namespace"}
 
 // resolve validates the configuration and finds the nic and prefix, as
-// IPaddr2's ip_init and findif do. When it cannot, it returns the status the
-// action must end with, having logged the reason.
-func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
+// IPaddr2's ip_init and findif do. When it cannot, its error says why, and
+// statusFor turns that into the action's exit code.
+func (a *Agent) resolve(action string) (*target, error) {
 	params := a.Params
 	a.warnUnknown()
 	// IPaddr2's order: a missing ip, then privileges, then the rest.
 	if params["ip"] == "" && action != "stop" {
-		return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "IP address (the ip parameter) is mandatory"), false
+		return nil, failf(missingIP, "IP address (the ip parameter) is mandatory")
 	}
 	if !a.Root && (action == "start" || action == "stop") {
-		return nil, ocf.Fail(a.Log, ocf.ErrPerm, "You must be root for %s operation.", action), false
+		return nil, failf(notRoot, "You must be root for %s operation.", action)
 	}
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
@@ -169,39 +169,43 @@ func (a *Agent) resolve(action string) (*target, ocf.Status, bool) {
 		}
 	}
 	if err != nil {
-		return nil, a.failParse(action, err), false
+		return nil, parseFailure(err)
 	}
 	k, err := a.open(cfg.NetworkNamespace)
-	if err != nil {
-		return nil, a.failOpen(action, err), false
+	switch {
+	case errors.Is(err, netif.ErrNoNamespace):
+		// A node without the namespace is, like a node without the nic,
+		// a node where the address is not running.
+		return nil, fail(noNamespace, err)
+	case err != nil:
+		return nil, fail(kernelError, err)
 	}
-	t, st, ok := a.locate(action, cfg, k)
-	if !ok {
+	t, err := a.locate(action, cfg, k)
+	if err != nil {
 		k.Close()
 	}
-	return t, st, ok
+	return t, err
 }
 
-// failOpen answers when the network namespace cannot be opened. A node
-// without the namespace is, like a node without the nic, a node where the
-// address is not running.
-func (a *Agent) failOpen(action string, err error) ocf.Status {
-	if !errors.Is(err, netif.ErrNoNamespace) {
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
+// parseFailure classifies a configuration that does not parse. Like
+// IPaddr2, only start and validate-all judge the syntax of the nic, the
+// address and the prefix: for the other actions such a value is one that
+// findif cannot find on this node (see exitCode).
+func parseFailure(err error) error {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		switch ce.Param {
+		case "nic":
+			return fail(badNicName, err)
+		case "ip", "cidr_netmask":
+			return fail(badAddress, err)
+		}
 	}
-	switch action {
-	case "start", "validate-all":
-		return ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err)
-	case "stop":
-		a.Log.Warnf("%v: nothing to stop", err)
-		return ocf.Success
-	}
-	a.Log.Infof("%v: not running here", err)
-	return ocf.NotRunning
+	return fail(badParam, err)
 }
 
 // locate finds the nic and prefix of cfg in k.
-func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, ocf.Status, bool) {
+func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, error) {
 	t := &target{k: k, cfg: cfg}
 	q := netif.Query{IP: cfg.IP, Prefix: cfg.Prefix}
 	if cfg.Proto >= 0 {
@@ -215,25 +219,25 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 			// node without it is a node where the address is not running
 			// (resource-agents #334).
 			if action == "start" || action == "validate-all" {
-				return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "Invalid interface name [%s]: no such interface", cfg.NIC), false
+				return nil, failf(noNic, "Invalid interface name [%s]: no such interface", cfg.NIC)
 			}
 			t.linkMissing = true
 			l = netif.Link{Name: cfg.NIC}
 		case err != nil:
-			return nil, a.failFind(action, err), false
+			return nil, fail(noRoute, err)
 		}
 		t.link, q.LinkIndex = l, l.Index
 	}
 	if t.linkMissing {
 		if cfg.Prefix < 0 {
-			return nil, a.failFind(action, netif.ErrNoRoute), false
+			return nil, fail(noRoute, netif.ErrNoRoute)
 		}
 		t.prefix = netip.PrefixFrom(cfg.IP, cfg.Prefix)
-		return t, 0, true
+		return t, nil
 	}
 	if cfg.NIC == "" || cfg.Prefix < 0 || needBroadcast(action, cfg) {
-		if st, ok := a.find(action, t, q); !ok {
-			return nil, st, false
+		if err := a.find(t, q, needBroadcast(action, cfg)); err != nil {
+			return nil, fail(noRoute, err)
 		}
 	} else {
 		t.found = netif.Found{LinkIndex: t.link.Index, Prefix: cfg.Prefix}
@@ -241,19 +245,15 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, oc
 	t.prefix = netip.PrefixFrom(cfg.IP, t.found.Prefix)
 	if action == "start" || action == "validate-all" {
 		if err := linkKindError(t.link); err != nil {
-			return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err), false
+			return nil, fail(notEthernet, err)
 		}
 	}
 	if err := cfg.CheckLabel(t.link.Name); err != nil {
-		if action == "stop" {
-			// The kernel never took such a label, so the address is not
-			// there to stop.
-			a.Log.Warnf("%v: nothing to stop", err)
-			return nil, ocf.Success, false
-		}
-		return nil, ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err), false
+		// At stop: the kernel never took such a label, so the address
+		// is not there to stop.
+		return nil, fail(labelTooLong, err)
 	}
-	return t, 0, true
+	return t, nil
 }
 
 // needBroadcast says whether start must look at the routes for the
@@ -263,25 +263,25 @@ func needBroadcast(action string, cfg *config.Config) bool {
 }
 
 // find runs findif over the kernel's routes and addresses.
-func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool) {
+func (a *Agent) find(t *target, q netif.Query, broadcast bool) error {
 	fam := netif.FamilyOf(q.IP)
 	routes, err := t.k.Routes(fam)
 	if err != nil {
-		return a.failFind(action, err), false
+		return err
 	}
 	f, err := netif.FindIf(q, routes, nil)
 	if errors.Is(err, netif.ErrNoRoute) && loopbackNet.Contains(q.IP) {
 		f, err = a.onLoopback(t, q)
 	}
 	if err != nil {
-		return a.failFind(action, err), false
+		return err
 	}
-	if needBroadcast(action, t.cfg) && f.Route != nil && f.Route.Src.IsValid() {
+	if broadcast && f.Route != nil && f.Route.Src.IsValid() {
 		// The broadcast of the address that configures the subnet, as
 		// findif copies it.
 		src, err := t.k.AddrsOf(f.Route.Src)
 		if err != nil {
-			return a.failFind(action, err), false
+			return err
 		}
 		if len(src) > 0 {
 			f.Broadcast = src[0].Broadcast
@@ -291,29 +291,11 @@ func (a *Agent) find(action string, t *target, q netif.Query) (ocf.Status, bool)
 	if t.link.Index != f.LinkIndex {
 		l, err := t.k.LinkByIndex(f.LinkIndex)
 		if err != nil {
-			return a.failFind(action, err), false
+			return err
 		}
 		t.link = l
 	}
-	return 0, true
-}
-
-// failFind is IPaddr2's answer when findif fails: a probe finds the address
-// not running, stop has nothing to do, start cannot run on this node
-// (OCF_ERR_INSTALLED since IPaddr2 4.17, so that Pacemaker tries another
-// node instead of this one again), everything else fails.
-func (a *Agent) failFind(action string, err error) ocf.Status {
-	switch {
-	case a.Env.IsProbe(action):
-		a.Log.Infof("%v: not running here", err)
-		return ocf.NotRunning
-	case action == "stop":
-		a.Log.Warnf("%v: nothing to stop", err)
-		return ocf.Success
-	case action == "start":
-		return ocf.Fail(a.Log, ocf.ErrInstalled, "Unable to find nic or netmask: %v", err)
-	}
-	return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to find nic or netmask: %v", err)
+	return nil
 }
 
 // loopbackNet is 127.0.0.0/8, which findif places on the loopback device
@@ -375,33 +357,10 @@ func (a *Agent) served(t *target) (bool, error) {
 }
 
 func (a *Agent) validate(context.Context) ocf.Status {
-	t, st, ok := a.resolve("validate-all")
-	if !ok {
-		return st
+	t, err := a.resolve("validate-all")
+	if err != nil {
+		return a.statusFor("validate-all", err)
 	}
 	t.k.Close()
 	return ocf.Success
-}
-
-// failParse answers for a configuration that does not parse. stop has
-// nothing to remove that it could name, so it succeeds (resource-agents
-// #891). Like IPaddr2, only start and validate-all judge the syntax of the
-// address, prefix, broadcast and nic: for a monitor such a value is one
-// that findif cannot find on this node.
-func (a *Agent) failParse(action string, err error) ocf.Status {
-	if action == "stop" {
-		a.Log.Warnf("%v: nothing to stop", err)
-		return ocf.Success
-	}
-	var ce *config.Error
-	if action != "start" && action != "validate-all" && errors.As(err, &ce) {
-		switch ce.Param {
-		case "nic":
-			a.Log.Infof("%v: not running here", err)
-			return ocf.NotRunning
-		case "ip", "cidr_netmask":
-			return a.failFind(action, err)
-		}
-	}
-	return ocf.Fail(a.Log, ocf.ErrConfigured, "%v", err)
 }

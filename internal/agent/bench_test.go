@@ -123,9 +123,9 @@ func BenchmarkServed(b *testing.B) {
 	for _, n := range []int{0, 10000} {
 		b.Run(fmt.Sprintf("others=%d", n), func(b *testing.B) {
 			a := benchAgent(b, newBenchKernel(n))
-			t, st, ok := a.resolve("monitor")
-			if !ok {
-				b.Fatalf("resolve: %v", st)
+			t, err := a.resolve("monitor")
+			if err != nil {
+				b.Fatalf("resolve: %v", err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -55,8 +55,9 @@ func (a *Agent) Doctor(ctx context.Context) []Finding {
 	var out []Finding
 	add := func(ok bool, what, fix string) { out = append(out, Finding{ok, what, fix}) }
 
-	t, st, ok := a.resolve("validate-all")
-	if !ok {
+	t, err := a.resolve("validate-all")
+	if err != nil {
+		st := a.statusFor("validate-all", err)
 		add(false, fmt.Sprintf("the configuration does not validate here (%s)", st), "see the ocf-exit-reason line above")
 		return out
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 func (a *Agent) monitor(ctx context.Context) ocf.Status {
-	t, st, ok := a.resolve("monitor")
-	if !ok {
-		return st
+	t, err := a.resolve("monitor")
+	if err != nil {
+		return a.statusFor("monitor", err)
 	}
 	defer t.k.Close()
 	ad, err := a.lookup(t)
@@ -33,9 +33,9 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 // status is the legacy LSB-style check: monitor's answer, and a word on
 // stdout.
 func (a *Agent) status(context.Context) ocf.Status {
-	t, st, ok := a.resolve("status")
-	if !ok {
-		return st
+	t, err := a.resolve("status")
+	if err != nil {
+		return a.statusFor("status", err)
 	}
 	defer t.k.Close()
 	on, err := a.served(t)

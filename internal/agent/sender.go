@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/internal/sender"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -14,13 +15,13 @@ import (
 // announce --ip ..."). start runs it detached to send the rest of a burst
 // whose first sent frames it sent itself; sent > 0 says how many.
 func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
-	t, st, ok := a.resolve("announce")
-	if !ok {
-		return st
+	t, err := a.resolve("announce")
+	if err != nil {
+		return a.statusFor("announce", err)
 	}
 	defer t.k.Close()
 	if sent > 0 {
-		defer announce.SenderFor(a.Env.RscTmp, t.cfg.IP).Done()
+		defer sender.For(a.Env.RscTmp, t.cfg.IP).Done()
 	}
 	on, err := a.served(t)
 	if err != nil {

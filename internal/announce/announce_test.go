@@ -6,10 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,129 +186,6 @@ func TestBurstStopsWithContext(t *testing.T) {
 	}
 }
 
-// standIn starts a process that looks like a background sender: a shell
-// whose command line holds "announce --background-sender".
-func standIn(t *testing.T) *exec.Cmd {
-	t.Helper()
-	return start(t, exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"))
-}
-
-// stranger starts a process that is not a sender.
-func stranger(t *testing.T) *exec.Cmd {
-	t.Helper()
-	return start(t, exec.Command("sleep", "30"))
-}
-
-func start(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
-	t.Helper()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
-}
-
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	// A killed but not yet reaped child is a zombie: state Z.
-	return err == nil && !strings.Contains(string(b), ") Z ")
-}
-
-func TestSenderStopsItsOwnProcess(t *testing.T) {
-	s := SenderFor(t.TempDir(), vip)
-	cmd := standIn(t)
-	if err := s.Record(cmd.Process.Pid); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(s.Path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("pid file %v mode %v", err, fi.Mode())
-	}
-	if got := s.Running(); got != cmd.Process.Pid {
-		t.Fatalf("Running = %d, want %d", got, cmd.Process.Pid)
-	}
-	stopped, err := s.Stop()
-	if !stopped || err != nil {
-		t.Fatalf("Stop = %v, %v", stopped, err)
-	}
-	cmd.Wait()
-	if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("pid file left: %v", err)
-	}
-	if stopped, err := s.Stop(); stopped || err != nil {
-		t.Errorf("second Stop = %v, %v", stopped, err)
-	}
-}
-
-// TestSenderSparesAStranger: a pid file whose pid now names another
-// process (same pid, other start time) must not get that process killed.
-func TestSenderSparesAStranger(t *testing.T) {
-	s := SenderFor(t.TempDir(), vip)
-	cmd := stranger(t)
-	pid := cmd.Process.Pid
-	if err := os.WriteFile(s.Path, []byte(strconv.Itoa(pid)+" 1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if got := s.Running(); got != 0 {
-		t.Errorf("Running = %d for a stale file", got)
-	}
-	if stopped, err := s.Stop(); stopped || err != nil {
-		t.Errorf("Stop = %v, %v", stopped, err)
-	}
-	if !alive(pid) {
-		t.Error("the stranger was killed")
-	}
-	if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
-		t.Error("stale pid file left")
-	}
-	for _, junk := range []string{"", "garbage", "1 1", "-5 3"} {
-		os.WriteFile(s.Path, []byte(junk), 0o600)
-		if got := s.Running(); got != 0 {
-			t.Errorf("Running = %d for %q", got, junk)
-		}
-	}
-}
-
-func TestRecordRefusesSymlink(t *testing.T) {
-	dir := t.TempDir()
-	s := SenderFor(dir, vip)
-	target := filepath.Join(dir, "victim")
-	cmd := stranger(t)
-	tmp := s.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
-	if err := os.Symlink(target, tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Record(cmd.Process.Pid); err == nil {
-		t.Error("Record wrote through a planted symlink")
-	}
-	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
-		t.Error("symlink target was created")
-	}
-}
-
-func TestSpawnDetaches(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "out")
-	// The child reports its session and its standard descriptors.
-	script := `echo "$(cut -d' ' -f6 /proc/$$/stat) $(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)" > ` + out
-	pid, err := Spawn([]string{"/bin/sh", "-c", script}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got string
-	for range 200 {
-		if b, err := os.ReadFile(out); err == nil && strings.HasSuffix(string(b), "\n") {
-			got = strings.TrimSpace(string(b))
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	want := strconv.Itoa(pid) + " /dev/null /dev/null /dev/null"
-	if got != want {
-		t.Errorf("child says %q, want %q (its own session, stdio on /dev/null)", got, want)
-	}
-	var ws syscall.WaitStatus
-	syscall.Wait4(pid, &ws, 0, nil)
-}
-
 type fakeNAConn struct {
 	msgs []ndp.Message
 	dsts []netip.Addr
@@ -425,38 +298,5 @@ func TestNAUnicast(t *testing.T) {
 	}
 	if len(c.dsts) != 2 || c.dsts[0] != allNodes || c.dsts[1] != gw {
 		t.Errorf("sent to %v, want ff02::1 and %s", c.dsts, gw)
-	}
-}
-
-// TestSenderSparesAForgedFile: a pid file with a live process's real pid
-// and start time still gets nothing killed unless that process is a
-// sender.
-func TestSenderSparesAForgedFile(t *testing.T) {
-	s := SenderFor(t.TempDir(), vip)
-	cmd := stranger(t)
-	if err := s.Record(cmd.Process.Pid); err != nil {
-		t.Fatal(err)
-	}
-	if got := s.Running(); got != 0 {
-		t.Errorf("Running = %d for a process that is not a sender", got)
-	}
-	if stopped, _ := s.Stop(); stopped || !alive(cmd.Process.Pid) {
-		t.Error("a process that is not a sender was signalled")
-	}
-}
-
-// TestStopRemovesTemporaryFiles: a start killed before renaming its pid
-// file into place leaves the temporary one; stop removes it.
-func TestStopRemovesTemporaryFiles(t *testing.T) {
-	s := SenderFor(t.TempDir(), vip)
-	tmp := s.Path + ".12345.tmp"
-	if err := os.WriteFile(tmp, []byte("1 1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("%s left: %v", tmp, err)
 	}
 }

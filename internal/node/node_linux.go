@@ -16,6 +16,7 @@ import (
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/internal/probe"
+	"github.com/floatip/floatip/internal/sender"
 )
 
 // node is a network namespace: its netlink handle, and the sockets the
@@ -145,6 +146,6 @@ func SpawnSelf(environ []string) func(args []string, hold ...*os.File) (int, err
 		if _, err := os.Stat(exe); errors.Is(err, os.ErrNotExist) {
 			return 0, fmt.Errorf("own executable %s is gone (upgraded?)", exe)
 		}
-		return announce.Spawn(append([]string{exe}, args...), environ, hold...)
+		return sender.Spawn(append([]string{exe}, args...), environ, hold...)
 	}
 }

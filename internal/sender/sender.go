@@ -1,4 +1,4 @@
-package announce
+package sender
 
 import (
 	"bytes"
@@ -12,27 +12,26 @@ import (
 	"syscall"
 )
 
-// Sender is the pid file of a detached background sender. It records the
+// PIDFile is the pid file of a detached background sender. It records the
 // process's pid and its start time, so that a stale file whose pid now
 // belongs to another process never gets that process killed (IPaddr2 kills
 // whatever pid its file names).
-type Sender struct {
+type PIDFile struct {
 	// Path is the pid file.
 	Path string
 	// Proc is the procfs root, "/proc" but for tests.
 	Proc string
 }
 
-// SenderFor returns the Sender of ip's announcements, with its pid file in
-// dir (HA_RSCTMP).
-func SenderFor(dir string, ip netip.Addr) Sender {
-	return Sender{Path: filepath.Join(dir, "floatip-announce-"+ip.String()+".pid"), Proc: "/proc"}
+// For returns the PIDFile of ip's background sender, in dir (HA_RSCTMP).
+func For(dir string, ip netip.Addr) PIDFile {
+	return PIDFile{Path: filepath.Join(dir, "floatip-announce-"+ip.String()+".pid"), Proc: "/proc"}
 }
 
 // Record writes pid into the pid file. The file is written beside its final
 // name and renamed over it, with O_EXCL and O_NOFOLLOW so that a planted
 // symlink cannot redirect the write, and readable by root only.
-func (s Sender) Record(pid int) error {
+func (s PIDFile) Record(pid int) error {
 	start, err := s.startTime(pid)
 	if err != nil {
 		return fmt.Errorf("record sender %d: %w", pid, err)
@@ -57,7 +56,7 @@ func (s Sender) Record(pid int) error {
 
 // Running returns the pid of the recorded sender if that very process is
 // still alive; 0 when there is none, the file is stale or unreadable.
-func (s Sender) Running() int {
+func (s PIDFile) Running() int {
 	b, err := os.ReadFile(s.Path)
 	if err != nil {
 		return 0
@@ -76,7 +75,7 @@ func (s Sender) Running() int {
 
 // isSender checks that pid runs floatip's background sender, so that even
 // a forged pid file naming another live process gets nothing killed.
-func (s Sender) isSender(pid int) bool {
+func (s PIDFile) isSender(pid int) bool {
 	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "cmdline"))
 	return err == nil && bytes.Contains(b, []byte("\x00announce\x00--background-sender\x00"))
 }
@@ -84,7 +83,7 @@ func (s Sender) isSender(pid int) bool {
 // Stop ends the recorded sender, if it is still the process that was
 // recorded, and removes the pid file. It reports whether a process was
 // signalled.
-func (s Sender) Stop() (bool, error) {
+func (s PIDFile) Stop() (bool, error) {
 	pid := s.Running()
 	var err error
 	if pid != 0 {
@@ -105,7 +104,7 @@ func (s Sender) Stop() (bool, error) {
 
 // Done removes the pid file if it still names the calling process; the
 // sender calls it when its burst is over.
-func (s Sender) Done() {
+func (s PIDFile) Done() {
 	if s.Running() == os.Getpid() {
 		os.Remove(s.Path)
 	}
@@ -113,7 +112,7 @@ func (s Sender) Done() {
 
 // startTime reads the process start time (clock ticks since boot, field 22
 // of /proc/<pid>/stat), which with the pid names one process for good.
-func (s Sender) startTime(pid int) (uint64, error) {
+func (s PIDFile) startTime(pid int) (uint64, error) {
 	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return 0, err

@@ -1,0 +1,145 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/floatip/floatip/ocf"
+)
+
+// Why resolve could not say where the address belongs. Each has IPaddr2's
+// exit code per kind of action, in exitCode: the one page where a reader
+// finds its exit-code rules.
+type failure int
+
+const (
+	// missingIP: no ip parameter.
+	missingIP failure = iota + 1
+	// notRoot: start and stop need root.
+	notRoot
+	// badParam: a parameter that can never work.
+	badParam
+	// badNicName: nic is no interface name. Only start and validate-all
+	// judge it; elsewhere no such nic is here.
+	badNicName
+	// badAddress: ip or cidr_netmask do not parse. Only start and
+	// validate-all judge them; elsewhere findif finds nothing.
+	badAddress
+	// noNamespace: network_namespace does not exist on this node.
+	noNamespace
+	// noNic: the nic does not exist on this node.
+	noNic
+	// noRoute: findif found no nic or prefix, or could not read the
+	// routes and links it needs.
+	noRoute
+	// notEthernet: the nic cannot carry the announcements.
+	notEthernet
+	// labelTooLong: the kernel would refuse the label, so never took it.
+	labelTooLong
+	// kernelError: the node's state could not be read.
+	kernelError
+)
+
+// role groups the actions as IPaddr2 does when it picks an exit code.
+type role int
+
+const (
+	roleStart role = iota
+	roleValidate
+	roleStop
+	// roleProbe is a monitor with interval 0, which asks where the
+	// resource is before Pacemaker starts it anywhere.
+	roleProbe
+	// roleCheck is a recurring monitor, status and the background
+	// sender's announce.
+	roleCheck
+)
+
+// exitCode is IPaddr2's answer to a failure in each role. On a node where
+// the address cannot be, a probe finds it not running and stop has nothing
+// to do (a failed stop gets the node fenced); start and validate-all judge
+// the configuration.
+func exitCode(f failure, r role) ocf.Status {
+	switch f {
+	case missingIP, badParam:
+		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.ErrConfigured, ocf.ErrConfigured)
+	case notRoot:
+		return ocf.ErrPerm
+	case badNicName:
+		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
+	case badAddress:
+		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.ErrGeneric)
+	case noNamespace, noNic:
+		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
+	case noRoute:
+		// OCF_ERR_INSTALLED at start since IPaddr2 4.17: Pacemaker tries
+		// another node at once instead of this one again.
+		return pick(r, ocf.ErrInstalled, ocf.ErrGeneric, ocf.Success, ocf.NotRunning, ocf.ErrGeneric)
+	case notEthernet:
+		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
+	case labelTooLong:
+		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.ErrConfigured, ocf.ErrConfigured)
+	}
+	return ocf.ErrGeneric
+}
+
+func pick(r role, start, validate, stop, probe, check ocf.Status) ocf.Status {
+	return [...]ocf.Status{roleStart: start, roleValidate: validate, roleStop: stop, roleProbe: probe, roleCheck: check}[r]
+}
+
+// resolveError is resolve's error: why, and the cause an admin reads.
+type resolveError struct {
+	why failure
+	err error
+}
+
+func (e *resolveError) Error() string { return e.err.Error() }
+func (e *resolveError) Unwrap() error { return e.err }
+
+func fail(why failure, err error) error { return &resolveError{why: why, err: err} }
+
+// failf is fail with a reason in IPaddr2's words, which are sentences.
+func failf(why failure, format string, args ...any) error {
+	return fail(why, reason(fmt.Sprintf(format, args...)))
+}
+
+// reason is an exit reason as an error.
+type reason string
+
+func (r reason) Error() string { return string(r) }
+
+// roleOf is the role of action.
+func (a *Agent) roleOf(action string) role {
+	switch {
+	case action == "start":
+		return roleStart
+	case action == "validate-all":
+		return roleValidate
+	case action == "stop":
+		return roleStop
+	case a.Env.IsProbe(action):
+		return roleProbe
+	}
+	return roleCheck
+}
+
+// statusFor ends action after resolve failed with err: a success or "not
+// running" is logged, a failure gets its one-line exit reason.
+func (a *Agent) statusFor(action string, err error) ocf.Status {
+	var re *resolveError
+	if !errors.As(err, &re) {
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
+	}
+	st := exitCode(re.why, a.roleOf(action))
+	switch {
+	case st == ocf.Success:
+		a.Log.Warnf("%v: nothing to stop", err)
+	case st == ocf.NotRunning:
+		a.Log.Infof("%v: not running here", err)
+	case re.why == noRoute, re.why == badAddress && st == ocf.ErrGeneric:
+		return ocf.Fail(a.Log, st, "Unable to find nic or netmask: %v", err)
+	default:
+		return ocf.Fail(a.Log, st, "%v", err)
+	}
+	return st
+}
