@@ -24,10 +24,7 @@ func need(t *testing.T, path string) {
 }
 
 func TestLoad(t *testing.T) {
-	a, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := Declared()
 	if a.Name != "IPaddr2" || a.OCFVersion != "1.0" {
 		t.Errorf("name %q OCF version %q, want IPaddr2 1.0", a.Name, a.OCFVersion)
 	}
@@ -57,10 +54,7 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := Declared()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent.go differs from IPaddr2.xml: run go generate ./metadata\ngot  %+v\nwant %+v", got, want)
 	}
@@ -158,10 +152,7 @@ var ipaddr2v418Actions = []Action{
 // that a CIB written for it works unchanged and pcs creates the same
 // operations.
 func TestSameParametersAs418(t *testing.T) {
-	ours, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ours := Declared()
 	for _, f := range ipaddr2v418 {
 		op, ok := ours.Parameter(f.name)
 		if !ok {
@@ -194,10 +185,7 @@ func TestSameParametersAsIPaddr2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ours := Declared()
 	if len(theirs.Parameters) == 0 {
 		t.Fatal("IPaddr2 declares no parameters")
 	}

@@ -32,10 +32,7 @@ func main() {
 }
 
 func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
-	md, err := metadata.Load()
-	if err != nil {
-		return ocf.Fail(ocf.NewLogger(ocf.Env{}, "floatip", os.Getpid(), stderr), ocf.ErrGeneric, "%v", err)
-	}
+	md := metadata.Declared()
 	name := filepath.Base(argv[0])
 	fs := newFlagSet(name, md, stderr)
 	if err := fs.Parse(argv[1:]); err != nil {

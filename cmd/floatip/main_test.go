@@ -11,10 +11,7 @@ import (
 )
 
 func TestRun(t *testing.T) {
-	md, err := metadata.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := metadata.Declared()
 	tests := []struct {
 		name        string
 		args        []string
@@ -70,10 +67,7 @@ func TestRun(t *testing.T) {
 // TestManPage: floatip(8) documents every parameter with its short
 // description and default, and groff reads it without a warning.
 func TestManPage(t *testing.T) {
-	md, err := metadata.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := metadata.Declared()
 	var stdout bytes.Buffer
 	if st := run([]string{"floatip", "man"}, nil, &stdout, &bytes.Buffer{}); st != ocf.Success {
 		t.Fatalf("man = %v", st)

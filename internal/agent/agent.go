@@ -23,24 +23,49 @@ import (
 )
 
 // Kernel is one network namespace as the agent sees it: the configuration
-// it reads and changes (as *netif.Handle does), and the sockets it opens
-// there.
+// it reads and changes, the sockets it opens on the links, and the rest of
+// the node it consults. internal/node makes one from the kernel packages;
+// the tests, from fakes.
 type Kernel interface {
+	Links
+	Addresses
+	Wire
+	Node
+	Close()
+}
+
+// Links are the interfaces and routes findif looks at.
+type Links interface {
 	LinkByName(name string) (netif.Link, error)
 	LinkByIndex(index int) (netif.Link, error)
+	// SetUp is "ip link set up".
+	SetUp(l netif.Link) error
+	// Routes are the main table's routes of a family.
+	Routes(f netif.Family) ([]netif.Route, error)
+	// FlushRouteCache is "ip route flush cache".
+	FlushRouteCache(f netif.Family) error
+}
+
+// Addresses are the floating address itself and what goes with it.
+type Addresses interface {
 	// AddrsOf returns the addresses equal to ip, on any link.
 	AddrsOf(ip netip.Addr) ([]netif.Addr, error)
 	// AddrOn returns the address p on link, nil when it is not there;
 	// label is the label it should carry, "" for the link's name.
 	AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error)
-	Routes(f netif.Family) ([]netif.Route, error)
 	AddAddr(l netif.Link, a netif.NewAddr) error
 	DelAddr(l netif.Link, p netip.Prefix) error
-	SetUp(l netif.Link) error
-	FlushRouteCache(f netif.Family) error
+	// WaitDAD waits for the Duplicate Address Detection of an IPv6
+	// address (netif.ErrDADFailed, netif.ErrTentative).
 	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
+	// AddAddrLabel and DelAddrLabel are "ip addrlabel add/del".
 	AddAddrLabel(p netip.Prefix, label uint32) error
 	DelAddrLabel(p netip.Prefix, label uint32) error
+}
+
+// Wire is what goes on the link: announcements and the questions asked
+// of the neighbours.
+type Wire interface {
 	// Dial opens an announcer for ip on link that also announces to the
 	// neighbours in to by unicast. It is called after the address is on
 	// the link.
@@ -54,6 +79,10 @@ type Kernel interface {
 	// known. For IPv6 it may return nil: the kernel resolves unicast
 	// advertisements itself.
 	Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error)
+}
+
+// Node is the rest of the node that the agent and the doctor consult.
+type Node interface {
 	// Sysctl reads a kernel setting by its dotted name.
 	Sysctl(name string) (string, error)
 	// CanDestroySockets says whether KillConnections can work here.
@@ -61,7 +90,6 @@ type Kernel interface {
 	// KillConnections ends the TCP connections whose local address is ip,
 	// except listening sockets, and says how many it ended.
 	KillConnections(ip netip.Addr) (int, error)
-	Close()
 }
 
 // Announcer sends announcements of one address on one link.

@@ -252,10 +252,7 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 	t.Helper()
-	md, err := metadata.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := metadata.Declared()
 	e := ocf.ParseEnv(append([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_RSCTMP=" + h.rsctmp}, env...))
 	params := md.Defaults()
 	for k, v := range e.Params {
@@ -527,7 +524,7 @@ func TestMonitorAsksForItsAddressOnly(t *testing.T) {
 func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
-	md, _ := metadata.Load()
+	md := metadata.Declared()
 	e := ocf.ParseEnv([]string{"HA_RSCTMP=" + h.rsctmp})
 	params := md.Defaults()
 	params["ip"], params["arp_count"], params["arp_interval"] = "198.18.0.100", "3", "20"
@@ -846,7 +843,7 @@ func TestAnnounceTo(t *testing.T) {
 func TestDoctor(t *testing.T) {
 	h := newHarness(t)
 	var out bytes.Buffer
-	md, _ := metadata.Load()
+	md := metadata.Declared()
 	e := ocf.ParseEnv([]string{"HA_RSCTMP=" + h.rsctmp, vip})
 	params := md.Defaults()
 	params["ip"] = "198.18.0.100"

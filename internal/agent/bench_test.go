@@ -95,10 +95,7 @@ func (k *benchKernel) Close() {}
 // configured as Pacemaker would run it, logging nowhere.
 func benchAgent(b *testing.B, k Kernel) *Agent {
 	b.Helper()
-	md, err := metadata.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	md := metadata.Declared()
 	e := ocf.ParseEnv([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_RSCTMP=" + b.TempDir(),
 		"OCF_RESKEY_CRM_meta_interval=10000", "OCF_RESKEY_ip=198.18.0.100", "OCF_RESKEY_cidr_netmask=24"})
 	params := md.Defaults()

@@ -136,10 +136,7 @@ func TestTraceKernel(t *testing.T) {
 // tracedAgent is an Agent on the fake node whose logger writes to trace.
 func tracedAgent(t *testing.T, traceOn bool, open func(string) (Kernel, error), stderr, trace *bytes.Buffer) *Agent {
 	t.Helper()
-	md, err := metadata.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := metadata.Declared()
 	e := ocf.ParseEnv([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_RSCTMP=" + t.TempDir(), "OCF_RESKEY_ip=198.18.0.100", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"})
 	params := md.Defaults()
 	for k, v := range e.Params {

@@ -13,16 +13,9 @@ import (
 	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/internal/arpframe"
 	"github.com/floatip/floatip/internal/netif"
 )
-
-var (
-	broadcast = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	zeroMAC   = net.HardwareAddr{0, 0, 0, 0, 0, 0}
-)
-
-// etherTypeARP is the EtherType of ARP frames (IEEE 802 numbers).
-const etherTypeARP = 0x0806
 
 // GARPFrames returns the two Ethernet frames of an IPv4 announcement of ip
 // from mac, as heartbeat's send_arp writes them: an ARP request and an ARP
@@ -38,36 +31,17 @@ func GARPFrames(mac net.HardwareAddr, ip netip.Addr) ([2][]byte, error) {
 		op     arp.Operation
 		target net.HardwareAddr
 	}{
-		{arp.OperationRequest, zeroMAC},
+		{arp.OperationRequest, arpframe.NoMAC()},
 		{arp.OperationReply, mac},
 	}
 	for i, f := range forms {
-		b, err := ARPFrame(f.op, broadcast, mac, ip, f.target, ip)
+		b, err := arpframe.New(f.op, arpframe.Broadcast(), mac, ip, f.target, ip)
 		if err != nil {
 			return out, err
 		}
 		out[i] = b
 	}
 	return out, nil
-}
-
-// ARPFrame is an Ethernet frame from mac to dst carrying an ARP packet
-// with mac and ip as sender: the one builder of ARP frames, which the
-// probes use too.
-func ARPFrame(op arp.Operation, dst, mac net.HardwareAddr, ip netip.Addr, targetMAC net.HardwareAddr, targetIP netip.Addr) ([]byte, error) {
-	p, err := arp.NewPacket(op, mac, ip, targetMAC, targetIP)
-	if err != nil {
-		return nil, fmt.Errorf("build ARP %s for %s: %w", op, ip, err)
-	}
-	payload, err := p.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("marshal ARP %s for %s: %w", op, ip, err)
-	}
-	b := make([]byte, 0, 14+len(payload))
-	b = append(b, dst...)
-	b = append(b, mac...)
-	b = append(b, etherTypeARP>>8, etherTypeARP&0xff)
-	return append(b, payload...), nil
 }
 
 // GARP announces one IPv4 address on one link.
@@ -94,7 +68,7 @@ func NewGARP(conn net.PacketConn, mac net.HardwareAddr, ip netip.Addr, to []neti
 	}
 	g := &GARP{conn: conn, frames: frames}
 	for _, n := range to {
-		f, err := ARPFrame(arp.OperationReply, n.MAC, mac, ip, n.MAC, n.IP)
+		f, err := arpframe.New(arp.OperationReply, n.MAC, mac, ip, n.MAC, n.IP)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +87,7 @@ func (g *GARP) Plan(count int, interval time.Duration) (frames int, spacing time
 // Announce sends frame i of a burst: the requests are the even frames, the
 // replies the odd ones. With each request go the unicast replies.
 func (g *GARP) Announce(i int) error {
-	if _, err := g.conn.WriteTo(g.frames[i%2], &packet.Addr{HardwareAddr: broadcast}); err != nil {
+	if _, err := g.conn.WriteTo(g.frames[i%2], &packet.Addr{HardwareAddr: arpframe.Broadcast()}); err != nil {
 		return fmt.Errorf("send gratuitous ARP: %w", err)
 	}
 	if i%2 != 0 {

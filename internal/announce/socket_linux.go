@@ -17,7 +17,7 @@ import (
 // frames. It is bound to protocol 0, so the kernel queues no received frame
 // on it (keepalived #1983: an ARP socket nobody reads fills its queue).
 func ListenLink(link netif.Link) (net.PacketConn, error) {
-	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
+	ifi := link.Interface()
 	c, err := packet.Listen(ifi, packet.Raw, 0, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open packet socket on %s: %w", link.Name, err)
@@ -35,7 +35,8 @@ func ListenNA(link netif.Link, ip netip.Addr) (*ndp.Conn, error) {
 	// sends: with network_namespace that is not the nic's, and a nic of
 	// the same name there has another index, which the kernel refuses
 	// (EINVAL). The index as the zone means the same in every namespace.
-	ifi := &net.Interface{Index: link.Index, Name: strconv.Itoa(link.Index), HardwareAddr: link.MAC}
+	ifi := link.Interface()
+	ifi.Name = strconv.Itoa(link.Index)
 	c, _, err := ndp.Listen(ifi, ndp.Addr(ip.String()))
 	if err != nil {
 		return nil, fmt.Errorf("open ICMPv6 socket on %s from %s: %w", link.Name, ip, err)

@@ -15,10 +15,7 @@ import (
 
 func defaults(t testing.TB) map[string]string {
 	t.Helper()
-	md, err := metadata.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := metadata.Declared()
 	return md.Defaults()
 }
 

@@ -37,6 +37,12 @@ const (
 	HardwareLoopback uint16 = 772 // ARPHRD_LOOPBACK
 )
 
+// Interface is the link as package net describes it, for the socket
+// packages (packet, ndp) that open sockets on it.
+func (l Link) Interface() *net.Interface {
+	return &net.Interface{Index: l.Index, Name: l.Name, HardwareAddr: l.MAC}
+}
+
 // Addr is an address configured on an interface.
 type Addr struct {
 	Prefix    netip.Prefix

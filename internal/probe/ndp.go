@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -98,7 +99,7 @@ func NAClaimant(frame []byte, mac net.HardwareAddr, ip netip.Addr) net.HardwareA
 			who = l.Addr
 		}
 	}
-	if who.String() == mac.String() {
+	if bytes.Equal(who, mac) {
 		return nil
 	}
 	return append(net.HardwareAddr{}, who...)

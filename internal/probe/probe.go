@@ -5,6 +5,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,15 +17,8 @@ import (
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
 
-	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/internal/arpframe"
 )
-
-var (
-	broadcast = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	zeroMAC   = net.HardwareAddr{0, 0, 0, 0, 0, 0}
-)
-
-const etherTypeARP = 0x0806
 
 // Options shape a probe.
 type Options struct {
@@ -42,7 +36,7 @@ type Options struct {
 // own says whether mac is one of the node's own.
 func (o Options) own(mac net.HardwareAddr) bool {
 	for _, m := range o.Own {
-		if m.String() == mac.String() {
+		if bytes.Equal(m, mac) {
 			return true
 		}
 	}
@@ -59,7 +53,7 @@ var Default = Options{Count: 3, Spacing: 100 * time.Millisecond, Wait: 500 * tim
 // mac: a broadcast request, sender protocol address 0.0.0.0, target
 // hardware address zero.
 func ProbeFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
-	return announce.ARPFrame(arp.OperationRequest, broadcast, mac, netip.IPv4Unspecified(), zeroMAC, ip)
+	return arpframe.New(arp.OperationRequest, arpframe.Broadcast(), mac, netip.IPv4Unspecified(), arpframe.NoMAC(), ip)
 }
 
 // Claimant returns the MAC of another host that frame shows using ip: an
@@ -68,14 +62,8 @@ func ProbeFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
 // (RFC 5227 section 2.1.1: two hosts probing at once both back off). A
 // frame from mac itself is not a claim.
 func Claimant(frame []byte, mac net.HardwareAddr, ip netip.Addr) net.HardwareAddr {
-	if len(frame) < 14+28 || frame[12] != etherTypeARP>>8 || frame[13] != etherTypeARP&0xff {
-		return nil
-	}
-	var p arp.Packet
-	if err := p.UnmarshalBinary(frame[14:]); err != nil {
-		return nil
-	}
-	if p.SenderHardwareAddr.String() == mac.String() {
+	p, ok := arpframe.Parse(frame)
+	if !ok || bytes.Equal(p.SenderHardwareAddr, mac) {
 		return nil
 	}
 	probing := p.Operation == arp.OperationRequest && p.SenderIP.IsUnspecified() && p.TargetIP == ip
@@ -105,13 +93,13 @@ func ARP(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, ip neti
 // (an address of ours on the link), for neighbours the neighbour table
 // does not know; nil when none answered.
 func Resolve(ctx context.Context, conn net.PacketConn, mac net.HardwareAddr, src, target netip.Addr, o Options) (net.HardwareAddr, error) {
-	frame, err := announce.ARPFrame(arp.OperationRequest, broadcast, mac, src, zeroMAC, target)
+	frame, err := arpframe.New(arp.OperationRequest, arpframe.Broadcast(), mac, src, arpframe.NoMAC(), target)
 	if err != nil {
 		return nil, err
 	}
 	return ask(ctx, conn, frame, o, func(b []byte) net.HardwareAddr {
-		var r arp.Packet
-		if len(b) < 14+28 || r.UnmarshalBinary(b[14:]) != nil || r.SenderIP != target || r.SenderHardwareAddr.String() == mac.String() {
+		r, ok := arpframe.Parse(b)
+		if !ok || r.SenderIP != target || bytes.Equal(r.SenderHardwareAddr, mac) {
 			return nil
 		}
 		return r.SenderHardwareAddr

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/internal/arpframe"
 	"github.com/mdlayher/ndp"
 )
 
@@ -21,7 +22,7 @@ var (
 
 func arpFrame(t *testing.T, op byte, sha net.HardwareAddr, spa netip.Addr, tha net.HardwareAddr, tpa netip.Addr) []byte {
 	t.Helper()
-	b := append(append([]byte{}, broadcast...), sha...)
+	b := append(arpframe.Broadcast(), sha...)
 	b = append(b, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, op)
 	b = append(append(b, sha...), spa.AsSlice()...)
 	return append(append(b, tha...), tpa.AsSlice()...)
@@ -32,7 +33,7 @@ func TestProbeFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := arpFrame(t, 1, us, netip.IPv4Unspecified(), zeroMAC, vip)
+	want := arpFrame(t, 1, us, netip.IPv4Unspecified(), arpframe.NoMAC(), vip)
 	if !bytes.Equal(got, want) {
 		t.Errorf("probe\n got % x\nwant % x", got, want)
 	}
@@ -47,10 +48,10 @@ func TestClaimant(t *testing.T) {
 		want  net.HardwareAddr
 	}{
 		{"reply from another host", arpFrame(t, 2, other, vip, us, zero), other},
-		{"gratuitous ARP from another host", arpFrame(t, 1, other, vip, zeroMAC, vip), other},
-		{"another host probing too", arpFrame(t, 1, other, zero, zeroMAC, vip), other},
-		{"our own probe", arpFrame(t, 1, us, zero, zeroMAC, vip), nil},
-		{"someone asking for the VIP", arpFrame(t, 1, other, m, zeroMAC, vip), nil},
+		{"gratuitous ARP from another host", arpFrame(t, 1, other, vip, arpframe.NoMAC(), vip), other},
+		{"another host probing too", arpFrame(t, 1, other, zero, arpframe.NoMAC(), vip), other},
+		{"our own probe", arpFrame(t, 1, us, zero, arpframe.NoMAC(), vip), nil},
+		{"someone asking for the VIP", arpFrame(t, 1, other, m, arpframe.NoMAC(), vip), nil},
 		{"unrelated reply", arpFrame(t, 2, other, m, us, zero), nil},
 		{"short", []byte{1, 2, 3}, nil},
 		{"not ARP", append(make([]byte, 12), append([]byte{0x86, 0xdd}, make([]byte, 40)...)...), nil},
@@ -98,7 +99,7 @@ func TestARP(t *testing.T) {
 	o := Options{Count: 3, Spacing: 10 * time.Millisecond, Wait: 300 * time.Millisecond}
 	t.Run("nobody answers", func(t *testing.T) {
 		f := &fakeLink{answers: make(chan []byte, 4)}
-		f.answers <- arpFrame(t, 1, us, netip.IPv4Unspecified(), zeroMAC, vip) // our own, looped
+		f.answers <- arpFrame(t, 1, us, netip.IPv4Unspecified(), arpframe.NoMAC(), vip) // our own, looped
 		start := time.Now()
 		who, err := ARP(context.Background(), f, us, vip, o)
 		if err != nil || who != nil {

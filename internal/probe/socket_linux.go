@@ -6,14 +6,15 @@ import (
 
 	"github.com/mdlayher/packet"
 
+	"github.com/floatip/floatip/internal/arpframe"
 	"github.com/floatip/floatip/internal/netif"
 )
 
 // Listen opens a packet socket on link that sends frames and receives the
 // link's ARP frames, for one probe.
 func Listen(link netif.Link) (net.PacketConn, error) {
-	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
-	c, err := packet.Listen(ifi, packet.Raw, etherTypeARP, nil)
+	ifi := link.Interface()
+	c, err := packet.Listen(ifi, packet.Raw, int(arpframe.EtherType), nil)
 	if err != nil {
 		return nil, fmt.Errorf("open ARP socket on %s: %w", link.Name, err)
 	}
@@ -23,7 +24,7 @@ func Listen(link netif.Link) (net.PacketConn, error) {
 // ListenIPv6 opens a packet socket on link that sends whole frames and
 // receives the link's IPv6 frames, for one NDP probe.
 func ListenIPv6(link netif.Link) (net.PacketConn, error) {
-	ifi := &net.Interface{Index: link.Index, Name: link.Name, HardwareAddr: link.MAC}
+	ifi := link.Interface()
 	c, err := packet.Listen(ifi, packet.Raw, etherTypeIPv6, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open IPv6 socket on %s: %w", link.Name, err)
