@@ -30,12 +30,16 @@ type Agent struct {
 
 // Parameter is one OCF_RESKEY_<Name> the agent understands.
 type Parameter struct {
-	Name      string  `xml:"name,attr"`
-	Required  bool01  `xml:"required,attr"`
-	Unique    bool01  `xml:"unique,attr"`
-	LongDesc  string  `xml:"longdesc"`
-	ShortDesc string  `xml:"shortdesc"`
-	Content   Content `xml:"content"`
+	Name     string `xml:"name,attr"`
+	Required bool01 `xml:"required,attr"`
+	Unique   bool01 `xml:"unique,attr"`
+	// Reloadable and UniqueGroup are OCF 1.1's; only the 1.1 face
+	// (XML11) sets them.
+	Reloadable  bool01  `xml:"reloadable,attr"`
+	UniqueGroup string  `xml:"unique-group,attr"`
+	LongDesc    string  `xml:"longdesc"`
+	ShortDesc   string  `xml:"shortdesc"`
+	Content     Content `xml:"content"`
 }
 
 // Content is a parameter's type and default value.

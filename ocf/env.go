@@ -99,3 +99,24 @@ func (e Env) Context(parent context.Context) (context.Context, context.CancelFun
 	margin := min(e.Timeout/10, time.Second)
 	return context.WithTimeout(parent, e.Timeout-margin)
 }
+
+// SpeaksOCF11 says whether the caller speaks version 1.1 or later of the
+// resource agent API: Pacemaker 2.1 and later set OCF_RA_VERSION_MAJOR and
+// OCF_RA_VERSION_MINOR for every action, meta-data included; ocf-tester
+// and older callers set neither, and get what the 1.0 API allows.
+func SpeaksOCF11(environ []string) bool {
+	var major, minor string
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "OCF_RA_VERSION_MAJOR="); ok {
+			major = v
+		} else if v, ok := strings.CutPrefix(kv, "OCF_RA_VERSION_MINOR="); ok {
+			minor = v
+		}
+	}
+	ma, err1 := strconv.Atoi(major)
+	mi, err2 := strconv.Atoi(minor)
+	if err1 != nil || ma < 1 {
+		return false
+	}
+	return ma > 1 || err2 == nil && mi >= 1
+}

@@ -204,3 +204,22 @@ func TestExitReasonIsOnePrintableLine(t *testing.T) {
 		}
 	}
 }
+
+func TestSpeaksOCF11(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}, true},
+		{[]string{"OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=0"}, false},
+		{[]string{"OCF_RA_VERSION_MAJOR=1"}, false},
+		{[]string{"OCF_RA_VERSION_MAJOR=2", "OCF_RA_VERSION_MINOR=0"}, true},
+		{[]string{"OCF_RA_VERSION_MAJOR=x", "OCF_RA_VERSION_MINOR=1"}, false},
+		{[]string{"OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=12"}, true},
+	} {
+		if got := SpeaksOCF11(tc.env); got != tc.want {
+			t.Errorf("SpeaksOCF11(%q) = %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}

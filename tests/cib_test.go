@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatip/floatip/metadata"
 )
 
 // The tests of this file configure the agent the way admins do, with pcs
@@ -191,8 +193,14 @@ func TestPcsCreatesIPaddr2sOperations(t *testing.T) {
 	}
 	theirs := create("ocf:heartbeat:IPaddr2", "ip="+vip, "trace_ra=1")
 	ours := create("ocf:"+provider+":IPaddr2", "ip="+vip, "proto=kernel", "trace_ra=1", "trace_file=/tmp/vip.trace")
-	if diff := cmp.Diff(theirs.ops(), ours.ops()); diff != "" {
-		t.Errorf("operations (-heartbeat:IPaddr2 +floatip):\n%s", diff)
+	// pcs copies every action but meta-data, status and validate-all:
+	// reload-agent, which the OCF 1.1 face declares so that Pacemaker
+	// reloads instead of restarting, becomes an operation of interval 0,
+	// which only sets reload-agent's timeout and runs nothing by itself.
+	want := append(theirs.ops(), "reload-agent interval=0s timeout="+metadata.ReloadAgentTimeout)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, ours.ops()); diff != "" {
+		t.Errorf("operations (-heartbeat:IPaddr2 and reload-agent +floatip):\n%s", diff)
 	}
 	if got := strings.Join(ours.params(), " "); !strings.Contains(got, "proto=kernel") || !strings.Contains(got, "trace_ra=1") {
 		t.Errorf("parameters %s, want proto and trace_ra among them", got)
@@ -239,7 +247,9 @@ func TestCIBFileForceStart(t *testing.T) {
 }
 
 // TestPcsResourceDescribe: pcs shows every parameter of the meta-data,
-// marks ip as required, and advises the meta-data's timeouts.
+// marks ip as required and in a unique group of its own (the OCF 1.1 form
+// of unique, which pcs reads in a 1.1 document), and advises the
+// meta-data's timeouts.
 func TestPcsResourceDescribe(t *testing.T) {
 	needRoot(t)
 	pcs := needTool(t, "pcs")
@@ -255,7 +265,7 @@ func TestPcsResourceDescribe(t *testing.T) {
 			t.Errorf("parameter %s is not described", p.Name)
 		}
 	}
-	for _, want := range []string{"  ip (required) (unique):", "Default operations:", "timeout=20s"} {
+	for _, want := range []string{"  ip (required) (unique group: ip):", "Default operations:", "timeout=20s", "reload-agent:"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("the description lacks %q:\n%s", want, r.Stdout)
 		}

@@ -121,9 +121,11 @@ type raMetadata struct {
 
 // ownMetadata is what the binary itself prints for meta-data: what every
 // tool should show.
-func ownMetadata(t *testing.T) (string, raMetadata) {
+func ownMetadata(t *testing.T, env ...string) (string, raMetadata) {
 	t.Helper()
-	out, err := exec.Command(binary, "meta-data").Output()
+	cmd := exec.Command(binary, "meta-data")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("floatip meta-data: %v", err)
 	}
@@ -176,13 +178,26 @@ func TestCrmResourceFindsTheAgent(t *testing.T) {
 		t.Errorf("--list-ocf-providers does not list %s:\n%s", provider, r.Stdout)
 	}
 
-	want, md := ownMetadata(t)
+	// Pacemaker speaks OCF 1.1, so it gets the 1.1 face: reloadable
+	// parameters and reload-agent.
+	want, md := ownMetadata(t, "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1")
 	r := runTool(t, nil, env, crm, "--show-metadata", "ocf:"+provider+":IPaddr2")
 	if r.Code != 0 {
 		t.Fatalf("--show-metadata: exit %d: %s", r.Code, r.Stderr)
 	}
 	if r.Stdout != want {
 		t.Errorf("--show-metadata differs from floatip meta-data:\n%s", r.Stdout)
+	}
+	for _, mark := range []string{"<version>1.1</version>", `<parameter name="arp_count" reloadable="1">`, `<action name="reload-agent"`} {
+		if !strings.Contains(r.Stdout, mark) {
+			t.Errorf("--show-metadata lacks %s", mark)
+		}
+	}
+	if strings.Contains(r.Stdout, `<parameter name="cidr_netmask" reloadable`) {
+		t.Error("--show-metadata marks cidr_netmask reloadable: a change of it must restart")
+	}
+	if old, _ := ownMetadata(t); strings.Contains(old, "reload") || !strings.Contains(old, "<version>1.0</version>") {
+		t.Error("the meta-data for a caller that does not speak OCF 1.1 is not the 1.0 face")
 	}
 	if md.Name != "IPaddr2" {
 		t.Errorf("meta-data names the agent %q, want IPaddr2 (the name Pacemaker knows it by)", md.Name)

@@ -45,7 +45,11 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	platform := metadata.PlatformDefaults(osRelease())
 	switch action {
 	case "meta-data":
-		stdout.Write(metadata.WithDefaults(metadata.XML, platform))
+		doc := metadata.WithDefaults(metadata.XML, platform)
+		if ocf.SpeaksOCF11(environ) {
+			doc = metadata.XML11(doc)
+		}
+		stdout.Write(doc)
 		return ocf.Success
 	case "usage", "help":
 		fmt.Fprint(stdout, usage(name, md, fs))
@@ -153,7 +157,7 @@ func newFlagSet(name string, md *metadata.Agent, stderr io.Writer) *pflag.FlagSe
 
 func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "usage: %s {start|stop|status|monitor|validate-all|meta-data|usage|announce|doctor|version} [--parameter value ...]\n\n", name)
+	fmt.Fprintf(&b, "usage: %s {start|stop|status|monitor|reload-agent|validate-all|meta-data|usage|announce|doctor|version} [--parameter value ...]\n\n", name)
 	fmt.Fprintf(&b, "%s\n\n", md.ShortDesc)
 	fmt.Fprintf(&b, "Run by Pacemaker, it reads its parameters from OCF_RESKEY_<name>;\nflags named after the parameters override them.\n\n")
 	b.WriteString("actions:\n")

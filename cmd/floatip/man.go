@@ -15,6 +15,7 @@ var commands = [][2]string{
 	{"stop", "stop the announcer and remove the address"},
 	{"monitor", "0 when the address is on its nic, 7 when it is not; at OCF_CHECK_LEVEL=10 also look for another holder"},
 	{"status", "as monitor, and print running or stopped"},
+	{"reload-agent", "apply new announcement and check parameters without moving the address (OCF 1.1)"},
 	{"validate-all", "check the parameters against this node"},
 	{"meta-data", "print the OCF meta-data XML"},
 	{"announce", "send the announcement burst again now"},

@@ -138,6 +138,7 @@ func (a *Agent) Actions() map[string]ocf.Action {
 		"monitor":      a.monitor,
 		"status":       a.status,
 		"validate-all": a.validate,
+		"reload-agent": a.reload,
 	}
 }
 

@@ -165,8 +165,36 @@ func TestParseInvalid(t *testing.T) {
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Errorf("error %q is not one line", err)
 			}
+			// The agent branches on Param: the parameter at fault is the
+			// row's last, unless the row says otherwise.
+			want := "ip"
+			if len(tt.kv) >= 2 {
+				want = tt.kv[len(tt.kv)-2]
+			}
+			if p, ok := faultOf[tt.name]; ok {
+				want = p
+			}
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %q is no *config.Error", err)
+			}
+			if ce.Param != want {
+				t.Errorf("error %q names parameter %q, want %q", err, ce.Param, want)
+			}
 		})
 	}
+}
+
+// faultOf is the parameter at fault in the rows of TestParseInvalid where
+// it is not the last one given; "" for a meta attribute or a combination.
+var faultOf = map[string]string{
+	"link-local without nic":  "nic",
+	"label too long":          "iflabel",
+	"lvs on ipv6":             "lvs_support",
+	"clusterip clone":         "",
+	"bad clone_max":           "",
+	"unique clone not unique": "unique_clone_address",
+	"unique clone overflow":   "ip",
 }
 
 func FuzzParse(f *testing.F) {
