@@ -34,7 +34,7 @@ func parseStamp(line string, now time.Time) (time.Time, bool) {
 // AgentOp is one run of the agent by pacemaker-execd, from its log.
 type AgentOp struct {
 	Node   string
-	Action string // start or stop
+	Action string // start, stop or reload-agent
 	Call   int
 	// Called is when execd ran the agent, Returned when it saw the
 	// agent exit; Exec is execd's own measure of the run.
@@ -52,7 +52,7 @@ var (
 	finishedRE = regexp.MustCompile(`\(log_finished\)\s+info: (\S+) (\S+) \(call (\d+), PID \d+\) exited with status (\d+) \(execution time ([0-9.hms ]+?)(?: after|\))`)
 )
 
-// agentOps reads the starts and stops of resource rsc that node's execd
+// agentOps reads the starts, stops and reloads of resource rsc that node's execd
 // logged from since on.
 func agentOps(r io.Reader, node, rsc string, since, now time.Time) []AgentOp {
 	since = since.Truncate(time.Millisecond) // the logs' resolution
@@ -66,7 +66,7 @@ func agentOps(r io.Reader, node, rsc string, since, now time.Time) []AgentOp {
 		if !ok || t.Before(since) {
 			continue
 		}
-		if m := executeRE.FindStringSubmatch(line); m != nil && m[1] == rsc && (m[2] == "start" || m[2] == "stop") {
+		if m := executeRE.FindStringSubmatch(line); m != nil && m[1] == rsc && (m[2] == "start" || m[2] == "stop" || m[2] == "reload-agent") {
 			call, _ := strconv.Atoi(m[3])
 			byCall[call] = len(ops)
 			ops = append(ops, AgentOp{Node: node, Action: m[2], Call: call, Called: t, Exec: -1})

@@ -1,7 +1,8 @@
 // Command cluster is floatip's live cluster test (make cluster-test): two
 // real Pacemaker+Corosync nodes and a client on one bridge, all in
 // namespaces on this machine. It creates the VIP as ocf:floatip:IPaddr2
-// with pcs, moves it with pcs resource move, pulls the plug on the node
+// with pcs, changes its announcement settings with a service ordered after
+// it (reload-agent: nothing restarts), moves it with pcs resource move, pulls the plug on the node
 // that holds it, stops a node gracefully, and each time checks that the
 // client's neighbour entry for the VIP follows to the new holder's MAC. It
 // prints how long each failover took and how much of it the agent ran,
@@ -203,6 +204,9 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 	if err != nil {
 		return err
 	}
+	if err := c.reload(ctx, w, holder); err != nil {
+		return err
+	}
 	var done []*Failover
 	other := c.other(holder)
 	f, err := c.failover(ctx, kindMove, "pcs resource move vip "+other.Name, holder, other, c.move(holder, other))
@@ -235,7 +239,7 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 	for _, f := range done {
 		fmt.Fprintf(w, "  %-14s %s -> %s  %10s  agent %8s (%4.1f%%)\n", f.Name, f.From.Name, f.To.Name, ms(f.Followed), ms(f.Agent), f.Share())
 	}
-	fmt.Fprintf(w, "cluster-test passed: the VIP started, moved and failed over 3 times, and the client followed each time\n")
+	fmt.Fprintf(w, "cluster-test passed: the VIP started, reloaded without moving, moved and failed over 3 times, and the client followed each time\n")
 	return nil
 }
 
