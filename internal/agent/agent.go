@@ -356,9 +356,10 @@ func (a *Agent) onLoopback(t *target, q netif.Query) (netif.Found, error) {
 func (a *Agent) warnUnknown() {
 	var unknown []string
 	for name := range a.Params {
-		// trace_dir is read by ocf-shellfuncs for every agent, as here
-		// by the trace.
-		if _, ok := a.Defaults[name]; !ok && name != "trace_dir" {
+		// Not settings of the resource: Pacemaker's controller passes
+		// its crm_feature_set with every operation, and trace_dir is
+		// read for every agent by ocf-shellfuncs, as here by the trace.
+		if _, ok := a.Defaults[name]; !ok && name != "crm_feature_set" && name != "trace_dir" {
 			unknown = append(unknown, name)
 		}
 	}

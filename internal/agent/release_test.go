@@ -58,6 +58,8 @@ func TestNewerReleases(t *testing.T) {
 			log: "WARNING: unknown parameter frobnicate is ignored", notLog: "s3cret"},
 		{name: "meta attributes are not unknown parameters", action: "validate-all", env: []string{vip, "OCF_RESKEY_CRM_meta_timeout=20000"}, want: ocf.Success,
 			notLog: "unknown parameter"},
+		{name: "nor what Pacemaker passes with every operation", action: "validate-all", env: []string{vip, "OCF_RESKEY_crm_feature_set=3.16.2", "OCF_RESKEY_trace_dir=/tmp"}, want: ocf.Success,
+			notLog: "unknown parameter"},
 		{name: "clusterip names of upstream main", action: "validate-all", env: []string{vip, "OCF_RESKEY_clusterip_hash_seed=7", "OCF_RESKEY_clusterip_firewall=nft"}, want: ocf.Success,
 			notLog: "unknown parameter"},
 		{name: "clusterip_firewall unknown", action: "validate-all", env: []string{vip, "OCF_RESKEY_clusterip_firewall=pf"}, want: ocf.ErrConfigured, reason: "clusterip_firewall [pf]"},

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/floatip/floatip/internal/sender"
 	"github.com/floatip/floatip/ocf"
@@ -75,8 +76,12 @@ func TestReloadAgent(t *testing.T) {
 		if args := strings.Join(h.bg[1], " "); !strings.Contains(args, "--arp_count 2") || !strings.Contains(args, "--arp_interval 100") {
 			t.Errorf("the new sender runs %q, want the new settings", args)
 		}
+		// Stop signals the old sender and does not wait for it.
+		for i := 0; alive(old) && i < 500; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if alive(old) {
-			t.Errorf("the old sender %d still runs", old)
+			t.Errorf("the old sender %d still runs 5 s after reload-agent signalled it", old)
 		}
 	})
 

@@ -200,8 +200,18 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 		}
 	}
 
+	// The VIP starts under a floatip of before reload-agent, which the
+	// upgrade step then replaces.
+	for _, n := range c.Nodes {
+		if err := installAgent(n, binary, true); err != nil {
+			return err
+		}
+	}
 	holder, err := c.create(ctx, w)
 	if err != nil {
+		return err
+	}
+	if holder, err = c.upgrade(ctx, w, holder, binary); err != nil {
 		return err
 	}
 	if err := c.reload(ctx, w, holder); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ func (w *reloadWatch) close() (polls, absent int) {
 // waits until the holder's execd has run, for vip, one of the actions
 // in want; it returns the operations of vip and of the dependent
 // resource web that the holder ran from the update on.
-func (c *Cluster) update(ctx context.Context, holder *Node, want []string, args ...string) (vip, web []AgentOp, took time.Duration, err error) {
+func (c *Cluster) update(ctx context.Context, holder *Node, withWeb bool, want []string, args ...string) (vip, web []AgentOp, took time.Duration, err error) {
 	argv := append([]string{"pcs", "resource", "update", "vip"}, args...)
 	t0 := time.Now()
 	if _, err := c.Nodes[0].MustExec(ctx, argv...); err != nil {
@@ -87,14 +88,71 @@ func (c *Cluster) update(ctx context.Context, holder *Node, want []string, args 
 	}
 	// Whatever else the transition does (a restart of web) is scheduled
 	// with it: wait for the cluster to settle.
-	if _, err := waitStatus(ctx, c.Nodes[0], 30*time.Second, "vip and web started", func(s *Status) bool {
-		return len(s.RunningOn("vip")) == 1 && len(s.RunningOn("web")) == 1
+	if _, err := waitStatus(ctx, c.Nodes[0], 30*time.Second, "vip (and web) started", func(s *Status) bool {
+		return len(s.RunningOn("vip")) == 1 && (!withWeb || len(s.RunningOn("web")) == 1)
 	}); err != nil {
 		return nil, nil, 0, err
 	}
 	web = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, "web", t0, time.Now()) })
 	vip = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, "vip", t0, time.Now()) })
 	return vip, web, time.Since(t0), nil
+}
+
+// installAgent puts floatip in node n's provider directory, replacing
+// what is there in one rename as a package upgrade does. With old, what
+// goes there is a floatip as the nodes would have it before reload-agent:
+// a wrapper that tells it its caller speaks OCF 1.0 only, so that it shows
+// the 1.0 meta-data, without reloadable parameters.
+func installAgent(n *Node, binary string, old bool) error {
+	// Beside the agent, where the node's users reach it (the controller
+	// runs meta-data as hacluster); Pacemaker lists no dot file.
+	const real = "/" + ocfDir + "/floatip/.floatip"
+	path := filepath.Join(n.Dir, ocfDir, "floatip/IPaddr2")
+	tmp := path + ".new"
+	if old {
+		if err := copyFile(binary, filepath.Join(n.Dir, real), 0o755); err != nil {
+			return err
+		}
+		script := "#!/bin/sh\nOCF_RA_VERSION_MINOR=0 exec " + real + ` "$@"` + "\n"
+		if err := os.WriteFile(tmp, []byte(script), 0o755); err != nil {
+			return err
+		}
+	} else if err := copyFile(binary, tmp, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// upgrade replaces the nodes' floatip of before reload-agent by this one
+// under the running vip, and shows what the first update after it does:
+// Pacemaker decides between reload and restart from the restart list it
+// recorded with vip's last start, made from the meta-data of the agent of
+// then, so that update restarts vip once; that start records the new
+// list, and the updates after it reload.
+func (c *Cluster) upgrade(ctx context.Context, w io.Writer, holder *Node, binary string) (*Node, error) {
+	for _, n := range c.Nodes {
+		if err := installAgent(n, binary, false); err != nil {
+			return nil, err
+		}
+	}
+	vipOps, _, took, err := c.update(ctx, holder, false, []string{"start"}, "arp_count=4")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "\nupgrade: floatip of before reload-agent replaced under the running vip on both nodes\n")
+	fmt.Fprintf(w, "  pcs resource update vip arp_count=4: settled after %s\n", ms(took))
+	printOps(w, "vip", vipOps)
+	if ran(vipOps, "reload-agent") || !ran(vipOps, "start") {
+		return nil, fmt.Errorf("the first update after the upgrade did not restart vip: %v", vipOps)
+	}
+	s, err := status(ctx, c.Nodes[0])
+	if err != nil {
+		return nil, err
+	}
+	if on := s.RunningOn("vip"); len(on) == 1 {
+		holder = c.node(on[0])
+	}
+	return holder, nil
 }
 
 // reload shows OCF 1.1's reload-agent on the live cluster. With web, a
@@ -130,7 +188,7 @@ func (c *Cluster) reload(ctx context.Context, w io.Writer, holder *Node) error {
 		return err
 	}
 	watch := watchVIP(holder)
-	vipOps, webOps, took, err := c.update(ctx, holder, []string{"reload-agent", "start"}, "arp_count=3", "announce_to="+c.Client.Addr.Addr().String())
+	vipOps, webOps, took, err := c.update(ctx, holder, true, []string{"reload-agent", "start"}, "arp_count=3", "announce_to="+c.Client.Addr.Addr().String())
 	polls, absent := watch.close()
 	// The last probes may still be in flight: their answers come within
 	// a millisecond.
@@ -170,7 +228,7 @@ func (c *Cluster) reload(ctx context.Context, w io.Writer, holder *Node) error {
 		return fmt.Errorf("the client received no unicast announcement after announce_to named it")
 	}
 
-	vipOps, webOps, took, err = c.update(ctx, holder, []string{"start"}, "cidr_netmask=25")
+	vipOps, webOps, took, err = c.update(ctx, holder, true, []string{"start"}, "cidr_netmask=25")
 	if err != nil {
 		return err
 	}
