@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -292,17 +293,20 @@ func (f *Failover) probes(probes []lab.Probe, followed time.Time) bool {
 }
 
 // hasVIP checks that the VIP is on node n's nic.
-func hasVIP(n *Node) error {
+func hasVIP(n *Node) error { return hasAddr(n, VIP) }
+
+// hasAddr checks that ip is on node n's nic.
+func hasAddr(n *Node, ip netip.Addr) error {
 	addrs, err := n.Host.Addrs(netlink.FAMILY_V4)
 	if err != nil {
 		return err
 	}
 	for _, a := range addrs {
-		if a.IP.Equal(net.IP(VIP.AsSlice())) {
+		if a.IP.Equal(net.IP(ip.AsSlice())) {
 			return nil
 		}
 	}
-	return fmt.Errorf("the cluster says vip runs on %s, but %s is not on its %s", n.Name, VIP, n.Host.Dev)
+	return fmt.Errorf("the cluster says %s runs on %s, but it is not on its %s", ip, n.Name, n.Host.Dev)
 }
 
 // Print writes the failover's timeline and its share of agent time.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ type reloadWatch struct {
 	absent int
 }
 
-func watchVIP(n *Node) *reloadWatch {
+func watchVIP(n *Node, ip netip.Addr) *reloadWatch {
 	w := &reloadWatch{stop: make(chan struct{})}
 	w.done.Add(1)
 	go func() {
@@ -36,7 +37,7 @@ func watchVIP(n *Node) *reloadWatch {
 				return
 			case <-t.C:
 			}
-			err := hasVIP(n)
+			err := hasAddr(n, ip)
 			w.mu.Lock()
 			w.polls++
 			if err != nil {
@@ -59,7 +60,12 @@ func (w *reloadWatch) close() (polls, absent int) {
 // in want; it returns the operations of vip and of the dependent
 // resource web that the holder ran from the update on.
 func (c *Cluster) update(ctx context.Context, holder *Node, withWeb bool, want []string, args ...string) (vip, web []AgentOp, took time.Duration, err error) {
-	argv := append([]string{"pcs", "resource", "update", "vip"}, args...)
+	return c.updateOf(ctx, holder, "vip", map[bool]string{true: "web"}[withWeb], want, args...)
+}
+
+// updateOf is update for resource rsc and its dependent dep ("" for none).
+func (c *Cluster) updateOf(ctx context.Context, holder *Node, rsc, dep string, want []string, args ...string) (vip, web []AgentOp, took time.Duration, err error) {
+	argv := append([]string{"pcs", "resource", "update", rsc}, args...)
 	t0 := time.Now()
 	if _, err := c.Nodes[0].MustExec(ctx, argv...); err != nil {
 		return nil, nil, 0, err
@@ -67,7 +73,7 @@ func (c *Cluster) update(ctx context.Context, holder *Node, withWeb bool, want [
 	log := filepath.Join(holder.Dir, "var/log/pacemaker/pacemaker.log")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		vip = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, "vip", t0, time.Now()) })
+		vip = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, rsc, t0, time.Now()) })
 		done := false
 		for _, op := range vip {
 			for _, a := range want {
@@ -88,13 +94,15 @@ func (c *Cluster) update(ctx context.Context, holder *Node, withWeb bool, want [
 	}
 	// Whatever else the transition does (a restart of web) is scheduled
 	// with it: wait for the cluster to settle.
-	if _, err := waitStatus(ctx, c.Nodes[0], 30*time.Second, "vip (and web) started", func(s *Status) bool {
-		return len(s.RunningOn("vip")) == 1 && (!withWeb || len(s.RunningOn("web")) == 1)
+	if _, err := waitStatus(ctx, c.Nodes[0], 30*time.Second, rsc+" (and its dependent) started", func(s *Status) bool {
+		return len(s.RunningOn(rsc)) == 1 && (dep == "" || len(s.RunningOn(dep)) == 1)
 	}); err != nil {
 		return nil, nil, 0, err
 	}
-	web = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, "web", t0, time.Now()) })
-	vip = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, "vip", t0, time.Now()) })
+	if dep != "" {
+		web = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, dep, t0, time.Now()) })
+	}
+	vip = readLog(log, func(r io.Reader) []AgentOp { return agentOps(r, holder.Name, rsc, t0, time.Now()) })
 	return vip, web, time.Since(t0), nil
 }
 
@@ -182,61 +190,44 @@ func (c *Cluster) reload(ctx context.Context, w io.Writer, holder *Node) error {
 	if err != nil {
 		return err
 	}
-	pinger, err := c.Client.Ping(VIP, probeInterval)
-	if err != nil {
-		capture.Close()
-		return err
-	}
-	watch := watchVIP(holder)
-	vipOps, webOps, took, err := c.update(ctx, holder, true, []string{"reload-agent", "start"}, "arp_count=3", "announce_to="+c.Client.Addr.Addr().String())
-	polls, absent := watch.close()
-	// The last probes may still be in flight: their answers come within
-	// a millisecond.
-	time.Sleep(50 * time.Millisecond)
-	probes := pinger.Close()
+	var ours [2]updateSummary
+	ours[0], err = c.measure(ctx, holder, "vip", "web", VIP, []string{"reload-agent", "start"}, "arp_count=3", "announce_to="+c.Client.Addr.Addr().String())
 	frames := capture.Close()
 	if err != nil {
 		return err
 	}
-	lost := 0
-	for _, p := range probes[:max(0, len(probes)-2)] {
-		if p.Replied.IsZero() {
-			lost++
-		}
-	}
-	fmt.Fprintf(w, "  pcs resource update vip arp_count=3 announce_to=%s: settled after %s\n", c.Client.Addr.Addr(), ms(took))
-	printOps(w, "vip", vipOps)
-	printOps(w, "web", webOps)
 	unicast := 0
 	for _, f := range lab.DecodeARP(frames) {
 		if f.EthDst.String() == c.Client.MAC.String() && f.SenderIP == VIP && f.SenderHW.String() == holder.Host.MAC.String() {
 			unicast++
 		}
 	}
-	fmt.Fprintf(w, "  the address was on %s at each of %d polls 5 ms apart: absent %d times; the client's pings every %v: %d sent, %d lost;\n"+
-		"  the client received %d unicast announcement(s)\n", holder.Name, polls, absent, probeInterval, len(probes), lost, unicast)
+	fmt.Fprintf(w, "  pcs resource update vip arp_count=3 announce_to=%s:\n    %s\n    the client received %d unicast announcement(s)\n",
+		c.Client.Addr.Addr(), ours[0], unicast)
+	u := ours[0]
 	switch {
-	case !ran(vipOps, "reload-agent") || ran(vipOps, "start") || ran(vipOps, "stop"):
-		return fmt.Errorf("the update of reloadable parameters did not run reload-agent alone: %v", vipOps)
-	case absent > 0:
-		return fmt.Errorf("the address left %s %d times during reload-agent", holder.Name, absent)
-	case lost > 0:
-		return fmt.Errorf("the client lost %d of %d pings during reload-agent", lost, len(probes))
-	case len(webOps) > 0:
-		return fmt.Errorf("web was restarted by a reload of vip: %v", webOps)
+	case !ran(u.ops, "reload-agent") || ran(u.ops, "start") || ran(u.ops, "stop"):
+		return fmt.Errorf("the update of reloadable parameters did not run reload-agent alone: %v", u.ops)
+	case u.absent > 0:
+		return fmt.Errorf("the address left %s %d times during reload-agent", holder.Name, u.absent)
+	case u.lost > 0:
+		return fmt.Errorf("the client lost %d of %d pings during reload-agent", u.lost, u.sent)
+	case len(u.depOps) > 0:
+		return fmt.Errorf("web was restarted by a reload of vip: %v", u.depOps)
 	case unicast == 0:
 		return fmt.Errorf("the client received no unicast announcement after announce_to named it")
 	}
 
-	vipOps, webOps, took, err = c.update(ctx, holder, true, []string{"start"}, "cidr_netmask=25")
-	if err != nil {
+	if ours[1], err = c.measure(ctx, holder, "vip", "web", VIP, []string{"start"}, "cidr_netmask=25"); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "  pcs resource update vip cidr_netmask=25: settled after %s\n", ms(took))
-	printOps(w, "vip", vipOps)
-	printOps(w, "web", webOps)
-	if !ran(vipOps, "stop") || !ran(vipOps, "start") || !ran(webOps, "stop") || !ran(webOps, "start") {
-		return fmt.Errorf("an update of cidr_netmask did not restart vip and web: vip %v, web %v", vipOps, webOps)
+	u = ours[1]
+	fmt.Fprintf(w, "  pcs resource update vip cidr_netmask=25:\n    %s\n", u)
+	if !ran(u.ops, "stop") || !ran(u.ops, "start") || !ran(u.depOps, "stop") || !ran(u.depOps, "start") {
+		return fmt.Errorf("an update of cidr_netmask did not restart vip and web: vip %v, web %v", u.ops, u.depOps)
+	}
+	if err := c.compareHeartbeat(ctx, w, ours); err != nil {
+		return err
 	}
 	for _, argv := range [][]string{
 		{"pcs", "resource", "delete", "web"},
@@ -250,6 +241,98 @@ func (c *Cluster) reload(ctx context.Context, w io.Writer, holder *Node) error {
 		return len(s.RunningOn("vip")) == 1 && len(s.RunningOn("web")) == 0
 	})
 	return err
+}
+
+// updateSummary is what one update did to an address and the service
+// ordered after it, seen from the holder and from the client.
+type updateSummary struct {
+	ops, depOps               []AgentOp
+	took                      time.Duration
+	polls, absent, sent, lost int
+}
+
+func (u updateSummary) String() string {
+	var parts []string
+	for _, op := range u.ops {
+		parts = append(parts, fmt.Sprintf("%s %s", op.Action, ms(op.Exec)))
+	}
+	dep := "not restarted"
+	if len(u.depOps) > 0 {
+		dep = "restarted"
+	}
+	return fmt.Sprintf("%s; address absent at %d of %d polls; %d of %d pings lost; dependent %s; settled after %s",
+		strings.Join(parts, ", "), u.absent, u.polls, u.lost, u.sent, dep, ms(u.took))
+}
+
+// measure runs an update of rsc, whose address is ip on holder, while the
+// client pings ip every probeInterval and the holder is polled for it.
+func (c *Cluster) measure(ctx context.Context, holder *Node, rsc, dep string, ip netip.Addr, want []string, args ...string) (updateSummary, error) {
+	pinger, err := c.Client.Ping(ip, probeInterval)
+	if err != nil {
+		return updateSummary{}, err
+	}
+	watch := watchVIP(holder, ip)
+	ops, depOps, took, err := c.updateOf(ctx, holder, rsc, dep, want, args...)
+	polls, absent := watch.close()
+	// The last probes may still be in flight: their answers come within
+	// a millisecond.
+	time.Sleep(50 * time.Millisecond)
+	probes := pinger.Close()
+	u := updateSummary{ops: ops, depOps: depOps, took: took, polls: polls, absent: absent, sent: len(probes)}
+	for _, p := range probes[:max(0, len(probes)-2)] {
+		if p.Replied.IsZero() {
+			u.lost++
+		}
+	}
+	return u, err
+}
+
+// compareHeartbeat makes the same two updates with heartbeat:IPaddr2, an
+// OCF 1.0 agent, on an address of its own with a service ordered after it,
+// and prints both agents side by side: heartbeat restarts both times.
+// announce_to is not one of its parameters, so its first update is of
+// arp_count alone.
+func (c *Cluster) compareHeartbeat(ctx context.Context, w io.Writer, ours [2]updateSummary) error {
+	ip := netip.MustParseAddr("198.18.0.101")
+	for _, argv := range [][]string{
+		{"pcs", "resource", "create", "vip-hb", "ocf:heartbeat:IPaddr2", "ip=" + ip.String(), "cidr_netmask=24", "op", "monitor", "interval=10s"},
+		{"pcs", "resource", "create", "web-hb", "ocf:pacemaker:Dummy", "op", "monitor", "interval=10s"},
+		{"pcs", "constraint", "colocation", "add", "web-hb", "with", "vip-hb", "INFINITY"},
+		{"pcs", "constraint", "order", "start", "vip-hb", "then", "start", "web-hb"},
+	} {
+		if _, err := c.Nodes[0].MustExec(ctx, argv...); err != nil {
+			return err
+		}
+	}
+	s, err := waitStatus(ctx, c.Nodes[0], 60*time.Second, "vip-hb and web-hb started", func(s *Status) bool {
+		return len(s.RunningOn("vip-hb")) == 1 && len(s.RunningOn("web-hb")) == 1
+	})
+	if err != nil {
+		return err
+	}
+	holder := c.node(s.RunningOn("vip-hb")[0])
+	var theirs [2]updateSummary
+	if theirs[0], err = c.measure(ctx, holder, "vip-hb", "web-hb", ip, []string{"start"}, "arp_count=3"); err != nil {
+		return err
+	}
+	if theirs[1], err = c.measure(ctx, holder, "vip-hb", "web-hb", ip, []string{"start"}, "cidr_netmask=25"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  the same updates with heartbeat:IPaddr2 (vip-hb %s on %s, web-hb after it):\n", ip, holder.Name)
+	for i, what := range []string{"arp_count=3 (floatip: and announce_to)", "cidr_netmask=25"} {
+		fmt.Fprintf(w, "    %s\n      floatip            %s\n      heartbeat:IPaddr2  %s\n", what, ours[i], theirs[i])
+	}
+	for i, u := range theirs {
+		if !ran(u.ops, "stop") || !ran(u.ops, "start") {
+			return fmt.Errorf("update %d of vip-hb did not restart it: %v", i+1, u.ops)
+		}
+	}
+	for _, argv := range [][]string{{"pcs", "resource", "delete", "web-hb"}, {"pcs", "resource", "delete", "vip-hb"}} {
+		if _, err := c.Nodes[0].MustExec(ctx, argv...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func ran(ops []AgentOp, action string) bool {
