@@ -545,6 +545,10 @@ func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
 	if h.announced != 2 {
 		t.Errorf("%d frames, want the 2 before the address went", h.announced)
 	}
+	// One frame found it gone, and the burst ended there.
+	if n := strings.Count(h.stderr.String(), "1 failed"); n != 1 {
+		t.Errorf("the burst's report does not say that one frame found the address gone:\n%s", h.stderr.String())
+	}
 }
 
 func TestMonitorRefresh(t *testing.T) {

@@ -37,8 +37,11 @@ func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
 	defer an.Close()
 	// The background sender goes on only while the address is here: once a
 	// stop or anything else has removed it, announcing it would pull the
-	// neighbours' traffic to a node that no longer answers.
-	guarded := &whilePresent{Announcer: an, a: a, t: t}
+	// neighbours' traffic to a node that no longer answers. The first
+	// frame that finds it gone ends the burst.
+	ctx, gone := context.WithCancel(ctx)
+	defer gone()
+	guarded := &whilePresent{Announcer: an, a: a, t: t, gone: gone}
 	frames, spacing := an.Plan(t.cfg.ArpCount, t.cfg.ArpInterval)
 	r := announce.Burst(ctx, guarded, sent, frames, spacing, sent > 0)
 	a.logBurst(t, "announce", r, frames-sent)
@@ -48,11 +51,13 @@ func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
 	return ocf.Success
 }
 
-// whilePresent announces only while the address is on the link.
+// whilePresent announces only while the address is on the link, and
+// calls gone when it is not.
 type whilePresent struct {
 	Announcer
-	a *Agent
-	t *target
+	a    *Agent
+	t    *target
+	gone func()
 }
 
 func (w *whilePresent) Announce(i int) error {
@@ -61,6 +66,7 @@ func (w *whilePresent) Announce(i int) error {
 		return err
 	}
 	if !on {
+		w.gone()
 		return fmt.Errorf("%s is no longer on %s", w.t.prefix, w.t.link.Name)
 	}
 	return w.Announcer.Announce(i)
