@@ -298,7 +298,7 @@ func (a *Agent) find(t *target, q netif.Query, broadcast bool) error {
 	if err != nil {
 		return err
 	}
-	f, err := netif.FindIf(q, routes, nil)
+	f, err := netif.FindIf(q, routes)
 	if errors.Is(err, netif.ErrNoRoute) && loopbackNet.Contains(q.IP) {
 		f, err = a.onLoopback(t, q)
 	}

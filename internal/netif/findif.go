@@ -24,7 +24,8 @@ type Found struct {
 	LinkIndex int
 	Prefix    int
 	// Broadcast is the broadcast of the address that configures the
-	// covering subnet (IPv4 only); invalid when there is none.
+	// covering subnet (IPv4 only), which the caller fills in; invalid
+	// when there is none.
 	Broadcast netip.Addr
 	// Route is the route that decided, nil when nic and prefix were both
 	// given and no route covers the address.
@@ -35,12 +36,14 @@ type Found struct {
 // main routing table, as resource-agents' findif does in its current form:
 // among the routes whose destination covers the address (and the given
 // prefix), on the given interface and of the given protocol if any, it
-// takes the one with the lowest metric, then the most specific. Default routes and routes of type
-// unreachable, blackhole and prohibit never match (resource-agents #1963,
-// #1976, #2001), and an IPv4 route must be on the link (scope link), not
-// behind a gateway. When nothing matches, an interface and prefix given
-// together are used as they are.
-func FindIf(q Query, routes []Route, addrs []Addr) (Found, error) {
+// takes the one with the lowest metric, then the most specific. Default
+// routes and routes of type unreachable, blackhole and prohibit never match
+// (resource-agents #1963, #1976, #2001), and an IPv4 route must be on the
+// link (scope link), not behind a gateway. When nothing matches, an
+// interface and prefix given together are used as they are. The broadcast
+// address is left to the caller, which asks the kernel for the route's
+// source address only when start needs it.
+func FindIf(q Query, routes []Route) (Found, error) {
 	var best *Route
 	for i := range routes {
 		r := &routes[i]
@@ -61,14 +64,6 @@ func FindIf(q Query, routes []Route, addrs []Addr) (Found, error) {
 	f := Found{LinkIndex: best.LinkIndex, Prefix: q.Prefix, Route: best}
 	if f.Prefix < 0 {
 		f.Prefix = best.Dst.Bits()
-	}
-	if q.IP.Is4() && best.Src.IsValid() {
-		for _, a := range addrs {
-			if a.Prefix.Addr() == best.Src {
-				f.Broadcast = a.Broadcast
-				break
-			}
-		}
 	}
 	return f, nil
 }

@@ -21,10 +21,6 @@ func TestFindIf(t *testing.T) {
 	withType := func(r Route, ty RouteType) Route { r.Type = ty; return r }
 	global := func(r Route) Route { r.LinkScope = false; return r }
 	withProto := func(r Route, p uint8) Route { r.Protocol = p; return r }
-	addrs := []Addr{
-		{Prefix: pfx("198.18.0.1/24"), LinkIndex: 2, Broadcast: addr("198.18.0.255")},
-		{Prefix: pfx("198.18.1.1/24"), LinkIndex: 3},
-	}
 
 	tests := []struct {
 		name   string
@@ -34,13 +30,13 @@ func TestFindIf(t *testing.T) {
 		err    bool
 	}{
 		{
-			name:   "connected route gives nic, prefix and broadcast",
+			name:   "connected route gives nic and prefix",
 			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
 			routes: []Route{conn("198.18.0.0/24", 2, "198.18.0.1")},
-			want:   Found{LinkIndex: 2, Prefix: 24, Broadcast: addr("198.18.0.255")},
+			want:   Found{LinkIndex: 2, Prefix: 24},
 		},
 		{
-			name:   "no broadcast when the source address has none",
+			name:   "a route on another nic",
 			q:      Query{IP: addr("198.18.1.100"), Prefix: -1},
 			routes: []Route{conn("198.18.1.0/24", 3, "198.18.1.1")},
 			want:   Found{LinkIndex: 3, Prefix: 24},
@@ -49,7 +45,7 @@ func TestFindIf(t *testing.T) {
 			name:   "most specific route wins",
 			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
 			routes: []Route{conn("198.18.0.0/16", 3, ""), conn("198.18.0.0/24", 2, "198.18.0.1"), conn("198.18.0.0/20", 4, "")},
-			want:   Found{LinkIndex: 2, Prefix: 24, Broadcast: addr("198.18.0.255")},
+			want:   Found{LinkIndex: 2, Prefix: 24},
 		},
 		{
 			name:   "lowest metric breaks a tie (resource-agents #2052)",
@@ -143,7 +139,7 @@ func TestFindIf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := FindIf(tt.q, tt.routes, addrs)
+			got, err := FindIf(tt.q, tt.routes)
 			if tt.err {
 				if !errors.Is(err, ErrNoRoute) {
 					t.Fatalf("err = %v, want ErrNoRoute", err)
@@ -162,7 +158,7 @@ func TestFindIf(t *testing.T) {
 }
 
 func TestFindIfReasonNamesTheSearch(t *testing.T) {
-	_, err := FindIf(Query{IP: addr("198.19.5.5"), Prefix: 24}, nil, nil)
+	_, err := FindIf(Query{IP: addr("198.19.5.5"), Prefix: 24}, nil)
 	if err == nil || err.Error() != "no connected route covers the address: looked for a route to 198.19.5.5 within a /24 or wider subnet" {
 		t.Errorf("err = %v", err)
 	}
