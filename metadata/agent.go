@@ -155,3 +155,79 @@ func generated() *Agent {
 		},
 	}
 }
+
+// DeclaredType returns the declared type of the parameter called name,
+// without building the Agent: Parse asks it of every value it reads.
+func DeclaredType(name string) (string, bool) {
+	switch name {
+	case "ip":
+		return "string", true
+	case "nic":
+		return "string", true
+	case "cidr_netmask":
+		return "string", true
+	case "broadcast":
+		return "string", true
+	case "proto":
+		return "string", true
+	case "iflabel":
+		return "string", true
+	case "lvs_support":
+		return "boolean", true
+	case "lvs_ipv6_addrlabel":
+		return "boolean", true
+	case "lvs_ipv6_addrlabel_value":
+		return "integer", true
+	case "mac":
+		return "string", true
+	case "clusterip_hash":
+		return "string", true
+	case "clusterip_firewall":
+		return "string", true
+	case "clusterip_hash_seed":
+		return "string", true
+	case "clusterip_table":
+		return "string", true
+	case "clusterip_chain":
+		return "string", true
+	case "clusterip_mac_mangle":
+		return "boolean", true
+	case "unique_clone_address":
+		return "boolean", true
+	case "arp_interval":
+		return "integer", true
+	case "arp_count":
+		return "integer", true
+	case "arp_count_refresh":
+		return "integer", true
+	case "arp_bg":
+		return "string", true
+	case "arp_sender":
+		return "string", true
+	case "send_arp_opts":
+		return "string", true
+	case "flush_routes":
+		return "boolean", true
+	case "run_arping":
+		return "string", true
+	case "nodad":
+		return "string", true
+	case "noprefixroute":
+		return "string", true
+	case "preferred_lft":
+		return "string", true
+	case "network_namespace":
+		return "string", true
+	case "check_link_status":
+		return "string", true
+	case "announce_to":
+		return "string", true
+	case "kill_connections":
+		return "boolean", true
+	case "trace_ra":
+		return "boolean", true
+	case "trace_file":
+		return "string", true
+	}
+	return "", false
+}

@@ -50,5 +50,11 @@ func render(a *metadata.Agent) []byte {
 		fmt.Fprintf(&b, "{Name: %s, Timeout: %s, Interval: %s, Depth: %s},\n", q(x.Name), q(x.Timeout), q(x.Interval), q(x.Depth))
 	}
 	b.WriteString("},\n}\n}\n")
+	b.WriteString("\n// DeclaredType returns the declared type of the parameter called name,\n// without building the Agent: Parse asks it of every value it reads.\n")
+	b.WriteString("func DeclaredType(name string) (string, bool) {\nswitch name {\n")
+	for _, p := range a.Parameters {
+		fmt.Fprintf(&b, "case %s:\nreturn %s, true\n", q(p.Name), q(p.Content.Type))
+	}
+	b.WriteString("}\nreturn \"\", false\n}\n")
 	return b.Bytes()
 }

@@ -94,6 +94,19 @@ func Parse(doc []byte) (*Agent, error) {
 // no longer matches the XML.
 func Declared() *Agent { return generated() }
 
+// ValueType returns the type of the values of the parameter called name:
+// its declared type, except for the parameters that IPaddr2 declares as
+// strings but reads as booleans (with ocf_is_true). The meta-data keeps
+// IPaddr2's types, which pcs shows and checks; the parser and the command
+// line use the type of the values.
+func ValueType(name string) (string, bool) {
+	switch name {
+	case "run_arping", "nodad", "noprefixroute", "check_link_status", "arp_bg":
+		return "boolean", true
+	}
+	return DeclaredType(name)
+}
+
 func ptr(s string) *string { return &s }
 
 // Defaults maps each parameter name to its declared default; a parameter

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,6 +58,44 @@ func TestGenerated(t *testing.T) {
 	got := Declared()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent.go differs from IPaddr2.xml: run go generate ./metadata\ngot  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestDeclaredType(t *testing.T) {
+	a, err := Parse(XML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range a.Parameters {
+		if got, ok := DeclaredType(p.Name); !ok || got != p.Content.Type {
+			t.Errorf("DeclaredType(%q) = %q, %t; the XML says %q", p.Name, got, ok, p.Content.Type)
+		}
+	}
+	if got, ok := DeclaredType("nosuch"); ok {
+		t.Errorf("DeclaredType(nosuch) = %q, true", got)
+	}
+}
+
+// TestValueType pins the strings that are booleans: each must be declared
+// a string whose default is a boolean word or empty.
+func TestValueType(t *testing.T) {
+	a := Declared()
+	var got []string
+	for _, p := range a.Parameters {
+		vt, _ := ValueType(p.Name)
+		if vt == p.Content.Type {
+			continue
+		}
+		got = append(got, p.Name)
+		if d := p.Content.DefaultValue(); p.Content.Type != "string" || vt != "boolean" || d != "" && d != "true" && d != "false" {
+			t.Errorf("%s: declared %s with default %q, values %s", p.Name, p.Content.Type, d, vt)
+		}
+	}
+	want := []string{"run_arping", "nodad", "noprefixroute", "check_link_status", "arp_bg"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("parameters whose values are not their declared type: %v, want %v", got, want)
 	}
 }
 

@@ -1,5 +1,7 @@
 // Package config turns the agent's parameters (OCF_RESKEY_* values, with the
-// defaults of the meta-data filled in) into a validated Config. It is pure:
+// defaults of the meta-data filled in) into a validated Config. It reads each
+// value as the type the meta-data gives it, so that the XML decides what a
+// parameter is. It is pure:
 // nothing here looks at the system, so every rule is tested without root.
 // Checks that need the system (does the nic exist, which route covers the
 // address) belong to the agent.
@@ -12,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/floatip/floatip/metadata"
 )
 
 // ErrInvalid marks a parameter value that can never work; the agent reports
@@ -133,7 +137,10 @@ func invalid(param, format string, args ...any) error {
 // resource's meta attributes (clone_max, clone, globally_unique). The error
 // wraps ErrInvalid and says which parameter is wrong and why, in one line.
 func Parse(params, meta map[string]string) (*Config, error) {
-	p := parser{params: params}
+	return parse(newParser(params), meta)
+}
+
+func parse(p *parser, meta map[string]string) (*Config, error) {
 	c := &Config{Prefix: -1}
 
 	c.LVSSupport = p.boolean("lvs_support")
@@ -150,41 +157,41 @@ func Parse(params, meta map[string]string) (*Config, error) {
 		return nil, p.err
 	}
 
-	ip, err := parseIP(params["ip"], uniqueClone, meta)
+	ip, err := parseIP(p.text("ip"), uniqueClone, meta)
 	if err != nil {
 		return nil, err
 	}
 	c.IP = ip
 
-	if err := c.parseNIC(params["nic"], params["iflabel"]); err != nil {
+	if err := c.parseNIC(p.text("nic"), p.text("iflabel")); err != nil {
 		return nil, err
 	}
-	if err := c.parsePrefix(params["cidr_netmask"]); err != nil {
+	if err := c.parsePrefix(p.text("cidr_netmask")); err != nil {
 		return nil, err
 	}
-	if err := c.parseBroadcast(params["broadcast"]); err != nil {
+	if err := c.parseBroadcast(p.text("broadcast")); err != nil {
 		return nil, err
 	}
-	if c.Proto, err = parseProto(params["proto"]); err != nil {
+	if c.Proto, err = parseProto(p.text("proto")); err != nil {
 		return nil, err
 	}
-	if err := c.parseClone(params, meta, uniqueClone); err != nil {
+	if err := c.parseClone(p, meta, uniqueClone); err != nil {
 		return nil, err
 	}
-	if err := c.parseAnnounce(&p); err != nil {
+	if err := c.parseAnnounce(p); err != nil {
 		return nil, err
 	}
-	if err := c.parseIPv6(&p); err != nil {
+	if err := c.parseIPv6(p); err != nil {
 		return nil, err
 	}
-	for _, f := range strings.Fields(params["announce_to"]) {
+	for _, f := range strings.Fields(p.text("announce_to")) {
 		n, err := netip.ParseAddr(f)
 		if err != nil || n.Zone() != "" || n.Is4() != c.IP.Is4() || n.IsMulticast() || n.IsUnspecified() {
 			return nil, invalid("announce_to", "announce_to [%s] is not an %s neighbour address", printable(f), map[bool]string{true: "IPv4", false: "IPv6"}[c.IP.Is4()])
 		}
 		c.AnnounceTo = append(c.AnnounceTo, n)
 	}
-	c.NetworkNamespace = params["network_namespace"]
+	c.NetworkNamespace = p.text("network_namespace")
 	if strings.ContainsAny(c.NetworkNamespace, "/\x00") || c.NetworkNamespace == "." || c.NetworkNamespace == ".." {
 		return nil, invalid("network_namespace", "network_namespace %q is not a namespace name", c.NetworkNamespace)
 	}
@@ -323,7 +330,7 @@ func (c *Config) parseAnnounce(p *parser) error {
 	if p.err != nil {
 		return p.err
 	}
-	switch bg := p.params["arp_bg"]; bg {
+	switch p.value("arp_bg", "boolean") {
 	case "":
 		// IPaddr2's default: background for IPv4, whose burst start need
 		// not wait for; foreground for IPv6.
@@ -331,7 +338,7 @@ func (c *Config) parseAnnounce(p *parser) error {
 	default:
 		c.ArpBackground = p.boolean("arp_bg")
 	}
-	switch s := p.params["arp_sender"]; s {
+	switch s := p.text("arp_sender"); s {
 	case "", "send_arp", "iputils_arping", "libnet_arping", "ipoibarping":
 		// Accepted: floatip always sends the frames itself.
 	default:
@@ -355,7 +362,7 @@ func (c *Config) parseIPv6(p *parser) error {
 			return p.err
 		}
 	}
-	switch s := p.params["preferred_lft"]; s {
+	switch s := p.text("preferred_lft"); s {
 	case "":
 		return invalid("preferred_lft", "empty value is invalid for preferred_lft")
 	case "forever", "infinity":
@@ -373,7 +380,7 @@ func (c *Config) parseIPv6(p *parser) error {
 // parseClone refuses what needs CLUSTERIP: an anonymous clone of the address
 // (clone_max > 1 without unique_clone_address). The iptables CLUSTERIP
 // target left the kernel in Linux 6.x, so such a configuration cannot work.
-func (c *Config) parseClone(params, meta map[string]string, uniqueClone bool) error {
+func (c *Config) parseClone(p *parser, meta map[string]string, uniqueClone bool) error {
 	cloneMax := 1
 	if s, ok := meta["clone_max"]; ok && s != "" {
 		n, err := strconv.Atoi(s)
@@ -391,12 +398,12 @@ func (c *Config) parseClone(params, meta map[string]string, uniqueClone bool) er
 	if cloneMax > 1 && !uniqueClone {
 		return invalid("", "a cloned address with clone_max=%d needs the iptables CLUSTERIP target, which current kernels no longer have; use unique_clone_address with globally-unique=true or one address per resource", cloneMax)
 	}
-	switch h := params["clusterip_hash"]; h {
+	switch h := p.text("clusterip_hash"); h {
 	case "", "sourceip", "sourceip-sourceport", "sourceip-sourceport-destport":
 	default:
 		return invalid("clusterip_hash", "clusterip_hash [%s] is not sourceip, sourceip-sourceport or sourceip-sourceport-destport", printable(h))
 	}
-	switch f := params["clusterip_firewall"]; f {
+	switch f := p.text("clusterip_firewall"); f {
 	case "", "auto", "nft", "iptables":
 	default:
 		return invalid("clusterip_firewall", "clusterip_firewall [%s] is not auto, nft or iptables", printable(f))
@@ -471,17 +478,42 @@ func routeProtocol(name string) (int, bool) {
 	return 0, false
 }
 
-// parser reads typed values and keeps the first error.
+// parser reads each parameter as the type the meta-data declares for it
+// and keeps the first error, so that the XML that pcs and Pacemaker see
+// decides what a value may be.
 type parser struct {
 	params map[string]string
-	err    error
+	// read, when not nil, records each parameter read: the test that holds
+	// config and meta-data together sets it.
+	read map[string]bool
+	err  error
 }
+
+func newParser(params map[string]string) *parser {
+	return &parser{params: params}
+}
+
+// value returns the raw value of name, read as typ. Reading a parameter the
+// meta-data does not declare, or declares with another type, is a
+// programming error that every test of Parse would hit: it panics.
+func (p *parser) value(name, typ string) string {
+	if vt, ok := metadata.ValueType(name); !ok || vt != typ {
+		panic(fmt.Sprintf("config reads parameter %s as %s, but the meta-data gives its values the type %q", name, typ, vt))
+	}
+	if p.read != nil {
+		p.read[name] = true
+	}
+	return p.params[name]
+}
+
+// text reads a string parameter as it is.
+func (p *parser) text(name string) string { return p.value(name, "string") }
 
 // boolean reads an OCF boolean. The words ocf_is_true accepts are true;
 // the usual words for false are false; anything else is an error rather
 // than a silent false.
 func (p *parser) boolean(name string) bool {
-	v := p.params[name]
+	v := p.value(name, "boolean")
 	if truthy(v) {
 		return true
 	}
@@ -507,7 +539,7 @@ func truthy(v string) bool {
 // integer reads a decimal of at least min. Signs, spaces and values that do
 // not fit 32 bits are refused.
 func (p *parser) integer(name string, min int) int {
-	v := p.params[name]
+	v := p.value(name, "integer")
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil || v == "" || v[0] < '0' || v[0] > '9' || int(n) < min {
 		if p.err == nil {
@@ -535,16 +567,3 @@ func printable(s string) string {
 }
 
 func isPrint(s string) bool { return printable(s) == s }
-
-// Parameters are the names Parse reads: the agent's meta-data must declare
-// exactly these (a test holds the two together).
-var Parameters = []string{
-	"ip", "nic", "cidr_netmask", "broadcast", "iflabel",
-	"lvs_support", "lvs_ipv6_addrlabel", "lvs_ipv6_addrlabel_value",
-	"mac", "clusterip_hash", "unique_clone_address",
-	"arp_interval", "arp_count", "arp_count_refresh", "arp_bg", "arp_sender", "send_arp_opts",
-	"flush_routes", "run_arping", "nodad", "noprefixroute", "preferred_lft", "network_namespace",
-	"check_link_status", "announce_to", "kill_connections",
-	"proto", "clusterip_firewall", "clusterip_hash_seed", "clusterip_table", "clusterip_chain",
-	"clusterip_mac_mangle", "trace_ra", "trace_file",
-}
