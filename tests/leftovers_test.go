@@ -208,34 +208,26 @@ func inNetns(h *lab.Host, f func() error) error {
 	return <-errc
 }
 
-// nsRunner runs an agent in a lab host as the agentRunner does, but
-// started from a thread inside the namespace instead of through "ip netns
-// exec", which costs a process and a mount namespace per call: these tests
-// run the agents thousands of times. Neither agent needs the /sys that "ip
-// netns exec" mounts for the namespace: they read the kernel's state over
+// fastFloatip and fastHeartbeat return runners that start the agent from
+// a thread inside the namespace instead of through "ip netns exec", which
+// costs a process and a mount namespace per call: these tests run the
+// agents thousands of times. Neither agent needs the /sys that "ip netns
+// exec" mounts for the namespace: they read the kernel's state over
 // netlink (floatip) or with ip (IPaddr2).
-type nsRunner struct {
-	t      *testing.T
-	host   *lab.Host
-	path   string
-	rsctmp string
-	// wrap, when set, prefixes the command line (strace, setpriv).
-	wrap []string
+func fastFloatip(t *testing.T, h *lab.Host) *agentRunner {
+	r := floatip(t, h)
+	r.thread = true
+	return r
 }
 
-func fastFloatip(t *testing.T, h *lab.Host) *nsRunner {
-	return &nsRunner{t: t, host: h, path: binary, rsctmp: t.TempDir()}
-}
-
-func fastHeartbeat(t *testing.T, h *lab.Host) *nsRunner {
-	if _, err := os.Stat(heartbeatIPaddr2); err != nil {
-		t.Fatalf("heartbeat:IPaddr2 is not installed (resource-agents): run make deps")
-	}
-	return &nsRunner{t: t, host: h, path: heartbeatIPaddr2, rsctmp: t.TempDir()}
+func fastHeartbeat(t *testing.T, h *lab.Host) *agentRunner {
+	r := heartbeat(t, h)
+	r.thread = true
+	return r
 }
 
 // start starts an action and returns the command, already running.
-func (r *nsRunner) start(ctx context.Context, stdout, stderr *bytes.Buffer, action string, params ...string) (*exec.Cmd, error) {
+func (r *agentRunner) start(ctx context.Context, stdout, stderr *bytes.Buffer, action string, params ...string) (*exec.Cmd, error) {
 	argv := append(slices.Clone(r.wrap), r.path, action)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = ocfEnv(r.rsctmp, params...)
@@ -243,8 +235,9 @@ func (r *nsRunner) start(ctx context.Context, stdout, stderr *bytes.Buffer, acti
 	return cmd, inNetns(r.host, cmd.Start)
 }
 
-// run runs an action to its end. Safe for concurrent use.
-func (r *nsRunner) run(action string, params ...string) lab.Result {
+// runThread runs an action to its end from a thread in the namespace.
+// Safe for concurrent use.
+func (r *agentRunner) runThread(action string, params ...string) lab.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -262,17 +255,6 @@ func (r *nsRunner) run(action string, params ...string) lab.Result {
 	case err != nil:
 		r.t.Errorf("%s %s: %v", filepath.Base(r.path), action, err)
 		res.Code = -1
-	}
-	return res
-}
-
-// expect runs an action and fails the test unless it exits with code.
-// Safe for concurrent use.
-func (r *nsRunner) expect(code int, action string, params ...string) lab.Result {
-	r.t.Helper()
-	res := r.run(action, params...)
-	if res.Code != code {
-		r.t.Errorf("%s %s %v = %d, want %d\nstderr: %s", filepath.Base(r.path), action, params, res.Code, code, res.Stderr)
 	}
 	return res
 }

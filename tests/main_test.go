@@ -117,6 +117,13 @@ type agentRunner struct {
 	host   *lab.Host
 	path   string
 	rsctmp string
+	// thread starts the agent from a thread in the namespace rather than
+	// through "ip netns exec"; then run and expect are safe for
+	// concurrent use.
+	thread bool
+	// wrap, when set, prefixes the command line (strace, setpriv); only
+	// with thread.
+	wrap []string
 }
 
 func floatip(t *testing.T, h *lab.Host) *agentRunner {
@@ -134,6 +141,9 @@ func heartbeat(t *testing.T, h *lab.Host) *agentRunner {
 
 func (r *agentRunner) run(action string, params ...string) lab.Result {
 	r.t.Helper()
+	if r.thread {
+		return r.runThread(action, params...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var res lab.Result

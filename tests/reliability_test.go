@@ -99,7 +99,7 @@ func TestKillDuringStart(t *testing.T) {
 }
 
 // killStart runs start and kills it at kp.
-func killStart(t *testing.T, r *nsRunner, kp killPoint, params []string) {
+func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -12,7 +12,6 @@ import (
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
 	"github.com/floatip/floatip/internal/netif"
-	"github.com/floatip/floatip/internal/sender"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -72,9 +71,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 				na.Metric = uint32(t.found.Route.Metric)
 			}
 			na.NoDAD = t.cfg.NoDAD
-			if t.cfg.PreferredLifetime != config.Forever {
-				na.PreferredLifetime = uint32(t.cfg.PreferredLifetime)
-			}
+			na.PreferredLifetime = t.cfg.PreferredLifetime
 		} else {
 			na.Label = t.cfg.FullLabel(t.link.Name)
 			na.Broadcast = broadcastFor(t)
@@ -240,7 +237,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	if count <= 0 {
 		return
 	}
-	pf := sender.For(a.Env.RscTmp, t.cfg.IP)
+	pf := a.sender(t.cfg.IP)
 	if why == "refresh" && pf.Running() != 0 {
 		// The burst of start, or of the last refresh, is still going:
 		// the first monitor after start would otherwise cut it short.
@@ -329,7 +326,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	removeLock := false
 	defer func() { unlock(removeLock) }()
 
-	pf := sender.For(a.Env.RscTmp, t.cfg.IP)
+	pf := a.sender(t.cfg.IP)
 	if stopped, err := pf.Stop(); err != nil {
 		a.Log.Warnf("Could not stop the announcer of %s: %v", t.cfg.IP, err)
 	} else if stopped {

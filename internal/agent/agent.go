@@ -102,6 +102,20 @@ type Announcer interface {
 	Close() error
 }
 
+// SenderRecord keeps the background sender of one address, so that the
+// actions after the start that spawned it find it and end it.
+type SenderRecord interface {
+	// Record keeps pid as the address's sender.
+	Record(pid int) error
+	// Running returns the recorded sender's pid while it runs, else 0.
+	Running() int
+	// Stop ends the recorded sender and forgets it; it reports whether
+	// a process was signalled.
+	Stop() (bool, error)
+	// Done forgets the calling process, a sender whose burst is over.
+	Done()
+}
+
 // Agent carries out the actions for one resource.
 type Agent struct {
 	// Open returns the Kernel of the named network namespace, "" for the
@@ -112,8 +126,11 @@ type Agent struct {
 	// holds the files in hold until it exits, and returns its pid; nil
 	// sends the whole burst in the foreground.
 	Background func(args []string, hold ...*os.File) (int, error)
-	Log        *ocf.Logger
-	Env        ocf.Env
+	// Senders returns the record of ip's background sender; nil is the
+	// pid file in HA_RSCTMP (sender.For).
+	Senders func(ip netip.Addr) SenderRecord
+	Log     *ocf.Logger
+	Env     ocf.Env
 	// Params are the parameter values with the meta-data's defaults filled
 	// in for those Pacemaker did not pass.
 	Params map[string]string
@@ -236,7 +253,7 @@ func parseFailure(err error) error {
 // locate finds the nic and prefix of cfg in k.
 func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, error) {
 	t := &target{k: k, cfg: cfg}
-	q := netif.Query{IP: cfg.IP, Prefix: cfg.Prefix}
+	q := netif.Query{IP: cfg.IP, PrefixLen: cfg.PrefixLen}
 	if cfg.Proto >= 0 {
 		q.MatchProtocol, q.Protocol = true, uint8(cfg.Proto)
 	}
@@ -258,20 +275,20 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 		t.link, q.LinkIndex = l, l.Index
 	}
 	if t.linkMissing {
-		if cfg.Prefix < 0 {
+		if cfg.PrefixLen < 0 {
 			return nil, fail(noRoute, netif.ErrNoRoute)
 		}
-		t.prefix = netip.PrefixFrom(cfg.IP, cfg.Prefix)
+		t.prefix = netip.PrefixFrom(cfg.IP, cfg.PrefixLen)
 		return t, nil
 	}
-	if cfg.NIC == "" || cfg.Prefix < 0 || needBroadcast(action, cfg) {
+	if cfg.NIC == "" || cfg.PrefixLen < 0 || needBroadcast(action, cfg) {
 		if err := a.find(t, q, needBroadcast(action, cfg)); err != nil {
 			return nil, fail(noRoute, err)
 		}
 	} else {
-		t.found = netif.Found{LinkIndex: t.link.Index, Prefix: cfg.Prefix}
+		t.found = netif.Found{LinkIndex: t.link.Index, PrefixLen: cfg.PrefixLen}
 	}
-	t.prefix = netip.PrefixFrom(cfg.IP, t.found.Prefix)
+	t.prefix = netip.PrefixFrom(cfg.IP, t.found.PrefixLen)
 	if action == "start" || action == "validate-all" {
 		if err := linkKindError(t.link); err != nil {
 			return nil, fail(notEthernet, err)
@@ -343,9 +360,9 @@ func (a *Agent) onLoopback(t *target, q netif.Query) (netif.Found, error) {
 	if !lo.Loopback || q.LinkIndex != 0 && q.LinkIndex != lo.Index {
 		return netif.Found{}, fmt.Errorf("%w: looked for a route to %s", netif.ErrNoRoute, q.IP)
 	}
-	f := netif.Found{LinkIndex: lo.Index, Prefix: q.Prefix}
-	if f.Prefix < 0 {
-		f.Prefix = loopbackNet.Bits()
+	f := netif.Found{LinkIndex: lo.Index, PrefixLen: q.PrefixLen}
+	if f.PrefixLen < 0 {
+		f.PrefixLen = loopbackNet.Bits()
 	}
 	return f, nil
 }

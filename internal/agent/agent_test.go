@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -244,10 +243,31 @@ type harness struct {
 	stdout     bytes.Buffer
 	root       bool
 	rsctmp     string
+	senders    fakeSenders
 }
 
 func newHarness(t *testing.T) *harness {
-	return &harness{k: node(), root: true, rsctmp: t.TempDir()}
+	return &harness{k: node(), root: true, rsctmp: t.TempDir(), senders: fakeSenders{}}
+}
+
+// fakeSenders are the background senders of a harness, by address: pid
+// 0 is none. The fake pids name no process, and stop ends them at once.
+type fakeSenders map[netip.Addr]int
+
+func (f fakeSenders) For(ip netip.Addr) SenderRecord { return fakeSender{f, ip} }
+
+type fakeSender struct {
+	f  fakeSenders
+	ip netip.Addr
+}
+
+func (s fakeSender) Record(pid int) error { s.f[s.ip] = pid; return nil }
+func (s fakeSender) Running() int         { return s.f[s.ip] }
+func (s fakeSender) Done()                { delete(s.f, s.ip) }
+func (s fakeSender) Stop() (bool, error) {
+	running := s.f[s.ip] != 0
+	delete(s.f, s.ip)
+	return running, nil
 }
 
 func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
@@ -271,14 +291,9 @@ func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 		},
 		Background: func(args []string, _ ...*os.File) (int, error) {
 			h.bg = append(h.bg, args)
-			// A real process for the pid file, which stop signals.
-			cmd := exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1")
-			if err := cmd.Start(); err != nil {
-				return 0, err
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			return cmd.Process.Pid, nil
+			return 1000 + len(h.bg), nil
 		},
+		Senders:  h.senders.For,
 		Log:      ocf.NewLogger(e, "IPaddr2", 1, &h.stderr),
 		Env:      e,
 		Params:   params,
@@ -358,6 +373,13 @@ func TestStartBackgroundBurst(t *testing.T) {
 	want := "announce --background-sender 1 --ip 198.18.0.100 --unique_clone_address false --nic eth0 --cidr_netmask 24 --arp_count 4 --arp_interval 100"
 	if len(h.bg) != 1 || strings.Join(h.bg[0], " ") != want {
 		t.Errorf("background %q, want %q", h.bg, want)
+	}
+	ip := netip.MustParseAddr("198.18.0.100")
+	if h.senders[ip] == 0 {
+		t.Fatal("start recorded no background sender")
+	}
+	if st := h.run(t, "stop", vip); st != ocf.Success || h.senders[ip] != 0 {
+		t.Errorf("stop = %v, sender %d still recorded; want it ended", st, h.senders[ip])
 	}
 }
 
@@ -529,7 +551,7 @@ func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
 	params := md.Defaults()
 	params["ip"], params["arp_count"], params["arp_interval"] = "198.18.0.100", "3", "20"
 	a := &Agent{Open: func(string) (Kernel, error) { return h.k, nil }, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
-		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout}
+		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout, Senders: h.senders.For}
 	h.announced = 0
 	// The address goes after the second frame of the sender.
 	h.k.onFrame = func(n int) {

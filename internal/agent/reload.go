@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 
-	"github.com/floatip/floatip/internal/sender"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -46,7 +45,7 @@ func (a *Agent) reload(ctx context.Context) ocf.Status {
 		return ocf.Success
 	}
 	count := 1
-	if sender.For(a.Env.RscTmp, t.cfg.IP).Running() != 0 {
+	if a.sender(t.cfg.IP).Running() != 0 {
 		// The burst of start is still going, under the old settings:
 		// a new one, under the new, takes its place.
 		count = t.cfg.ArpCount

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strconv"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -21,7 +22,7 @@ func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
 	}
 	defer t.k.Close()
 	if sent > 0 {
-		defer sender.For(a.Env.RscTmp, t.cfg.IP).Done()
+		defer a.sender(t.cfg.IP).Done()
 	}
 	on, err := a.served(t)
 	if err != nil {
@@ -49,6 +50,14 @@ func (a *Agent) Announce(ctx context.Context, sent int) ocf.Status {
 		return ocf.ErrGeneric
 	}
 	return ocf.Success
+}
+
+// sender returns the record of ip's background sender.
+func (a *Agent) sender(ip netip.Addr) SenderRecord {
+	if a.Senders != nil {
+		return a.Senders(ip)
+	}
+	return sender.For(a.Env.RscTmp, ip)
 }
 
 // whilePresent announces only while the address is on the link, and

@@ -65,8 +65,8 @@ type Config struct {
 	// Label is the iflabel suffix (without "nic:"), from iflabel or the
 	// nic:label form.
 	Label string
-	// Prefix is the prefix length; -1 means take it from the routes.
-	Prefix int
+	// PrefixLen is the prefix length; -1 means take it from the routes.
+	PrefixLen int
 
 	BroadcastMode BroadcastMode
 	Broadcast     netip.Addr
@@ -85,9 +85,9 @@ type Config struct {
 	RunArping             bool
 	NoDAD                 bool
 	NoPrefixRoute         bool
-	// PreferredLifetime is the IPv6 preferred lifetime in seconds; -1 is
-	// "forever".
-	PreferredLifetime int64
+	// PreferredLifetime is the IPv6 preferred lifetime in seconds, or
+	// Forever.
+	PreferredLifetime uint32
 	NetworkNamespace  string
 
 	// Proto restricts findif to the routes of one routing protocol
@@ -104,8 +104,8 @@ type Config struct {
 }
 
 // Forever is the PreferredLifetime of an address that never stops being
-// preferred.
-const Forever = -1
+// preferred: the kernel's INFINITY_LIFE_TIME, which netif.Forever is too.
+const Forever = 0xffffffff
 
 // Is6 says whether the address is IPv6. Like IPaddr2, the family follows
 // from the text of ip: a colon makes it IPv6.
@@ -141,7 +141,7 @@ func Parse(params, meta map[string]string) (*Config, error) {
 }
 
 func parse(p *parser, meta map[string]string) (*Config, error) {
-	c := &Config{Prefix: -1}
+	c := &Config{PrefixLen: -1}
 
 	c.LVSSupport = p.boolean("lvs_support")
 	c.LVSIPv6AddrLabel = p.boolean("lvs_ipv6_addrlabel")
@@ -284,7 +284,7 @@ func (c *Config) parsePrefix(s string) error {
 	if err != nil || len(s) > 3 || s[0] == '+' || s[0] == '-' || n < 1 || n > bits {
 		return invalid("cidr_netmask", "cidr_netmask [%s] is not a prefix length from 1 to %d", printable(s), bits)
 	}
-	c.Prefix = n
+	c.PrefixLen = n
 	return nil
 }
 
@@ -372,7 +372,7 @@ func (c *Config) parseIPv6(p *parser) error {
 		if err != nil || n == 0xffffffff {
 			return invalid("preferred_lft", "preferred_lft [%s] is not forever or a number of seconds", printable(s))
 		}
-		c.PreferredLifetime = int64(n)
+		c.PreferredLifetime = uint32(n)
 	}
 	return nil
 }

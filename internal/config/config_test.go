@@ -73,12 +73,12 @@ func TestParseValid(t *testing.T) {
 		check func(*config.Config) bool
 	}{
 		{"defaults", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool {
-			return c.IP == netip.MustParseAddr("198.18.0.100") && c.Prefix == -1 && c.NIC == "" &&
+			return c.IP == netip.MustParseAddr("198.18.0.100") && c.PrefixLen == -1 && c.NIC == "" &&
 				c.ArpCount == 5 && c.ArpInterval == 200*time.Millisecond && c.ArpBackground &&
 				c.BroadcastMode == config.BroadcastAuto && c.PreferredLifetime == config.Forever
 		}},
-		{"prefix", []string{"ip", "198.18.0.100", "cidr_netmask", "24"}, nil, func(c *config.Config) bool { return c.Prefix == 24 }},
-		{"dotted quad mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.255.255.0"}, nil, func(c *config.Config) bool { return c.Prefix == 24 }},
+		{"prefix", []string{"ip", "198.18.0.100", "cidr_netmask", "24"}, nil, func(c *config.Config) bool { return c.PrefixLen == 24 }},
+		{"dotted quad mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.255.255.0"}, nil, func(c *config.Config) bool { return c.PrefixLen == 24 }},
 		{"nic", []string{"ip", "198.18.0.100", "nic", "eth0"}, nil, func(c *config.Config) bool { return c.NIC == "eth0" && c.Label == "" }},
 		{"nic:label", []string{"ip", "198.18.0.100", "nic", "eth0:vip", "iflabel", "other"}, nil, func(c *config.Config) bool {
 			return c.NIC == "eth0" && c.Label == "vip" && c.FullLabel("eth0") == "eth0:vip"
@@ -103,7 +103,7 @@ func TestParseValid(t *testing.T) {
 		{"check_link_status on by default (4.17)", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool { return c.CheckLinkStatus }},
 		{"ipv6 foreground by default", []string{"ip", "2001:db8::100"}, nil, func(c *config.Config) bool { return c.Is6() && !c.ArpBackground }},
 		{"ipv6 canonical", []string{"ip", "2001:DB8:0:0::0100"}, nil, func(c *config.Config) bool { return c.IP.String() == "2001:db8::100" }},
-		{"ipv6 /128", []string{"ip", "2001:db8::100", "cidr_netmask", "128"}, nil, func(c *config.Config) bool { return c.Prefix == 128 }},
+		{"ipv6 /128", []string{"ip", "2001:db8::100", "cidr_netmask", "128"}, nil, func(c *config.Config) bool { return c.PrefixLen == 128 }},
 		{"preferred_lft 0", []string{"ip", "2001:db8::100", "preferred_lft", "0"}, nil, func(c *config.Config) bool { return c.PreferredLifetime == 0 }},
 		{"booleans", []string{"ip", "198.18.0.100", "nodad", "true", "noprefixroute", "1", "flush_routes", "on", "run_arping", "yes"}, nil, func(c *config.Config) bool {
 			return c.NoDAD && c.NoPrefixRoute && c.FlushRoutes && c.RunArping
@@ -245,8 +245,8 @@ func FuzzParse(f *testing.F) {
 		if !c.IP.IsValid() || c.ArpCount < 1 || c.ArpInterval <= 0 {
 			t.Fatalf("accepted %+v", c)
 		}
-		if c.Prefix != -1 && (c.Prefix < 1 || c.Prefix > c.IP.BitLen()) {
-			t.Fatalf("prefix %d for %s", c.Prefix, c.IP)
+		if c.PrefixLen != -1 && (c.PrefixLen < 1 || c.PrefixLen > c.IP.BitLen()) {
+			t.Fatalf("prefix %d for %s", c.PrefixLen, c.IP)
 		}
 		if l := c.FullLabel(c.NIC); c.NIC != "" && len(l) > 15 {
 			t.Fatalf("label %q accepted", l)

@@ -31,11 +31,11 @@ func BenchmarkFindIf(b *testing.B) {
 		{Dst: netip.MustParsePrefix("198.18.1.0/24"), LinkIndex: 3, Src: netip.MustParseAddr("198.18.1.1"), Type: RouteUnicast, LinkScope: true},
 		{Dst: netip.MustParsePrefix("198.19.0.0/16"), LinkIndex: 4, Type: RouteUnreachable},
 	}
-	q := Query{IP: netip.MustParseAddr("198.18.0.100"), Prefix: -1}
+	q := Query{IP: netip.MustParseAddr("198.18.0.100"), PrefixLen: -1}
 	b.ReportAllocs()
 	for b.Loop() {
 		f, err := FindIf(q, routes)
-		if err != nil || f.LinkIndex != 2 || f.Prefix != 24 {
+		if err != nil || f.LinkIndex != 2 || f.PrefixLen != 24 {
 			b.Fatalf("FindIf = %+v, %v", f, err)
 		}
 	}

@@ -10,9 +10,9 @@ type Query struct {
 	IP netip.Addr
 	// LinkIndex restricts the search to one interface; 0 means any.
 	LinkIndex int
-	// Prefix is the prefix length the admin gave; -1 means take it from
+	// PrefixLen is the prefix length the admin gave; -1 means take it from
 	// the route.
-	Prefix int
+	PrefixLen int
 	// MatchProtocol restricts the search to the routes whose protocol
 	// (rtm_protocol, "ip route ... proto") is Protocol.
 	MatchProtocol bool
@@ -22,7 +22,7 @@ type Query struct {
 // Found is where the address belongs.
 type Found struct {
 	LinkIndex int
-	Prefix    int
+	PrefixLen int
 	// Broadcast is the broadcast of the address that configures the
 	// covering subnet (IPv4 only), which the caller fills in; invalid
 	// when there is none.
@@ -56,14 +56,14 @@ func FindIf(q Query, routes []Route) (Found, error) {
 		}
 	}
 	if best == nil {
-		if q.LinkIndex != 0 && q.Prefix >= 0 {
-			return Found{LinkIndex: q.LinkIndex, Prefix: q.Prefix}, nil
+		if q.LinkIndex != 0 && q.PrefixLen >= 0 {
+			return Found{LinkIndex: q.LinkIndex, PrefixLen: q.PrefixLen}, nil
 		}
-		return Found{}, fmt.Errorf("%w: looked for a route to %s%s%s", ErrNoRoute, q.IP, prefixText(q.Prefix), linkText(q.LinkIndex))
+		return Found{}, fmt.Errorf("%w: looked for a route to %s%s%s", ErrNoRoute, q.IP, prefixText(q.PrefixLen), linkText(q.LinkIndex))
 	}
-	f := Found{LinkIndex: best.LinkIndex, Prefix: q.Prefix, Route: best}
-	if f.Prefix < 0 {
-		f.Prefix = best.Dst.Bits()
+	f := Found{LinkIndex: best.LinkIndex, PrefixLen: q.PrefixLen, Route: best}
+	if f.PrefixLen < 0 {
+		f.PrefixLen = best.Dst.Bits()
 	}
 	return f, nil
 }
@@ -76,7 +76,7 @@ func candidate(q Query, r *Route) bool {
 		return false
 	case q.IP.Is4() && !r.LinkScope:
 		return false
-	case q.Prefix >= 0 && r.Dst.Bits() > q.Prefix:
+	case q.PrefixLen >= 0 && r.Dst.Bits() > q.PrefixLen:
 		return false
 	case q.LinkIndex != 0 && r.LinkIndex != q.LinkIndex:
 		return false

@@ -31,110 +31,110 @@ func TestFindIf(t *testing.T) {
 	}{
 		{
 			name:   "connected route gives nic and prefix",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{conn("198.18.0.0/24", 2, "198.18.0.1")},
-			want:   Found{LinkIndex: 2, Prefix: 24},
+			want:   Found{LinkIndex: 2, PrefixLen: 24},
 		},
 		{
 			name:   "a route on another nic",
-			q:      Query{IP: addr("198.18.1.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.1.100"), PrefixLen: -1},
 			routes: []Route{conn("198.18.1.0/24", 3, "198.18.1.1")},
-			want:   Found{LinkIndex: 3, Prefix: 24},
+			want:   Found{LinkIndex: 3, PrefixLen: 24},
 		},
 		{
 			name:   "most specific route wins",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{conn("198.18.0.0/16", 3, ""), conn("198.18.0.0/24", 2, "198.18.0.1"), conn("198.18.0.0/20", 4, "")},
-			want:   Found{LinkIndex: 2, Prefix: 24},
+			want:   Found{LinkIndex: 2, PrefixLen: 24},
 		},
 		{
 			name:   "lowest metric breaks a tie (resource-agents #2052)",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{withMetric(conn("198.18.0.0/24", 3, ""), 200), withMetric(conn("198.18.0.0/24", 2, ""), 100), withMetric(conn("198.18.0.0/24", 4, ""), 300)},
-			want:   Found{LinkIndex: 2, Prefix: 24},
+			want:   Found{LinkIndex: 2, PrefixLen: 24},
 		},
 		{
 			name:   "lowest metric wins over a more specific route (IPaddr2 4.17)",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{withMetric(conn("198.18.0.0/24", 2, ""), 300), withMetric(conn("198.18.0.0/16", 3, ""), 100)},
-			want:   Found{LinkIndex: 3, Prefix: 16},
+			want:   Found{LinkIndex: 3, PrefixLen: 16},
 		},
 		{
 			name:   "proto keeps the routes of that protocol",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1, MatchProtocol: true, Protocol: 4},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1, MatchProtocol: true, Protocol: 4},
 			routes: []Route{withProto(conn("198.18.0.0/24", 2, ""), 2), withProto(conn("198.18.0.0/16", 3, ""), 4)},
-			want:   Found{LinkIndex: 3, Prefix: 16},
+			want:   Found{LinkIndex: 3, PrefixLen: 16},
 		},
 		{
 			name:   "proto matching no route",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1, MatchProtocol: true, Protocol: 16},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1, MatchProtocol: true, Protocol: 16},
 			routes: []Route{withProto(conn("198.18.0.0/24", 2, ""), 2)},
 			err:    true,
 		},
 		{
 			name: "unreachable, blackhole and prohibit are ignored (#1963, #1976)",
-			q:    Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:    Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{
 				withType(conn("198.18.0.0/28", 5, ""), RouteUnreachable),
 				withType(conn("198.18.0.0/27", 5, ""), RouteBlackhole),
 				withType(conn("198.18.0.0/26", 5, ""), RouteProhibit),
 				conn("198.18.0.0/24", 2, ""),
 			},
-			want: Found{LinkIndex: 2, Prefix: 24},
+			want: Found{LinkIndex: 2, PrefixLen: 24},
 		},
 		{
 			name:   "IPv4 ignores routes behind a gateway",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{global(conn("198.18.0.0/25", 3, "")), conn("198.18.0.0/24", 2, "")},
-			want:   Found{LinkIndex: 2, Prefix: 24},
+			want:   Found{LinkIndex: 2, PrefixLen: 24},
 		},
 		{
 			name:   "default route never matches",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: -1},
 			routes: []Route{conn("0.0.0.0/0", 2, "")},
 			err:    true,
 		},
 		{
 			name:   "given nic restricts the routes",
-			q:      Query{IP: addr("198.18.0.100"), LinkIndex: 3, Prefix: -1},
+			q:      Query{IP: addr("198.18.0.100"), LinkIndex: 3, PrefixLen: -1},
 			routes: []Route{conn("198.18.0.0/24", 2, ""), conn("198.18.0.0/16", 3, "")},
-			want:   Found{LinkIndex: 3, Prefix: 16},
+			want:   Found{LinkIndex: 3, PrefixLen: 16},
 		},
 		{
 			name:   "given prefix keeps itself and skips narrower routes",
-			q:      Query{IP: addr("198.18.0.100"), Prefix: 20},
+			q:      Query{IP: addr("198.18.0.100"), PrefixLen: 20},
 			routes: []Route{conn("198.18.0.0/24", 2, ""), conn("198.18.0.0/16", 3, "")},
-			want:   Found{LinkIndex: 3, Prefix: 20},
+			want:   Found{LinkIndex: 3, PrefixLen: 20},
 		},
 		{
 			name:   "nic and prefix given without a route",
-			q:      Query{IP: addr("198.19.5.5"), LinkIndex: 2, Prefix: 24},
+			q:      Query{IP: addr("198.19.5.5"), LinkIndex: 2, PrefixLen: 24},
 			routes: []Route{conn("198.18.0.0/24", 2, "")},
-			want:   Found{LinkIndex: 2, Prefix: 24},
+			want:   Found{LinkIndex: 2, PrefixLen: 24},
 		},
 		{
 			name:   "no route and no nic",
-			q:      Query{IP: addr("198.19.5.5"), Prefix: 24},
+			q:      Query{IP: addr("198.19.5.5"), PrefixLen: 24},
 			routes: []Route{conn("198.18.0.0/24", 2, "")},
 			err:    true,
 		},
 		{
 			name:   "no route and no prefix",
-			q:      Query{IP: addr("198.19.5.5"), LinkIndex: 2, Prefix: -1},
+			q:      Query{IP: addr("198.19.5.5"), LinkIndex: 2, PrefixLen: -1},
 			routes: []Route{conn("198.18.0.0/24", 2, "")},
 			err:    true,
 		},
 		{
 			name:   "IPv6 /128 still finds its nic (#1035)",
-			q:      Query{IP: addr("2001:db8::100"), Prefix: 128},
+			q:      Query{IP: addr("2001:db8::100"), PrefixLen: 128},
 			routes: []Route{global(conn("2001:db8::/64", 2, ""))},
-			want:   Found{LinkIndex: 2, Prefix: 128},
+			want:   Found{LinkIndex: 2, PrefixLen: 128},
 		},
 		{
 			name:   "IPv6 takes the prefix from the route",
-			q:      Query{IP: addr("2001:db8::100"), Prefix: -1},
+			q:      Query{IP: addr("2001:db8::100"), PrefixLen: -1},
 			routes: []Route{global(conn("2001:db8::/64", 2, "")), global(conn("2001:db8:1::/64", 3, ""))},
-			want:   Found{LinkIndex: 2, Prefix: 64},
+			want:   Found{LinkIndex: 2, PrefixLen: 64},
 		},
 	}
 	for _, tt := range tests {
@@ -158,7 +158,7 @@ func TestFindIf(t *testing.T) {
 }
 
 func TestFindIfReasonNamesTheSearch(t *testing.T) {
-	_, err := FindIf(Query{IP: addr("198.19.5.5"), Prefix: 24}, nil)
+	_, err := FindIf(Query{IP: addr("198.19.5.5"), PrefixLen: 24}, nil)
 	if err == nil || err.Error() != "no connected route covers the address: looked for a route to 198.19.5.5 within a /24 or wider subnet" {
 		t.Errorf("err = %v", err)
 	}

@@ -71,7 +71,7 @@ func TestDialGARP(t *testing.T) {
 	if err := an.Announce(0); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	c.Until(func(f []lab.Frame) bool { return len(f) > 0 }, 2*time.Second)
 	frames := lab.DecodeARP(c.Close())
 	if len(frames) != 1 || frames[0].SenderIP != vip || frames[0].TargetIP != vip || frames[0].SenderHW.String() != a.MAC.String() {
 		t.Errorf("m received %v, want one gratuitous ARP for %s from %s", frames, vip, a.MAC)
@@ -105,13 +105,17 @@ func TestDialNARouterFlag(t *testing.T) {
 			t.Fatal(err)
 		}
 		an.Close()
-		time.Sleep(50 * time.Millisecond)
-		var got []lab.NA
-		for _, n := range lab.DecodeNA(c.Close()) {
-			if n.Target == vip6 && !n.Solicited {
-				got = append(got, n)
+		ours := func(frames []lab.Frame) []lab.NA {
+			var got []lab.NA
+			for _, n := range lab.DecodeNA(frames) {
+				if n.Target == vip6 && !n.Solicited {
+					got = append(got, n)
+				}
 			}
+			return got
 		}
+		c.Until(func(f []lab.Frame) bool { return len(ours(f)) > 0 }, 2*time.Second)
+		got := ours(c.Close())
 		if len(got) != 1 || got[0].Router != forwarding || !got[0].Override {
 			t.Errorf("forwarding=%v: m received %+v, want one advertisement with Router=%v", forwarding, got, forwarding)
 		}

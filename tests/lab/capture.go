@@ -32,6 +32,8 @@ type Capture struct {
 	frames   []Frame
 	stop     chan struct{}
 	done     chan struct{}
+	// arrived has a token after each new frame, for Until.
+	arrived chan struct{}
 }
 
 // Capture starts capturing frames of EtherType proto (e.g. 0x0806 for ARP)
@@ -71,7 +73,7 @@ func (h *Host) capture(proto uint16, outgoing bool) (*Capture, error) {
 			return nil, fmt.Errorf("capture on %s: %w", h.Name, err)
 		}
 	}
-	c := &Capture{fd: fd, outgoing: outgoing, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Capture{fd: fd, outgoing: outgoing, stop: make(chan struct{}), done: make(chan struct{}), arrived: make(chan struct{}, 1)}
 	go c.loop()
 	return c, nil
 }
@@ -151,6 +153,25 @@ func (c *Capture) loop() {
 		c.mu.Lock()
 		c.frames = append(c.frames, f)
 		c.mu.Unlock()
+		select {
+		case c.arrived <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Until returns once done says that the frames so far are what the test
+// waits for, or when timeout has passed, so that a test reads the capture
+// as soon as what it expects is there rather than after a guessed sleep.
+func (c *Capture) Until(done func([]Frame) bool, timeout time.Duration) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for !done(c.Frames()) {
+		select {
+		case <-c.arrived:
+		case <-deadline.C:
+			return
+		}
 	}
 }
 
