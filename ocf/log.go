@@ -28,6 +28,8 @@ type Logger struct {
 	// from a terminal.
 	echo bool
 	now  func() time.Time
+	// reasoned says that the exit reason is out: an operation has one.
+	reasoned bool
 }
 
 // NewLogger returns a Logger for the agent called agent (the name Pacemaker
@@ -104,10 +106,18 @@ func (l *Logger) Errorf(format string, args ...any) { l.write("ERROR", format, a
 // "ocf-exit-reason:<text>" on stderr, which Pacemaker records with the
 // result and pcs status shows to the admin, and sends it to syslog as an
 // error (on stderr it is not repeated, as ocf_exit_reason does). Line
-// breaks in the text are flattened so that the reason stays one line.
+// breaks in the text are flattened so that the reason stays one line. An
+// operation has one exit reason, the first: a later one, such as an
+// action's own that races Run's timeout, is logged as an error.
 func (l *Logger) ExitReason(format string, args ...any) {
 	msg := oneLine(fmt.Sprintf(format, args...))
 	l.mu.Lock()
+	if l.reasoned {
+		l.mu.Unlock()
+		l.write("ERROR", "%s", msg)
+		return
+	}
+	l.reasoned = true
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.stderr, "ocf-exit-reason:%s\n", msg)
 	if l.sys != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestStatusString(t *testing.T) {
@@ -185,6 +187,32 @@ func TestRun(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", stderr.String(), tt.reason)
 			}
 		})
+	}
+}
+
+// TestOneExitReason: an action that fails on its own deadline while Run
+// reports the timeout still leaves one exit reason, the first.
+func TestOneExitReason(t *testing.T) {
+	var stderr bytes.Buffer
+	log := NewLogger(Env{}, "test", 1, &stderr)
+	reported, finished := make(chan struct{}), make(chan struct{})
+	actions := map[string]Action{"start": func(ctx context.Context) Status {
+		defer close(finished)
+		<-ctx.Done()
+		<-reported
+		return Fail(log, ErrGeneric, "gave up: %v", ctx.Err())
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if st := Run(ctx, "start", actions, log); st != ErrGeneric {
+		t.Errorf("Run = %v, want OCF_ERR_GENERIC", st)
+	}
+	close(reported)
+	<-finished
+	want := "ocf-exit-reason:start did not finish in time: context canceled\n" +
+		"test[1]: ERROR: gave up: context canceled\n"
+	if diff := cmp.Diff(want, stderr.String()); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 }
 
