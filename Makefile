@@ -5,45 +5,102 @@ GO        ?= go
 PREFIX    ?= /usr
 OCF_ROOT  ?= /usr/lib/ocf
 DESTDIR   ?=
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN       := bin/floatip
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# What the tests drive: heartbeat:IPaddr2 and ocf-tester (resource-agents),
-# crm_resource, pcs, xmllint, ip, tcpdump and strace; cluster-test also
-# runs the cluster itself (pacemaker, corosync) and unshare and nsenter
-# (util-linux). floatip itself needs none of them at run time.
-DEB_PACKAGES := resource-agents pacemaker-cli-utils pcs crmsh pacemaker corosync libxml2-utils iproute2 tcpdump strace util-linux
+# VERSION is floatip's one version, without the tag's v: 0.9.0 on the tag
+# v0.9.0, 0.9.0-3-gabc1234 three commits after it (git describe). The
+# binary prints it (floatip version) and the packages and the tarball are
+# named by it. packaging/version.sh says where it comes from: git describe
+# when a tag is reachable; in a clone without tags (CI), the newest release
+# in CHANGELOG.md plus git describe's -N-gHASH, counted from the commit
+# that added that release, so that it sorts after that release and before
+# the next one, as a build after the tag does; in a source tarball (no
+# git), its VERSION file. make VERSION=1.2.3 overrides it; the environment
+# does not, as VERSION is too common a name there.
+VERSION   := $(shell packaging/version.sh)
+ifeq ($(VERSION),)
+$(error packaging/version.sh gave no version)
+endif
+
+# SOURCE_DATE_EPOCH is the time of the source: the commit's, or a
+# tarball's. It dates a build's changelog entry and every file in the
+# packages, so that the same source makes the same packages.
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell packaging/version.sh date)
+endif
+export SOURCE_DATE_EPOCH
+
+# The Debian packages that each target uses, installed by the deps targets
+# when missing. floatip itself needs none of them at run time.
+#  - make demo: ip (iproute2), to build the namespaces; with AGENT=heartbeat
+#    also heartbeat:IPaddr2 (resource-agents).
+#  - make cluster-test: the cluster itself (pacemaker, corosync, pcs,
+#    crm_* in pacemaker-cli-utils), heartbeat:IPaddr2 beside floatip,
+#    unshare and nsenter (util-linux) and ip.
+#  - make test: all of that, and ocf-tester (resource-agents), crm (crmsh),
+#    xmllint (libxml2-utils), tcpdump, strace, setpriv (util-linux), groff
+#    and man (groff-base, man-db) for the man page; git for the version and
+#    release tests; lintian, rpm, rpmlint and cpio for the package tests,
+#    which check the .deb and the .rpm and install the .rpm into a scratch
+#    root.
+DEMO_PACKAGES      := iproute2
+HEARTBEAT_PACKAGES := resource-agents
+CLUSTER_PACKAGES   := $(DEMO_PACKAGES) $(HEARTBEAT_PACKAGES) pacemaker corosync pcs pacemaker-cli-utils util-linux
+TEST_PACKAGES      := $(CLUSTER_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build demo bench test unit lint fuzz deps man install uninstall clean
+.PHONY: all build version demo bench test unit lint fuzz deps demo-deps cluster-deps man completion install uninstall clean
 
 all: build
 
-build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/floatip
+# DATE is the release date the man page carries: the source's, like
+# SOURCE_DATE_EPOCH, so that a rebuild makes the same page.
+DATE    := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%F)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.date=$(DATE)
 
-# deps installs the Debian packages the tests use, only when one is missing,
-# so that a second run is fast.
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/floatip
+
+# version prints VERSION (make -s version), for scripts and the tests.
+version:
+	@echo '$(VERSION)'
+
+# install-packages installs the Debian packages $(1) that are missing, and
+# only those, so that a second run is fast.
+define install-packages
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
+endef
+
+# deps installs what make test uses (TEST_PACKAGES); demo-deps and
+# cluster-deps what make demo and make cluster-test use.
+deps:
+	$(call install-packages,$(TEST_PACKAGES))
 
 # demo runs the failover scenario live: AGENT=heartbeat runs it with
-# heartbeat:IPaddr2 instead.
+# heartbeat:IPaddr2 instead, which resource-agents brings.
 AGENT ?= floatip
-demo: deps build
+demo-deps:
+	$(call install-packages,$(DEMO_PACKAGES) $(if $(filter heartbeat,$(AGENT)),$(HEARTBEAT_PACKAGES)))
+
+demo: demo-deps build
 	$(GO) run ./tests/demo -agent $(AGENT) -binary $(BIN)
+
+cluster-deps:
+	$(call install-packages,$(CLUSTER_PACKAGES))
 
 # bench measures floatip against heartbeat:IPaddr2 side by side in network
 # namespaces and prints the table of the README's Benchmarks section
-# (go run ./tests/bench -h for the repetition counts).
-bench: deps build
+# (go run ./tests/bench -h for the repetition counts). It counts processes
+# with strace.
+bench: build
+	$(call install-packages,$(DEMO_PACKAGES) $(HEARTBEAT_PACKAGES) strace)
 	$(GO) run ./tests/bench -binary $(BIN)
 
 test: deps lint build
@@ -55,7 +112,7 @@ test: deps lint build
 # by a node's death and by a node's shutdown, and checks that the client
 # follows each time; it prints the timings (README: Live cluster test).
 .PHONY: cluster-test
-cluster-test: deps build
+cluster-test: cluster-deps build
 	$(GO) run ./tests/cluster -binary $(BIN)
 
 unit:
@@ -77,34 +134,122 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./cmd/floatip
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAddr$$' -fuzztime $(FUZZTIME) ./internal/netif
 
-# man renders floatip(8) from the meta-data, with the binary itself.
-MAN := $(BIN).8
+# man renders floatip(8) from the meta-data, with the binary itself;
+# completion the bash completion, likewise. Both come from the host's
+# binary, also for the packages of another architecture: they are the
+# same text.
+MAN        := $(BIN).8
+COMPLETION := $(BIN).bash
 man: build
-	$(BIN) man > $(MAN)
+	$(BIN) man > $(MAN).tmp && mv $(MAN).tmp $(MAN)
 
-install: build man
+completion: build
+	$(BIN) completion bash > $(COMPLETION).tmp && mv $(COMPLETION).tmp $(COMPLETION)
+
+install: build man completion
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/floatip
 	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/floatip.8
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/floatip
 	install -d -m 0755 $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
 	ln -sf $(PREFIX)/sbin/floatip $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2
 
 uninstall:
-	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2 $(DESTDIR)$(PREFIX)/sbin/floatip $(DESTDIR)$(PREFIX)/share/man/man8/floatip.8
+	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/floatip/IPaddr2 $(DESTDIR)$(PREFIX)/sbin/floatip \
+		$(DESTDIR)$(PREFIX)/share/man/man8/floatip.8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/floatip
 	-rmdir $(DESTDIR)$(OCF_ROOT)/resource.d/floatip
 
-# deb builds $(DEB_DIR)/floatip_<version>_<arch>.deb from $(BIN) with
-# nfpm (packaging/nfpm.yaml): /usr/sbin/floatip and the provider path, and
-# no run-time dependency. A Debian version must start with a digit, so a
-# version that is not a tag (git describe gives a commit hash) becomes
-# 0~<hash>, and its dashes become pluses.
-NFPM       := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
-DEB_DIR    ?= bin
-DEB_VERSION = $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/^\([^0-9]\)/0~\1/' -e 's/-/+/g')
-.PHONY: deb
-deb: build man
-	mkdir -p $(DEB_DIR)
-	FLOATIP_BIN='$(BIN)' FLOATIP_MAN='$(MAN)' FLOATIP_ARCH=$$($(GO) env GOARCH) FLOATIP_VERSION='$(DEB_VERSION)' \
-		$(GO) run $(NFPM) package --config packaging/nfpm.yaml --packager deb --target $(DEB_DIR)/
+# deb and rpm build $(PKG_DIR)/floatip_<version>_<arch>.deb and
+# $(PKG_DIR)/floatip-<version>-1.<arch>.rpm of PKG_BIN (by default the
+# binary make build made, for this machine's architecture; make release
+# sets PKG_BIN and ARCH for the others) with nfpm (packaging/nfpm.yaml):
+# /usr/sbin/floatip, the agent's symlink, floatip(8), the bash completion,
+# the copyright and the changelog, and no run-time dependency. The version
+# is VERSION made Debian- and rpm-safe by packaging/version.sh deb: no "-",
+# a pre-release after "~" (before its release), git describe's -N-gHASH
+# after "+" (after its tag): 0.9.0, 1.0.0~rc.1, 0.9.0+3.gabc1234. The RPM's
+# Release is 1.
+#
+# The files made for the packages go into STAGE, beside BIN, where nfpm
+# runs (packaging/nfpm.yaml names them relative to it).
+NFPM    := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+PKG_DIR ?= bin
+PKG_BIN ?= $(BIN)
+ARCH    ?=
+STAGE   := $(BIN).pkg
+.PHONY: deb rpm packages pkgfiles release tarball
+packages: deb rpm
+
+pkgfiles: build man completion
+	@set -e; deb_version=$$(packaging/version.sh deb '$(VERSION)'); \
+	rm -rf $(STAGE); mkdir -p $(STAGE); \
+	gzip -9n < $(MAN) > $(STAGE)/floatip.8.gz; \
+	cp $(COMPLETION) $(STAGE)/floatip.bash; \
+	$(GO) run ./packaging/changelog -format deb -version "$$deb_version" -upstream '$(VERSION)' -date '$(SOURCE_DATE_EPOCH)' CHANGELOG.md > $(STAGE)/changelog; \
+	gzip -9n < $(STAGE)/changelog > $(STAGE)/changelog.gz; \
+	$(GO) run ./packaging/changelog -format rpm -version "$$deb_version" -upstream '$(VERSION)' -date '$(SOURCE_DATE_EPOCH)' CHANGELOG.md > $(STAGE)/changelog.yml; \
+	{ cat packaging/nfpm.yaml; echo 'changelog: changelog.yml'; } > $(STAGE)/nfpm-rpm.yaml
+
+# nfpm-package runs nfpm for packager $(1) with config $(2).
+define nfpm-package
+	@set -e; mkdir -p $(PKG_DIR); \
+	arch='$(ARCH)'; arch=$${arch:-$$($(GO) env GOARCH)}; \
+	echo "nfpm: $(1) of $(PKG_BIN) for $$arch into $(PKG_DIR)"; \
+	cd $(STAGE) && FLOATIP_BIN='$(abspath $(PKG_BIN))' FLOATIP_TOP='$(CURDIR)' FLOATIP_ARCH="$$arch" \
+		FLOATIP_VERSION="$$(cd '$(CURDIR)' && packaging/version.sh deb '$(VERSION)')" \
+		$(GO) run $(NFPM) package --config $(2) --packager $(1) --target '$(abspath $(PKG_DIR))/'
+endef
+
+deb: pkgfiles
+	$(call nfpm-package,deb,'$(CURDIR)/packaging/nfpm.yaml')
+
+rpm: pkgfiles
+	$(call nfpm-package,rpm,nfpm-rpm.yaml)
+
+# release makes in RELEASE_DIR, for each of RELEASE_ARCHES: the static
+# binary floatip-<VERSION>-linux-<arch>, its .deb and its .rpm; then the
+# source tarball floatip-<VERSION>.tar.gz and SHA256SUMS of them all
+# (sha256sum -c SHA256SUMS checks them).
+RELEASE_DIR    ?= bin/release
+RELEASE_ARCHES ?= amd64 arm64
+release: tarball build
+	@set -e; for arch in $(RELEASE_ARCHES); do \
+		bin='$(RELEASE_DIR)/floatip-$(VERSION)-linux-'$$arch; \
+		echo "build $$bin"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o "$$bin" ./cmd/floatip; \
+		$(MAKE) --no-print-directory deb rpm VERSION='$(VERSION)' BIN='$(BIN)' PKG_BIN="$$bin" ARCH=$$arch PKG_DIR='$(RELEASE_DIR)'; \
+	done
+	cd $(RELEASE_DIR) && rm -f SHA256SUMS && sha256sum floatip* > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS
+	@ls -1 $(RELEASE_DIR)
+
+# tarball makes $(RELEASE_DIR)/floatip-<VERSION>.tar.gz: git archive of
+# HEAD with a VERSION file, from which make builds without git. A tree
+# with changes (git status not empty) would give binaries that the
+# tarball's source does not make, so tarball refuses it, unless
+# RELEASE_DIRTY_OK=1: then the tarball holds the work tree's files that git
+# tracks or would track, the source the binaries were built from.
+TARBALL := floatip-$(VERSION).tar.gz
+tarball:
+	@set -e; \
+	if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" != "$$(pwd -P)" ]; then \
+		echo "tarball: the source tarball is made from git, and this tree is no git work tree" >&2; exit 1; fi; \
+	mkdir -p $(RELEASE_DIR); \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo '$(VERSION)' > "$$tmp/VERSION"; touch -d @$(SOURCE_DATE_EPOCH) "$$tmp/VERSION"; \
+	if [ -z "$$(git status --porcelain)" ]; then \
+		git archive --format=tar --prefix=floatip-$(VERSION)/ --add-file="$$tmp/VERSION" HEAD > "$$tmp/src.tar"; \
+	elif [ "$(RELEASE_DIRTY_OK)" = 1 ]; then \
+		echo "tarball: the work tree has changes: the tarball holds them (RELEASE_DIRTY_OK=1)" >&2; \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 -r sh -c 'for f; do if [ -e "$$f" ] || [ -L "$$f" ]; then printf "%s\0" "$$f"; fi; done' sh > "$$tmp/list"; \
+		tar='tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) --transform=flags=rhS;s,^,floatip-$(VERSION)/,'; \
+		$$tar --null --no-recursion -T "$$tmp/list" -cf "$$tmp/src.tar"; \
+		$$tar -C "$$tmp" -rf "$$tmp/src.tar" VERSION; \
+	else \
+		echo "tarball: the work tree has changes that git archive HEAD would leave out; commit them, or RELEASE_DIRTY_OK=1" >&2; \
+		git status --short >&2; exit 1; \
+	fi; \
+	gzip -9n < "$$tmp/src.tar" > '$(RELEASE_DIR)/$(TARBALL).tmp'; mv '$(RELEASE_DIR)/$(TARBALL).tmp' '$(RELEASE_DIR)/$(TARBALL)'; \
+	echo "$(RELEASE_DIR)/$(TARBALL)"
 
 clean:
 	rm -rf bin

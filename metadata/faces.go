@@ -39,3 +39,38 @@ func XML11(doc []byte) []byte {
 	reload := []byte(`<action name="reload-agent" timeout="` + ReloadAgentTimeout + `" />` + "\n")
 	return bytes.Replace(out, action, append(reload, action...), 1)
 }
+
+// WithVersion returns the meta-data document doc with the agent's version,
+// the version attribute of <resource-agent>, set to v: the version of the
+// binary that prints it (main.version, from the build), so that pcs
+// resource describe and crm ra info name the floatip actually installed
+// rather than the version the XML was written for. An empty v, or a
+// document without the attribute, leaves doc as it is. The value is
+// escaped for the attribute, since a build may set any string.
+func WithVersion(doc []byte, v string) []byte {
+	if v == "" {
+		return doc
+	}
+	tag := bytes.Index(doc, []byte("<resource-agent "))
+	if tag < 0 {
+		return doc
+	}
+	end := bytes.IndexByte(doc[tag:], '>')
+	if end < 0 {
+		return doc
+	}
+	attr := []byte(` version="`)
+	at := bytes.Index(doc[tag:tag+end], attr)
+	if at < 0 {
+		return doc
+	}
+	at += tag + len(attr)
+	n := bytes.IndexByte(doc[at:], '"')
+	if n < 0 {
+		return doc
+	}
+	out := make([]byte, 0, len(doc)+len(v))
+	out = append(out, doc[:at]...)
+	out = append(out, escapeAttr(v)...)
+	return append(out, doc[at+n:]...)
+}

@@ -70,3 +70,49 @@ func TestPcsRelaxNG11(t *testing.T) {
 		t.Fatalf("xmllint --relaxng: %v\n%s", err, out)
 	}
 }
+
+// TestWithVersion: the agent's version attribute becomes the binary's,
+// escaped, and nothing else of the document changes, in either face.
+func TestWithVersion(t *testing.T) {
+	tests := []struct {
+		name    string
+		doc     []byte
+		version string
+		want    string
+	}{
+		{name: "a release", doc: XML, version: "1.2.3", want: "1.2.3"},
+		{name: "a build from git", doc: XML, version: "v0.3.0-4-gdeadbee-dirty", want: "v0.3.0-4-gdeadbee-dirty"},
+		{name: "the default of a build without ldflags", doc: XML, version: "dev", want: "dev"},
+		{name: "the OCF 1.1 face", doc: XML11(XML), version: "1.2.3", want: "1.2.3"},
+		{name: "characters an attribute must escape", doc: XML, version: `1"<&2`, want: `1"<&2`},
+		{name: "empty keeps the XML's", doc: XML, version: "", want: generated().Version},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := WithVersion(tt.doc, tt.version)
+			got, err := Parse(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version != tt.want {
+				t.Errorf("version %q, want %q", got.Version, tt.want)
+			}
+			// Only the version differs: the OCF version, the parameters
+			// and the actions are the document's.
+			old, err := Parse(tt.doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Version = old.Version
+			if diff := cmp.Diff(old, got); diff != "" {
+				t.Errorf("beyond the version (-doc +with version):\n%s", diff)
+			}
+		})
+	}
+	if got := WithVersion([]byte("<resource-agent name=\"x\">\n"), "1.0"); string(got) != "<resource-agent name=\"x\">\n" {
+		t.Errorf("a document without a version attribute became %q", got)
+	}
+	if generated().Version == "" || !bytes.Contains(XML, []byte(`<resource-agent name="IPaddr2" version="`+generated().Version+`"`)) {
+		t.Errorf("the XML's version %q is not where WithVersion looks for it", generated().Version)
+	}
+}

@@ -231,15 +231,15 @@ func TestDoctor(t *testing.T) {
 	l := newLab(t, hostA, hostM)
 	a := l.Host("a")
 	r := floatip(t, a)
-	if res := r.expect(0, "doctor", "ip="+vip); !strings.Contains(res.Stdout, "ok    no other host answers for "+vip) {
+	if res := r.expect(0, "doctor", "ip="+vip); !strings.Contains(res.Stdout, "OK    neighbours   no other host answers for "+vip) {
 		t.Errorf("doctor on a sound node:\n%s", res.Stdout)
 	}
 	ctx := context.Background()
 	if res, err := a.Run(ctx, nil, "sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=8"); err != nil || res.Code != 0 {
 		t.Fatalf("plant arp_ignore: %v %+v", err, res)
 	}
-	res := r.expect(1, "doctor", "ip="+vip)
-	for _, want := range []string{"FAIL  net.ipv4.conf.eth0.arp_ignore=8", "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0"} {
+	res := r.expect(2, "doctor", "ip="+vip)
+	for _, want := range []string{"FAIL  sysctl       net.ipv4.conf.eth0.arp_ignore=8", "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, res.Stdout)
 		}

@@ -57,10 +57,10 @@ func checkStatic(t *testing.T, path string) {
 	}
 }
 
-// TestMakeInstall: make install puts the binary in sbin and the agent in
-// the floatip provider directory as a symlink to it that holds in the
-// installed system (so not into DESTDIR); make uninstall removes both and
-// the provider directory.
+// TestMakeInstall: make install puts the binary in sbin, the man page and
+// the bash completion, and the agent in the floatip provider directory as
+// a symlink to it that holds in the installed system (so not into
+// DESTDIR); make uninstall removes them all and the provider directory.
 func TestMakeInstall(t *testing.T) {
 	dest := t.TempDir()
 	// BIN out of the work tree, so that the test leaves nothing there.
@@ -75,6 +75,8 @@ func TestMakeInstall(t *testing.T) {
 	if b, err := os.ReadFile(man); err != nil || !strings.HasPrefix(string(b), ".TH FLOATIP 8") {
 		t.Errorf("%s: not the man page (%v)", man, err)
 	}
+	completion := filepath.Join(dest, "usr/share/bash-completion/completions/floatip")
+	checkCompletion(t, completion)
 	if target, err := os.Readlink(agent); err != nil || target != "/usr/sbin/floatip" {
 		t.Errorf("%s: symlink to %q (%v), want /usr/sbin/floatip", agent, target, err)
 	}
@@ -84,7 +86,7 @@ func TestMakeInstall(t *testing.T) {
 	}
 
 	runMake(t, "uninstall", "DESTDIR="+dest)
-	for _, p := range []string{sbin, agent, providerDir, man} {
+	for _, p := range []string{sbin, agent, providerDir, man, completion} {
 		if _, err := os.Lstat(p); !os.IsNotExist(err) {
 			t.Errorf("make uninstall left %s (%v)", p, err)
 		}
@@ -98,9 +100,9 @@ const (
 )
 
 // TestDebPackage: make deb builds a package with no dependency that holds
-// the binary and the agent symlink; installed with dpkg -i into this very
-// system, Pacemaker finds ocf:floatip:IPaddr2, and dpkg --purge takes all
-// of it away again.
+// the binary and the agent symlink (TestDebContents checks the rest);
+// installed with dpkg -i into this very system, Pacemaker finds
+// ocf:floatip:IPaddr2, and dpkg --purge takes all of it away again.
 func TestDebPackage(t *testing.T) {
 	needRoot(t)
 	dpkg := needTool(t, "dpkg")
@@ -110,14 +112,14 @@ func TestDebPackage(t *testing.T) {
 	if debInstalled(t) {
 		t.Fatal("the floatip package is installed on this machine: the test would remove it; dpkg --purge floatip first")
 	}
-	for _, p := range []string{debBinary, debAgent} {
+	for _, p := range []string{debBinary, debAgent, pkgMan, pkgCompletion} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Fatalf("%s exists (make install?): the test would overwrite it and remove it; make uninstall first", p)
 		}
 	}
 
 	out := t.TempDir()
-	runMake(t, "deb", "DEB_DIR="+out, "BIN="+filepath.Join(t.TempDir(), "floatip"))
+	runMake(t, "deb", "PKG_DIR="+out, "BIN="+filepath.Join(t.TempDir(), "floatip"))
 	debs, _ := filepath.Glob(filepath.Join(out, "floatip_*.deb"))
 	if len(debs) != 1 {
 		t.Fatalf("make deb made %v, want one floatip_*.deb", debs)
@@ -135,7 +137,7 @@ func TestDebPackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"." + debBinary, "." + debAgent + " -> " + debBinary, "./usr/share/man/man8/floatip.8"} {
+	for _, want := range []string{"." + debBinary, "." + debAgent + " -> " + pkgAgentLink, "." + pkgMan, "." + pkgCompletion, "./usr/share/doc/floatip/copyright"} {
 		if !strings.Contains(string(contents), want) {
 			t.Errorf("the package does not hold %s:\n%s", want, contents)
 		}
@@ -153,6 +155,9 @@ func TestDebPackage(t *testing.T) {
 		t.Fatalf("dpkg -i: %v\n%s", err, out)
 	}
 	checkStatic(t, debBinary)
+	if resolved, err := filepath.EvalSymlinks(debAgent); err != nil || resolved != debBinary {
+		t.Errorf("%s resolves to %q (%v), want %s", debAgent, resolved, err, debBinary)
+	}
 	env := toolEnv(t)
 	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
 		t.Errorf("--list-agents ocf:floatip after dpkg -i: exit %d, stdout %q, want IPaddr2\nstderr: %s", r.Code, r.Stdout, r.Stderr)
@@ -164,7 +169,7 @@ func TestDebPackage(t *testing.T) {
 	if out, err := exec.Command(dpkg, "--purge", "floatip").CombinedOutput(); err != nil {
 		t.Fatalf("dpkg --purge floatip: %v\n%s", err, out)
 	}
-	for _, p := range []string{debBinary, debAgent, filepath.Dir(debAgent)} {
+	for _, p := range []string{debBinary, debAgent, filepath.Dir(debAgent), pkgMan, pkgCompletion, "/usr/share/doc/floatip"} {
 		if _, err := os.Lstat(p); !os.IsNotExist(err) {
 			t.Errorf("dpkg --purge left %s (%v)", p, err)
 		}

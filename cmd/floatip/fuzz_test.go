@@ -13,7 +13,7 @@ import (
 // system: validate-all only reads the node's links, addresses and routes.
 // start, stop, monitor, status and announce are left out, and since the
 // action is the first argument, no fuzzed argument can become one.
-var fuzzActions = []string{"validate-all", "meta-data", "usage", "help", "version", "man"}
+var fuzzActions = []string{"validate-all", "meta-data", "usage", "help", "version", "man", "completion"}
 
 // FuzzRun drives the metadata-driven command line with arbitrary
 // arguments after a fixed action: every parameter flag, --help, unknown
@@ -29,6 +29,9 @@ func FuzzRun(f *testing.F) {
 	f.Add(uint8(0), "--ip=2001:db8::100\x00--nic\x00eth0")
 	f.Add(uint8(1), "--help")
 	f.Add(uint8(2), "--colour\x00red")
+	f.Add(uint8(3), "doctor")
+	f.Add(uint8(6), "bash")
+	f.Add(uint8(0), "--nodad\x00no\x00--ip\x00198.18.0.100")
 	f.Fuzz(func(t *testing.T, which uint8, args string) {
 		action := fuzzActions[int(which)%len(fuzzActions)]
 		argv := []string{"/usr/lib/ocf/resource.d/floatip/IPaddr2", action}
@@ -82,27 +85,42 @@ func FuzzRun(f *testing.F) {
 		if st != ocf.Success {
 			return
 		}
+		out := stdout.String()
 		switch {
-		case strings.HasPrefix(stdout.String(), "usage: "):
+		case strings.HasPrefix(out, "usage: ") && strings.Contains(out, "{start|"):
 			// usage, help, or any action with --help or -h.
 			for _, p := range md.Parameters {
-				if !strings.Contains(stdout.String(), "--"+p.Name+" ") {
+				if !strings.Contains(out, "--"+p.Name+" ") {
 					t.Fatalf("%s %q: usage lacks --%s", action, args, p.Name)
 				}
 			}
+		case out == "floatip "+version+"\n":
+			// version, or any action with --version or -V.
+		case action == "help" && strings.HasPrefix(out, "usage: IPaddr2 "):
+			// help <action>: the action is one of the commands.
+			name, _, _ := strings.Cut(strings.TrimPrefix(out, "usage: IPaddr2 "), " ")
+			if _, ok := lookupCommand(name); !ok {
+				t.Fatalf("help %q explained %q, which is no action", args, name)
+			}
 		case action == "usage" || action == "help":
-			t.Fatalf("%s %q printed no usage: %q", action, args, stdout.String())
+			t.Fatalf("%s %q printed no usage: %q", action, args, out)
 		case action == "meta-data":
-			if !bytes.Equal(stdout.Bytes(), metadata.XML) {
-				t.Fatalf("meta-data %q printed more or less than the XML:\n%s", args, stdout.String())
+			if want := metadata.WithVersion(metadata.XML, version); !bytes.Equal(stdout.Bytes(), want) {
+				t.Fatalf("meta-data %q printed more or less than the XML:\n%s", args, out)
 			}
 		case action == "version":
-			if !strings.HasPrefix(stdout.String(), "floatip ") {
-				t.Fatalf("version %q printed %q", args, stdout.String())
-			}
+			t.Fatalf("version %q printed %q", args, out)
 		case action == "validate-all":
 			if stdout.Len() != 0 {
-				t.Fatalf("validate-all %q printed %q on stdout", args, stdout.String())
+				t.Fatalf("validate-all %q printed %q on stdout", args, out)
+			}
+		case action == "completion":
+			if !strings.Contains(out, "complete -F _floatip ") {
+				t.Fatalf("completion %q printed %q", args, out)
+			}
+		case action == "man":
+			if !strings.HasPrefix(out, ".TH FLOATIP 8 ") {
+				t.Fatalf("man %q printed %.200q", args, out)
 			}
 		}
 	})

@@ -24,9 +24,6 @@ import (
 	"github.com/floatip/floatip/ocf"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	os.Exit(int(run(os.Args, os.Environ(), os.Stdout, os.Stderr)))
 }
@@ -34,35 +31,66 @@ func main() {
 func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	md := metadata.Declared()
 	name := filepath.Base(argv[0])
-	fs := newFlagSet(name, md, stderr)
-	if err := fs.Parse(argv[1:]); err != nil {
-		return ocf.Fail(ocf.NewLogger(ocf.Env{}, agentName(name), os.Getpid(), stderr), ocf.ErrArgs, "%v", err)
-	}
-	action := fs.Arg(0)
-	if help, _ := fs.GetBool("help"); help {
-		action = "help"
-	}
 	platform := metadata.PlatformDefaults(osRelease())
+	defaults := md.Defaults()
+	maps.Copy(defaults, platform)
+	fs := newFlagSet(name, md, defaults, stderr)
+	// Until the environment is read, a failure has no resource to name
+	// and no syslog to go to: the exit reason alone tells it.
+	early := ocf.NewLogger(ocf.Env{}, agentName(name), os.Getpid(), stderr)
+	if err := fs.Parse(joinBoolValues(fs, argv[1:])); err != nil {
+		return ocf.Fail(early, ocf.ErrArgs, "%v", err)
+	}
+	action, args := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
+	if v, _ := fs.GetBool("version"); v {
+		action, args = "version", nil
+	}
+	if help, _ := fs.GetBool("help"); help {
+		action, args = "help", nil
+	}
+	if action == "" {
+		fmt.Fprint(stderr, usage(name, md, defaults))
+		return ocf.ErrArgs
+	}
+	cmd, known := lookupCommand(action)
+	if known && len(args) > cmd.max {
+		return ocf.Fail(early, ocf.ErrArgs, "unexpected argument %s after %s: a parameter is --name value, or OCF_RESKEY_name in the environment", quoteArg(args[cmd.max]), action)
+	}
 	switch action {
 	case "meta-data":
 		doc := metadata.WithDefaults(metadata.XML, platform)
 		if ocf.SpeaksOCF11(environ) {
 			doc = metadata.XML11(doc)
 		}
-		stdout.Write(doc)
+		stdout.Write(metadata.WithVersion(doc, version))
 		return ocf.Success
 	case "usage", "help":
-		fmt.Fprint(stdout, usage(name, md, fs))
+		if len(args) == 0 {
+			fmt.Fprint(stdout, usage(name, md, defaults))
+			return ocf.Success
+		}
+		c, ok := lookupCommand(args[0])
+		if !ok {
+			return ocf.Fail(early, ocf.ErrArgs, "help: unknown action %s: the actions are %s", quoteArg(args[0]), strings.Join(actionNames(), ", "))
+		}
+		fmt.Fprint(stdout, actionHelp(name, c))
 		return ocf.Success
 	case "version":
 		fmt.Fprintf(stdout, "floatip %s\n", version)
 		return ocf.Success
 	case "man":
-		fmt.Fprint(stdout, manPage(md))
+		fmt.Fprint(stdout, manPage(md, defaults, manDate()))
 		return ocf.Success
-	case "":
-		fmt.Fprint(stderr, usage(name, md, fs))
-		return ocf.ErrArgs
+	case "completion":
+		if len(args) == 0 || args[0] != "bash" {
+			shell := "none"
+			if len(args) > 0 {
+				shell = quoteArg(args[0])
+			}
+			return ocf.Fail(early, ocf.ErrArgs, "completion: shell %s: floatip completes for %s", shell, strings.Join(completionShells, ", "))
+		}
+		fmt.Fprint(stdout, bashCompletion(md))
+		return ocf.Success
 	}
 
 	env := ocf.ParseEnv(environ)
@@ -71,8 +99,6 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 			env.Params[f.Name] = f.Value.String()
 		}
 	})
-	defaults := md.Defaults()
-	maps.Copy(defaults, platform)
 	params := make(map[string]string, len(defaults))
 	for k, v := range defaults {
 		params[k] = v
@@ -89,6 +115,12 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	}
 	log := ocf.NewLogger(env, agentName(name), os.Getpid(), stderr)
 	defer log.Close()
+	if !known {
+		// OCF_ERR_UNIMPLEMENTED, as IPaddr2 answers an action it lacks
+		// (Pacemaker may ask for promote or notify): with the list, so
+		// that a typo by hand is plain.
+		return ocf.Fail(log, ocf.ErrUnimplemented, "unknown action %s: the actions are %s", quoteArg(action), strings.Join(actionNames(), ", "))
+	}
 	trace := ocf.ParseTrace(ocf.TraceOptions{Environ: environ, Params: params, Agent: agentName(name), Instance: env.Instance, Action: action, Now: time.Now()})
 	endTrace := log.StartTrace(trace)
 
@@ -139,32 +171,4 @@ func agentName(base string) string {
 		return "floatip"
 	}
 	return base
-}
-
-func newFlagSet(name string, md *metadata.Agent, stderr io.Writer) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.SortFlags = false
-	fs.Usage = func() {}
-	for _, p := range md.Parameters {
-		fs.String(p.Name, p.Content.DefaultValue(), p.ShortDesc)
-	}
-	fs.BoolP("help", "h", false, "show this help")
-	fs.Int("background-sender", 0, "internal: run as the detached sender of a burst whose first frames start sent")
-	fs.MarkHidden("background-sender")
-	return fs
-}
-
-func usage(name string, md *metadata.Agent, fs *pflag.FlagSet) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "usage: %s {start|stop|status|monitor|reload-agent|validate-all|meta-data|usage|announce|doctor|version} [--parameter value ...]\n\n", name)
-	fmt.Fprintf(&b, "%s\n\n", md.ShortDesc)
-	fmt.Fprintf(&b, "Run by Pacemaker, it reads its parameters from OCF_RESKEY_<name>;\nflags named after the parameters override them.\n\n")
-	b.WriteString("actions:\n")
-	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-14s %s\n", c[0], c[1])
-	}
-	b.WriteString("\nparameters:\n")
-	b.WriteString(fs.FlagUsages())
-	return b.String()
 }

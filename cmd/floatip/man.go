@@ -8,95 +8,198 @@ import (
 	"github.com/floatip/floatip/ocf"
 )
 
-// commands are the actions a human or Pacemaker can ask for, with their
-// help; usage and the man page both print them.
-var commands = [][2]string{
-	{"start", "add the address and announce it"},
-	{"stop", "stop the announcer and remove the address"},
-	{"monitor", "0 when the address is on its nic, 7 when it is not; at OCF_CHECK_LEVEL=10 also look for another holder"},
-	{"status", "as monitor, and print running or stopped"},
-	{"reload-agent", "apply new announcement and check parameters without moving the address (OCF 1.1)"},
-	{"validate-all", "check the parameters against this node"},
-	{"meta-data", "print the OCF meta-data XML"},
-	{"announce", "send the announcement burst again now"},
-	{"doctor", "check this node for what would break a failover"},
-	{"version", "print the version"},
+// exitMeanings say what each OCF exit code means from floatip, for the
+// man page.
+var exitMeanings = map[ocf.Status]string{
+	ocf.Success:          "The action succeeded; for monitor and status, the address is on its nic.",
+	ocf.ErrGeneric:       "The action failed, for the reason its ocf-exit-reason line gives: the kernel refused a change, IPv6 Duplicate Address Detection failed, another host answers for the address.",
+	ocf.ErrArgs:          "The command line is wrong: an unknown flag, a flag without its value, or an argument after the action.",
+	ocf.ErrUnimplemented: "The action is not one of floatip's.",
+	ocf.ErrPerm:          "start or stop ran without root.",
+	ocf.ErrInstalled:     "start found no nic on this node for the address: no connected route covers it. Pacemaker tries another node.",
+	ocf.ErrConfigured:    "The configuration cannot work: a parameter is wrong, or the nic it names does not exist.",
+	ocf.NotRunning:       "The address is not on its nic (monitor, status, announce), or the configuration cannot apply on this node (a probe).",
 }
 
-// manPage renders floatip(8) from the meta-data, so that the page, --help
-// and the XML cannot drift apart.
-func manPage(md *metadata.Agent) string {
+// manPage renders floatip(8) from the meta-data and the commands, so that
+// the page, --help and the XML cannot drift apart. defaults are the
+// parameters' defaults on this platform, date the release date.
+func manPage(md *metadata.Agent, defaults map[string]string, date string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	p(`.TH FLOATIP 8 "" "floatip %s" "System Administration"`, roff(version))
+	p(`.TH FLOATIP 8 "%s" "floatip %s" "System Administration"`, roffArg(date), roffArg(version))
 	p(".SH NAME")
 	p(`floatip \- %s`, roff(md.ShortDesc))
+
 	p(".SH SYNOPSIS")
-	p(`.B floatip`)
-	p(`.I action`)
-	p(`[\fB\-\-\fIparameter value\fR ...]`)
+	p(".B floatip")
+	p(".I action")
+	p(`.RB [ \-\-\fIparameter\fP " \fIvalue\fP" ...]`)
 	p(".br")
-	p(`.B /usr/lib/ocf/resource.d/floatip/IPaddr2`)
-	p(`.I action`)
+	p(".B floatip help")
+	p(".RI [ action ]")
+	p(".br")
+	p(".BI OCF_RESKEY_ip= address")
+	p(".B /usr/lib/ocf/resource.d/floatip/IPaddr2")
+	p(".I action")
+
 	p(".SH DESCRIPTION")
-	paragraphs(&b, md.LongDesc)
+	paragraphs(&b, ".PP", md.LongDesc)
 	p(".PP")
-	p("Run by Pacemaker, it reads its parameters from OCF_RESKEY_\\fIname\\fR; flags named after the parameters override them.")
+	p("Pacemaker runs it as the resource agent ocf:floatip:IPaddr2, with the parameters in the environment as OCF_RESKEY_\\fIname\\fP. By hand, a flag named after a parameter overrides the environment: \\fB\\-\\-ip\\fP 198.18.0.100 is OCF_RESKEY_ip=198.18.0.100. A \\fIbool\\fP is true, false, yes, no, on, off, 1 or 0, and the flag alone means true.")
+
 	p(".SH ACTIONS")
 	for _, c := range commands {
 		p(".TP")
-		p(`.B %s`, roff(c[0]))
-		p("%s", roff(c[1]))
+		if c.args != "" {
+			p(`.BI "%s " "%s"`, roff(c.name), roff(c.args))
+		} else {
+			p(".B %s", roff(c.name))
+		}
+		p("%s", roff(c.long))
 	}
+
 	p(".SH PARAMETERS")
 	for _, prm := range md.Parameters {
 		p(".TP")
-		def := ""
-		if d := prm.Content.DefaultValue(); d != "" {
-			def = fmt.Sprintf(" (default %s)", roff(d))
+		p(`.BI \-\-%s " %s"`, roff(prm.Name), flagType(prm.Name))
+		desc := strings.TrimSuffix(prm.ShortDesc, ".") + "."
+		if prm.Required {
+			desc += " Required."
 		}
-		p(`\fB\-\-%s\fR \fI%s\fR%s`, roff(prm.Name), roff(prm.Content.Type), def)
-		p("%s.", roff(strings.TrimSuffix(prm.ShortDesc, ".")))
-		paragraphs(&b, prm.LongDesc)
+		p("%s", roff(desc))
+		paragraphs(&b, ".IP", prm.LongDesc)
+		p(".IP")
+		switch d := defaults[prm.Name]; {
+		case d == "" && emptyDefaults[prm.Name] != "":
+			p("Default: %s.", roff(emptyDefaults[prm.Name]))
+		case d == "":
+			p("No default.")
+		default:
+			p(`Default: \fB%s\fP.`, roff(d))
+		}
+		p(`Environment: OCF_RESKEY_%s.`, roff(prm.Name))
 	}
+
+	p(".SH OPTIONS")
+	p(".TP")
+	p(`.BR \-h ", " \-\-help`)
+	p("Print the usage, as the usage action does.")
+	p(".TP")
+	p(`.BR \-V ", " \-\-version`)
+	p("Print the version, as the version action does.")
+
 	p(".SH EXIT STATUS")
+	p("The OCF exit codes, which Pacemaker reads as the result of the action; a failure also prints one line")
+	p(`.BI ocf\-exit\-reason: text`)
+	p("on stderr, which pcs status shows.")
 	for st := ocf.Success; st <= ocf.NotRunning; st++ {
 		p(".TP")
-		p(`.B %d`, int(st))
-		p("%s", st)
+		p(`.BR %d " (%s)"`, int(st), roff(st.String()))
+		p("%s", roff(exitMeanings[st]))
 	}
+	p(".PP")
+	p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 2 when one failed.`)
+
+	p(".SH FILES")
+	for _, f := range [][2]string{
+		{"/usr/sbin/floatip", "The binary."},
+		{"/usr/lib/ocf/resource.d/floatip/IPaddr2", "A symbolic link to it, which Pacemaker finds as ocf:floatip:IPaddr2."},
+		{"$HA_RSCTMP/floatip\\-\\fIip\\fP.lock", "The lock that keeps two operations on one address from interleaving; stop removes it."},
+		{"$HA_RSCTMP/floatip\\-announce\\-\\fIip\\fP.pid", "The pid of the background sender that finishes a start's announcement burst (arp_bg)."},
+		{"$HA_VARLIB/trace_ra/IPaddr2/\\fIinstance\\fP.\\fIaction\\fP.\\fIdate\\fP", "A trace of one action, with trace_ra (HA_VARLIB is /var/lib/heartbeat by default)."},
+		{"/etc/os-release", "Decides the defaults that depend on the distribution, such as check_link_status."},
+	} {
+		p(".TP")
+		p(`.B %s`, f[0])
+		p("%s", roff(f[1]))
+	}
+
 	p(".SH ENVIRONMENT")
 	for _, e := range [][2]string{
-		{"OCF_RESKEY_\\fIname\\fR", "the parameters"},
-		{"OCF_RESKEY_CRM_meta_timeout", "the operation timeout in ms; the agent answers before it"},
-		{"OCF_RESKEY_CRM_meta_interval", "0 (or unset) makes a monitor a probe"},
-		{"OCF_CHECK_LEVEL", "10 makes monitor look for another holder of the address"},
-		{"HA_RSCTMP", "where locks and the background sender's pid file go (/run/resource-agents)"},
-		{"HA_LOGFACILITY", "the syslog facility, or none"},
-		{"HA_debug", "1 logs debug lines"},
+		{"OCF_RESKEY_\\fIname\\fP", "The value of parameter name; a flag of that name overrides it."},
+		{"OCF_RESKEY_CRM_meta_timeout", "The operation's timeout in ms: the action answers a little before it, so that Pacemaker records its result rather than a timeout."},
+		{"OCF_RESKEY_CRM_meta_interval", "The interval of a recurring monitor in ms; 0 or unset makes a monitor a probe."},
+		{"OCF_CHECK_LEVEL", "10 makes monitor also ask the link whether another host answers for the address."},
+		{"OCF_RESOURCE_INSTANCE", "The resource's name, which the log lines carry."},
+		{"OCF_RA_VERSION_MAJOR, OCF_RA_VERSION_MINOR", "The OCF version the caller speaks; 1.1 or later gets the OCF 1.1 meta-data."},
+		{"OCF_ROOT", "Where Pacemaker looks for agents, /usr/lib/ocf. floatip itself needs neither it nor the OCF shell functions."},
+		{"HA_RSCTMP", "The directory of the lock and pid files, " + ocf.DefaultRscTmp + " by default."},
+		{"OCF_TRACE_RA", "True traces the action, as the trace_ra parameter does; when set, it overrides trace_ra, so that OCF_TRACE_RA=0 turns a configured trace off."},
+		{"OCF_TRACE_FILE", "Where the trace goes, overriding trace_file: a file descriptor from 3 to 9 or an absolute path."},
+		{"HA_VARLIB", "The base of the default trace directory, " + ocf.DefaultVarLib + " by default."},
+		{"HA_LOGFACILITY", "The syslog facility for the log lines as well as stderr (daemon, local0, ...); unset or none logs to stderr only."},
+		{"HA_debug", "1 logs debug lines too."},
 	} {
 		p(".TP")
 		p(`.B %s`, e[0])
 		p("%s", roff(e[1]))
 	}
+
+	p(".SH EXAMPLES")
+	p("Create the resource with pcs, and with crm:")
+	example(&b,
+		`pcs resource create vip ocf:floatip:IPaddr2 \`,
+		"    ip=198.18.0.100 cidr_netmask=24 op monitor interval=10s",
+		`crm configure primitive vip ocf:floatip:IPaddr2 \`,
+		"    params ip=198.18.0.100 cidr_netmask=24 op monitor interval=10s")
+	p(".PP")
+	p("Run the actions by hand, as Pacemaker would, or with flags:")
+	example(&b,
+		"OCF_RESKEY_ip=198.18.0.100 OCF_RESKEY_cidr_netmask=24 floatip start",
+		"floatip monitor --ip 198.18.0.100; echo $?",
+		"floatip stop --ip 198.18.0.100 --cidr_netmask 24")
+	p(".PP")
+	p("Check a node before the address moves to it:")
+	example(&b, "floatip doctor --ip 198.18.0.100")
+	p(".PP")
+	p("Read this page, and complete the actions and flags in bash:")
+	example(&b, "floatip man | man -l -", "source <(floatip completion bash)")
+
 	p(".SH SEE ALSO")
-	p("crm_resource(8), pcs(8), ocf-tester(8)")
+	p(".BR ocf_heartbeat_IPaddr2 (7),")
+	p(".BR pcs (8),")
+	p(".BR crm (8),")
+	p(".BR crm_resource (8),")
+	p(".BR ip (8),")
+	p(".BR sysctl (8)")
 	return b.String()
 }
 
-// paragraphs writes text as roff paragraphs, one per blank-line block.
-func paragraphs(b *strings.Builder, text string) {
-	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		fmt.Fprintf(b, ".PP\n%s\n", roff(strings.Join(strings.Fields(para), " ")))
+// example writes lines as a displayed example, in no-fill mode so that
+// each line stays as written.
+func example(b *strings.Builder, lines ...string) {
+	b.WriteString(".PP\n.RS 4\n.nf\n")
+	for _, l := range lines {
+		fmt.Fprintf(b, "%s\n", roff(l))
+	}
+	b.WriteString(".fi\n.RE\n")
+}
+
+// paragraphs writes text as roff paragraphs, one per blank-line block,
+// each after macro: .PP at the left margin, .IP within a .TP item.
+func paragraphs(b *strings.Builder, macro, text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	for _, para := range strings.Split(text, "\n\n") {
+		fmt.Fprintf(b, "%s\n%s\n", macro, roff(strings.Join(strings.Fields(para), " ")))
 	}
 }
 
-// roff escapes text for a roff line: backslashes, dashes, and a leading
-// control character.
+// roff escapes text for a roff text line: backslashes, dashes, and a
+// leading control character.
 func roff(s string) string {
 	s = strings.NewReplacer(`\`, `\e`, "-", `\-`).Replace(s)
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
 		s = `\&` + s
 	}
 	return s
+}
+
+// roffArg escapes text for a quoted macro argument, which a double quote
+// would end.
+func roffArg(s string) string {
+	return strings.ReplaceAll(roff(s), `"`, `\(dq`)
 }

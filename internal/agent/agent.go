@@ -83,7 +83,8 @@ type Wire interface {
 
 // Node is the rest of the node that the agent and the doctor consult.
 type Node interface {
-	// Sysctl reads a kernel setting by its dotted name.
+	// Sysctl reads a kernel setting by its dotted name, as sysctl(8)
+	// names it (a dot in a nic name written as a slash).
 	Sysctl(name string) (string, error)
 	// CanDestroySockets says whether KillConnections can work here.
 	CanDestroySockets() (bool, error)
@@ -276,7 +277,9 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 	}
 	if t.linkMissing {
 		if cfg.PrefixLen < 0 {
-			return nil, fail(noRoute, netif.ErrNoRoute)
+			// Without the nic no route gives the prefix; the reason names
+			// the nic, as IPaddr2's findif does.
+			return nil, failf(noRoute, "Invalid interface name [%s]: no such interface, and no cidr_netmask to give the prefix", cfg.NIC)
 		}
 		t.prefix = netip.PrefixFrom(cfg.IP, cfg.PrefixLen)
 		return t, nil

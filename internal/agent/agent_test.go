@@ -866,36 +866,6 @@ func TestAnnounceTo(t *testing.T) {
 	}
 }
 
-func TestDoctor(t *testing.T) {
-	h := newHarness(t)
-	var out bytes.Buffer
-	md := metadata.Declared()
-	e := ocf.ParseEnv([]string{"HA_RSCTMP=" + h.rsctmp, vip})
-	params := md.Defaults()
-	params["ip"] = "198.18.0.100"
-	a := &Agent{Open: func(string) (Kernel, error) { return h.k, nil }, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
-		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout}
-	h.k.announced, h.k.probes, h.k.claimant = &h.announced, &h.probes, &h.claimant
-
-	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.Success {
-		t.Errorf("a healthy node: %v\n%s", st, out.String())
-	}
-	h.k.sysctls = map[string]string{"net.ipv4.conf.eth0.arp_ignore": "8"}
-	out.Reset()
-	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.ErrGeneric ||
-		!strings.Contains(out.String(), "FAIL  net.ipv4.conf.eth0.arp_ignore=8: this node answers no ARP request") ||
-		!strings.Contains(out.String(), "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0") {
-		t.Errorf("planted arp_ignore=8: %v\n%s", st, out.String())
-	}
-	h.k.sysctls = nil
-	h.claimant = net.HardwareAddr{2, 0, 0, 0, 0, 9}
-	out.Reset()
-	if st := PrintDoctor(&out, a.Doctor(context.Background())); st != ocf.ErrGeneric ||
-		!strings.Contains(out.String(), "02:00:00:00:00:09 already answers for 198.18.0.100") {
-		t.Errorf("another holder: %v\n%s", st, out.String())
-	}
-}
-
 // TestStopRace: the address left between stop's dump and its delete (the
 // kernel removes secondaries with their primary): stop succeeds.
 func TestStopRace(t *testing.T) {

@@ -2,20 +2,60 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/ocf"
 )
 
-// Finding is one thing the doctor looked at.
+// Level is how one of the doctor's checks came out.
+type Level int
+
+// The levels, from best to worst. SKIP is a check the doctor could not
+// make: it claims nothing, and so it cannot count as OK either.
+const (
+	OK Level = iota
+	Skip
+	Warn
+	Fail
+)
+
+func (l Level) String() string {
+	switch l {
+	case OK:
+		return "OK"
+	case Skip:
+		return "SKIP"
+	case Warn:
+		return "WARN"
+	}
+	return "FAIL"
+}
+
+// The doctor's exit codes. They are its own, not OCF's: a script or a
+// configuration management run tells "sound" from "look at it" from "a
+// failover would break" by them. A SKIP exits as a warning, because a
+// check that could not be made leaves a doubt that "all OK" would hide.
+const (
+	DoctorOK   ocf.Status = 0
+	DoctorWarn ocf.Status = 1
+	DoctorFail ocf.Status = 2
+)
+
+// Finding is one check the doctor made, or could not make.
 type Finding struct {
-	// OK is false for something that would break a failover.
-	OK   bool
-	What string
-	// Fix says what to do about it, for a finding that is not OK.
+	Level Level
+	// Check names what was looked at: config, link, address, sysctl,
+	// neighbours, rsctmp, connections.
+	Check string
+	What  string
+	// Fix says what to do, for a finding that is not OK.
 	Fix string
 }
 
@@ -25,141 +65,376 @@ type sysctlRule struct {
 	// nic's and "all"'s.
 	name string
 	ipv6 bool
-	bad  func(v int) bool
+	// bad says whether v breaks a failover, and how badly.
+	bad  func(v int) Level
 	why  string
 	good string
 }
 
+func badIf(cond func(v int) bool) func(int) Level {
+	return func(v int) Level {
+		if cond(v) {
+			return Fail
+		}
+		return OK
+	}
+}
+
+// sysctlRules are the settings the doctor reads. Rules for one setting
+// follow each other; the first bad one speaks for it.
 var sysctlRules = []sysctlRule{
-	{"net.ipv4.conf.%s.arp_ignore", false, func(v int) bool { return v >= 8 },
+	{"net.ipv4.conf.%s.arp_ignore", false, badIf(func(v int) bool { return v >= 8 }),
 		"this node answers no ARP request, so clients cannot find the address once their cache expires", "0"},
-	{"net.ipv4.conf.%s.arp_ignore", false, func(v int) bool { return v == 2 || v == 3 },
-		"this node answers ARP only for addresses in the asker's subnet or of global scope: clients outside the address's prefix get no answer", "0 or 1"},
-	{"net.ipv4.conf.%s.drop_gratuitous_arp", false, func(v int) bool { return v != 0 },
+	{"net.ipv4.conf.%s.arp_ignore", false, badIf(func(v int) bool { return v == 2 || v == 3 }),
+		"this node answers ARP only for addresses in the asker's subnet or of global scope: clients outside the address's prefix get no answer", "0"},
+	{"net.ipv4.conf.%s.drop_gratuitous_arp", false, badIf(func(v int) bool { return v != 0 }),
 		"this node ignores gratuitous ARP, so it keeps stale entries when the address moves to another node", "0"},
-	{"net.ipv4.conf.%s.arp_filter", false, func(v int) bool { return v != 0 },
+	{"net.ipv4.conf.%s.arp_filter", false, badIf(func(v int) bool { return v != 0 }),
 		"this node answers ARP only on the interface it would route the reply through, which can hide the address when several nics share a subnet", "0"},
-	{"net.ipv4.conf.%s.rp_filter", false, func(v int) bool { return v == 1 },
-		"strict reverse-path filtering drops traffic to the address that arrives on another nic than the route back", "0 or 2"},
-	{"net.ipv6.conf.%s.disable_ipv6", true, func(v int) bool { return v != 0 },
+	// rp_filter: judged by rpFilter, which knows how many nics route.
+	{"net.ipv4.conf.%s.rp_filter", false, nil,
+		"strict reverse-path filtering drops traffic to the address that arrives on another nic than the route back", "2"},
+	{"net.ipv6.conf.%s.disable_ipv6", true, badIf(func(v int) bool { return v != 0 }),
 		"IPv6 is disabled on the nic: the address cannot be added", "0"},
-	{"net.ipv6.conf.%s.accept_dad", true, func(v int) bool { return v == 0 },
+	{"net.ipv6.conf.%s.accept_dad", true, badIf(func(v int) bool { return v == 0 }),
 		"Duplicate Address Detection is off: start cannot see another node that holds the address", "1"},
-	{"net.ipv6.conf.%s.drop_unsolicited_na", true, func(v int) bool { return v != 0 },
+	{"net.ipv6.conf.%s.drop_unsolicited_na", true, badIf(func(v int) bool { return v != 0 }),
 		"this node ignores unsolicited Neighbor Advertisements, so it keeps stale entries when the address moves", "0"},
 }
 
 // Doctor inspects this node for the configured address and returns what
-// would break a failover, each with its fix.
+// would break a failover, each with its fix, and what it could not check.
+// It changes nothing: an admin runs it on a node before trusting it with
+// the address.
 func (a *Agent) Doctor(ctx context.Context) []Finding {
 	var out []Finding
-	add := func(ok bool, what, fix string) { out = append(out, Finding{ok, what, fix}) }
+	add := func(l Level, check, what, fix string) { out = append(out, Finding{l, check, what, fix}) }
 
 	t, err := a.resolve("validate-all")
 	if err != nil {
+		// statusFor prints the exit reason on stderr, as validate-all
+		// would; the doctor's reader gets it on stdout as well.
 		st := a.statusFor("validate-all", err)
-		add(false, fmt.Sprintf("the configuration does not validate here (%s)", st), "see the ocf-exit-reason line above")
+		add(Fail, "config", fmt.Sprintf("the configuration does not validate here (%s): %s", st, validationReason(err)), configFix(err))
+		add(Skip, "checks", "the other checks need a configuration that validates", "")
 		return out
 	}
 	defer t.k.Close()
-	add(true, fmt.Sprintf("%s belongs on %s with prefix /%d", t.cfg.IP, t.link.Name, t.prefix.Bits()), "")
-	if t.link.Up && t.link.Carrier {
-		add(true, t.link.Name+" is up and has carrier", "")
-	} else {
-		add(false, t.link.Name+" is "+linkState(t.link), "bring the link up (ip link set "+t.link.Name+" up) and check the cable or switch port")
+	how := "the routes chose them"
+	if t.found.Route == nil {
+		how = "as nic and cidr_netmask give them"
 	}
+	add(OK, "config", fmt.Sprintf("%s belongs on %s with prefix /%d (%s)", t.cfg.IP, t.link.Name, t.prefix.Bits(), how), "")
 
-	for _, r := range sysctlRules {
-		if r.ipv6 != t.cfg.Is6() {
-			continue
-		}
-		v, name := a.effectiveSysctl(t, r.name)
-		if v < 0 {
-			continue
-		}
-		if r.bad(v) {
-			add(false, fmt.Sprintf("%s=%d: %s", name, v, r.why), "sysctl -w "+fmt.Sprintf(r.name, t.link.Name)+"="+r.good+" (and for all), and make it permanent in /etc/sysctl.d")
-		}
-	}
+	linkOK := a.checkLink(t, add)
+	a.checkAddress(t, add)
+	a.checkSysctls(t, add)
+	a.checkNeighbours(ctx, t, linkOK, add)
+	a.checkRscTmp(add)
 
-	on, err := a.served(t)
-	switch who, perr := t.k.Probe(ctx, t.link, t.cfg.IP); {
-	case err != nil || perr != nil:
-		add(false, fmt.Sprintf("could not look for another holder of %s: %v", t.cfg.IP, firstErr(err, perr)), "run the doctor as root")
-	case who != "" && on:
-		add(false, fmt.Sprintf("split brain: %s also answers for %s, which this node holds", who, t.cfg.IP), "find that host and remove the address there")
-	case who != "":
-		add(false, fmt.Sprintf("%s already answers for %s: start here would take an address in use", who, t.cfg.IP), "stop the address there first")
-	default:
-		add(true, "no other host answers for "+t.cfg.IP.String(), "")
-	}
-
-	if fi, err := os.Stat(a.Env.RscTmp); err != nil || !fi.IsDir() {
-		add(false, "HA_RSCTMP "+a.Env.RscTmp+" is missing", "mkdir -p "+a.Env.RscTmp+" (resource-agents creates it at boot)")
-	} else {
-		add(true, "HA_RSCTMP "+a.Env.RscTmp+" exists", "")
-	}
 	switch can, err := t.k.CanDestroySockets(); {
 	case err != nil:
-		add(false, fmt.Sprintf("could not tell whether the kernel can end connections: %v", err), "")
+		add(Skip, "connections", fmt.Sprintf("could not tell whether the kernel can end connections: %v", err), "run the doctor as root")
 	case can:
-		add(true, "the kernel can end connections (kill_connections works)", "")
+		add(OK, "connections", "the kernel can end connections (kill_connections works)", "")
 	case t.cfg.KillConnections:
-		add(false, "kill_connections is on, but the kernel lacks CONFIG_INET_DIAG_DESTROY", "use a kernel with it, or expect clients to wait for TCP timeouts")
+		add(Warn, "connections", "kill_connections is on, but the kernel lacks CONFIG_INET_DIAG_DESTROY: the address moves, its clients wait for TCP timeouts", "use a kernel with CONFIG_INET_DIAG_DESTROY, or set kill_connections=false")
 	default:
-		add(true, "the kernel cannot end connections (CONFIG_INET_DIAG_DESTROY); kill_connections would only log so", "")
+		add(OK, "connections", "the kernel cannot end connections (CONFIG_INET_DIAG_DESTROY), and kill_connections is off", "")
 	}
 	return out
 }
 
-// effectiveSysctl reads the nic's and all's value of a per-interface
-// setting and returns the larger, which is what the kernel applies for
-// these settings, with the name it came from; -1 when unreadable.
-func (a *Agent) effectiveSysctl(t *target, format string) (int, string) {
-	best, from := -1, ""
-	for _, dev := range []string{t.link.Name, "all"} {
-		name := fmt.Sprintf(format, dev)
-		s, err := t.k.Sysctl(name)
-		if err != nil {
+type addFunc func(l Level, check, what, fix string)
+
+// checkLink judges the nic's link and says whether it can be asked.
+func (a *Agent) checkLink(t *target, add addFunc) bool {
+	l := t.link
+	switch {
+	case l.Loopback:
+		add(OK, "link", l.Name+" is the loopback device: there are no neighbours to tell", "")
+		return false
+	case !l.Up:
+		add(Fail, "link", l.Name+" is DOWN: an admin set it down", "ip "+a.nsArg(t)+"link set "+l.Name+" up")
+		return false
+	case !l.Carrier || linkDown(l):
+		add(Fail, "link", l.Name+" is up but has no carrier (LOWERLAYERDOWN)",
+			"check the cable, the switch port, or the peer of "+l.Name+" (a veth's other end, a bond's slaves, a VLAN's parent)")
+		return false
+	}
+	add(OK, "link", l.Name+" is up and has carrier", "")
+	return true
+}
+
+// checkAddress says whether the address is held here, and where.
+func (a *Agent) checkAddress(t *target, add addFunc) {
+	ad, err := a.lookup(t)
+	if err != nil {
+		add(Skip, "address", fmt.Sprintf("could not read the addresses of %s: %v", t.link.Name, err), "run the doctor as root")
+		return
+	}
+	switch {
+	case ad != nil && ad.Flags&netif.FlagDADFailed != 0:
+		add(Fail, "address", fmt.Sprintf("%s is on %s, but its Duplicate Address Detection failed: another host on the link holds it", t.prefix, t.link.Name),
+			"find that host and remove the address there, then stop and start the resource")
+	case ad != nil:
+		add(OK, "address", fmt.Sprintf("%s is held here, on %s", t.prefix, t.link.Name), "")
+	default:
+		add(OK, "address", fmt.Sprintf("%s is not held here: start would add it to %s", t.prefix, t.link.Name), "")
+	}
+	others, err := t.k.AddrsOf(t.cfg.IP)
+	if err != nil {
+		return
+	}
+	for _, o := range others {
+		if o.LinkIndex == t.link.Index && o.Prefix == t.prefix {
 			continue
 		}
-		if v, err := strconv.Atoi(s); err == nil && v > best {
-			best, from = v, name
+		where := "link " + strconv.Itoa(o.LinkIndex)
+		if l, err := t.k.LinkByIndex(o.LinkIndex); err == nil {
+			where = l.Name
 		}
+		add(Warn, "address", fmt.Sprintf("%s is also on %s as %s, which the resource does not manage: stop will leave it there", t.cfg.IP, where, o.Prefix),
+			fmt.Sprintf("ip %saddr del %s dev %s", a.nsArg(t), o.Prefix, where))
 	}
-	return best, from
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
+// checkSysctls judges each kernel setting of sysctlRules once.
+func (a *Agent) checkSysctls(t *target, add addFunc) {
+	for i := 0; i < len(sysctlRules); {
+		r := sysctlRules[i]
+		j := i
+		for j < len(sysctlRules) && sysctlRules[j].name == r.name {
+			j++
 		}
+		rules := sysctlRules[i:j]
+		i = j
+		if r.ipv6 != t.cfg.Is6() {
+			continue
+		}
+		vals, err := a.sysctlValues(t, r.name)
+		if err != nil {
+			add(Skip, "sysctl", fmt.Sprintf("%s not checked: %v", sysctlName(r.name, t.link.Name), err), "")
+			continue
+		}
+		// The kernel applies the larger of the two values; each that is
+		// bad on its own must change, or it takes over.
+		judge := func(v int) (Level, sysctlRule) {
+			level, worst := OK, rules[0]
+			for _, rule := range rules {
+				l := OK
+				if rule.bad != nil {
+					l = rule.bad(v)
+				} else {
+					l = a.rpFilter(t, v)
+				}
+				if l > level {
+					level, worst = l, rule
+				}
+			}
+			return level, worst
+		}
+		eff := vals[0]
+		if vals[1].v > eff.v {
+			eff = vals[1]
+		}
+		level, rule := judge(eff.v)
+		if level == OK {
+			add(OK, "sysctl", fmt.Sprintf("%s=%d (all=%d)", vals[0].name, vals[0].v, vals[1].v), "")
+			continue
+		}
+		why := rule.why
+		if rule.bad == nil && level == Warn {
+			why = "strict reverse-path filtering: harmless while " + t.link.Name + " is this node's only nic with routes, but it drops traffic to the address once a route back leads out of another nic"
+		}
+		var fixes []string
+		for _, s := range vals {
+			if l, _ := judge(s.v); l > OK {
+				fixes = append(fixes, "sysctl -w "+s.name+"="+rule.good)
+			}
+		}
+		add(level, "sysctl", fmt.Sprintf("%s=%d: %s", eff.name, eff.v, why),
+			a.inNS(t, strings.Join(fixes, "; "))+", and make it permanent in /etc/sysctl.d/")
 	}
-	return nil
 }
 
-// PrintDoctor writes the findings for a human and returns the exit code:
-// 0 when nothing is wrong.
-func PrintDoctor(w interface{ Write([]byte) (int, error) }, fs []Finding) ocf.Status {
-	st := ocf.Success
+// rpFilter judges rp_filter=1, strict reverse-path filtering: it drops a
+// packet whose route back leads out of another nic, which takes more than
+// one nic with routes. On a node with one it is a warning of what the next
+// nic would bring; routes that cannot be read count as several.
+func (a *Agent) rpFilter(t *target, v int) Level {
+	if v != 1 {
+		return OK
+	}
+	routes, err := t.k.Routes(netif.FamilyOf(t.cfg.IP))
+	if err != nil {
+		return Fail
+	}
+	nics := map[int]bool{}
+	for _, r := range routes {
+		if l, err := t.k.LinkByIndex(r.LinkIndex); err == nil && !l.Loopback {
+			nics[r.LinkIndex] = true
+		}
+	}
+	if len(nics) <= 1 {
+		return Warn
+	}
+	return Fail
+}
+
+// sysctlValue is one setting as read.
+type sysctlValue struct {
+	name string
+	v    int
+}
+
+// sysctlValues reads a per-interface setting for the nic and for "all":
+// the kernel applies the larger of the two for each setting the doctor
+// reads.
+func (a *Agent) sysctlValues(t *target, format string) ([2]sysctlValue, error) {
+	var out [2]sysctlValue
+	for i, dev := range []string{t.link.Name, "all"} {
+		name := sysctlName(format, dev)
+		s, err := t.k.Sysctl(name)
+		if err != nil {
+			return out, err
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return out, fmt.Errorf("%s is %q, not a number", name, s)
+		}
+		out[i] = sysctlValue{name, v}
+	}
+	return out, nil
+}
+
+// sysctlName is the dotted name of a per-interface setting of dev. A dot
+// in the nic's name (a VLAN, eth0.100) becomes a slash, as sysctl(8)
+// writes it, so that it is not read as a separator.
+func sysctlName(format, dev string) string {
+	return fmt.Sprintf(format, strings.ReplaceAll(dev, ".", "/"))
+}
+
+// checkNeighbours asks the link whether another host holds the address,
+// when the link can be asked.
+func (a *Agent) checkNeighbours(ctx context.Context, t *target, linkOK bool, add addFunc) {
+	switch {
+	case t.link.Loopback:
+		return
+	case !linkOK:
+		add(Skip, "neighbours", fmt.Sprintf("link down: could not ask the link whether another host answers for %s", t.cfg.IP),
+			"bring "+t.link.Name+"'s link up, then run the doctor again")
+		return
+	}
+	on, _ := a.served(t)
+	who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
+	switch {
+	case err != nil:
+		fix := "run the doctor again"
+		if errors.Is(err, os.ErrPermission) {
+			fix = "run the doctor as root: asking the link takes a raw socket"
+		}
+		add(Skip, "neighbours", fmt.Sprintf("could not ask %s whether another host answers for %s: %v", t.link.Name, t.cfg.IP, err), fix)
+	case who != "" && on:
+		add(Fail, "neighbours", fmt.Sprintf("split brain: %s also answers for %s, which this node holds", who, t.cfg.IP), "find that host and remove the address there")
+	case who != "":
+		add(Fail, "neighbours", fmt.Sprintf("%s already answers for %s: start here would take an address in use", who, t.cfg.IP), "stop the address there first")
+	default:
+		add(OK, "neighbours", fmt.Sprintf("no other host answers for %s on %s", t.cfg.IP, t.link.Name), "")
+	}
+}
+
+// checkRscTmp judges HA_RSCTMP, where the locks and the pid files go.
+func (a *Agent) checkRscTmp(add addFunc) {
+	dir := a.Env.RscTmp
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		add(OK, "rsctmp", "HA_RSCTMP "+dir+" does not exist yet: start creates it", "")
+	case err != nil:
+		add(Skip, "rsctmp", fmt.Sprintf("could not look at HA_RSCTMP %s: %v", dir, err), "")
+	case !fi.IsDir():
+		add(Warn, "rsctmp", "HA_RSCTMP "+dir+" is not a directory: the actions go without their lock and the background sender without its pid file",
+			"remove "+dir+", or point HA_RSCTMP at a directory")
+	default:
+		add(OK, "rsctmp", "HA_RSCTMP "+dir+" exists", "")
+	}
+}
+
+// nsArg is "-n <ns> " for an address in another network namespace, so
+// that an ip command in a fix works as given.
+func (a *Agent) nsArg(t *target) string {
+	if t.cfg.NetworkNamespace == "" {
+		return ""
+	}
+	return "-n " + t.cfg.NetworkNamespace + " "
+}
+
+// inNS prefixes cmd to run in the address's network namespace.
+func (a *Agent) inNS(t *target, cmd string) string {
+	if t.cfg.NetworkNamespace == "" {
+		return cmd
+	}
+	return "ip netns exec " + t.cfg.NetworkNamespace + " " + cmd
+}
+
+// validationReason is the exit reason validate-all gives for err, as
+// statusFor words it.
+func validationReason(err error) string {
+	var re *resolveError
+	if errors.As(err, &re) && re.why == noRoute {
+		return "Unable to find nic or netmask: " + err.Error()
+	}
+	return err.Error()
+}
+
+// configFix says what to do about a configuration that does not validate.
+func configFix(err error) string {
+	var re *resolveError
+	if !errors.As(err, &re) {
+		return "run the doctor as root"
+	}
+	switch re.why {
+	case missingIP:
+		return "give the address: --ip 198.18.0.100, or OCF_RESKEY_ip"
+	case noNic, badNicName:
+		return "name an interface of this node (ip -br link), or leave nic empty for the routes to choose"
+	case noRoute:
+		return "give nic and cidr_netmask, or give a nic an address in the floating address's subnet, so that a connected route covers it (ip route); a nic that is down has no connected routes (ip -br link)"
+	case noNamespace:
+		return "create the namespace (ip netns add), or correct network_namespace"
+	case notEthernet:
+		return "put the address on an Ethernet nic: floatip announces with Ethernet frames"
+	case labelTooLong:
+		return "shorten iflabel: nic:label must fit in 15 characters"
+	case kernelError:
+		return "run the doctor as root"
+	}
+	return "correct the parameter the reason names (floatip --help lists them)"
+}
+
+// PrintDoctor writes the findings for a human, one line each with its
+// level and a fix under each that is not OK, then a summary, and returns
+// the doctor's exit code: DoctorOK when every check passed, DoctorWarn
+// when the worst is a warning or a check it could not make (SKIP),
+// DoctorFail when one failed.
+func PrintDoctor(w io.Writer, fs []Finding) ocf.Status {
+	worst := OK
+	var n [Fail + 1]int
 	for _, f := range fs {
-		mark := "ok  "
-		if !f.OK {
-			mark, st = "FAIL", ocf.ErrGeneric
-		}
-		fmt.Fprintf(w, "%s  %s\n", mark, f.What)
-		if f.Fix != "" && !f.OK {
-			fmt.Fprintf(w, "      fix: %s\n", f.Fix)
+		n[f.Level]++
+		worst = max(worst, f.Level)
+		fmt.Fprintf(w, "%-4s  %-12s %s\n", f.Level, f.Check, f.What)
+		if f.Fix != "" && f.Level != OK {
+			fmt.Fprintf(w, "      %-12s fix: %s\n", "", f.Fix)
 		}
 	}
+	st := DoctorOK
+	switch worst {
+	case Skip, Warn:
+		st = DoctorWarn
+	case Fail:
+		st = DoctorFail
+	}
+	fmt.Fprintf(w, "doctor: %d OK, %d WARN, %d FAIL, %d SKIP: exit %d\n", n[OK], n[Warn], n[Fail], n[Skip], int(st))
 	return st
-}
-
-// linkState names what is wrong with a link, in ip link's words.
-func linkState(l netif.Link) string {
-	if !l.Up {
-		return "DOWN"
-	}
-	return "up but has no carrier (LOWERLAYERDOWN)"
 }

@@ -19,6 +19,10 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	if ad == nil {
+		if t.linkMissing {
+			// Not running, as IPaddr2 answers, which also says why.
+			a.Log.Infof("Invalid interface name [%s]: no such interface: not running here", t.link.Name)
+		}
 		return ocf.NotRunning
 	}
 	if st, ok := a.healthy(ctx, t, ad); !ok {

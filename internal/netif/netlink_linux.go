@@ -296,7 +296,9 @@ func (h *Handle) NeighborMAC(link Link, ip netip.Addr) (net.HardwareAddr, error)
 func (h *Handle) Sysctl(name string) (string, error) {
 	var b []byte
 	err := h.Do(func() (err error) {
-		b, err = os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
+		// sysctl(8)'s rule: dots separate the levels, and a slash stands
+		// for a dot in a name such as the nic eth0.100.
+		b, err = os.ReadFile("/proc/sys/" + strings.NewReplacer(".", "/", "/", ".").Replace(name))
 		return err
 	})
 	if err != nil {

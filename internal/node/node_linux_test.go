@@ -146,3 +146,26 @@ func TestProbeAndResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSysctlOfDottedNic: a nic named like a VLAN (eth0.100) has its
+// settings under /proc/sys/net/ipv4/conf/eth0.100; sysctl(8) names them
+// net.ipv4.conf.eth0/100.arp_ignore.
+func TestSysctlOfDottedNic(t *testing.T) {
+	k, _, a, _ := newNode(t)
+	for _, args := range [][]string{
+		{"link", "add", "x0.100", "type", "veth", "peer", "name", "x1"},
+		{"link", "set", "x0.100", "up"},
+	} {
+		if err := a.IP(args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/conf/x0.100/arp_ignore", []byte("2"), 0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k.Sysctl("net.ipv4.conf.x0/100.arp_ignore"); err != nil || got != "2" {
+		t.Errorf("Sysctl(net.ipv4.conf.x0/100.arp_ignore) = %q, %v; want 2", got, err)
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/floatip/floatip/metadata"
+)
+
+// paramFlag is the value of a parameter's flag. It keeps the text as
+// typed: the flag's value goes into the parameter map as a string, and
+// config alone decides what it means (an OCF boolean is also yes, on, 1
+// or y), so that --nodad=yes and OCF_RESKEY_nodad=yes cannot differ. Type
+// names the type of the values, for --help and pflag's messages.
+type paramFlag struct {
+	value string
+	typ   string
+}
+
+func (f *paramFlag) String() string     { return f.value }
+func (f *paramFlag) Set(s string) error { f.value = s; return nil }
+func (f *paramFlag) Type() string       { return f.typ }
+
+// flagType is the type name a parameter's flag shows: the type its values
+// are read as (metadata.ValueType), in Go's short words.
+func flagType(name string) string {
+	switch t, _ := metadata.ValueType(name); t {
+	case "boolean":
+		return "bool"
+	case "integer":
+		return "int"
+	}
+	return "string"
+}
+
+// newFlagSet makes a flag for each parameter, with the default that
+// applies on this platform, and the few options of the command itself.
+func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {}
+	for _, p := range md.Parameters {
+		v := &paramFlag{value: defaults[p.Name], typ: flagType(p.Name)}
+		f := fs.VarPF(v, p.Name, "", p.ShortDesc)
+		if v.typ == "bool" {
+			// --nodad alone is --nodad=true, as for any boolean flag.
+			f.NoOptDefVal = "true"
+		}
+	}
+	fs.BoolP("help", "h", false, "show this help")
+	fs.BoolP("version", "V", false, "print the version")
+	fs.Int("background-sender", 0, "internal: run as the detached sender of a burst whose first frames start sent")
+	fs.MarkHidden("background-sender")
+	return fs
+}
+
+// boolWords are the values that config reads as an OCF boolean:
+// ocf_is_true's words for true, and the usual words for false (an empty
+// value is false, as unset). TestBoolWords holds the list to config.
+var boolWords = []string{
+	"yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON", "y", "Y",
+	"", "no", "false", "0", "NO", "FALSE", "False", "nein", "off", "OFF", "n", "N",
+}
+
+// joinBoolValues rewrites "--name word" as "--name=word" for a boolean
+// parameter followed by a boolean word. pflag lets a boolean flag stand
+// alone (--nodad means true), so on its own it would read
+// "--unique_clone_address false", as the background sender is started
+// (agent.SenderArgs) and as one writes any other parameter, as true and a
+// stray "false". A word that is no boolean, such as an action, is left
+// to stand on its own: "floatip --nodad start" starts.
+func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		out = append(out, arg)
+		if arg == "--" {
+			return append(out, args[i+1:]...)
+		}
+		name, ok := strings.CutPrefix(arg, "--")
+		if !ok || strings.Contains(name, "=") || i+1 == len(args) {
+			continue
+		}
+		f := fs.Lookup(name)
+		switch {
+		case f == nil:
+		case f.NoOptDefVal == "":
+			// A flag that takes the next argument as its value, whatever
+			// it looks like: that argument is no flag.
+			out = append(out, args[i+1])
+			i++
+		case f.Value.Type() == "bool" && isBoolWord(args[i+1]):
+			if _, param := f.Value.(*paramFlag); param {
+				out[len(out)-1] = arg + "=" + args[i+1]
+				i++
+			}
+		}
+	}
+	return out
+}
+
+func isBoolWord(s string) bool {
+	for _, w := range boolWords {
+		if s == w {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteArg quotes an argument for an exit reason: escaped, so that a line
+// break or invalid UTF-8 cannot break the one line, and cut short.
+func quoteArg(s string) string {
+	const max = 64
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "..."
+	}
+	return strconv.Quote(s)
+}
