@@ -185,6 +185,9 @@ func oneLine(s string) string {
 			fmt.Fprintf(&b, "\\x%02x", s[0])
 		case unicode.IsControl(r):
 			fmt.Fprintf(&b, "\\x%02x", r)
+		case r == 0xfffe || r == 0xffff:
+			// Not characters of XML, in which Pacemaker keeps the reason.
+			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteString(s[:size])
 		}

@@ -222,6 +222,7 @@ func TestExitReasonIsOnePrintableLine(t *testing.T) {
 		{"a\nocf-exit-reason:forged", "ocf-exit-reason:a ocf-exit-reason:forged"},
 		{"tab\there", `ocf-exit-reason:tab\x09here`},
 		{"café", "ocf-exit-reason:café"},
+		{"no\uffffxml", `ocf-exit-reason:no\uffffxml`},
 		{strings.Repeat("x", 10000), "ocf-exit-reason:" + strings.Repeat("x", maxLine) + "..."},
 	}
 	for _, tt := range tests {

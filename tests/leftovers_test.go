@@ -22,7 +22,7 @@ import (
 	"github.com/floatip/floatip/tests/lab"
 )
 
-// This file holds what the reliability tests (issue 8) use to check that an
+// This file holds what the reliability tests use to check that an
 // agent left nothing behind: the state of a lab host, the processes and
 // sockets in its namespace, the files in HA_RSCTMP. It also runs the agent
 // inside a host without "ip netns exec", for the tests that run it
