@@ -96,7 +96,7 @@ cluster-deps:
 	$(call install-packages,$(CLUSTER_PACKAGES))
 
 # bench measures floatip against heartbeat:IPaddr2 side by side in network
-# namespaces and prints the table of the README's Benchmarks section
+# namespaces and prints the table of docs/benchmarks.md
 # (go run ./tests/bench -h for the repetition counts). It counts processes
 # with strace.
 bench: build
@@ -108,9 +108,11 @@ test: deps lint build
 	$(MAKE) fuzz FUZZTIME=50000x
 
 # cluster-test runs two real Pacemaker+Corosync nodes and a client in
-# namespaces on this machine, moves the VIP (ocf:floatip:IPaddr2) by pcs,
-# by a node's death and by a node's shutdown, and checks that the client
-# follows each time; it prints the timings (README: Live cluster test).
+# namespaces on this machine, with fencing on (the lab's own fence agent),
+# moves the VIP (ocf:floatip:IPaddr2) by pcs, by a node's death, by
+# fencing and by a node's shutdown, and checks that a dead node is fenced
+# before the VIP starts elsewhere and that the client follows each time;
+# it prints the timings (docs/cluster-test.md).
 .PHONY: cluster-test
 cluster-test: cluster-deps build
 	$(GO) run ./tests/cluster -binary $(BIN)

@@ -20,7 +20,7 @@ type badCase struct {
 	// action replaces badSteps with this one action.
 	action string
 	// deliberate pins the steps where floatip differs from
-	// heartbeat:IPaddr2 as the README's compatibility section says:
+	// heartbeat:IPaddr2 as docs/compatibility.md says:
 	// step -> {floatip, IPaddr2}.
 	deliberate map[string][2]int
 }
@@ -41,12 +41,12 @@ var badSteps = []badStep{
 	{"stop", "stop", nil},
 }
 
-// stopAnyway is the README's "stop when a parameter other than ip, nic,
+// stopAnyway is docs/compatibility.md's "stop when a parameter other than ip, nic,
 // cidr_netmask or iflabel is invalid": IPaddr2 fails stop with
 // OCF_ERR_CONFIGURED, floatip stops.
 var stopAnyway = map[string][2]int{"stop": {0, 6}}
 
-// notABoolean is the README's "a boolean parameter with a value that is
+// notABoolean is docs/compatibility.md's "a boolean parameter with a value that is
 // neither true nor false": IPaddr2 reads it as false, floatip refuses it
 // (and stops anyway).
 var notABoolean = map[string][2]int{"validate-all": {6, 0}, "probe": {6, 7}, "start": {6, 0}, "monitor": {6, 0}}
@@ -129,19 +129,19 @@ var badCases = []badCase{
 	{name: "broadcast octet 300", params: []string{v4, "broadcast=300.1.1.1"}},
 	{name: "broadcast 10 kB", params: []string{v4, "broadcast=" + badLong}},
 	{name: "broadcast +-", params: []string{v4, "broadcast=+-"}},
-	// README: "stop when iflabel makes a label longer than 15 characters".
+	// docs/compatibility.md: "stop when iflabel makes a label longer than 15 characters".
 	{name: "iflabel 10 kB", params: []string{v4, "iflabel=" + badLong}, deliberate: stopAnyway},
 	// The environment.
 	{name: "meta clone_max garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=abc"}, deliberate: stopAnyway},
 	{name: "meta clone_max 0", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=0"}, deliberate: stopAnyway},
-	// README: "a cloned address (clone_max > 1 without
+	// docs/compatibility.md: "a cloned address (clone_max > 1 without
 	// unique_clone_address)"; IPaddr2 fails for want of iptables.
 	{name: "meta clone_max 2", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2"}, deliberate: map[string][2]int{
 		"validate-all": {6, 5}, "probe": {6, 5}, "start": {6, 5}, "monitor": {6, 5}, "stop": {0, 5}}},
 	{name: "meta timeout garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_timeout=abc"}},
 	{name: "meta interval garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_interval=abc"}},
 	{name: "OCF_CHECK_LEVEL garbage", params: []string{v4, "OCF_CHECK_LEVEL=abc"}},
-	// README: network_namespace missing on this node.
+	// docs/compatibility.md: network_namespace missing on this node.
 	{name: "network_namespace missing", params: []string{v4, mask24, "network_namespace=fip-nowhere"}, deliberate: map[string][2]int{
 		"validate-all": {6, 255}, "probe": {7, 255}, "start": {6, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
 	// Actions.
@@ -151,7 +151,7 @@ var badCases = []badCase{
 
 // TestBadInput runs every bad case through badSteps with floatip and with
 // heartbeat:IPaddr2, in a lab host, and checks that floatip exits as
-// IPaddr2 does (or as the README's compatibility section says), prints
+// IPaddr2 does (or as docs/compatibility.md says), prints
 // exactly one short, printable exit reason when it fails, none when it
 // does not, and leaves the host, its namespace and HA_RSCTMP as they were,
 // and that no parameter reached a shell.

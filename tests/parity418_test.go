@@ -77,7 +77,7 @@ type case418 struct {
 	// want is 4.18's answer, which floatip must give too.
 	want facts418
 	// deliberate pins the steps where floatip differs from 4.18 on
-	// purpose, as in TestParity (the README's compatibility table):
+	// purpose, as in TestParity (docs/compatibility.md's table):
 	// step -> {floatip, IPaddr2}.
 	deliberate map[string][2]int
 	// ours, when set, is floatip's summary after start and at the end

@@ -22,12 +22,12 @@ type parityCase struct {
 	// inNamespace runs the agents outside the lab, with
 	// network_namespace naming host a's namespace.
 	inNamespace bool
-	// deliberate pins the steps where floatip differs on purpose (see the
-	// README's compatibility section): step -> {floatip, IPaddr2}. When
+	// deliberate pins the steps where floatip differs on purpose (see
+	// docs/compatibility.md): step -> {floatip, IPaddr2}. When
 	// start differs, the addresses and frames are not compared.
 	deliberate map[string][2]int
 	// newer pins the steps where 4.12 answers what a later release
-	// changed, and floatip follows 4.18 (the README's compatibility table
+	// changed, and floatip follows 4.18 (docs/compatibility.md's table
 	// has both columns): step -> {floatip and 4.18, 4.12}.
 	newer map[string][2]int
 	// refresh waits for each burst to end before the next step, so that

@@ -1,7 +1,7 @@
 // Package agent composes floatip's OCF actions (start, stop, monitor,
 // status, validate-all) from the validated configuration, the kernel
 // boundary and the announcer. It decides every exit code, following
-// ocf:heartbeat:IPaddr2 except where the README's compatibility section says
+// ocf:heartbeat:IPaddr2 except where docs/compatibility.md says
 // otherwise. The kernel is an interface owned here, so all of this is tested
 // with fakes and without root.
 package agent

@@ -7,7 +7,7 @@ import (
 )
 
 // printTargets checks the medians of the run against floatip's
-// performance targets (README, Benchmarks).
+// performance targets (docs/benchmarks.md).
 // It reports; it never fails the run, since timings on a shared machine
 // are no test.
 func printTargets(w io.Writer, t *table, others int) {

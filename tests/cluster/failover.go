@@ -36,6 +36,10 @@ type Failover struct {
 	// Followed is when the client's neighbour entry for the VIP first
 	// named To's MAC.
 	Followed time.Duration
+	// Fenced is when the survivor's fencer logged that From was fenced,
+	// in a hard kill or a fencing; 0 in the others. StartAfterFence is how much later
+	// the survivor's execd ran the VIP's start.
+	Fenced, StartAfterFence time.Duration
 	// Agent is how long the agent ran before the client followed: the
 	// stop on From (execd's measure) and the start on To up to the
 	// moment the client followed, as the start sends its first
@@ -48,6 +52,8 @@ type Failover struct {
 	Gap          time.Duration
 
 	t0 time.Time
+	// ops are the agent's operations that the logs show.
+	ops []AgentOp
 }
 
 func (f *Failover) add(t time.Time, format string, args ...any) {
@@ -109,7 +115,8 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 	}
 	// A dead node keeps the address on its dark nic; any other must have
 	// let it go, or the VIP would be on two nodes.
-	if name != kindKill && hasVIP(from) == nil {
+	dead := name == kindKill || name == kindFence
+	if !dead && hasVIP(from) == nil {
 		return nil, fmt.Errorf("%s: %s is still on %s after the VIP moved to %s", name, VIP, from.Name, to.Name)
 	}
 
@@ -118,12 +125,15 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 	f.Followed = flip.Time.Sub(f.t0)
 	f.add(flip.Time, "client's neighbour entry for %s -> %s (%s)", VIP, to.Host.MAC, to.Name)
 	f.frames(lab.DecodeARP(in), lab.DecodeARP(out), flip.Time)
-	f.logs(ctx, name != kindKill, flip.Time)
-	if name == kindKill {
+	f.logs(ctx, !dead, flip.Time)
+	if dead {
 		for _, e := range readLog(filepath.Join(to.Dir, "var/log/corosync/corosync.log"), func(r io.Reader) []LogEvent {
 			return membershipEvents(r, to.Name, f.t0, time.Now())
 		}) {
 			f.add(e.Time, "%s", e.What)
+		}
+		if err := c.fenced(ctx, f); err != nil {
+			return nil, err
 		}
 	}
 	if !f.probes(probes, flip.Time) {
@@ -231,6 +241,7 @@ func (f *Failover) logs(ctx context.Context, stopExpected bool, followed time.Ti
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	f.ops = ops
 	for _, op := range ops {
 		f.add(op.Called, "%s on %s called", op.Action, op.Node)
 		if op.Returned.IsZero() {
@@ -314,6 +325,10 @@ func (f *Failover) Print(w io.Writer) {
 	fmt.Fprintf(w, "\n%s: %s (vip on %s, %s)\n", f.Name, f.Trigger, f.From.Name, f.From.Host.MAC)
 	for _, e := range f.Events {
 		fmt.Fprintf(w, "  %+10.1f ms  %s\n", float64(e.At.Microseconds())/1000, e.What)
+	}
+	if f.Fenced > 0 {
+		fmt.Fprintf(w, "  %s's fencer confirmed %s fenced after %s; the VIP's start was called %s after that\n",
+			f.To.Name, f.From.Name, ms(f.Fenced), ms(f.StartAfterFence))
 	}
 	fmt.Fprintf(w, "  the client followed to %s after %s; %s\n", f.To.Name, ms(f.Followed), f.AgentShare())
 	fmt.Fprintf(w, "  client's pings every %v from the trigger on: %d sent, %d lost; longest without an answer %s\n",

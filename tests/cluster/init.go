@@ -29,6 +29,10 @@ var privateDirs = []string{
 // ocfDir is where Pacemaker looks for OCF agents, a path compiled into it.
 const ocfDir = "usr/lib/ocf/resource.d"
 
+// sbinDir is where pacemaker-fenced and pcs look for fence agents, also
+// compiled in.
+const sbinDir = "usr/sbin"
+
 // daemonEnv is the environment of the node's init, corosync and
 // Pacemaker. The nodes share the host's /dev/log, so Pacemaker must not log
 // to syslog: its log file (in the node's private /var/log/pacemaker) is
@@ -152,7 +156,23 @@ func privateFS(dir string) error {
 			return err
 		}
 	}
+	if err := privateSbin(dir); err != nil {
+		return err
+	}
 	return privateAgents(dir)
+}
+
+// privateSbin adds the node's fence_lab to the host's /usr/sbin: a
+// read-only overlay with the node's usr/sbin above the host's. The host's
+// directory is neither written nor hidden, and an overlay needs no mount
+// point for a file the host does not have, which a bind of the file
+// alone would.
+func privateSbin(dir string) error {
+	opts := "lowerdir=" + filepath.Join(dir, sbinDir) + ":/" + sbinDir
+	if err := unix.Mount("overlay", "/"+sbinDir, "overlay", unix.MS_RDONLY, opts); err != nil {
+		return fmt.Errorf("overlay %s on /%s: %w", filepath.Join(dir, sbinDir), sbinDir, err)
+	}
+	return nil
 }
 
 // privateAgents makes the node's agents directory: the node's own copy of

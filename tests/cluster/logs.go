@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -132,4 +133,62 @@ func readLog[T any](path string, parse func(io.Reader) T) T {
 	}
 	defer f.Close()
 	return parse(f)
+}
+
+// FenceEvent is a line of a node's Pacemaker log about the fencing of a
+// node.
+type FenceEvent struct {
+	Time time.Time
+	What string
+	// Result marks the fencer's final word on the operation, and OK
+	// says that it succeeded.
+	Result, OK bool
+	Line       string
+}
+
+// The lines of Pacemaker 2.1.5 that tell a node's fencing, in their
+// order: the scheduler's decision, the controller's request, the agent's
+// exit, and the fencer's result, which alone says whether the fencing
+// succeeded.
+var (
+	// "(pe_fence_node) warning: Cluster node n1 will be fenced: peer is
+	// no longer part of the cluster"
+	willFenceRE = regexp.MustCompile(`\(pe_fence_node\)\s+warning: Cluster node (\S+) will be fenced: (.*)`)
+	// "(controld_execute_fence_action) notice: Requesting fencing
+	// (reboot) of node n1 | action=1 timeout=60000"
+	requestFenceRE = regexp.MustCompile(`notice: Requesting fencing \((\S+)\) of node (\S+)`)
+	// "(log_async_result) notice: Operation 'reboot' [319] targeting n1
+	// using fence-lab returned 0 | call 7 from pacemaker-controld.28"
+	agentFenceRE = regexp.MustCompile(`notice: Operation '(\S+)' \[\d+\] targeting (\S+) using (\S+) returned (-?\d+)`)
+	// "(finalize_op) notice: Operation 'reboot' targeting n1 by n2 for
+	// pacemaker-controld.28@n2: OK (complete) | id=0b8d7ed5"
+	fenceResultRE = regexp.MustCompile(`notice: Operation '(\S+)' targeting (\S+) by (\S+) for \S+: (.*?)(?: \||$)`)
+)
+
+// fenceEvents reads node's log for the fencing of target from since on.
+func fenceEvents(r io.Reader, node, target string, since, now time.Time) []FenceEvent {
+	since = since.Truncate(time.Millisecond)
+	var out []FenceEvent
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		t, ok := parseStamp(line, now)
+		if !ok || t.Before(since) {
+			continue
+		}
+		if m := willFenceRE.FindStringSubmatch(line); m != nil && m[1] == target {
+			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's scheduler: %s will be fenced (%s)", node, target, m[2]), Line: line})
+		} else if m := requestFenceRE.FindStringSubmatch(line); m != nil && m[2] == target {
+			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's controller requests fencing (%s) of %s", node, m[1], target), Line: line})
+		} else if m := agentFenceRE.FindStringSubmatch(line); m != nil && m[2] == target {
+			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's fencer: the agent of %s (%s %s) exited %s", node, m[3], m[1], target, m[4]), Line: line})
+		} else if m := fenceResultRE.FindStringSubmatch(line); m != nil && m[2] == target {
+			// "OK (complete)"; a failure reads "Error occurred
+			// (...)", "Timeout occurred" and the like.
+			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's fencer: %s of %s by %s: %s", node, m[1], target, m[3], m[4]),
+				Result: true, OK: strings.HasPrefix(m[4], "OK"), Line: line})
+		}
+	}
+	return out
 }

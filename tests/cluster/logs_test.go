@@ -82,3 +82,63 @@ func TestParseStampYear(t *testing.T) {
 		t.Errorf("got %v %v, want a time in 2026", got, ok)
 	}
 }
+
+// Pacemaker 2.1.5's lines of a fencing, from n2's log in a run of the live
+// test, then a failed result in the shape 2.1.5 gives one.
+const fenceLog = `Dec 02 00:46:39.455 n2 pacemaker-fenced    [24] (update_peer_state_iter) 	notice: Node n1 state is now lost | nodeid=1 previous=member source=crm_update_peer_proc
+Dec 02 00:46:39.511 n2 pacemaker-schedulerd[27] (pe_fence_node) 	warning: Cluster node n1 will be fenced: peer is no longer part of the cluster
+Dec 02 00:46:39.511 n2 pacemaker-controld  [28] (controld_execute_fence_action) 	notice: Requesting fencing (reboot) of node n1 | action=1 timeout=60000
+Dec 02 00:46:39.515 n2 pacemaker-fenced    [24] (initiate_remote_stonith_op) 	notice: Requesting peer fencing (reboot) targeting n1 | id=0b8d7ed5 state=querying base_timeout=60
+Dec 02 00:46:39.523 n2 pacemaker-fenced    [24] (log_async_result) 	notice: Operation 'reboot' [319] targeting n1 using fence-lab returned 0 | call 7 from pacemaker-controld.28
+Dec 02 00:46:39.527 n2 pacemaker-fenced    [24] (finalize_op) 	notice: Operation 'reboot' targeting n1 by n2 for pacemaker-controld.28@n2: OK (complete) | id=0b8d7ed5
+Dec 02 00:46:39.527 n2 pacemaker-controld  [28] (handle_fence_notification) 	notice: Peer n1 was terminated (reboot) by n2 on behalf of pacemaker-controld.28@n2: OK | event=0b8d7ed5-9ef0-47e8-960f-f13f7b5b8d36
+Dec 02 00:47:40.000 n2 pacemaker-fenced    [24] (finalize_op) 	notice: Operation 'reboot' targeting n1 by n2 for pacemaker-controld.28@n2: Error occurred (Fence agent did not complete in time) | id=1c9e8f00
+Dec 02 00:47:41.000 n2 pacemaker-fenced    [24] (finalize_op) 	notice: Operation 'reboot' targeting n2 by n1 for pacemaker-controld.31@n1: OK (complete) | id=2d0f9011
+`
+
+func TestFenceEvents(t *testing.T) {
+	now := time.Date(2026, 12, 2, 1, 0, 0, 0, time.Local)
+	got := fenceEvents(strings.NewReader(fenceLog), "n2", "n1", now.Add(-time.Hour), now)
+	want := []struct {
+		stamp      string
+		result, ok bool
+		what       string
+	}{
+		{"Dec 02 00:46:39.511", false, false, "n2's scheduler: n1 will be fenced (peer is no longer part of the cluster)"},
+		{"Dec 02 00:46:39.511", false, false, "n2's controller requests fencing (reboot) of n1"},
+		{"Dec 02 00:46:39.523", false, false, "n2's fencer: the agent of fence-lab (reboot n1) exited 0"},
+		{"Dec 02 00:46:39.527", true, true, "n2's fencer: reboot of n1 by n2: OK (complete)"},
+		{"Dec 02 00:47:40.000", true, false, "n2's fencer: reboot of n1 by n2: Error occurred (Fence agent did not complete in time)"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events %+v, want %d", len(got), got, len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Time.Format("Jan 02 15:04:05.000") != w.stamp || g.Result != w.result || g.OK != w.ok || g.What != w.what {
+			t.Errorf("event %d: got %s %v %v %q, want %s %v %v %q", i, g.Time.Format("Jan 02 15:04:05.000"), g.Result, g.OK, g.What, w.stamp, w.result, w.ok, w.what)
+		}
+	}
+}
+
+// fence_lab's actions that need no switch, and how it reads stdin.
+func TestFenceAction(t *testing.T) {
+	var out strings.Builder
+	if code, err := fenceAction(map[string]string{"action": "metadata"}, &out); code != fenceOK || err != nil || !strings.Contains(out.String(), `<resource-agent name="fence_lab"`) {
+		t.Errorf("metadata: %d %v %q", code, err, out.String())
+	}
+	if code, _ := fenceAction(map[string]string{"action": "off"}, &out); code != fenceFailed {
+		t.Errorf("off without plug: exit %d, want %d", code, fenceFailed)
+	}
+	if code, _ := fenceAction(map[string]string{"action": "off", "port": "n1"}, &out); code != fenceFailed {
+		t.Errorf("off without socket: exit %d, want %d", code, fenceFailed)
+	}
+	if code, _ := fenceAction(map[string]string{"action": "dance"}, &out); code != fenceFailed {
+		t.Errorf("an unknown action: exit %d, want %d", code, fenceFailed)
+	}
+	params := map[string]string{}
+	readFenceParams(strings.NewReader("# a comment\noption=status\n\nport=n2\nnodename=n1\n"), params)
+	if params["action"] != "status" || params["port"] != "n2" || params["nodename"] != "n1" {
+		t.Errorf("readFenceParams: %v", params)
+	}
+}

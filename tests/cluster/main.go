@@ -3,11 +3,15 @@
 // namespaces on this machine. It creates the VIP as ocf:floatip:IPaddr2
 // with pcs, changes its announcement settings with a service ordered after
 // it (reload-agent: nothing restarts), moves it with pcs resource move, pulls the plug on the node
-// that holds it, stops a node gracefully, and each time checks that the
-// client's neighbour entry for the VIP follows to the new holder's MAC. It
-// prints how long each failover took and how much of it the agent ran,
-// and exits non-zero when the VIP does not start, does not move, or the
-// client does not follow. Timings are printed, never asserted.
+// that holds it, fences the holder with pcs stonith fence, stops a node
+// gracefully, and each time checks that the client's neighbour entry for
+// the VIP follows to the new holder's MAC. Fencing is on throughout, with
+// the lab's own fence agent, fence_lab (fence.go): after a death or a
+// fencing, the survivor's fencer must report the node fenced before the
+// VIP starts on the survivor. It prints how long each failover took and
+// how much of it the agent ran, and exits non-zero when the VIP does not
+// start, does not move, the node is not fenced first, or the client does
+// not follow. Timings are printed, never asserted.
 //
 // It needs root, corosync, pacemaker and pcs (make deps), and leaves
 // nothing behind: namespaces, processes, mounts and its work directory go
@@ -44,9 +48,10 @@ var (
 
 // The failovers.
 const (
-	kindMove = "move"
-	kindKill = "hard kill"
-	kindStop = "graceful stop"
+	kindMove  = "move"
+	kindKill  = "hard kill"
+	kindFence = "fence"
+	kindStop  = "graceful stop"
 )
 
 // tokenMS is corosync's token timeout. Corosync adds the consensus
@@ -78,6 +83,8 @@ type Cluster struct {
 	Lab    *lab.Lab
 	Nodes  []*Node
 	Client *lab.Host
+	// Power is the switch that the nodes' fence_lab asks to fence a node.
+	Power *PowerSwitch
 }
 
 // other returns the node that is not n.
@@ -100,6 +107,10 @@ func (c *Cluster) node(name string) *Node {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "node-init" {
 		initMain(os.Args[2:])
+	}
+	// The nodes' fenced runs this program as /usr/sbin/fence_lab.
+	if filepath.Base(os.Args[0]) == fenceAgent {
+		fenceAgentMain(os.Args[1:])
 	}
 	binary := flag.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
 	flag.Parse()
@@ -154,6 +165,12 @@ func run(ctx context.Context, w io.Writer, binary string) (err error) {
 	for _, name := range []string{"n1", "n2"} {
 		c.Nodes = append(c.Nodes, &Node{Name: name, Host: l.Host(name), Dir: filepath.Join(work, name), exe: exe})
 	}
+	// The switch closes after the nodes are dead: a node may fence the
+	// other while they go.
+	if c.Power, err = c.servePower(work); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, c.Power.Close()) }()
 	defer func() { err = errors.Join(err, c.shutdown()) }()
 	defer func() {
 		if err != nil && ctx.Err() == nil {
@@ -166,11 +183,11 @@ func run(ctx context.Context, w io.Writer, binary string) (err error) {
 // scenario is the test proper.
 func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) error {
 	n1, n2 := c.Nodes[0], c.Nodes[1]
-	fmt.Fprintf(w, "Nodes n1 (%s, %s) and n2 (%s, %s): %s (knet, token %d ms, two_node) and %s, stonith-enabled=false.\n",
+	fmt.Fprintf(w, "Nodes n1 (%s, %s) and n2 (%s, %s): %s (knet, token %d ms, two_node) and %s, stonith-enabled=true.\n",
 		n1.Host.Addr.Addr(), n1.Host.MAC, n2.Host.Addr.Addr(), n2.Host.MAC, version("corosync", "-v"), tokenMS, version("pacemakerd", "--version"))
 	fmt.Fprintf(w, "Each node has its own network, mount, UTS, IPC and PID namespaces, a private /run, /dev/shm, /etc/corosync,\n"+
 		"/var/lib/pacemaker and logs, and floatip as ocf:floatip:IPaddr2. Client m (%s) pings the VIP %s every %v\n"+
-		"during each failover.\n", c.Client.Addr.Addr(), VIP, probeInterval)
+		"during each failover. Times from the daemons' logs come in coarse ticks of a few ms.\n", c.Client.Addr.Addr(), VIP, probeInterval)
 
 	t := time.Now()
 	conf := corosyncConf(c.Nodes)
@@ -189,15 +206,22 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 	fmt.Fprintf(w, "\ncluster up: n1 and n2 online, DC %s, %.1f s after the nodes started\n", s.DC.Name, time.Since(t).Seconds())
 	// crm_attribute rather than pcs for the two properties: each pcs
 	// call costs seconds of Python start-up, and pcs's part is the
-	// resource commands.
+	// resource commands. stonith-enabled is true by default; set, it
+	// says so in the CIB.
 	for _, args := range [][]string{
-		{"crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "--update", "false"},
+		{"crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "--update", "true"},
 		// What pcs cluster setup sets: a running VIP stays where it is.
 		{"crm_attribute", "--type", "rsc_defaults", "--name", "resource-stickiness", "--update", "1"},
 	} {
 		if _, err := n1.MustExec(ctx, args...); err != nil {
 			return err
 		}
+	}
+
+	// With fencing on and no device, Pacemaker starts no resource: the
+	// device comes first.
+	if err := c.fencing(ctx, w); err != nil {
+		return err
 	}
 
 	// The VIP starts under a floatip of before reload-agent, which the
@@ -227,7 +251,19 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 	done = append(done, f)
 
 	holder, other = other, holder
-	f, err = c.failover(ctx, kindKill, holder.Name+" dies: link cut, init SIGKILLed", holder, other, c.kill(holder))
+	f, err = c.failover(ctx, kindKill, holder.Name+" dies: link cut, init SIGKILLed; "+other.Name+" fences it", holder, other, c.kill(holder))
+	if err != nil {
+		return err
+	}
+	f.Print(w)
+	done = append(done, f)
+	if err := c.reboot(ctx, w, holder, other); err != nil {
+		return err
+	}
+
+	// The survivor holds the VIP: the node that came back fences it.
+	holder, other = other, holder
+	f, err = c.failover(ctx, kindFence, "pcs stonith fence "+holder.Name+" on "+other.Name, holder, other, c.fence(holder, other))
 	if err != nil {
 		return err
 	}
@@ -247,9 +283,14 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 
 	fmt.Fprintf(w, "\nSummary: from the trigger until the client's entry named the new holder, and the agent's part of that\n")
 	for _, f := range done {
-		fmt.Fprintf(w, "  %-14s %s -> %s  %10s  agent %8s (%4.1f%%)\n", f.Name, f.From.Name, f.To.Name, ms(f.Followed), ms(f.Agent), f.Share())
+		fenced := ""
+		if f.Fenced > 0 {
+			fenced = fmt.Sprintf("  (%s fenced at %s)", f.From.Name, ms(f.Fenced))
+		}
+		fmt.Fprintf(w, "  %-14s %s -> %s  %10s  agent %8s (%4.1f%%)%s\n", f.Name, f.From.Name, f.To.Name, ms(f.Followed), ms(f.Agent), f.Share(), fenced)
 	}
-	fmt.Fprintf(w, "cluster-test passed: the VIP started, reloaded without moving, moved and failed over 3 times, and the client followed each time\n")
+	fmt.Fprintf(w, "cluster-test passed: with fencing on, the VIP started, reloaded without moving, moved and failed over 4 times,\n"+
+		"each fenced node was fenced before the VIP started on the survivor, and the client followed each time\n")
 	return nil
 }
 
@@ -287,7 +328,7 @@ func (c *Cluster) dumpLogs(w io.Writer) {
 			if p == "var/log/pacemaker/pacemaker.log" {
 				var keep []string
 				for _, l := range lines {
-					if strings.Contains(l, "error") || strings.Contains(l, "vip") && strings.Contains(l, "notice") {
+					if strings.Contains(l, "error") || (strings.Contains(l, "vip") || strings.Contains(l, "fenc")) && strings.Contains(l, "notice") {
 						keep = append(keep, l)
 					}
 				}

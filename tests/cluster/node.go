@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +43,10 @@ type Node struct {
 	// err is how the init ended, exited when its end was seen.
 	err    error
 	exited time.Time
+	// power is held by Start, which replaces cmd, pid and done, and by
+	// the lab's power switch, which reads them from a goroutine of its
+	// own. The test's own goroutine, the only writer, reads them without.
+	power sync.Mutex
 }
 
 // prepare writes the node's private directories: corosync.conf, empty
@@ -85,6 +90,13 @@ func (n *Node) prepare(conf, binary string) error {
 	if err := os.WriteFile(filepath.Join(n.Dir, "etc/corosync/corosync.conf"), []byte(conf), 0o644); err != nil {
 		return err
 	}
+	// This program, which runs as the fence agent under that name.
+	if err := os.MkdirAll(filepath.Join(n.Dir, sbinDir), 0o755); err != nil {
+		return err
+	}
+	if err := copyFile(n.exe, filepath.Join(n.Dir, sbinDir, fenceAgent), 0o755); err != nil {
+		return fmt.Errorf("install %s: %w", fenceAgent, err)
+	}
 	return copyFile(binary, filepath.Join(n.Dir, ocfDir, "floatip/IPaddr2"), 0o755)
 }
 
@@ -124,6 +136,8 @@ func copyFile(src, dst string, mode os.FileMode) error {
 // network namespace, as the issue's recipe does it. It returns once the
 // init runs; corosync and Pacemaker come up on their own after that.
 func (n *Node) Start() error {
+	n.power.Lock()
+	defer n.power.Unlock()
 	log, err := os.OpenFile(filepath.Join(n.Dir, "init.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -232,6 +246,31 @@ func (n *Node) Kill() error {
 		return err
 	}
 	return n.wait(10 * time.Second)
+}
+
+// running is Running for the power switch's goroutine.
+func (n *Node) running() bool {
+	n.power.Lock()
+	defer n.power.Unlock()
+	return n.Running()
+}
+
+// powerOff is what the lab's power switch does to a node that is fenced:
+// the hard kill (link down, then SIGKILL to the init). A node already dead
+// is off already, which is success: it says whether the node still ran.
+func (n *Node) powerOff() (wasRunning bool, err error) {
+	n.power.Lock()
+	defer n.power.Unlock()
+	if !n.Running() {
+		return false, nil
+	}
+	if err := n.Host.IP("link", "set", n.Host.Dev, "down"); err != nil {
+		return true, fmt.Errorf("power off %s: %w", n.Name, err)
+	}
+	if err := n.Kill(); err != nil {
+		return true, fmt.Errorf("power off %s: %w", n.Name, err)
+	}
+	return true, nil
 }
 
 // Stop asks the node to shut down as an admin's "systemctl stop pacemaker

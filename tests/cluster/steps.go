@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,17 +56,29 @@ func (c *Cluster) create(ctx context.Context, w io.Writer) (*Node, error) {
 // 0.11 adds a location constraint, waits for the move and removes the
 // constraint again, so it returns seconds after the VIP has moved.
 func (c *Cluster) move(from, to *Node) trigger {
+	return command(from, "pcs", "resource", "move", "vip", to.Name)
+}
+
+// fence is the trigger of an admin's fencing of the holder from the other
+// node: pcs stonith fence (stonith_admin --reboot underneath) returns once
+// the fencer has the result.
+func (c *Cluster) fence(target, from *Node) trigger {
+	return command(from, "pcs", "stonith", "fence", target.Name)
+}
+
+// command is the trigger of an admin's command on node n, which runs
+// while the failover is measured; the failover waits for its exit.
+func command(n *Node, argv ...string) trigger {
 	return func(ctx context.Context, f *Failover) (func() error, error) {
-		argv := []string{"pcs", "resource", "move", "vip", to.Name}
 		type result struct {
 			r   lab.Result
 			err error
 		}
 		done := make(chan result, 1)
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		f.add(time.Now(), "%s called on %s", strings.Join(argv, " "), from.Name)
+		f.add(time.Now(), "%s called on %s", strings.Join(argv, " "), n.Name)
 		go func() {
-			r, err := from.MustExec(ctx, argv...)
+			r, err := n.MustExec(ctx, argv...)
 			done <- result{r, err}
 		}()
 		return func() error {
@@ -87,10 +100,8 @@ func (c *Cluster) move(from, to *Node) trigger {
 func (c *Cluster) kill(n *Node) trigger {
 	return func(ctx context.Context, f *Failover) (func() error, error) {
 		t := time.Now()
-		if err := n.Host.IP("link", "set", n.Host.Dev, "down"); err != nil {
-			return nil, err
-		}
-		if err := n.Kill(); err != nil {
+		// What the lab's power switch does when it fences a node.
+		if _, err := n.powerOff(); err != nil {
 			return nil, err
 		}
 		f.add(t, "%s's link cut and its init SIGKILLed", n.Name)
@@ -148,5 +159,59 @@ func (c *Cluster) reboot(ctx context.Context, w io.Writer, n, survivor *Node) er
 	}
 	fmt.Fprintf(w, "\nreboot: %s back online and the cluster idle %.1f s after it was started again; vip stays on %s\n",
 		n.Name, time.Since(t).Seconds(), survivor.Name)
+	return nil
+}
+
+// fencing creates the lab's fence device with pcs, as an admin would for
+// any fence agent, and checks that both nodes' fencers have it as the
+// device for the other node.
+func (c *Cluster) fencing(ctx context.Context, w io.Writer) error {
+	n1 := c.Nodes[0]
+	var names []string
+	for _, n := range c.Nodes {
+		names = append(names, n.Name)
+	}
+	argv := []string{"pcs", "stonith", "create", "fence-lab", fenceAgent, "socket=" + c.Power.Socket,
+		"pcmk_host_list=" + strings.Join(names, " ")}
+	r, err := n1.MustExec(ctx, argv...)
+	if err != nil {
+		return err
+	}
+	s, err := waitStatus(ctx, n1, 30*time.Second, "fence-lab started", func(s *Status) bool { return len(s.RunningOn("fence-lab")) == 1 })
+	if err != nil {
+		return err
+	}
+	for _, n := range c.Nodes {
+		other := c.other(n)
+		// fenced registers the device on every node it may run on, not
+		// only where it is started: the survivor of a death fences
+		// with it even when the dead node ran it.
+		r, err := n.MustExec(ctx, "stonith_admin", "--list", other.Name)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(r.Stdout, "fence-lab") {
+			return fmt.Errorf("%s's fencer has no device for %s: %q", n.Name, other.Name, strings.TrimSpace(r.Stdout))
+		}
+	}
+	// The device's first monitor, right after its start, is fence_lab
+	// reaching the switch from inside a node.
+	deadline := time.Now().Add(15 * time.Second)
+	for c.Power.Monitors() == 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("fence-lab started, but no fence_lab asked the switch for a monitor within 15s")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	shown := slices.Clone(argv)
+	shown[len(shown)-1] = strings.Replace(shown[len(shown)-1], "=", `="`, 1) + `"`
+	fmt.Fprintf(w, "\nfencing: %s (on n1)\n", strings.Join(shown, " "))
+	fmt.Fprintf(w, "  pcs returned after %s; fence-lab started on %s, its monitor reached the lab's switch, and each\n"+
+		"  node's fencer lists it for the other. fence_lab's off and reboot cut the node's link and SIGKILL its init.\n",
+		ms(r.End.Sub(r.Start)), s.RunningOn("fence-lab")[0])
 	return nil
 }
