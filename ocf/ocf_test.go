@@ -252,3 +252,27 @@ func TestSpeaksOCF11(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBool(t *testing.T) {
+	for _, w := range BoolWords() {
+		if _, ok := ParseBool(w); !ok {
+			t.Errorf("ParseBool(%q) refuses a word of BoolWords", w)
+		}
+	}
+	tests := []struct {
+		in        string
+		value, ok bool
+	}{
+		{"yes", true, true}, {"ja", true, true}, {"Y", true, true},
+		{"", false, true}, {"nein", false, true}, {"OFF", false, true},
+		{"perhaps", false, false}, {"Yes ", false, false}, {"2", false, false}, {"t", false, false},
+	}
+	for _, tt := range tests {
+		if v, ok := ParseBool(tt.in); v != tt.value || ok != tt.ok {
+			t.Errorf("ParseBool(%q) = %t, %t; want %t, %t", tt.in, v, ok, tt.value, tt.ok)
+		}
+		if IsTrue(tt.in) != (tt.value && tt.ok) {
+			t.Errorf("IsTrue(%q) = %t", tt.in, IsTrue(tt.in))
+		}
+	}
+}

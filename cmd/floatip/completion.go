@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
 )
 
 // completionShells are the shells completion prints a script for.
@@ -78,7 +79,7 @@ _floatip() {
 }
 complete -F _floatip floatip /usr/sbin/floatip /usr/lib/ocf/resource.d/floatip/IPaddr2
 `, shellQuote(strings.Join(actionNames(), " ")), shellQuote(strings.Join(flags, " ")),
-		shellQuote(strings.Join(bools, " ")), shellQuote(strings.Join(valued, " ")), shellQuote(strings.Join(boolWords, " ")),
+		shellQuote(strings.Join(bools, " ")), shellQuote(strings.Join(valued, " ")), shellQuote(strings.Join(ocf.BoolWords(), " ")),
 		shellQuote(strings.Join(completionShells, " ")))
 	return b.String()
 }

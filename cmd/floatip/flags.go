@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
 )
 
 // paramFlag is the value of a parameter's flag. It keeps the text as
@@ -58,14 +59,6 @@ func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, std
 	return fs
 }
 
-// boolWords are the values that config reads as an OCF boolean:
-// ocf_is_true's words for true, and the usual words for false (an empty
-// value is false, as unset). TestBoolWords holds the list to config.
-var boolWords = []string{
-	"yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON", "y", "Y",
-	"", "no", "false", "0", "NO", "FALSE", "False", "nein", "off", "OFF", "n", "N",
-}
-
 // joinBoolValues rewrites "--name word" as "--name=word" for a boolean
 // parameter followed by a boolean word. pflag lets a boolean flag stand
 // alone (--nodad means true), so on its own it would read
@@ -93,7 +86,7 @@ func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
 			// it looks like: that argument is no flag.
 			out = append(out, args[i+1])
 			i++
-		case f.Value.Type() == "bool" && isBoolWord(args[i+1]):
+		case f.Value.Type() == "bool" && isBool(args[i+1]):
 			if _, param := f.Value.(*paramFlag); param {
 				out[len(out)-1] = arg + "=" + args[i+1]
 				i++
@@ -103,13 +96,9 @@ func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
 	return out
 }
 
-func isBoolWord(s string) bool {
-	for _, w := range boolWords {
-		if s == w {
-			return true
-		}
-	}
-	return false
+func isBool(s string) bool {
+	_, ok := ocf.ParseBool(s)
+	return ok
 }
 
 // quoteArg quotes an argument for an exit reason: escaped, so that a line

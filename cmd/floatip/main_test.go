@@ -215,7 +215,7 @@ func TestBoolWords(t *testing.T) {
 		_, err := config.Parse(params, nil)
 		return err
 	}
-	for _, w := range boolWords {
+	for _, w := range ocf.BoolWords() {
 		if err := parse(w); err != nil {
 			t.Errorf("config refuses boolean word %q: %v", w, err)
 		}

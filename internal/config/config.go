@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/ocf"
 )
 
 // ErrInvalid marks a parameter value that can never work; the agent reports
@@ -389,7 +390,7 @@ func (c *Config) parseClone(p *parser, meta map[string]string, uniqueClone bool)
 		}
 		cloneMax = n
 	}
-	if uniqueClone && !truthy(meta["globally_unique"]) {
+	if uniqueClone && !ocf.IsTrue(meta["globally_unique"]) {
 		return invalid("unique_clone_address", "unique_clone_address makes sense only with meta globally_unique set")
 	}
 	if cloneMax > 1 && c.LVSSupport {
@@ -509,31 +510,15 @@ func (p *parser) value(name, typ string) string {
 // text reads a string parameter as it is.
 func (p *parser) text(name string) string { return p.value(name, "string") }
 
-// boolean reads an OCF boolean. The words ocf_is_true accepts are true;
-// the usual words for false are false; anything else is an error rather
-// than a silent false.
+// boolean reads an OCF boolean (ocf.ParseBool): a value that is no
+// boolean word is an error rather than a silent false.
 func (p *parser) boolean(name string) bool {
 	v := p.value(name, "boolean")
-	if truthy(v) {
-		return true
-	}
-	switch v {
-	case "", "no", "false", "0", "NO", "FALSE", "False", "nein", "off", "OFF", "n", "N":
-		return false
-	}
-	if p.err == nil {
+	b, ok := ocf.ParseBool(v)
+	if !ok && p.err == nil {
 		p.err = invalid(name, "%s [%s] is not a boolean (true or false)", name, printable(v))
 	}
-	return false
-}
-
-// truthy is ocf_is_true.
-func truthy(v string) bool {
-	switch v {
-	case "yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON", "y", "Y":
-		return true
-	}
-	return false
+	return b
 }
 
 // integer reads a decimal of at least min. Signs, spaces and values that do
