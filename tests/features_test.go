@@ -77,10 +77,22 @@ func TestAnnounceTo(t *testing.T) {
 
 // TestKillConnections: a client with a connection to the address sees it
 // end at stop with kill_connections, and hang without.
+// TestKillConnections: with kill_connections, stop resets the address's
+// TCP connections, also an IPv4 one that a dual-stack server holds on an
+// IPv6 socket as ::ffff:<ip> (Go's net.Listen("tcp"), Java, nginx with
+// ipv6only=off).
 func TestKillConnections(t *testing.T) {
-	for _, kill := range []bool{true, false} {
-		name := map[bool]string{true: "killed", false: "left"}[kill]
-		t.Run(name, func(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		kill    bool
+		network string
+	}{
+		{"killed", true, "tcp4"},
+		{"killed dual-stack", true, "tcp"},
+		{"left", false, "tcp4"},
+	} {
+		kill := tt.kill
+		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t, hostA, hostM)
 			a, m := l.Host("a"), l.Host("m")
 			r := floatip(t, a)
@@ -90,7 +102,7 @@ func TestKillConnections(t *testing.T) {
 			}
 			r.expect(0, "start", p...)
 			var ln net.Listener
-			if err := a.Do(func() (err error) { ln, err = net.Listen("tcp4", vip+":8080"); return err }); err != nil {
+			if err := a.Do(func() (err error) { ln, err = net.Listen(tt.network, ":8080"); return err }); err != nil {
 				t.Fatal(err)
 			}
 			defer ln.Close()
