@@ -50,6 +50,8 @@ type Failover struct {
 	// is the longest time without an answer.
 	Probes, Lost int
 	Gap          time.Duration
+	// V6 is vip6's part of the failover, nil without vip6.
+	V6 *Failover6
 
 	t0 time.Time
 	// ops are the agent's operations that the logs show.
@@ -81,6 +83,11 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 		return nil, err
 	}
 	defer w.close()
+	w6, err := c.watchVIP6(ctx, name, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer w6.close()
 	time.Sleep(100 * time.Millisecond) // answered probes before the trigger
 
 	f := &Failover{Name: name, Trigger: what, From: from, To: to, Followed: -1, t0: time.Now()}
@@ -138,6 +145,9 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 	}
 	if !f.probes(probes, flip.Time) {
 		return nil, fmt.Errorf("%s: the client's pings to %s got no answer after it followed to %s", name, VIP, to.Name)
+	}
+	if f.V6, err = w6.finish(ctx, c, f); err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(f.Events, func(x, y Event) int { return int(x.At - y.At) })
 	return f, nil
@@ -308,7 +318,11 @@ func hasVIP(n *Node) error { return hasAddr(n, VIP) }
 
 // hasAddr checks that ip is on node n's nic.
 func hasAddr(n *Node, ip netip.Addr) error {
-	addrs, err := n.Host.Addrs(netlink.FAMILY_V4)
+	family := netlink.FAMILY_V4
+	if ip.Is6() {
+		family = netlink.FAMILY_V6
+	}
+	addrs, err := n.Host.Addrs(family)
 	if err != nil {
 		return err
 	}
@@ -333,6 +347,7 @@ func (f *Failover) Print(w io.Writer) {
 	fmt.Fprintf(w, "  the client followed to %s after %s; %s\n", f.To.Name, ms(f.Followed), f.AgentShare())
 	fmt.Fprintf(w, "  client's pings every %v from the trigger on: %d sent, %d lost; longest without an answer %s\n",
 		probeInterval, f.Probes, f.Lost, ms(f.Gap))
+	f.V6.Print(w, f)
 }
 
 // AgentShare says how much of the failover the agent's operations took.

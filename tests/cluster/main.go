@@ -35,13 +35,14 @@ import (
 	"github.com/floatip/floatip/tests/lab"
 )
 
-// The lab: nodes n1 and n2 and client m on one bridge, the VIP on their
-// subnet. Only 198.18.0.0/15, the benchmarking range, is used.
+// The lab: nodes n1 and n2 and client m on one bridge, the VIPs on their
+// subnets. Only 198.18.0.0/15, the benchmarking range, and 2001:db8::/32,
+// the documentation prefix, are used.
 var (
 	specs = []lab.HostSpec{
-		{Name: "n1", Addr: netip.MustParsePrefix("198.18.0.1/24")},
-		{Name: "n2", Addr: netip.MustParsePrefix("198.18.0.2/24")},
-		{Name: "m", Addr: netip.MustParsePrefix("198.18.0.3/24")},
+		{Name: "n1", Addr: netip.MustParsePrefix("198.18.0.1/24"), Addr6: netip.MustParsePrefix("2001:db8::1/64")},
+		{Name: "n2", Addr: netip.MustParsePrefix("198.18.0.2/24"), Addr6: netip.MustParsePrefix("2001:db8::2/64")},
+		{Name: "m", Addr: netip.MustParsePrefix("198.18.0.3/24"), Addr6: netip.MustParsePrefix("2001:db8::3/64")},
 	}
 	VIP = netip.MustParseAddr("198.18.0.100")
 )
@@ -85,6 +86,9 @@ type Cluster struct {
 	Client *lab.Host
 	// Power is the switch that the nodes' fence_lab asks to fence a node.
 	Power *PowerSwitch
+	// vip6 is set once vip6 runs colocated with vip (ipv6.go): each
+	// failover then checks it too.
+	vip6 bool
 }
 
 // other returns the node that is not n.
@@ -112,7 +116,13 @@ func main() {
 	if filepath.Base(os.Args[0]) == fenceAgent {
 		fenceAgentMain(os.Args[1:])
 	}
+	// ocf:heartbeat:anything runs it on the nodes as the service behind
+	// the VIP (service.go).
+	if filepath.Base(os.Args[0]) == webServer {
+		webMain()
+	}
 	binary := flag.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
+	only := flag.String("only", "", "run only these scenarios, comma-separated: two-node, quorum, splitring (default all)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "cluster-test: needs root, to create namespaces")
@@ -121,7 +131,7 @@ func main() {
 	// Ctrl-C ends the current step; run then removes everything.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, *binary); err != nil {
+	if err := runScenarios(ctx, os.Stdout, *binary, *only); err != nil {
 		if ctx.Err() != nil {
 			// What failed is only the step the interrupt cut short.
 			fmt.Fprintln(os.Stderr, "\ncluster-test: interrupted; the nodes, namespaces and files are removed")
@@ -241,6 +251,12 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 	if err := c.reload(ctx, w, holder); err != nil {
 		return err
 	}
+	if holder, err = c.service(ctx, w, holder); err != nil {
+		return err
+	}
+	if err := c.createVIP6(ctx, w, holder); err != nil {
+		return err
+	}
 	var done []*Failover
 	other := c.other(holder)
 	f, err := c.failover(ctx, kindMove, "pcs resource move vip "+other.Name, holder, other, c.move(holder, other))
@@ -288,9 +304,13 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 			fenced = fmt.Sprintf("  (%s fenced at %s)", f.From.Name, ms(f.Fenced))
 		}
 		fmt.Fprintf(w, "  %-14s %s -> %s  %10s  agent %8s (%4.1f%%)%s\n", f.Name, f.From.Name, f.To.Name, ms(f.Followed), ms(f.Agent), f.Share(), fenced)
+		if f.V6 != nil {
+			fmt.Fprintln(w, f.V6.Summary(f))
+		}
 	}
 	fmt.Fprintf(w, "cluster-test passed: with fencing on, the VIP started, reloaded without moving, moved and failed over 4 times,\n"+
-		"each fenced node was fenced before the VIP started on the survivor, and the client followed each time\n")
+		"each fenced node was fenced before the VIP started on the survivor, and the client followed each time,\n"+
+		"for vip6 too; with kill_connections the old holder reset the client's connection and its reconnect reached the new one\n")
 	return nil
 }
 

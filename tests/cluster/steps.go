@@ -144,6 +144,9 @@ func (c *Cluster) reboot(ctx context.Context, w io.Writer, n, survivor *Node) er
 	if err := n.Host.IP("link", "set", n.Host.Dev, "up"); err != nil {
 		return err
 	}
+	if err := rebootAddrs6(n); err != nil {
+		return err
+	}
 	if err := n.Start(); err != nil {
 		return err
 	}
