@@ -11,7 +11,7 @@ import (
 )
 
 // The features step measures what each opt-in feature of floatip, the
-// ones beyond heartbeat:IPaddr2 (issue 9), adds to the action it slows:
+// ones beyond heartbeat:IPaddr2, adds to the action it slows:
 // floatip with the feature against floatip with its default, one after the
 // other in each repetition and in an order that alternates, so that the
 // difference of the medians is the feature's cost and not the machine's

@@ -5,13 +5,13 @@
 // reports medians, 95th percentiles and their ratio: absolute times differ
 // from machine to machine, ratios measured in one run carry over.
 //
-// The monitor rows also show the floor as issue 7 defines it: a static Go
+// The monitor rows also show the floor: a static Go
 // program that starts, dumps the addresses once with vishvananda/netlink's
 // AddrList and exits (tests/bench/floor). It is what a Go agent built the
 // obvious way cannot beat; an agent that decodes less of the dump can, on
 // a nic with many addresses.
 //
-// A second table shows what each of floatip's opt-in features (issue 9)
+// A second table shows what each of floatip's opt-in features
 // adds to the action it slows, floatip with the feature against floatip
 // with its default, alternating in the same way (tests/bench/features.go).
 package main

@@ -1,4 +1,4 @@
-// Command floor is issue 7's floor for a monitor: a static Go binary that
+// Command floor is the floor for a monitor: a static Go binary that
 // starts, dumps the IPv4 addresses of its network namespace once with
 // vishvananda/netlink's AddrList, and exits. make bench measures it beside
 // floatip's monitor, so that floatip's cost reads against what such a
