@@ -112,10 +112,12 @@ test: deps lint build
 # moves the VIP (ocf:floatip:IPaddr2) by pcs, by a node's death, by
 # fencing and by a node's shutdown, and checks that a dead node is fenced
 # before the VIP starts elsewhere and that the client follows each time;
-# it prints the timings (docs/cluster-test.md).
+# it prints the timings (docs/cluster-test.md). AGENT=heartbeat runs the
+# same scenarios with ocf:heartbeat:IPaddr2 instead, and says what it skips
+# for lack of reload-agent, kill_connections and the depth-10 monitor.
 .PHONY: cluster-test
 cluster-test: cluster-deps build
-	$(GO) run ./tests/cluster -binary $(BIN)
+	$(GO) run ./tests/cluster -agent $(AGENT) -binary $(BIN)
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)

@@ -34,7 +34,7 @@ var VIP6 = netip.MustParseAddr("2001:db8::100")
 // checks that the client reaches vip6 at the holder's MAC.
 func (c *Cluster) createVIP6(ctx context.Context, w io.Writer, holder *Node) error {
 	n1 := c.Nodes[0]
-	argv := []string{"pcs", "resource", "create", "vip6", "ocf:floatip:IPaddr2", "ip=" + VIP6.String(), "cidr_netmask=64", "op", "monitor", "interval=10s"}
+	argv := []string{"pcs", "resource", "create", "vip6", c.agent.Type, "ip=" + VIP6.String(), "cidr_netmask=64", "op", "monitor", "interval=10s"}
 	t0 := time.Now()
 	if _, err := n1.MustExec(ctx, argv...); err != nil {
 		return fmt.Errorf("create vip6: %w", err)

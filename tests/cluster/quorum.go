@@ -22,8 +22,8 @@ import (
 // its own; the client must follow; the isolated node must send no ARP for
 // the VIP after the new holder's first announcement; and once the
 // isolated node is back, exactly one node's namespace has the address.
-func quorumScenario(ctx context.Context, w io.Writer, binary string) (err error) {
-	rc, cleanup, err := newRingCluster([]string{"n1", "n2", "n3"})
+func quorumScenario(ctx context.Context, w io.Writer, binary string, ag *Agent) (err error) {
+	rc, cleanup, err := newRingCluster([]string{"n1", "n2", "n3"}, ag)
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func quorumScenario(ctx context.Context, w io.Writer, binary string) (err error)
 		}
 		err = joinErr(err, cleanup())
 	}()
-	fmt.Fprintf(w, "\n=== quorum: three nodes, corosync on a ring of its own (%s), no two_node, no-quorum-policy=stop, fencing on\n", ringPrefix)
+	fmt.Fprintf(w, "\n=== quorum: three nodes, corosync on a ring of its own (%s), no two_node, no-quorum-policy=stop, fencing on, vip as %s\n", ringPrefix, ag.Title)
 	rc.describeNodes(w)
 	if err := rc.boot(ctx, w, ringConf(rc, false), binary,
 		[2]string{"stonith-enabled", "true"}, [2]string{"no-quorum-policy", "stop"}, [2]string{"resource-stickiness", "1"}); err != nil {

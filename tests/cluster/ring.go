@@ -53,10 +53,11 @@ func ringPort(n *Node) string { return "r-" + n.Name }
 
 // newRingCluster builds a lab with the named nodes and client m on the
 // LAN bridge, a ring bridge with a ring0 nic in each node, the nodes'
-// directories and the lab's power switch, and starts no node. cleanup
+// directories and the lab's power switch, for VIPs under agent ag, and
+// starts no node. cleanup
 // removes all of it (the nodes first, the namespaces last), also when
 // building failed half-way.
-func newRingCluster(names []string) (rc *ringCluster, cleanup func() error, err error) {
+func newRingCluster(names []string, ag *Agent) (rc *ringCluster, cleanup func() error, err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +70,7 @@ func newRingCluster(names []string) (rc *ringCluster, cleanup func() error, err 
 	if err != nil {
 		return nil, nil, fmt.Errorf("the LAN of the ring lab: %w", err)
 	}
-	rc = &ringCluster{Cluster: &Cluster{Lab: l, Client: l.Host("m")}, ringNS: l.Prefix + "-ring", ring: map[string]netip.Prefix{}}
+	rc = &ringCluster{Cluster: &Cluster{Lab: l, Client: l.Host("m"), agent: ag}, ringNS: l.Prefix + "-ring", ring: map[string]netip.Prefix{}}
 	var closers []func() error
 	cleanup = func() error {
 		var errs []error
@@ -205,7 +206,7 @@ func (rc *ringCluster) boot(ctx context.Context, w io.Writer, conf, binary strin
 // it runs on one node, which it returns, and which must be the one node
 // whose namespace has the address.
 func (rc *ringCluster) createVIP(ctx context.Context) (*Node, error) {
-	if _, err := rc.Nodes[0].MustExec(ctx, "pcs", "resource", "create", "vip", "ocf:floatip:IPaddr2", "ip="+VIP.String(),
+	if _, err := rc.Nodes[0].MustExec(ctx, "pcs", "resource", "create", "vip", rc.agent.Type, "ip="+VIP.String(),
 		"cidr_netmask=24", "op", "monitor", "interval=10s"); err != nil {
 		return nil, err
 	}

@@ -20,12 +20,13 @@ var scenarios = []part{
 
 type part struct {
 	name string
-	run  func(ctx context.Context, w io.Writer, binary string) error
+	run  func(ctx context.Context, w io.Writer, binary string, ag *Agent) error
 }
 
 // runScenarios runs the scenarios that only names (a comma-separated
-// list; all of them when empty) and prints how long each took.
-func runScenarios(ctx context.Context, w io.Writer, binary, only string) error {
+// list; all of them when empty) with the VIPs under agent ag, and prints
+// how long each took.
+func runScenarios(ctx context.Context, w io.Writer, binary, only string, ag *Agent) error {
 	var want []string
 	if only != "" {
 		want = strings.Split(only, ",")
@@ -45,13 +46,13 @@ func runScenarios(ctx context.Context, w io.Writer, binary, only string) error {
 			return err
 		}
 		t := time.Now()
-		if err := s.run(ctx, w, binary); err != nil {
+		if err := s.run(ctx, w, binary, ag); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		d := time.Since(t)
 		took = append(took, fmt.Sprintf("%s %.1f s", s.name, d.Seconds()))
 		fmt.Fprintf(w, "\nscenario %s passed in %.1f s\n", s.name, d.Seconds())
 	}
-	fmt.Fprintf(w, "\nall scenarios passed in %.1f s: %s\n", time.Since(t0).Seconds(), strings.Join(took, ", "))
+	fmt.Fprintf(w, "\nall scenarios passed with %s in %.1f s: %s\n", ag.Title, time.Since(t0).Seconds(), strings.Join(took, ", "))
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // the cluster to start it, and checks that the client reaches it at the
 // holder's MAC. It returns the holder.
 func (c *Cluster) create(ctx context.Context, w io.Writer) (*Node, error) {
-	argv := []string{"pcs", "resource", "create", "vip", "ocf:floatip:IPaddr2", "ip=" + VIP.String(), "cidr_netmask=24", "op", "monitor", "interval=10s"}
+	argv := []string{"pcs", "resource", "create", "vip", c.agent.Type, "ip=" + VIP.String(), "cidr_netmask=24", "op", "monitor", "interval=10s"}
 	n1 := c.Nodes[0]
 	r, err := n1.MustExec(ctx, argv...)
 	if err != nil {
