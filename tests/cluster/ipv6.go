@@ -61,7 +61,7 @@ func (c *Cluster) createVIP6(ctx context.Context, w io.Writer, holder *Node) err
 	if err := hasAddr(holder, VIP6); err != nil {
 		return err
 	}
-	mac, err := learn6(ctx, c.Client, VIP6)
+	mac, err := c.Client.Learn(ctx, VIP6)
 	if err != nil {
 		return fmt.Errorf("the client's entry for %s: %w", VIP6, err)
 	}
@@ -84,27 +84,6 @@ func (c *Cluster) createVIP6(ctx context.Context, w io.Writer, holder *Node) err
 	fmt.Fprintf(w, "  the client reaches %s at %s (%s); each failover below moves both VIPs and checks both\n", VIP6, mac, holder.Name)
 	c.vip6 = true
 	return nil
-}
-
-// learn6 makes the host ping ip until its neighbour table has an entry for
-// it, and returns the entry's MAC: lab.Host.Learn for IPv6.
-func learn6(ctx context.Context, h *lab.Host, ip netip.Addr) (net.HardwareAddr, error) {
-	p, err := ping6(h, ip, 10*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
-	for range 300 {
-		if mac, err := h.Neighbor(ip); err != nil || mac != nil {
-			return mac, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	return nil, fmt.Errorf("%s has no neighbour entry for %s", h.Name, ip)
 }
 
 // rebootAddrs6 makes node n's IPv6 addresses what a rebooted machine has:
@@ -170,7 +149,7 @@ type watch6 struct {
 	in, out, probe     *lab.Capture
 	changes            func() []lab.NeighborChange
 	stopWatch          func()
-	pinger             *pinger6
+	pinger             *lab.Pinger
 	addrs              *addrWatch
 	closed             bool
 	inF, outF, probeF  []lab.Frame
@@ -186,7 +165,7 @@ func (c *Cluster) watchVIP6(ctx context.Context, name string, from, to *Node) (*
 		return nil, nil
 	}
 	m := c.Client
-	if mac, err := learn6(ctx, m, VIP6); err != nil {
+	if mac, err := m.Learn(ctx, VIP6); err != nil {
 		return nil, fmt.Errorf("%s: the client's entry for %s: %w", name, VIP6, err)
 	} else if mac.String() != from.Host.MAC.String() {
 		return nil, fmt.Errorf("%s: before it, the client's entry for %s is %s, not %s's %s", name, VIP6, mac, from.Name, from.Host.MAC)
@@ -198,7 +177,7 @@ func (c *Cluster) watchVIP6(ctx context.Context, name string, from, to *Node) (*
 			if w.probe, err = to.Host.CaptureOutgoing(unix.ETH_P_IPV6); err == nil {
 				if w.addrs, err = watchAddr(to.Host, VIP6); err == nil {
 					if w.changes, w.stopWatch, err = m.WatchNeighbor(VIP6); err == nil {
-						w.pinger, err = ping6(m, VIP6, probeInterval)
+						w.pinger, err = m.Ping(VIP6, probeInterval)
 					}
 				}
 			}
@@ -480,101 +459,6 @@ func decodeEchoReplies(frames []lab.Frame) []icmp6 {
 		}
 		m.ID, m.Seq = binary.BigEndian.Uint16(m.Body[4:6]), binary.BigEndian.Uint16(m.Body[6:8])
 		out = append(out, m)
-	}
-	return out
-}
-
-// pinger6 is lab.Pinger for IPv6: ICMPv6 echo requests from a host to
-// one address at a steady pace, and which were answered. The kernel
-// computes an ICMPv6 raw socket's checksums (RFC 3542 section 3.1).
-type pinger6 struct {
-	fd      int
-	dst     netip.Addr
-	id      uint16
-	mu      sync.Mutex
-	sent    []time.Time
-	replied map[uint16]time.Time
-	stop    chan struct{}
-	done    sync.WaitGroup
-}
-
-func ping6(h *lab.Host, dst netip.Addr, interval time.Duration) (*pinger6, error) {
-	fd, err := h.Socket(unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_ICMPV6)
-	if err != nil {
-		return nil, err
-	}
-	// A short receive timeout, so that the receiver sees stop.
-	tv := unix.Timeval{Usec: 20_000}
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("ping %s from %s: %w", dst, h.Name, err)
-	}
-	p := &pinger6{fd: fd, dst: dst, id: uint16(time.Now().UnixNano()), replied: map[uint16]time.Time{}, stop: make(chan struct{})}
-	p.done.Add(2)
-	go p.send(interval)
-	go p.receive()
-	return p, nil
-}
-
-func (p *pinger6) send(interval time.Duration) {
-	defer p.done.Done()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	to := &unix.SockaddrInet6{Addr: p.dst.As16()}
-	for seq := uint16(0); ; seq++ {
-		b := make([]byte, 16)
-		b[0] = 128 // echo request; the kernel fills in the checksum
-		binary.BigEndian.PutUint16(b[4:], p.id)
-		binary.BigEndian.PutUint16(b[6:], seq)
-		p.mu.Lock()
-		p.sent = append(p.sent, time.Now())
-		p.mu.Unlock()
-		unix.Sendto(p.fd, b, 0, to)
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (p *pinger6) receive() {
-	defer p.done.Done()
-	buf := make([]byte, 1500)
-	for {
-		select {
-		case <-p.stop:
-			return
-		default:
-		}
-		// A raw ICMPv6 socket reads the message without the IPv6 header.
-		n, from, err := unix.Recvfrom(p.fd, buf, 0)
-		if err != nil || n < 8 {
-			continue
-		}
-		sa, ok := from.(*unix.SockaddrInet6)
-		if !ok || netip.AddrFrom16(sa.Addr) != p.dst || buf[0] != 129 || binary.BigEndian.Uint16(buf[4:6]) != p.id {
-			continue
-		}
-		seq := binary.BigEndian.Uint16(buf[6:8])
-		p.mu.Lock()
-		if _, ok := p.replied[seq]; !ok {
-			p.replied[seq] = time.Now()
-		}
-		p.mu.Unlock()
-	}
-}
-
-// Close stops pinging and returns every probe.
-func (p *pinger6) Close() []lab.Probe {
-	close(p.stop)
-	p.done.Wait()
-	unix.Close(p.fd)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]lab.Probe, len(p.sent))
-	for i, t := range p.sent {
-		out[i] = lab.Probe{Sent: t, Replied: p.replied[uint16(i)]}
 	}
 	return out
 }

@@ -9,9 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Pinger sends ICMP echo requests from a host to one IPv4 address at a
-// steady pace and records which were answered, to measure how long a
-// client loses the address while it moves.
+// Pinger sends ICMP (IPv4) or ICMPv6 echo requests from a host to one
+// address at a steady pace and records which were answered, to measure how
+// long a client loses the address while it moves.
 type Pinger struct {
 	fd      int
 	dst     netip.Addr
@@ -31,7 +31,11 @@ type Probe struct {
 
 // Ping starts pinging dst from the host every interval.
 func (h *Host) Ping(dst netip.Addr, interval time.Duration) (*Pinger, error) {
-	fd, err := h.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)
+	family, proto := unix.AF_INET, unix.IPPROTO_ICMP
+	if dst.Is6() {
+		family, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
+	}
+	fd, err := h.Socket(family, unix.SOCK_RAW, proto)
 	if err != nil {
 		return nil, err
 	}
@@ -51,12 +55,15 @@ func (p *Pinger) send(interval time.Duration) {
 	defer p.done.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	to := &unix.SockaddrInet4{Addr: p.dst.As4()}
+	var to unix.Sockaddr = &unix.SockaddrInet6{Addr: p.dst.As16()}
+	if p.dst.Is4() {
+		to = &unix.SockaddrInet4{Addr: p.dst.As4()}
+	}
 	for seq := uint16(0); ; seq++ {
 		p.mu.Lock()
 		p.sent = append(p.sent, time.Now())
 		p.mu.Unlock()
-		unix.Sendto(p.fd, echo(p.id, seq), 0, to)
+		unix.Sendto(p.fd, echo(p.dst.Is6(), p.id, seq), 0, to)
 		select {
 		case <-p.stop:
 			return
@@ -74,14 +81,23 @@ func (p *Pinger) receive() {
 			return
 		default:
 		}
-		n, _, err := unix.Recvfrom(p.fd, buf, 0)
-		if err != nil || n < 20 {
+		n, from, err := unix.Recvfrom(p.fd, buf, 0)
+		if err != nil {
 			continue
 		}
-		ihl := int(buf[0]&0x0f) * 4
-		b := buf[ihl:n]
-		src := netip.AddrFrom4([4]byte(buf[12:16]))
-		if len(b) < 8 || b[0] != 0 || src != p.dst || binary.BigEndian.Uint16(b[4:6]) != p.id {
+		b, src, reply := buf[:n], netip.Addr{}, byte(0)
+		switch sa := from.(type) {
+		case *unix.SockaddrInet4:
+			// An ICMP raw socket reads the IPv4 header too.
+			if n < 20 || n < int(buf[0]&0x0f)*4 {
+				continue
+			}
+			b, src = buf[int(buf[0]&0x0f)*4:n], netip.AddrFrom4(sa.Addr)
+		case *unix.SockaddrInet6:
+			// An ICMPv6 raw socket reads the message alone.
+			src, reply = netip.AddrFrom16(sa.Addr), 129
+		}
+		if len(b) < 8 || b[0] != reply || src != p.dst || binary.BigEndian.Uint16(b[4:6]) != p.id {
 			continue
 		}
 		seq := binary.BigEndian.Uint16(b[6:8])
@@ -93,12 +109,18 @@ func (p *Pinger) receive() {
 	}
 }
 
-// echo builds an ICMP echo request (RFC 792).
-func echo(id, seq uint16) []byte {
+// echo builds an ICMP echo request (RFC 792), or an ICMPv6 one (RFC 4443)
+// whose checksum the kernel computes, as it does for every ICMPv6 raw
+// socket (RFC 3542 section 3.1).
+func echo(v6 bool, id, seq uint16) []byte {
 	b := make([]byte, 16)
-	b[0] = 8
 	binary.BigEndian.PutUint16(b[4:], id)
 	binary.BigEndian.PutUint16(b[6:], seq)
+	if v6 {
+		b[0] = 128
+		return b
+	}
+	b[0] = 8
 	binary.BigEndian.PutUint16(b[2:], checksum(b))
 	return b
 }
