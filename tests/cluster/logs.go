@@ -56,28 +56,20 @@ var (
 // agentOps reads the starts, stops and reloads of resource rsc that node's execd
 // logged from since on.
 func agentOps(r io.Reader, node, rsc string, since, now time.Time) []AgentOp {
-	since = since.Truncate(time.Millisecond) // the logs' resolution
 	var ops []AgentOp
 	byCall := map[int]int{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		t, ok := parseStamp(line, now)
-		if !ok || t.Before(since) {
-			continue
-		}
+	logLines(r, since, now, func(t time.Time, line string) {
 		if m := executeRE.FindStringSubmatch(line); m != nil && m[1] == rsc && (m[2] == "start" || m[2] == "stop" || m[2] == "reload-agent") {
 			call, _ := strconv.Atoi(m[3])
 			byCall[call] = len(ops)
 			ops = append(ops, AgentOp{Node: node, Action: m[2], Call: call, Called: t, Exec: -1})
-			continue
+			return
 		}
 		if m := finishedRE.FindStringSubmatch(line); m != nil && m[1] == rsc {
 			call, _ := strconv.Atoi(m[3])
 			i, ok := byCall[call]
 			if !ok {
-				continue
+				return
 			}
 			ops[i].Returned = t
 			ops[i].Status, _ = strconv.Atoi(m[4])
@@ -87,7 +79,7 @@ func agentOps(r io.Reader, node, rsc string, since, now time.Time) []AgentOp {
 				ops[i].Exec = t.Sub(ops[i].Called)
 			}
 		}
-	}
+	})
 	return ops
 }
 
@@ -106,22 +98,29 @@ var membershipMarks = []struct{ substr, what string }{
 
 // membershipEvents reads node's corosync log for the marks from since on.
 func membershipEvents(r io.Reader, node string, since, now time.Time) []LogEvent {
-	since = since.Truncate(time.Millisecond)
 	var out []LogEvent
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		t, ok := parseStamp(line, now)
-		if !ok || t.Before(since) {
-			continue
-		}
+	logLines(r, since, now, func(t time.Time, line string) {
 		for _, m := range membershipMarks {
 			if strings.Contains(line, m.substr) {
 				out = append(out, LogEvent{t, node + "'s " + m.what})
 			}
 		}
-	}
+	})
 	return out
+}
+
+// logLines calls f with each line of a daemon's log stamped at since or
+// later (by the logs' millisecond resolution), and its time.
+func logLines(r io.Reader, since, now time.Time, f func(t time.Time, line string)) {
+	since = since.Truncate(time.Millisecond)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if t, ok := parseStamp(line, now); ok && !t.Before(since) {
+			f(t, line)
+		}
+	}
 }
 
 // readLog opens a node's log and hands it to parse; a missing log reads as
@@ -167,16 +166,8 @@ var (
 
 // fenceEvents reads node's log for the fencing of target from since on.
 func fenceEvents(r io.Reader, node, target string, since, now time.Time) []FenceEvent {
-	since = since.Truncate(time.Millisecond)
 	var out []FenceEvent
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		t, ok := parseStamp(line, now)
-		if !ok || t.Before(since) {
-			continue
-		}
+	logLines(r, since, now, func(t time.Time, line string) {
 		if m := willFenceRE.FindStringSubmatch(line); m != nil && m[1] == target {
 			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's scheduler: %s will be fenced (%s)", node, target, m[2]), Line: line})
 		} else if m := requestFenceRE.FindStringSubmatch(line); m != nil && m[2] == target {
@@ -189,6 +180,6 @@ func fenceEvents(r io.Reader, node, target string, since, now time.Time) []Fence
 			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's fencer: %s of %s by %s: %s", node, m[1], target, m[3], m[4]),
 				Result: true, OK: strings.HasPrefix(m[4], "OK"), Line: line})
 		}
-	}
+	})
 	return out
 }

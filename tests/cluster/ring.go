@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -392,25 +391,16 @@ var ringMarks = []logMark{
 // every is set.
 func logMarks(path, node string, marks []logMark, since time.Time, every bool) []LogEvent {
 	return readLog(path, func(r io.Reader) []LogEvent {
-		since := since.Truncate(time.Millisecond)
-		now := time.Now()
 		seen := map[string]bool{}
 		var out []LogEvent
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			t, ok := parseStamp(line, now)
-			if !ok || t.Before(since) {
-				continue
-			}
+		logLines(r, since, time.Now(), func(t time.Time, line string) {
 			for _, m := range marks {
 				if strings.Contains(line, m.substr) && (every || !seen[m.substr]) {
 					seen[m.substr] = true
 					out = append(out, LogEvent{t, node + "'s " + m.what})
 				}
 			}
-		}
+		})
 		return out
 	})
 }
