@@ -119,6 +119,17 @@ test: deps lint build
 cluster-test: cluster-deps build
 	$(GO) run ./tests/cluster -agent $(AGENT) -binary $(BIN)
 
+# cluster-bench (root, not in CI) runs BENCH_VIPS VIPs (a count, or a list
+# such as 10,100) on cluster-test's two-node lab, under floatip and then
+# heartbeat:IPaddr2 on the same cluster, and prints their failover by
+# pcs node standby and each node's steady-state CPU over BENCH_WINDOW, by
+# a cpuacct cgroup per node (cgroup v1); docs/cluster-bench.md.
+BENCH_VIPS   ?= 100
+BENCH_WINDOW ?= 120s
+.PHONY: cluster-bench
+cluster-bench: cluster-deps build
+	$(GO) run ./tests/cluster bench -binary $(BIN) -vips $(BENCH_VIPS) -window $(BENCH_WINDOW)
+
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 

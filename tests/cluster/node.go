@@ -47,6 +47,9 @@ type Node struct {
 	// the lab's power switch, which reads them from a goroutine of its
 	// own. The test's own goroutine, the only writer, reads them without.
 	power sync.Mutex
+	// cgroup is the node's cpuacct cgroup in the bench (bench_cgroup.go),
+	// which its init is born in (inCgroup); empty elsewhere.
+	cgroup string
 }
 
 // prepare writes the node's private directories: corosync.conf, empty
@@ -151,6 +154,7 @@ func (n *Node) Start() error {
 		"unshare", "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc",
 		n.exe, "node-init", n.Name, n.Dir)
 	n.cmd.Env = daemonEnv()
+	n.inCgroup(n.cmd)
 	n.cmd.Stdout, n.cmd.Stderr = log, log
 	// A process group of its own: the terminal's Ctrl-C goes to the test,
 	// which then stops the nodes in order.

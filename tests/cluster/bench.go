@@ -1,0 +1,834 @@
+package main
+
+// The bench (make cluster-bench; "go run ./tests/cluster bench"): N VIPs
+// on the two-node lab, with fencing as cluster-test sets it up, under
+// floatip and under heartbeat:IPaddr2, one agent after the other on the
+// same cluster. For each agent it measures the failover of all N by
+// "pcs node standby" of their holder, as the client sees it, and the CPU
+// that each node spends with the N VIPs running and monitored every 10 s,
+// less what it spends with none. The figures are printed, never asserted;
+// the run fails when a VIP does not start, does not move, the client does
+// not follow, or crm_mon shows a failed action.
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// benchSpecs is the bench's lab: the hosts' addresses are /16, so that
+// the VIPs above 198.18.0.0/24 (benchVIPs) are on a connected route of
+// every host, client included, as a LAN's VIPs are.
+var benchSpecs = []lab.HostSpec{
+	{Name: "n1", Addr: netip.MustParsePrefix("198.18.0.1/16")},
+	{Name: "n2", Addr: netip.MustParsePrefix("198.18.0.2/16")},
+	{Name: "m", Addr: netip.MustParsePrefix("198.18.0.3/16")},
+}
+
+// benchBits is the VIPs' cidr_netmask: the LAN's.
+const benchBits = 16
+
+// benchConfig is what the bench's flags ask for.
+type benchConfig struct {
+	binary string
+	counts []int
+	window time.Duration
+	agents []*Agent
+	// kill adds the failover after a hard kill of the holder.
+	kill bool
+	// actionLimit, when above 0, sets node-action-limit: how many actions
+	// Pacemaker runs at once on a node, by default twice its cores.
+	actionLimit int
+}
+
+// benchMain is main for "bench".
+func benchMain(args []string) {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	binary := fs.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
+	vips := fs.String("vips", "100", "how many VIPs, or a comma-separated list of counts to run one after the other (10,100)")
+	window := fs.Duration("window", 120*time.Second, "the steady-state CPU window, with the VIPs and without")
+	agents := fs.String("agents", "floatip,heartbeat", "the agents to compare, in this order: floatip, heartbeat")
+	kill := fs.Bool("kill", true, "also fail the VIPs over by a hard kill of their holder, with fencing")
+	actionLimit := fs.Int("node-action-limit", 0, "set Pacemaker's node-action-limit to this (0: leave it unset, its default of twice the cores)")
+	fs.Parse(args)
+	cfg := benchConfig{binary: *binary, window: *window, kill: *kill, actionLimit: *actionLimit}
+	var err error
+	if cfg.counts, err = parseCounts(*vips); err == nil {
+		for _, name := range strings.Split(*agents, ",") {
+			var ag *Agent
+			if ag, err = agentByName(name); err != nil {
+				break
+			}
+			cfg.agents = append(cfg.agents, ag)
+		}
+	}
+	if err == nil && *window < 10*time.Second {
+		err = fmt.Errorf("-window %v: want at least 10s, a monitor interval", *window)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cluster-bench: %v\n", err)
+		os.Exit(2)
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "cluster-bench: needs root, to create namespaces and cgroups")
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	t := time.Now()
+	if err := benchRun(ctx, os.Stdout, cfg); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "\ncluster-bench: interrupted; the nodes, namespaces, cgroups and files are removed")
+		} else {
+			fmt.Fprintf(os.Stderr, "\ncluster-bench FAILED after %.0f s: %v\n", time.Since(t).Seconds(), err)
+		}
+		stop()
+		os.Exit(1)
+	}
+	fmt.Printf("\ncluster-bench done in %.0f s\n", time.Since(t).Seconds())
+	os.Exit(0)
+}
+
+// benchRun builds the lab as run does, with a cpuacct cgroup per node, and
+// removes all of it at the end, on failure and Ctrl-C too.
+func benchRun(ctx context.Context, w io.Writer, cfg benchConfig) (err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("this program: %w", err)
+	}
+	binary, err := filepath.Abs(cfg.binary)
+	if err != nil {
+		return fmt.Errorf("-binary: %w", err)
+	}
+	if _, err := os.Stat(binary); err != nil {
+		return fmt.Errorf("the agent: %w (make build)", err)
+	}
+	l, err := lab.New(benchSpecs...)
+	if err != nil {
+		return fmt.Errorf("the lab: %w", err)
+	}
+	// Deferred in this order, they run in the reverse: the nodes die,
+	// then their cgroups, directories and namespaces go.
+	defer func() {
+		err = errors.Join(err, l.Close())
+		if left := lab.Leftovers(l.Prefix); len(left) > 0 {
+			err = errors.Join(err, fmt.Errorf("namespaces left behind: %v", left))
+		}
+	}()
+	work, err := os.MkdirTemp("", "floatip-bench-")
+	if err != nil {
+		return fmt.Errorf("work directory: %w", err)
+	}
+	defer func() { err = errors.Join(err, os.RemoveAll(work)) }()
+	c := &Cluster{Lab: l, Client: l.Host("m"), agent: cfg.agents[0]}
+	var groups []*cpuGroup
+	for _, name := range []string{"n1", "n2"} {
+		g, err := newCPUGroup("floatip-bench-" + l.Prefix + "-" + name)
+		if err != nil {
+			return err
+		}
+		groups = append(groups, g)
+		defer func() { err = errors.Join(err, g.Remove()) }()
+		c.Nodes = append(c.Nodes, &Node{Name: name, Host: l.Host(name), Dir: filepath.Join(work, name), exe: exe, cgroup: g.Dir})
+	}
+	if c.Power, err = c.servePower(work); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, c.Power.Close()) }()
+	defer func() { err = errors.Join(err, c.shutdown()) }()
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			c.dumpLogs(os.Stderr)
+		}
+	}()
+	return c.bench(ctx, w, cfg, binary, groups)
+}
+
+// benchResult is one agent's figures at one N.
+type benchResult struct {
+	Agent *Agent
+	N     int
+	// Started is from the cibadmin call to crm_mon's showing all N
+	// started.
+	Started time.Duration
+	// Failover is per VIP, from the trigger until the client's entry
+	// named the survivor's MAC and the VIP answered a ping after that;
+	// its Max is the total.
+	Failover Dist
+	// FirstStop is when execd called the first stop on the holder,
+	// LastStart when the last start on the survivor returned, both from
+	// the trigger; PcsReturned when pcs node standby returned.
+	FirstStop, LastStart, PcsReturned time.Duration
+	// Stops and Starts are execd's execution times of the agent.
+	Stops, Starts Dist
+	// CPU is each node's CPU time over the window with the VIPs, Extra
+	// that less the baseline's, Cores Extra per second of window.
+	CPU, Extra []time.Duration
+	Cores      []float64
+	Window     time.Duration
+	// Kill is the hard kill's failover, nil without -kill.
+	Kill *KillResult
+}
+
+// bench is the bench proper, on a lab that benchRun built.
+func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binary string, groups []*cpuGroup) error {
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	fmt.Fprintf(w, "cluster-bench: %s\n", machineFacts())
+	fmt.Fprintf(w, "Nodes n1 (%s, %s) and n2 (%s, %s): %s (knet, token %d ms, two_node) and %s, stonith-enabled=true,\n"+
+		"fence_lab as in cluster-test. Client m (%s). VIPs %s and on, /%d. Each node's CPU: the cpuacct cgroup %s/floatip-bench-<lab>-<node>,\n"+
+		"which the node's init is born in, before it forks corosync and Pacemaker (cpuacct.usage: every process of the node, agents included).\n",
+		n1.Host.Addr.Addr(), n1.Host.MAC, n2.Host.Addr.Addr(), n2.Host.MAC, version("corosync", "-v"), tokenMS, version("pacemakerd", "--version"),
+		c.Client.Addr.Addr(), "198.18.1.1", benchBits, cpuacctRoot)
+	t := time.Now()
+	conf := corosyncConf(c.Nodes)
+	for _, n := range c.Nodes {
+		if err := n.prepare(conf, binary); err != nil {
+			return fmt.Errorf("prepare %s: %w", n.Name, err)
+		}
+		if err := n.Start(); err != nil {
+			return err
+		}
+	}
+	s, err := waitStatus(ctx, n1, 90*time.Second, "both nodes online with a DC", bothOnline("n1", "n2"), n2)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ncluster up: n1 and n2 online, DC %s, %.1f s after the nodes started\n", s.DC.Name, time.Since(t).Seconds())
+	for i, n := range c.Nodes {
+		procs, err := groups[i].Procs()
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(procs, n.pid) {
+			return fmt.Errorf("%s's init (%d) is not in its cgroup %s: %v", n.Name, n.pid, groups[i].Dir, procs)
+		}
+	}
+	for _, args := range [][]string{
+		{"crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "--update", "true"},
+		{"crm_attribute", "--type", "rsc_defaults", "--name", "resource-stickiness", "--update", "1"},
+	} {
+		if _, err := n1.MustExec(ctx, args...); err != nil {
+			return err
+		}
+	}
+	if cfg.actionLimit > 0 {
+		if _, err := n1.MustExec(ctx, "crm_attribute", "--type", "crm_config", "--name", "node-action-limit", "--update", fmt.Sprint(cfg.actionLimit)); err != nil {
+			return err
+		}
+	}
+	if err := c.fencing(ctx, w); err != nil {
+		return err
+	}
+	limits, err := c.limits(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nPacemaker's limits on parallel actions: %s\n", limits)
+
+	if err := c.settle(ctx); err != nil {
+		return err
+	}
+	base, err := cpuWindow(ctx, groups, cfg.window)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nbaseline, no VIPs (fence-lab alone), over %.1f s:", base.elapsed.Seconds())
+	for i, n := range c.Nodes {
+		fmt.Fprintf(w, " %s %.2f s CPU (%.4f cores)", n.Name, base.cpu[i].Seconds(), base.cpu[i].Seconds()/base.elapsed.Seconds())
+	}
+	fmt.Fprintln(w)
+
+	var results []*benchResult
+	var runErr error
+	for _, n := range cfg.counts {
+		for _, ag := range cfg.agents {
+			r, err := c.benchAgent(ctx, w, ag, n, base, groups, cfg)
+			if err != nil {
+				runErr = fmt.Errorf("%s, %d VIPs: %w", ag.Title, n, err)
+				break
+			}
+			results = append(results, r)
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	// What ran, also when a later part failed.
+	printBenchTable(w, results, limits)
+	if runErr != nil {
+		return runErr
+	}
+	s, err = status(ctx, n1)
+	if err != nil {
+		return err
+	}
+	if f := s.FailureText(); f != "" {
+		return fmt.Errorf("crm_mon shows failed actions at the end: %s", f)
+	}
+	return nil
+}
+
+// machineFacts says what the figures were measured on.
+func machineFacts() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	var u unix.Utsname
+	kernel := "unknown kernel"
+	if unix.Uname(&u) == nil {
+		kernel = "Linux " + unix.ByteSliceToString(u.Release[:])
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = ", load average " + strings.Join(strings.Fields(string(b))[:3], " ") + " at the start"
+	}
+	return fmt.Sprintf("%d cores (%s), %s, %s%s", runtime.NumCPU(), model, kernel, runtime.Version(), load)
+}
+
+// settle waits until the cluster has nothing left to do.
+func (c *Cluster) settle(ctx context.Context) error {
+	_, err := c.up().MustExec(ctx, "crm_resource", "--wait", "--timeout=300s")
+	return err
+}
+
+// up is a node that runs, n1 if it does: after a hard kill of n1, n2.
+func (c *Cluster) up() *Node {
+	for _, n := range c.Nodes {
+		if n.Running() {
+			return n
+		}
+	}
+	return c.Nodes[0]
+}
+
+// cpuUse is each node's CPU time over a window.
+type cpuUse struct {
+	cpu     []time.Duration
+	elapsed time.Duration
+}
+
+// cpuWindow measures each cgroup's CPU time over d, during which the test
+// runs nothing on the nodes.
+func cpuWindow(ctx context.Context, groups []*cpuGroup, d time.Duration) (cpuUse, error) {
+	read := func() ([]time.Duration, time.Time, error) {
+		var out []time.Duration
+		for _, g := range groups {
+			u, err := g.Usage()
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			out = append(out, u)
+		}
+		return out, time.Now(), nil
+	}
+	before, t0, err := read()
+	if err != nil {
+		return cpuUse{}, err
+	}
+	select {
+	case <-ctx.Done():
+		return cpuUse{}, ctx.Err()
+	case <-time.After(d):
+	}
+	after, t1, err := read()
+	if err != nil {
+		return cpuUse{}, err
+	}
+	u := cpuUse{elapsed: t1.Sub(t0)}
+	for i := range groups {
+		u.cpu = append(u.cpu, after[i]-before[i])
+	}
+	return u, nil
+}
+
+// limits says how Pacemaker's batch-limit and node-action-limit are set:
+// by the CIB, or else the default that the daemons' own meta-data give.
+func (c *Cluster) limits(ctx context.Context) (string, error) {
+	var out []string
+	for _, o := range []struct{ name, daemon string }{
+		{"batch-limit", "pacemaker-schedulerd"},
+		{"node-action-limit", "pacemaker-controld"},
+	} {
+		r, err := c.Nodes[0].Exec(ctx, "crm_attribute", "--type", "crm_config", "--name", o.name, "--query", "--quiet")
+		if err != nil {
+			return "", err
+		}
+		if v := strings.TrimSpace(r.Stdout); r.Code == 0 && v != "" {
+			out = append(out, fmt.Sprintf("%s=%s (set in the CIB)", o.name, v))
+			continue
+		}
+		def, desc := optionDefault(o.daemon, o.name)
+		out = append(out, fmt.Sprintf("%s unset, so its default %s (%s metadata: %q)", o.name, def, o.daemon, desc))
+	}
+	return strings.Join(out, "; ") + fmt.Sprintf("; the nodes see %d cores", runtime.NumCPU()), nil
+}
+
+// optionDefault reads a cluster option's default and description from a
+// Pacemaker daemon's meta-data.
+func optionDefault(daemon, name string) (def, desc string) {
+	r, err := lab.RunHere(context.Background(), []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, "/usr/lib/pacemaker/"+daemon, "metadata")
+	if err != nil || r.Code != 0 {
+		return "unknown", daemon + " metadata failed"
+	}
+	var md struct {
+		Parameters []struct {
+			Name    string `xml:"name,attr"`
+			Short   string `xml:"shortdesc"`
+			Long    string `xml:"longdesc"`
+			Content struct {
+				Default string `xml:"default,attr"`
+			} `xml:"content"`
+		} `xml:"parameters>parameter"`
+	}
+	if xml.Unmarshal([]byte(r.Stdout), &md) != nil {
+		return "unknown", daemon + " metadata unreadable"
+	}
+	for _, p := range md.Parameters {
+		if p.Name == name {
+			desc := p.Short
+			if len(p.Long) > len(desc) {
+				desc = p.Long
+			}
+			return p.Content.Default, desc
+		}
+	}
+	return "unknown", "not in " + daemon + "'s metadata"
+}
+
+// benchOn accepts a status where every one of the n bench primitives is
+// started on node, and no other node runs one.
+func benchOn(node string, n int) func(*Status) bool {
+	return func(s *Status) bool {
+		on := 0
+		for _, r := range s.Resources {
+			if !strings.HasPrefix(r.ID, benchPrefix) {
+				continue
+			}
+			if r.Role != "Started" || len(r.Nodes) != 1 || r.Nodes[0].Name != node {
+				return false
+			}
+			on++
+		}
+		return on == n
+	}
+}
+
+// benchGone accepts a status with no bench primitive left.
+func benchGone(s *Status) bool {
+	for _, r := range s.Resources {
+		if strings.HasPrefix(r.ID, benchPrefix) {
+			return false
+		}
+	}
+	return true
+}
+
+// benchAgent runs one agent with n VIPs: create them on n1, the client
+// learns them, n1 goes standby (the failover), the steady-state window
+// with the VIPs on n2, then the VIPs are deleted and n1 comes back.
+func (c *Cluster) benchAgent(ctx context.Context, w io.Writer, ag *Agent, n int, base cpuUse, groups []*cpuGroup, cfg benchConfig) (*benchResult, error) {
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	res := &benchResult{Agent: ag, N: n}
+	fmt.Fprintf(w, "\n=== %s, %d VIPs\n", ag.Title, n)
+	vips, err := benchVIPs(n)
+	if err != nil {
+		return nil, err
+	}
+	prims, err := primitivesXML(ag.Type, vips, benchBits)
+	if err != nil {
+		return nil, err
+	}
+	r, err := n1.MustExec(ctx, "cibadmin", "--query", "--scope", "configuration")
+	if err != nil {
+		return nil, err
+	}
+	config, err := withVIPs(r.Stdout, prims, locationXML(n1.Name))
+	if err != nil {
+		return nil, err
+	}
+	// A file, not --xml-text: N primitives outgrow one argument's
+	// 128 KiB. The node sees the host's /tmp, where its directory is.
+	file := filepath.Join(n1.Dir, "bench-config.xml")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		return nil, fmt.Errorf("write the CIB's configuration: %w", err)
+	}
+	r, err = n1.MustExec(ctx, "cibadmin", "--replace", "--scope", "configuration", "--xml-file", file)
+	if err != nil {
+		return nil, err
+	}
+	timeout := 60*time.Second + time.Duration(n)*500*time.Millisecond
+	if _, err := waitStatus(ctx, n1, timeout, fmt.Sprintf("%d VIPs started on n1", n), benchOn(n1.Name, n), n2); err != nil {
+		return nil, err
+	}
+	res.Started = time.Since(r.Start)
+	fmt.Fprintf(w, "create: %d primitives (op monitor interval=10s) and one location preference for n1 in one cibadmin --replace\n"+
+		"  --scope configuration (%s); all %d started on n1 %.1f s after it\n", n, ms(r.End.Sub(r.Start)), n, res.Started.Seconds())
+
+	// The client starts from no entry for any VIP, as for each agent,
+	// and pings each VIP until it answered from n1.
+	if err := c.Client.IP("neigh", "flush", "dev", c.Client.Dev); err != nil {
+		return nil, err
+	}
+	t := time.Now()
+	learn, err := watchFleet(c.Client, vips, n1.Host.MAC, 100*time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	err = learn.Wait(ctx, 30*time.Second)
+	learn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("before the failover: %w", err)
+	}
+	fmt.Fprintf(w, "client: m has an entry naming n1 (%s) for each of the %d VIPs, and each answered a ping (%.1f s)\n",
+		n1.Host.MAC, n, time.Since(t).Seconds())
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
+
+	if err := c.benchFailover(ctx, w, res, vips); err != nil {
+		return nil, err
+	}
+
+	// The monitors have all started with the starts; the window begins
+	// once the cluster is idle and each has run at least once.
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
+	if err := sleepCtx(ctx, 10*time.Second); err != nil {
+		return nil, err
+	}
+	u, err := cpuWindow(ctx, groups, cfg.window)
+	if err != nil {
+		return nil, err
+	}
+	res.Window = u.elapsed
+	fmt.Fprintf(w, "steady state: %d VIPs on n2 (n1 standby), each monitored every 10 s, over %.1f s; CPU less the baseline's (scaled to the same window):\n", n, u.elapsed.Seconds())
+	for i, node := range c.Nodes {
+		scaled := time.Duration(float64(base.cpu[i]) * u.elapsed.Seconds() / base.elapsed.Seconds())
+		extra := u.cpu[i] - scaled
+		res.CPU = append(res.CPU, u.cpu[i])
+		res.Extra = append(res.Extra, extra)
+		res.Cores = append(res.Cores, extra.Seconds()/u.elapsed.Seconds())
+		fmt.Fprintf(w, "  %s: %.2f s CPU - %.2f s = %.2f s: %.4f cores\n", node.Name, u.cpu[i].Seconds(), scaled.Seconds(), extra.Seconds(), res.Cores[i])
+	}
+	s, err := status(ctx, n2)
+	if err != nil {
+		return nil, err
+	}
+	if f := s.FailureText(); f != "" {
+		return nil, fmt.Errorf("crm_mon shows failed actions: %s", f)
+	}
+	if !benchOn(n2.Name, n)(s) {
+		return nil, fmt.Errorf("after the window, not all %d VIPs run on n2", n)
+	}
+	if !cfg.kill {
+		return res, c.benchCleanup(ctx, w, vips, true)
+	}
+	if res.Kill, err = c.benchKill(ctx, w, vips); err != nil {
+		return nil, err
+	}
+	// With n1 dead, so that its reboot does not pull the VIPs back.
+	if err := c.benchCleanup(ctx, w, vips, false); err != nil {
+		return nil, err
+	}
+	return res, c.benchReboot(ctx, w, vips)
+}
+
+// benchFailover puts n1 in standby and measures, from the client, when
+// each VIP answers from n2.
+func (c *Cluster) benchFailover(ctx context.Context, w io.Writer, res *benchResult, vips []netip.Addr) error {
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	fw, err := watchFleet(c.Client, vips, n2.Host.MAC, 20*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer fw.Close()
+	t0 := time.Now()
+	type result struct {
+		r   lab.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := n1.MustExec(ctx, "pcs", "node", "standby", n1.Name)
+		done <- result{r, err}
+	}()
+	timeout := 60*time.Second + time.Duration(len(vips))*500*time.Millisecond
+	werr := fw.Wait(ctx, timeout)
+	pr := <-done
+	if pr.err != nil {
+		return pr.err
+	}
+	if werr != nil {
+		return fmt.Errorf("failover: %w", werr)
+	}
+	fw.Close()
+	res.PcsReturned = pr.r.End.Sub(t0)
+	followed, answered := fw.Times()
+	var per []time.Duration
+	var lastFollow time.Duration
+	for i := range vips {
+		per = append(per, answered[i].Sub(t0))
+		lastFollow = max(lastFollow, followed[i].Sub(t0))
+	}
+	res.Failover = dist(per)
+
+	if _, err := waitStatus(ctx, n2, 60*time.Second, "all VIPs started on n2", benchOn(n2.Name, len(vips))); err != nil {
+		return err
+	}
+	if err := c.settle(ctx); err != nil {
+		return err
+	}
+	if err := vipsOn(n2, vips, true); err != nil {
+		return err
+	}
+	if err := vipsOn(n1, vips, false); err != nil {
+		return err
+	}
+	now := time.Now()
+	stops := readLog(filepath.Join(n1.Dir, "var/log/pacemaker/pacemaker.log"), func(r io.Reader) map[string][]AgentOp { return benchOps(r, n1.Name, t0, now) })
+	starts := readLog(filepath.Join(n2.Dir, "var/log/pacemaker/pacemaker.log"), func(r io.Reader) map[string][]AgentOp { return benchOps(r, n2.Name, t0, now) })
+	var stopExec, startExec []time.Duration
+	var first, last time.Time
+	for i := range vips {
+		id := benchID(i)
+		stop := findOp(stops[id], "stop")
+		start := findOp(starts[id], "start")
+		if stop == nil || start == nil {
+			return fmt.Errorf("failover: no stop of %s on n1 or no start on n2 in their logs", id)
+		}
+		if stop.Status != 0 || start.Status != 0 {
+			return fmt.Errorf("failover: %s's stop exited %d, its start %d", id, stop.Status, start.Status)
+		}
+		stopExec = append(stopExec, stop.Exec)
+		startExec = append(startExec, start.Exec)
+		if first.IsZero() || stop.Called.Before(first) {
+			first = stop.Called
+		}
+		last = maxTime(last, start.Returned)
+	}
+	res.FirstStop, res.LastStart = first.Sub(t0), last.Sub(t0)
+	res.Stops, res.Starts = dist(stopExec), dist(startExec)
+	fmt.Fprintf(w, "failover: pcs node standby n1 (on n1), all %d VIPs n1 -> n2\n", len(vips))
+	events := []Event{
+		{res.FirstStop, "the first stop on n1 called (execd's log)"},
+		{lastFollow, "the last entry of the client named n2"},
+		{res.LastStart, "the last start on n2 returned (execd's log)"},
+		{res.Failover.Max, "the last VIP answered the client from n2"},
+		{res.PcsReturned, "pcs node standby returned"},
+	}
+	slices.SortStableFunc(events, func(a, b Event) int { return int(a.At - b.At) })
+	for _, e := range events {
+		fmt.Fprintf(w, "  %10s  %s\n", "+"+ms(e.At), e.What)
+	}
+	fmt.Fprintf(w, "  per VIP, from the trigger until the client's entry named n2 and it answered: median %s, p95 %s, max %s\n",
+		ms(res.Failover.Median), ms(res.Failover.P95), ms(res.Failover.Max))
+	fmt.Fprintf(w, "  the agent under execd: stop median %s, p95 %s; start median %s, p95 %s; the client sent %d pings\n",
+		ms(res.Stops.Median), ms(res.Stops.P95), ms(res.Starts.Median), ms(res.Starts.P95), fw.Sent())
+	fmt.Fprintf(w, "  Pacemaker's load throttle (the controllers' load notes since the trigger): %s\n", c.throttle(t0))
+	return nil
+}
+
+// throttle tells, per node, the controller's load notes from since on:
+// each lowers the actions Pacemaker runs at once on the node.
+func (c *Cluster) throttle(since time.Time) string {
+	var out []string
+	now := time.Now()
+	for _, n := range c.Nodes {
+		notes := readLog(filepath.Join(n.Dir, "var/log/pacemaker/pacemaker.log"), func(r io.Reader) map[string]int { return loadNotes(r, since, now) })
+		out = append(out, n.Name+" "+describeNotes(notes))
+	}
+	return strings.Join(out, "; ")
+}
+
+func findOp(ops []AgentOp, action string) *AgentOp {
+	for i := range ops {
+		if ops[i].Action == action && !ops[i].Returned.IsZero() {
+			return &ops[i]
+		}
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// vipsOn checks by netlink that node n's nic has every one of vips (want)
+// or none of them.
+func vipsOn(n *Node, vips []netip.Addr, want bool) error {
+	addrs, err := n.Host.Addrs(netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("%s's addresses: %w", n.Name, err)
+	}
+	have := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			have[ip.Unmap()] = true
+		}
+	}
+	var wrong []string
+	for _, v := range vips {
+		if have[v] != want {
+			wrong = append(wrong, v.String())
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	if len(wrong) > 5 {
+		wrong = append(wrong[:5], fmt.Sprintf("and %d more", len(wrong)-5))
+	}
+	if want {
+		return fmt.Errorf("%s lacks VIPs that crm_mon says it runs: %v", n.Name, wrong)
+	}
+	return fmt.Errorf("%s still has VIPs that moved away: %v", n.Name, wrong)
+}
+
+// benchCleanup deletes the bench's primitives and constraint (Pacemaker
+// stops the orphans), checks that no running node keeps a VIP, and with
+// unstandby takes n1 out of standby, so that the next agent starts from
+// the same cluster.
+func (c *Cluster) benchCleanup(ctx context.Context, w io.Writer, vips []netip.Addr, unstandby bool) error {
+	on := c.up()
+	t := time.Now()
+	for _, argv := range [][]string{
+		{"cibadmin", "--delete", "--xpath", "//rsc_location[@id='" + benchLocationID + "']"},
+		// --force: cibadmin calls deleting all matches dangerous.
+		{"cibadmin", "--delete-all", "--force", "--xpath", "//primitive[starts-with(@id,'" + benchPrefix + "')]"},
+	} {
+		if _, err := on.MustExec(ctx, argv...); err != nil {
+			return err
+		}
+	}
+	if _, err := waitStatus(ctx, on, 120*time.Second, "the bench's VIPs deleted", benchGone); err != nil {
+		return err
+	}
+	if err := c.settle(ctx); err != nil {
+		return err
+	}
+	for _, n := range c.Nodes {
+		if !n.Running() {
+			continue // a dead node's dark nic keeps its VIPs until its reboot
+		}
+		if err := vipsOn(n, vips, false); err != nil {
+			return fmt.Errorf("after the delete: %w", err)
+		}
+	}
+	what := ""
+	if unstandby {
+		if _, err := on.MustExec(ctx, "pcs", "node", "unstandby", c.Nodes[0].Name); err != nil {
+			return err
+		}
+		if err := c.settle(ctx); err != nil {
+			return err
+		}
+		what = ", n1 out of standby"
+	}
+	fmt.Fprintf(w, "cleanup: the %d primitives deleted and stopped%s (%.1f s)\n", len(vips), what, time.Since(t).Seconds())
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// printBenchTable prints the results, and per N the ratios of the
+// agents' figures to floatip's.
+func printBenchTable(w io.Writer, results []*benchResult, limits string) {
+	if len(results) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nResults (%s)\n", machineFacts())
+	fmt.Fprintf(w, "failover: pcs node standby of the holder, per VIP until the client's entry named the survivor and the VIP answered;\n"+
+		"steady state: the holder's (n2's) and the other node's (n1's) CPU with the VIPs, monitor every 10 s, less without, per second.\n"+
+		"%s\n\n", limits)
+	fmt.Fprintf(w, "%-18s %5s %8s | %-44s | %-21s | %-21s\n", "", "", "", "standby failover, per VIP from pcs", "hard kill", "steady-state cores")
+	fmt.Fprintf(w, "%-18s %5s %8s | %10s %10s %10s %10s | %10s %10s | %10s %10s\n", "agent", "N", "started",
+		"median", "p95", "max=total", "1st stop+", "detect", "rest", "n2 (VIPs)", "n1")
+	for _, r := range results {
+		detect, rest := "-", "-"
+		if r.Kill != nil {
+			detect, rest = ms(r.Kill.Detect), ms(r.Kill.Rest)
+		}
+		fmt.Fprintf(w, "%-18s %5d %8s | %10s %10s %10s %10s | %10s %10s | %10.4f %10.4f\n", short(r.Agent), r.N, secs(r.Started),
+			ms(r.Failover.Median), ms(r.Failover.P95), ms(r.Failover.Max), ms(r.Failover.Max-r.FirstStop), detect, rest, r.Cores[1], r.Cores[0])
+	}
+	fmt.Fprintf(w, "(started: cibadmin to all N started on n1; 1st stop+: from the holder's first stop (execd) to the last VIP answering,\n"+
+		"the total less pcs's own start-up; hard kill: detect is the kill to the survivor's first start of a VIP, fencing included,\n"+
+		"rest from that start to the last VIP answering the client; cores: CPU s per s, less the no-VIP baseline's)\n")
+	for _, fl := range results {
+		if !fl.Agent.Floatip() {
+			continue
+		}
+		for _, o := range results {
+			if o.N != fl.N || o.Agent.Floatip() {
+				continue
+			}
+			kill := ""
+			if o.Kill != nil && fl.Kill != nil {
+				kill = fmt.Sprintf("; hard kill's rest %s", ratio(o.Kill.Rest, fl.Kill.Rest))
+			}
+			fmt.Fprintf(w, "N=%d, %s / floatip: standby failover median %s, total %s, from the 1st stop %s%s; holder's cores %s;\n"+
+				"  the agent's start %s, stop %s (execd medians)\n",
+				fl.N, short(o.Agent), ratio(o.Failover.Median, fl.Failover.Median), ratio(o.Failover.Max, fl.Failover.Max),
+				ratio(o.Failover.Max-o.FirstStop, fl.Failover.Max-fl.FirstStop), kill,
+				ratioF(o.Cores[1], fl.Cores[1]), ratio(o.Starts.Median, fl.Starts.Median), ratio(o.Stops.Median, fl.Stops.Median))
+		}
+	}
+}
+
+// short names an agent in the table; the headers give the full types.
+func short(a *Agent) string {
+	if a.Floatip() {
+		return "floatip"
+	}
+	return "heartbeat " + strings.Trim(strings.TrimPrefix(a.Title, "ocf:heartbeat:IPaddr2 (resource-agents"), " ()")
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1fx", float64(a)/float64(b))
+}
+
+func ratioF(a, b float64) string {
+	if b <= 0 {
+		return fmt.Sprintf("n/a (floatip's is %.4f, within the noise)", b)
+	}
+	return fmt.Sprintf("%.1fx", a/b)
+}
