@@ -130,6 +130,19 @@ BENCH_WINDOW ?= 120s
 cluster-bench: cluster-deps build
 	$(GO) run ./tests/cluster bench -binary $(BIN) -vips $(BENCH_VIPS) -window $(BENCH_WINDOW)
 
+# cluster-chaos runs CHAOS_ROUNDS faults in a row (hard kills, cut cables
+# and rings, moves, standby, restarts, a killed executor, a VIP deleted by
+# hand, a link flap during a start) on a three-node cluster with fencing and
+# quorum, and after each checks every node's addresses, the client's
+# neighbour entry and pings, the agent's leftovers and the failed actions;
+# CHAOS_SEED repeats a run, CHAOS_DURATION bounds it (docs/cluster-chaos.md).
+CHAOS_ROUNDS   ?= 40
+CHAOS_SEED     ?= 0
+CHAOS_DURATION ?= 0
+.PHONY: cluster-chaos
+cluster-chaos: cluster-deps build
+	$(GO) run ./tests/cluster chaos -agent $(AGENT) -binary $(BIN) -rounds $(CHAOS_ROUNDS) -seed $(CHAOS_SEED) -duration $(CHAOS_DURATION)
+
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 

@@ -124,6 +124,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "bench" {
 		benchMain(os.Args[2:])
 	}
+	// make cluster-chaos: faults in a row (chaos.go).
+	if len(os.Args) > 1 && os.Args[1] == "chaos" {
+		chaosMain(os.Args[2:])
+	}
 	// The nodes' fenced runs this program as /usr/sbin/fence_lab.
 	if filepath.Base(os.Args[0]) == fenceAgent {
 		fenceAgentMain(os.Args[1:])

@@ -63,7 +63,9 @@ func newRingCluster(names []string, ag *Agent) (rc *ringCluster, cleanup func() 
 	}
 	var specs []lab.HostSpec
 	for i, name := range append(slices.Clone(names), "m") {
-		specs = append(specs, lab.HostSpec{Name: name, Addr: netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, 0, byte(i + 1)}), 24)})
+		specs = append(specs, lab.HostSpec{Name: name,
+			Addr:  netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, 0, byte(i + 1)}), 24),
+			Addr6: netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)}), 64)})
 	}
 	l, err := lab.New(specs...)
 	if err != nil {

@@ -36,10 +36,12 @@ type Lab struct {
 type Host struct {
 	Name string
 	// NS is the namespace's name, as "ip netns" knows it.
-	NS   string
-	Dev  string
-	MAC  net.HardwareAddr
-	Addr netip.Prefix
+	NS  string
+	Dev string
+	MAC net.HardwareAddr
+	// Addr and Addr6 are the host's own addresses, either invalid when
+	// it has none of that family.
+	Addr, Addr6 netip.Prefix
 	// Port is the host's port on the bridge, in the bridge's namespace.
 	Port string
 	lab  *Lab
@@ -80,13 +82,14 @@ func (l *Lab) build(specs []HostSpec, tag byte) error {
 	}
 	for i, s := range specs {
 		h := &Host{
-			Name: s.Name,
-			NS:   l.Prefix + "-" + s.Name,
-			Dev:  "eth0",
-			MAC:  net.HardwareAddr{0x02, 0x00, 0x5e, tag, 0x00, byte(i + 1)},
-			Addr: s.Addr,
-			Port: "p-" + s.Name,
-			lab:  l,
+			Name:  s.Name,
+			NS:    l.Prefix + "-" + s.Name,
+			Dev:   "eth0",
+			MAC:   net.HardwareAddr{0x02, 0x00, 0x5e, tag, 0x00, byte(i + 1)},
+			Addr:  s.Addr,
+			Addr6: s.Addr6,
+			Port:  "p-" + s.Name,
+			lab:   l,
 		}
 		l.Hosts = append(l.Hosts, h)
 		if err := ip("netns", "add", h.NS); err != nil {
@@ -319,6 +322,11 @@ func (h *Host) WatchNeighbor(ip netip.Addr) (changes func() []NeighborChange, st
 // dead switch port would: the host's nic loses its carrier.
 func (l *Lab) Cut(h *Host) error {
 	return ip("-n", l.bridge, "link", "set", h.Port, "down")
+}
+
+// Restore brings the host's link at the bridge up again after Cut.
+func (l *Lab) Restore(h *Host) error {
+	return ip("-n", l.bridge, "link", "set", h.Port, "up")
 }
 
 // FirstChangeTo returns the first of cs that names mac, nil when none does.
