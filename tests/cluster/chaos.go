@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -399,6 +400,13 @@ func (ch *chaos) recoverAndSettle(ctx context.Context, r *round, d time.Duration
 			return nil, err
 		}
 		placed, err := ch.settle(ctx, time.Until(deadline))
+		// A node fenced meanwhile fails the settling's commands in it
+		// before its init's end is seen: give that a moment.
+		if err != nil {
+			if err := sleep(ctx, 2*time.Second); err != nil {
+				return nil, err
+			}
+		}
 		if err == nil {
 			// A fencing in the last moments shows in the next look.
 			if ch.allRunning() {
@@ -408,6 +416,16 @@ func (ch *chaos) recoverAndSettle(ctx context.Context, r *round, d time.Duration
 			return nil, err
 		}
 	}
+}
+
+// anyRunning is the first node that runs, nil when none does.
+func (ch *chaos) anyRunning() *Node {
+	for _, n := range ch.Nodes {
+		if n.Running() {
+			return n
+		}
+	}
+	return nil
 }
 
 func (ch *chaos) allRunning() bool {
@@ -421,13 +439,7 @@ func (ch *chaos) settle(ctx context.Context, d time.Duration) (map[string]string
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	names := strings.Fields(nodeNames(ch.Nodes))
-	var n *Node
-	for _, o := range ch.Nodes {
-		if o.Running() {
-			n = o
-			break
-		}
-	}
+	n := ch.anyRunning()
 	if n == nil {
 		return nil, errors.New("no node runs")
 	}
@@ -443,6 +455,9 @@ func (ch *chaos) settle(ctx context.Context, d time.Duration) (map[string]string
 		return true
 	}
 	for {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the cluster did not settle within %v: its state kept changing", d)
+		}
 		if _, err := waitStatus(ctx, n, time.Until(deadline), "all nodes online, each VIP on one node", placedAll, ch.Nodes...); err != nil {
 			return nil, fmt.Errorf("the cluster did not settle: %w", err)
 		}
@@ -451,18 +466,33 @@ func (ch *chaos) settle(ctx context.Context, d time.Duration) (map[string]string
 		if _, err := n.MustExec(ctx, "crm_resource", "--wait", "--timeout="+strconv.Itoa(int(max(time.Until(deadline), time.Second).Seconds()))+"s"); err != nil {
 			return nil, fmt.Errorf("the cluster did not settle: %w", err)
 		}
-		s, err := status(ctx, n)
-		if err != nil {
+		// Settled is what stays: the same look twice, 2 s apart, as a
+		// fencing the DC has yet to decide would change it.
+		first, err := ch.look(ctx, n, placedAll)
+		if err != nil || first == nil {
+			continue
+		}
+		if err := sleep(ctx, 2*time.Second); err != nil {
 			return nil, err
 		}
-		if placedAll(s) {
-			out := map[string]string{}
-			for _, v := range chaosVIPs {
-				out[v.ID] = s.RunningOn(v.ID)[0]
-			}
-			return out, nil
+		if again, err := ch.look(ctx, n, placedAll); err == nil && maps.Equal(first, again) {
+			return first, nil
 		}
 	}
+}
+
+// look is where each VIP runs by node n's crm_mon, nil when a node is
+// offline or a VIP is not on one node.
+func (ch *chaos) look(ctx context.Context, n *Node, placedAll func(*Status) bool) (map[string]string, error) {
+	s, err := status(ctx, n)
+	if err != nil || !placedAll(s) {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, v := range chaosVIPs {
+		out[v.ID] = s.RunningOn(v.ID)[0]
+	}
+	return out, nil
 }
 
 // check checks what must hold once the cluster has settled, on the nodes
@@ -754,7 +784,11 @@ func longestGap(probes []lab.Probe, since time.Time) time.Duration {
 // --cleanup) and waits for the cluster to settle again with the VIPs where
 // they were.
 func (ch *chaos) failedActions(ctx context.Context, r *round) error {
-	s, err := status(ctx, ch.Nodes[0])
+	n := ch.anyRunning()
+	if n == nil {
+		return errors.New("no node runs")
+	}
+	s, err := status(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -768,7 +802,7 @@ func (ch *chaos) failedActions(ctx context.Context, r *round) error {
 	if len(s.Failures) == 0 {
 		return nil
 	}
-	if _, err := ch.Nodes[0].MustExec(ctx, "crm_resource", "--cleanup"); err != nil {
+	if _, err := n.MustExec(ctx, "crm_resource", "--cleanup"); err != nil {
 		return err
 	}
 	placed, err := ch.settle(ctx, time.Minute)
@@ -780,7 +814,7 @@ func (ch *chaos) failedActions(ctx context.Context, r *round) error {
 			return fmt.Errorf("crm_resource --cleanup moved %s from %s to %s", id, r.placed[id], on)
 		}
 	}
-	if s, err = status(ctx, ch.Nodes[0]); err != nil {
+	if s, err = status(ctx, n); err != nil {
 		return err
 	}
 	if len(s.Failures) > 0 {

@@ -254,11 +254,18 @@ func execdKill(ctx context.Context, ch *chaos, r *round) error {
 	// The executor died under the node's resources: whatever Pacemaker
 	// recorded of them on that node, it explains.
 	r.allow("", n.Name)
-	// Wait for Pacemaker's reaction, a new executor or a fencing, so
-	// that the settling does not see the state before it.
+	// Pacemaker reacts in two ways: pacemakerd starts a new executor at
+	// once, and at times the controller, which lost an operation with the
+	// old one, exits and the node is fenced (seen 4 s after the kill).
+	// Watch for longer than the monitors' interval, so that the settling
+	// does not see the state before the reaction.
+	killed := time.Now()
 	return poll(ctx, time.Minute, func() (bool, error) {
 		if !n.Running() {
 			return true, nil
+		}
+		if time.Since(killed) < 15*time.Second {
+			return false, nil
 		}
 		pid, err := execdPID(ctx, n)
 		return err == nil && pid != old, nil
