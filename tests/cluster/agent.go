@@ -32,6 +32,10 @@ type Agent struct {
 	// SplitBrainMonitor: the agent's depth-10 monitor (OCF_CHECK_LEVEL=10)
 	// detects another node answering for the VIP.
 	SplitBrainMonitor bool
+	// NoAddress: the agent manages no address, as the bench's floor
+	// agents (bench_floor.go): its resources get no ip parameter, and
+	// there is nothing for the client to follow.
+	NoAddress bool
 }
 
 // heartbeatAgent is where Debian's resource-agents installs IPaddr2; the

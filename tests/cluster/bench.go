@@ -5,10 +5,12 @@ package main
 // floatip and under heartbeat:IPaddr2, one agent after the other on the
 // same cluster. For each agent it measures the failover of all N by
 // "pcs node standby" of their holder, as the client sees it, and the CPU
-// that each node spends with the N VIPs running and monitored every 10 s,
-// less what it spends with none. The figures are printed, never asserted;
-// the run fails when a VIP does not start, does not move, the client does
-// not follow, or crm_mon shows a failed action.
+// that each node spends with the N VIPs running and monitored at each
+// -interval, less what it spends with none. The floor agent runs the same
+// N resources under an agent that does nothing (bench_floor.go), for what
+// Pacemaker itself costs. The figures are printed, never asserted; the run
+// fails when a VIP does not start, does not move, the client does not
+// follow, or crm_mon shows a failed action.
 
 import (
 	"context"
@@ -48,39 +50,62 @@ const benchBits = 16
 // benchConfig is what the bench's flags ask for.
 type benchConfig struct {
 	binary string
+	// dummy is the floor agent's binary (examples/dummy), needed only
+	// when the floor runs.
+	dummy  string
 	counts []int
 	window time.Duration
-	agents []*Agent
+	// intervals are the monitor intervals: the VIPs are created with the
+	// first, and each further one is a steady-state window of its own.
+	intervals []time.Duration
+	agents    []*Agent
 	// kill adds the failover after a hard kill of the holder.
 	kill bool
 	// actionLimit, when above 0, sets node-action-limit: how many actions
 	// Pacemaker runs at once on a node, by default twice its cores.
 	actionLimit int
+	// batchLimit, when above 0, sets batch-limit: how many actions a
+	// transition runs at once in the cluster, by default a limit the
+	// controllers derive from their load.
+	batchLimit int
+	// options are further cluster options to set, name=value, such as
+	// load-threshold, the CPU load from which the controllers throttle.
+	options []string
 }
 
 // benchMain is main for "bench".
 func benchMain(args []string) {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	binary := fs.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
+	dummy := fs.String("dummy", "bin/dummy", "the floor agent, examples/dummy built static (CGO_ENABLED=0 go build -o bin/dummy ./examples/dummy), installed as ocf:floatip:Dummy")
 	vips := fs.String("vips", "100", "how many VIPs, or a comma-separated list of counts to run one after the other (10,100)")
 	window := fs.Duration("window", 120*time.Second, "the steady-state CPU window, with the VIPs and without")
-	agents := fs.String("agents", "floatip,heartbeat", "the agents to compare, in this order: floatip, heartbeat")
+	interval := fs.String("interval", "10s", "the VIPs' monitor interval, or a comma-separated list (10s,2s): each further one adds a steady-state window")
+	agents := fs.String("agents", "floor,floatip,heartbeat", "the agents, in this order: floor (examples/dummy: Pacemaker's own cost), floatip, heartbeat, pacemaker-dummy (ocf:pacemaker:Dummy)")
 	kill := fs.Bool("kill", true, "also fail the VIPs over by a hard kill of their holder, with fencing")
 	actionLimit := fs.Int("node-action-limit", 0, "set Pacemaker's node-action-limit to this (0: leave it unset, its default of twice the cores)")
+	batchLimit := fs.Int("batch-limit", 0, "set Pacemaker's batch-limit to this (0: leave it unset, its default of a limit by the nodes' load)")
+	options := fs.String("cluster-options", "", "further cluster options to set, name=value,... (load-threshold=400%: the CPU load from which Pacemaker throttles, by default 80%)")
 	fs.Parse(args)
-	cfg := benchConfig{binary: *binary, window: *window, kill: *kill, actionLimit: *actionLimit}
+	cfg := benchConfig{binary: *binary, dummy: *dummy, window: *window, kill: *kill, actionLimit: *actionLimit, batchLimit: *batchLimit}
 	var err error
 	if cfg.counts, err = parseCounts(*vips); err == nil {
+		cfg.intervals, err = parseIntervals(*interval)
+	}
+	if err == nil {
+		cfg.options, err = parseOptions(*options)
+	}
+	if err == nil {
 		for _, name := range strings.Split(*agents, ",") {
 			var ag *Agent
-			if ag, err = agentByName(name); err != nil {
+			if ag, err = benchAgentByName(strings.TrimSpace(name)); err != nil {
 				break
 			}
 			cfg.agents = append(cfg.agents, ag)
 		}
 	}
-	if err == nil && *window < 10*time.Second {
-		err = fmt.Errorf("-window %v: want at least 10s, a monitor interval", *window)
+	if err == nil && *window < slices.Max(cfg.intervals) {
+		err = fmt.Errorf("-window %v: want at least the longest -interval, %v", *window, slices.Max(cfg.intervals))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cluster-bench: %v\n", err)
@@ -120,6 +145,19 @@ func benchRun(ctx context.Context, w io.Writer, cfg benchConfig) (err error) {
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("the agent: %w (make build)", err)
 	}
+	if slices.ContainsFunc(cfg.agents, func(a *Agent) bool { return a.Name == floorName }) {
+		if cfg.dummy, err = filepath.Abs(cfg.dummy); err == nil {
+			_, err = os.Stat(cfg.dummy)
+		}
+		if err != nil {
+			return fmt.Errorf("the floor agent: %w (CGO_ENABLED=0 go build -o bin/dummy ./examples/dummy)", err)
+		}
+	} else {
+		cfg.dummy = ""
+	}
+	if err := removeStaleGroups(w, cpuacctRoot); err != nil {
+		return err
+	}
 	l, err := lab.New(benchSpecs...)
 	if err != nil {
 		return fmt.Errorf("the lab: %w", err)
@@ -140,7 +178,7 @@ func benchRun(ctx context.Context, w io.Writer, cfg benchConfig) (err error) {
 	c := &Cluster{Lab: l, Client: l.Host("m"), agent: cfg.agents[0]}
 	var groups []*cpuGroup
 	for _, name := range []string{"n1", "n2"} {
-		g, err := newCPUGroup("floatip-bench-" + l.Prefix + "-" + name)
+		g, err := newCPUGroup(groupPrefix + l.Prefix + "-" + name)
 		if err != nil {
 			return err
 		}
@@ -170,19 +208,24 @@ type benchResult struct {
 	Started time.Duration
 	// Failover is per VIP, from the trigger until the client's entry
 	// named the survivor's MAC and the VIP answered a ping after that;
-	// its Max is the total.
+	// its Max is the total. Empty for an agent with no address (the
+	// floor), which has nothing for the client to follow.
 	Failover Dist
 	// FirstStop is when execd called the first stop on the holder,
 	// LastStart when the last start on the survivor returned, both from
-	// the trigger; PcsReturned when pcs node standby returned.
+	// the trigger; PcsReturned when pcs node standby returned. From
+	// FirstStop to LastStart is Pacemaker's handoff with the agent's
+	// actions in it, which the floor's shows with next to none.
 	FirstStop, LastStart, PcsReturned time.Duration
 	// Stops and Starts are execd's execution times of the agent.
 	Stops, Starts Dist
-	// CPU is each node's CPU time over the window with the VIPs, Extra
-	// that less the baseline's, Cores Extra per second of window.
-	CPU, Extra []time.Duration
-	Cores      []float64
-	Window     time.Duration
+	// Kept is how many of the N the client had an entry for when the
+	// failover began, Dropped how many entries the kernel deleted while
+	// it ran (its neighbour garbage collection).
+	Kept, Dropped int
+	// Steady is the steady state at each monitor interval, in -interval's
+	// order.
+	Steady []Steady
 	// Kill is the hard kill's failover, nil without -kill.
 	Kill *KillResult
 }
@@ -190,7 +233,8 @@ type benchResult struct {
 // bench is the bench proper, on a lab that benchRun built.
 func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binary string, groups []*cpuGroup) error {
 	n1, n2 := c.Nodes[0], c.Nodes[1]
-	fmt.Fprintf(w, "cluster-bench: %s\n", machineFacts())
+	facts := machineFacts()
+	fmt.Fprintf(w, "cluster-bench: %s\n", facts)
 	fmt.Fprintf(w, "Nodes n1 (%s, %s) and n2 (%s, %s): %s (knet, token %d ms, two_node) and %s, stonith-enabled=true,\n"+
 		"fence_lab as in cluster-test. Client m (%s). VIPs %s and on, /%d. Each node's CPU: the cpuacct cgroup %s/floatip-bench-<lab>-<node>,\n"+
 		"which the node's init is born in, before it forks corosync and Pacemaker (cpuacct.usage: every process of the node, agents included).\n",
@@ -201,6 +245,11 @@ func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binar
 	for _, n := range c.Nodes {
 		if err := n.prepare(conf, binary); err != nil {
 			return fmt.Errorf("prepare %s: %w", n.Name, err)
+		}
+		if cfg.dummy != "" {
+			if err := copyFile(cfg.dummy, filepath.Join(n.Dir, ocfDir, floorAgent), 0o755); err != nil {
+				return fmt.Errorf("install the floor agent on %s: %w", n.Name, err)
+			}
 		}
 		if err := n.Start(); err != nil {
 			return err
@@ -228,8 +277,20 @@ func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binar
 			return err
 		}
 	}
-	if cfg.actionLimit > 0 {
-		if _, err := n1.MustExec(ctx, "crm_attribute", "--type", "crm_config", "--name", "node-action-limit", "--update", fmt.Sprint(cfg.actionLimit)); err != nil {
+	for _, o := range []struct {
+		name  string
+		value int
+	}{{"node-action-limit", cfg.actionLimit}, {"batch-limit", cfg.batchLimit}} {
+		if o.value <= 0 {
+			continue
+		}
+		if _, err := n1.MustExec(ctx, "crm_attribute", "--type", "crm_config", "--name", o.name, "--update", fmt.Sprint(o.value)); err != nil {
+			return err
+		}
+	}
+	for _, o := range cfg.options {
+		name, value, _ := strings.Cut(o, "=")
+		if _, err := n1.MustExec(ctx, "crm_attribute", "--type", "crm_config", "--name", name, "--update", value); err != nil {
 			return err
 		}
 	}
@@ -271,7 +332,7 @@ func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binar
 		}
 	}
 	// What ran, also when a later part failed.
-	printBenchTable(w, results, limits)
+	printBenchTable(w, results, facts, limits, c.gcThresh())
 	if runErr != nil {
 		return runErr
 	}
@@ -371,6 +432,7 @@ func (c *Cluster) limits(ctx context.Context) (string, error) {
 	for _, o := range []struct{ name, daemon string }{
 		{"batch-limit", "pacemaker-schedulerd"},
 		{"node-action-limit", "pacemaker-controld"},
+		{"load-threshold", "pacemaker-controld"},
 	} {
 		r, err := c.Nodes[0].Exec(ctx, "crm_attribute", "--type", "crm_config", "--name", o.name, "--query", "--quiet")
 		if err != nil {
@@ -447,21 +509,32 @@ func benchGone(s *Status) bool {
 }
 
 // benchAgent runs one agent with n VIPs: create them on n1, the client
-// learns them, n1 goes standby (the failover), the steady-state window
-// with the VIPs on n2, then the VIPs are deleted and n1 comes back.
+// learns them, n1 goes standby (the failover), a steady-state window with
+// the VIPs on n2 at each monitor interval, the hard kill, then the VIPs
+// are deleted and n1 comes back.
 func (c *Cluster) benchAgent(ctx context.Context, w io.Writer, ag *Agent, n int, base cpuUse, groups []*cpuGroup, cfg benchConfig) (*benchResult, error) {
 	n1, n2 := c.Nodes[0], c.Nodes[1]
 	res := &benchResult{Agent: ag, N: n}
 	fmt.Fprintf(w, "\n=== %s, %d VIPs\n", ag.Title, n)
+	if ag.NoAddress {
+		fmt.Fprintf(w, "(resources that hold no address: the failovers are timed from the nodes' execd logs, with no client)\n")
+	}
 	vips, err := benchVIPs(n)
 	if err != nil {
 		return nil, err
 	}
-	prims, err := primitivesXML(ag.Type, vips, benchBits)
+	prims, err := primitivesXML(ag, vips, benchBits, cfg.intervals[0])
 	if err != nil {
 		return nil, err
 	}
-	r, err := n1.MustExec(ctx, "cibadmin", "--query", "--scope", "configuration")
+	// The resources section without the bench's primitives, which a
+	// change of their interval writes back with new ones.
+	r, err := n1.MustExec(ctx, "cibadmin", "--query", "--scope", "resources")
+	if err != nil {
+		return nil, err
+	}
+	resources := r.Stdout
+	r, err = n1.MustExec(ctx, "cibadmin", "--query", "--scope", "configuration")
 	if err != nil {
 		return nil, err
 	}
@@ -479,31 +552,33 @@ func (c *Cluster) benchAgent(ctx context.Context, w io.Writer, ag *Agent, n int,
 	if err != nil {
 		return nil, err
 	}
-	timeout := 60*time.Second + time.Duration(n)*500*time.Millisecond
+	timeout := moveTimeout(n)
 	if _, err := waitStatus(ctx, n1, timeout, fmt.Sprintf("%d VIPs started on n1", n), benchOn(n1.Name, n), n2); err != nil {
 		return nil, err
 	}
 	res.Started = time.Since(r.Start)
-	fmt.Fprintf(w, "create: %d primitives (op monitor interval=10s) and one location preference for n1 in one cibadmin --replace\n"+
-		"  --scope configuration (%s); all %d started on n1 %.1f s after it\n", n, ms(r.End.Sub(r.Start)), n, res.Started.Seconds())
+	fmt.Fprintf(w, "create: %d primitives (op monitor interval=%s) and one location preference for n1 in one cibadmin --replace\n"+
+		"  --scope configuration (%s); all %d started on n1 %.1f s after it\n", n, intervalSpec(cfg.intervals[0]), ms(r.End.Sub(r.Start)), n, res.Started.Seconds())
 
-	// The client starts from no entry for any VIP, as for each agent,
-	// and pings each VIP until it answered from n1.
-	if err := c.Client.IP("neigh", "flush", "dev", c.Client.Dev); err != nil {
-		return nil, err
+	if !ag.NoAddress {
+		// The client starts from no entry for any VIP, as for each
+		// agent, and pings each VIP until it answered from n1.
+		if err := c.Client.IP("neigh", "flush", "dev", c.Client.Dev); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		learn, err := watchFleet(c.Client, vips, n1.Host.MAC, 100*time.Millisecond)
+		if err != nil {
+			return nil, err
+		}
+		err = learn.Wait(ctx, 30*time.Second)
+		learn.Close()
+		if err != nil {
+			return nil, fmt.Errorf("before the failover: %w", err)
+		}
+		fmt.Fprintf(w, "client: m has an entry naming n1 (%s) for each of the %d VIPs, and each answered a ping (%.1f s)\n",
+			n1.Host.MAC, n, time.Since(t).Seconds())
 	}
-	t := time.Now()
-	learn, err := watchFleet(c.Client, vips, n1.Host.MAC, 100*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	err = learn.Wait(ctx, 30*time.Second)
-	learn.Close()
-	if err != nil {
-		return nil, fmt.Errorf("before the failover: %w", err)
-	}
-	fmt.Fprintf(w, "client: m has an entry naming n1 (%s) for each of the %d VIPs, and each answered a ping (%.1f s)\n",
-		n1.Host.MAC, n, time.Since(t).Seconds())
 	if err := c.settle(ctx); err != nil {
 		return nil, err
 	}
@@ -512,42 +587,28 @@ func (c *Cluster) benchAgent(ctx context.Context, w io.Writer, ag *Agent, n int,
 		return nil, err
 	}
 
-	// The monitors have all started with the starts; the window begins
-	// once the cluster is idle and each has run at least once.
-	if err := c.settle(ctx); err != nil {
-		return nil, err
-	}
-	if err := sleepCtx(ctx, 10*time.Second); err != nil {
-		return nil, err
-	}
-	u, err := cpuWindow(ctx, groups, cfg.window)
-	if err != nil {
-		return nil, err
-	}
-	res.Window = u.elapsed
-	fmt.Fprintf(w, "steady state: %d VIPs on n2 (n1 standby), each monitored every 10 s, over %.1f s; CPU less the baseline's (scaled to the same window):\n", n, u.elapsed.Seconds())
-	for i, node := range c.Nodes {
-		scaled := time.Duration(float64(base.cpu[i]) * u.elapsed.Seconds() / base.elapsed.Seconds())
-		extra := u.cpu[i] - scaled
-		res.CPU = append(res.CPU, u.cpu[i])
-		res.Extra = append(res.Extra, extra)
-		res.Cores = append(res.Cores, extra.Seconds()/u.elapsed.Seconds())
-		fmt.Fprintf(w, "  %s: %.2f s CPU - %.2f s = %.2f s: %.4f cores\n", node.Name, u.cpu[i].Seconds(), scaled.Seconds(), extra.Seconds(), res.Cores[i])
-	}
-	s, err := status(ctx, n2)
-	if err != nil {
-		return nil, err
-	}
-	if f := s.FailureText(); f != "" {
-		return nil, fmt.Errorf("crm_mon shows failed actions: %s", f)
-	}
-	if !benchOn(n2.Name, n)(s) {
-		return nil, fmt.Errorf("after the window, not all %d VIPs run on n2", n)
+	for i, iv := range cfg.intervals {
+		if i > 0 {
+			if err := c.setInterval(ctx, w, ag, n, resources, iv, n2); err != nil {
+				return nil, err
+			}
+		}
+		st, err := c.steady(ctx, w, n, iv, base, groups, cfg.window)
+		if err != nil {
+			return nil, err
+		}
+		res.Steady = append(res.Steady, st)
 	}
 	if !cfg.kill {
 		return res, c.benchCleanup(ctx, w, vips, true)
 	}
-	if res.Kill, err = c.benchKill(ctx, w, vips); err != nil {
+	// The kill, at the first interval as the failover by standby.
+	if len(cfg.intervals) > 1 {
+		if err := c.setInterval(ctx, w, ag, n, resources, cfg.intervals[0], n2); err != nil {
+			return nil, err
+		}
+	}
+	if res.Kill, err = c.benchKill(ctx, w, ag, vips); err != nil {
 		return nil, err
 	}
 	// With n1 dead, so that its reboot does not pull the VIPs back.
@@ -558,14 +619,23 @@ func (c *Cluster) benchAgent(ctx context.Context, w io.Writer, ag *Agent, n int,
 }
 
 // benchFailover puts n1 in standby and measures, from the client, when
-// each VIP answers from n2.
+// each VIP answers from n2; for an agent with no address, from n2's log
+// when each resource started there.
 func (c *Cluster) benchFailover(ctx context.Context, w io.Writer, res *benchResult, vips []netip.Addr) error {
 	n1, n2 := c.Nodes[0], c.Nodes[1]
-	fw, err := watchFleet(c.Client, vips, n2.Host.MAC, 20*time.Millisecond)
-	if err != nil {
-		return err
+	client := !res.Agent.NoAddress
+	var fw *fleetWatch
+	if client {
+		kept, err := c.clientEntries(vips)
+		if err != nil {
+			return err
+		}
+		res.Kept = kept
+		if fw, err = watchFleet(c.Client, vips, n2.Host.MAC, 20*time.Millisecond); err != nil {
+			return err
+		}
+		defer fw.Close()
 	}
-	defer fw.Close()
 	t0 := time.Now()
 	type result struct {
 		r   lab.Result
@@ -576,25 +646,38 @@ func (c *Cluster) benchFailover(ctx context.Context, w io.Writer, res *benchResu
 		r, err := n1.MustExec(ctx, "pcs", "node", "standby", n1.Name)
 		done <- result{r, err}
 	}()
-	timeout := 60*time.Second + time.Duration(len(vips))*500*time.Millisecond
-	werr := fw.Wait(ctx, timeout)
+	timeout := moveTimeout(len(vips))
+	var werr error
+	if client {
+		werr = fw.Wait(ctx, timeout)
+	} else {
+		_, werr = waitStatus(ctx, n2, timeout, "all started on n2", benchOn(n2.Name, len(vips)))
+	}
 	pr := <-done
 	if pr.err != nil {
 		return pr.err
 	}
 	if werr != nil {
+		if client {
+			if note := fw.lostNote(t0); note != "" {
+				werr = fmt.Errorf("%w; %s", werr, note)
+			}
+		}
 		return fmt.Errorf("failover: %w", werr)
 	}
-	fw.Close()
 	res.PcsReturned = pr.r.End.Sub(t0)
-	followed, answered := fw.Times()
-	var per []time.Duration
 	var lastFollow time.Duration
-	for i := range vips {
-		per = append(per, answered[i].Sub(t0))
-		lastFollow = max(lastFollow, followed[i].Sub(t0))
+	if client {
+		fw.Close()
+		followed, answered := fw.Times()
+		var per []time.Duration
+		for i := range vips {
+			per = append(per, answered[i].Sub(t0))
+			lastFollow = max(lastFollow, followed[i].Sub(t0))
+		}
+		res.Failover = dist(per)
+		res.Dropped = fw.Dropped()
 	}
-	res.Failover = dist(per)
 
 	if _, err := waitStatus(ctx, n2, 60*time.Second, "all VIPs started on n2", benchOn(n2.Name, len(vips))); err != nil {
 		return err
@@ -602,7 +685,8 @@ func (c *Cluster) benchFailover(ctx context.Context, w io.Writer, res *benchResu
 	if err := c.settle(ctx); err != nil {
 		return err
 	}
-	if err := vipsOn(n2, vips, true); err != nil {
+	// With no address, these check that the agent added none.
+	if err := vipsOn(n2, vips, client); err != nil {
 		return err
 	}
 	if err := vipsOn(n1, vips, false); err != nil {
@@ -632,22 +716,32 @@ func (c *Cluster) benchFailover(ctx context.Context, w io.Writer, res *benchResu
 	}
 	res.FirstStop, res.LastStart = first.Sub(t0), last.Sub(t0)
 	res.Stops, res.Starts = dist(stopExec), dist(startExec)
-	fmt.Fprintf(w, "failover: pcs node standby n1 (on n1), all %d VIPs n1 -> n2\n", len(vips))
+	fmt.Fprintf(w, "failover: pcs node standby n1 (on n1), all %d n1 -> n2\n", len(vips))
 	events := []Event{
 		{res.FirstStop, "the first stop on n1 called (execd's log)"},
-		{lastFollow, "the last entry of the client named n2"},
 		{res.LastStart, "the last start on n2 returned (execd's log)"},
-		{res.Failover.Max, "the last VIP answered the client from n2"},
 		{res.PcsReturned, "pcs node standby returned"},
+	}
+	if client {
+		events = append(events, Event{lastFollow, "the last entry of the client named n2"},
+			Event{res.Failover.Max, "the last VIP answered the client from n2"})
 	}
 	slices.SortStableFunc(events, func(a, b Event) int { return int(a.At - b.At) })
 	for _, e := range events {
 		fmt.Fprintf(w, "  %10s  %s\n", "+"+ms(e.At), e.What)
 	}
-	fmt.Fprintf(w, "  per VIP, from the trigger until the client's entry named n2 and it answered: median %s, p95 %s, max %s\n",
-		ms(res.Failover.Median), ms(res.Failover.P95), ms(res.Failover.Max))
-	fmt.Fprintf(w, "  the agent under execd: stop median %s, p95 %s; start median %s, p95 %s; the client sent %d pings\n",
-		ms(res.Stops.Median), ms(res.Stops.P95), ms(res.Starts.Median), ms(res.Starts.P95), fw.Sent())
+	fmt.Fprintf(w, "  Pacemaker's handoff, from the first stop called to the last start returned: %s\n", ms(res.LastStart-res.FirstStop))
+	if client {
+		fmt.Fprintf(w, "  per VIP, from the trigger until the client's entry named n2 and it answered: median %s, p95 %s, max %s\n",
+			ms(res.Failover.Median), ms(res.Failover.P95), ms(res.Failover.Max))
+		fmt.Fprintf(w, "  the client: entries for %d of the %d VIPs at the trigger, %d deleted by the kernel during the failover; %d pings sent\n",
+			res.Kept, len(vips), res.Dropped, fw.Sent())
+		if note := fw.lostNote(t0); note != "" {
+			fmt.Fprintf(w, "  %s\n", note)
+		}
+	}
+	fmt.Fprintf(w, "  the agent under execd: stop median %s, p95 %s; start median %s, p95 %s\n",
+		ms(res.Stops.Median), ms(res.Stops.P95), ms(res.Starts.Median), ms(res.Starts.P95))
 	fmt.Fprintf(w, "  Pacemaker's load throttle (the controllers' load notes since the trigger): %s\n", c.throttle(t0))
 	return nil
 }
@@ -727,7 +821,7 @@ func (c *Cluster) benchCleanup(ctx context.Context, w io.Writer, vips []netip.Ad
 			return err
 		}
 	}
-	if _, err := waitStatus(ctx, on, 120*time.Second, "the bench's VIPs deleted", benchGone); err != nil {
+	if _, err := waitStatus(ctx, on, moveTimeout(len(vips)), "the bench's VIPs deleted", benchGone); err != nil {
 		return err
 	}
 	if err := c.settle(ctx); err != nil {
@@ -755,6 +849,28 @@ func (c *Cluster) benchCleanup(ctx context.Context, w io.Writer, vips []netip.Ad
 	return nil
 }
 
+// parseOptions reads -cluster-options: name=value pairs, comma-separated.
+func parseOptions(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if name, value, ok := strings.Cut(f, "="); !ok || name == "" || value == "" {
+			return nil, fmt.Errorf("-cluster-options %q: want name=value, not %q", s, f)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// moveTimeout bounds a step that starts or moves all n: on 2 cores under
+// load, Pacemaker's throttle runs one action at a time, and each takes
+// longer the more resources the CIB holds (heartbeat:IPaddr2's 300 VIPs
+// had not all moved after 3.5 minutes).
+func moveTimeout(n int) time.Duration { return 60*time.Second + time.Duration(n)*2*time.Second }
+
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
@@ -762,73 +878,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
-}
-
-// printBenchTable prints the results, and per N the ratios of the
-// agents' figures to floatip's.
-func printBenchTable(w io.Writer, results []*benchResult, limits string) {
-	if len(results) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nResults (%s)\n", machineFacts())
-	fmt.Fprintf(w, "failover: pcs node standby of the holder, per VIP until the client's entry named the survivor and the VIP answered;\n"+
-		"steady state: the holder's (n2's) and the other node's (n1's) CPU with the VIPs, monitor every 10 s, less without, per second.\n"+
-		"%s\n\n", limits)
-	fmt.Fprintf(w, "%-18s %5s %8s | %-44s | %-21s | %-21s\n", "", "", "", "standby failover, per VIP from pcs", "hard kill", "steady-state cores")
-	fmt.Fprintf(w, "%-18s %5s %8s | %10s %10s %10s %10s | %10s %10s | %10s %10s\n", "agent", "N", "started",
-		"median", "p95", "max=total", "1st stop+", "detect", "rest", "n2 (VIPs)", "n1")
-	for _, r := range results {
-		detect, rest := "-", "-"
-		if r.Kill != nil {
-			detect, rest = ms(r.Kill.Detect), ms(r.Kill.Rest)
-		}
-		fmt.Fprintf(w, "%-18s %5d %8s | %10s %10s %10s %10s | %10s %10s | %10.4f %10.4f\n", short(r.Agent), r.N, secs(r.Started),
-			ms(r.Failover.Median), ms(r.Failover.P95), ms(r.Failover.Max), ms(r.Failover.Max-r.FirstStop), detect, rest, r.Cores[1], r.Cores[0])
-	}
-	fmt.Fprintf(w, "(started: cibadmin to all N started on n1; 1st stop+: from the holder's first stop (execd) to the last VIP answering,\n"+
-		"the total less pcs's own start-up; hard kill: detect is the kill to the survivor's first start of a VIP, fencing included,\n"+
-		"rest from that start to the last VIP answering the client; cores: CPU s per s, less the no-VIP baseline's)\n")
-	for _, fl := range results {
-		if !fl.Agent.Floatip() {
-			continue
-		}
-		for _, o := range results {
-			if o.N != fl.N || o.Agent.Floatip() {
-				continue
-			}
-			kill := ""
-			if o.Kill != nil && fl.Kill != nil {
-				kill = fmt.Sprintf("; hard kill's rest %s", ratio(o.Kill.Rest, fl.Kill.Rest))
-			}
-			fmt.Fprintf(w, "N=%d, %s / floatip: standby failover median %s, total %s, from the 1st stop %s%s; holder's cores %s;\n"+
-				"  the agent's start %s, stop %s (execd medians)\n",
-				fl.N, short(o.Agent), ratio(o.Failover.Median, fl.Failover.Median), ratio(o.Failover.Max, fl.Failover.Max),
-				ratio(o.Failover.Max-o.FirstStop, fl.Failover.Max-fl.FirstStop), kill,
-				ratioF(o.Cores[1], fl.Cores[1]), ratio(o.Starts.Median, fl.Starts.Median), ratio(o.Stops.Median, fl.Stops.Median))
-		}
-	}
-}
-
-// short names an agent in the table; the headers give the full types.
-func short(a *Agent) string {
-	if a.Floatip() {
-		return "floatip"
-	}
-	return "heartbeat " + strings.Trim(strings.TrimPrefix(a.Title, "ocf:heartbeat:IPaddr2 (resource-agents"), " ()")
-}
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
-
-func ratio(a, b time.Duration) string {
-	if b <= 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1fx", float64(a)/float64(b))
-}
-
-func ratioF(a, b float64) string {
-	if b <= 0 {
-		return fmt.Sprintf("n/a (floatip's is %.4f, within the noise)", b)
-	}
-	return fmt.Sprintf("%.1fx", a/b)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,9 @@ import (
 // nsenter, which stays in the test's cgroup.
 const (
 	cpuacctRoot = "/sys/fs/cgroup/cpuacct"
+	// groupPrefix starts the name of every cgroup the bench makes:
+	// groupPrefix<lab>-<node>.
+	groupPrefix = "floatip-bench-"
 )
 
 // cpuGroup is one node's cpuacct cgroup.
@@ -79,6 +83,56 @@ func (g *cpuGroup) Remove() error {
 	}
 	procs, _ := g.Procs()
 	return fmt.Errorf("remove cgroup %s (processes %v still in it): %w", g.Dir, procs, err)
+}
+
+// staleGroups finds the bench's cgroups under root that no process is in,
+// and those that some process still is in. The bench removes its cgroups
+// when it ends, also on failure and Ctrl-C; one killed by SIGKILL cannot,
+// and leaves them, empty once its nodes are gone. A busy one is a bench
+// that still runs, or the nodes of a killed one: not the caller's to
+// remove.
+func staleGroups(root string) (stale, busy []string, err error) {
+	dirs, err := filepath.Glob(filepath.Join(root, groupPrefix+"*"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			continue
+		}
+		procs, err := (&cpuGroup{Dir: d}).Procs()
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(procs) == 0 {
+			stale = append(stale, d)
+		} else {
+			busy = append(busy, fmt.Sprintf("%s (processes %v)", d, procs))
+		}
+	}
+	return stale, busy, nil
+}
+
+// removeStaleGroups removes the empty bench cgroups that a killed bench
+// left (staleGroups) and says which it removed, and which it left because
+// processes are in them. Live runs take turns (CONTRIBUTING), so an empty
+// one is never a bench's that is about to move its nodes in.
+func removeStaleGroups(w io.Writer, root string) error {
+	stale, busy, err := staleGroups(root)
+	if err != nil {
+		return fmt.Errorf("stale bench cgroups: %w", err)
+	}
+	for _, d := range stale {
+		// rmdir: a cgroup goes with its control files in it.
+		if err := os.Remove(d); err != nil {
+			return fmt.Errorf("remove the stale cgroup %s: %w", d, err)
+		}
+		fmt.Fprintf(w, "removed %s: empty, left by a bench that was killed\n", d)
+	}
+	for _, b := range busy {
+		fmt.Fprintf(w, "left %s alone: a bench's nodes still run in it\n", b)
+	}
+	return nil
 }
 
 // inCgroup makes cmd, the node's boot, start in the node's cgroup: a

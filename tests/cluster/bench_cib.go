@@ -39,25 +39,31 @@ func benchVIPs(n int) ([]netip.Addr, error) {
 // benchID is the id of the i-th VIP's primitive (from 0).
 func benchID(i int) string { return benchPrefix + strconv.Itoa(i+1) }
 
-// primitivesXML is the CIB's XML for one primitive per VIP, each with the
-// agent's ip and cidr_netmask and a 10 s monitor: what
+// primitivesXML is the CIB's XML for one primitive per VIP of agent ag,
+// each with the VIP as ip and bits as cidr_netmask (none for an agent
+// that holds no address) and a monitor every interval: what
 // "pcs resource create bvip-1 <type> ip=... cidr_netmask=16 op monitor interval=10s"
 // makes, less the default start and stop timeouts that pcs adds.
-func primitivesXML(agentType string, vips []netip.Addr, bits int) (string, error) {
-	class, rest, ok1 := strings.Cut(agentType, ":")
+func primitivesXML(ag *Agent, vips []netip.Addr, bits int, interval time.Duration) (string, error) {
+	class, rest, ok1 := strings.Cut(ag.Type, ":")
 	provider, typ, ok2 := strings.Cut(rest, ":")
 	if !ok1 || !ok2 {
-		return "", fmt.Errorf("agent type %q: want class:provider:type", agentType)
+		return "", fmt.Errorf("agent type %q: want class:provider:type", ag.Type)
 	}
+	iv := intervalSpec(interval)
 	var b strings.Builder
 	for i, v := range vips {
 		id := benchID(i)
 		fmt.Fprintf(&b, `<primitive id="%s" class="%s" provider="%s" type="%s">`, id, class, provider, typ)
-		fmt.Fprintf(&b, `<instance_attributes id="%s-instance_attributes">`, id)
-		fmt.Fprintf(&b, `<nvpair id="%s-instance_attributes-ip" name="ip" value="%s"/>`, id, v)
-		fmt.Fprintf(&b, `<nvpair id="%s-instance_attributes-cidr_netmask" name="cidr_netmask" value="%d"/>`, id, bits)
-		b.WriteString(`</instance_attributes><operations>`)
-		fmt.Fprintf(&b, `<op id="%s-monitor-interval-10s" name="monitor" interval="10s"/>`, id)
+		if !ag.NoAddress {
+			fmt.Fprintf(&b, `<instance_attributes id="%s-instance_attributes">`, id)
+			fmt.Fprintf(&b, `<nvpair id="%s-instance_attributes-ip" name="ip" value="%s"/>`, id, v)
+			fmt.Fprintf(&b, `<nvpair id="%s-instance_attributes-cidr_netmask" name="cidr_netmask" value="%d"/>`, id, bits)
+			b.WriteString(`</instance_attributes>`)
+		}
+		// The op's id names its interval, as pcs names it: a changed
+		// interval is a new op, and the old one's id goes with it.
+		fmt.Fprintf(&b, `<operations><op id="%s-monitor-interval-%s" name="monitor" interval="%s"/>`, id, iv, iv)
 		b.WriteString("</operations></primitive>\n")
 	}
 	return b.String(), nil

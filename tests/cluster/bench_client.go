@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +41,16 @@ type fleetWatch struct {
 	// first echo reply came after that; zero until then.
 	followed, answered []time.Time
 	sent               int
+	// dropped counts the kernel's deletions of a VIP's entry.
+	dropped int
+	// lost is when the subscription ended before Close, lostErr why:
+	// with hundreds of VIPs in flux the kernel can overrun its socket
+	// (ENOBUFS). From then on send polls the table instead (polled
+	// counts the entries it found so).
+	lost    time.Time
+	lostErr error
+	polled  int
+	handle  *netlink.Handle
 }
 
 // watchFleet starts watching vips from host h: every interval it pings
@@ -55,8 +68,26 @@ func watchFleet(h *lab.Host, vips []netip.Addr, want net.HardwareAddr, interval 
 		return nil, fmt.Errorf("client's namespace %s: %w", h.NS, err)
 	}
 	defer ns.Close()
+	if w.handle, err = h.Handle(); err != nil {
+		return nil, err
+	}
 	ch := make(chan netlink.NeighUpdate, 4096)
-	if err := netlink.NeighSubscribeWithOptions(ch, w.nlDone, netlink.NeighSubscribeOptions{Namespace: &ns, ListExisting: true}); err != nil {
+	opts := netlink.NeighSubscribeOptions{Namespace: &ns, ListExisting: true,
+		// A failover of hundreds of VIPs changes hundreds of entries
+		// within milliseconds; root may exceed rmem_max.
+		ReceiveBufferSize: 8 << 20, ReceiveBufferForceSize: true,
+		ErrorCallback: func(err error) {
+			if errors.Is(err, netlink.ErrDumpInterrupted) {
+				return // the subscription goes on
+			}
+			w.mu.Lock()
+			if w.lostErr == nil {
+				w.lostErr = err
+			}
+			w.mu.Unlock()
+		}}
+	if err := netlink.NeighSubscribeWithOptions(ch, w.nlDone, opts); err != nil {
+		w.handle.Close()
 		return nil, fmt.Errorf("watch %s's neighbour table: %w", h.Name, err)
 	}
 	w.wg.Add(1)
@@ -65,10 +96,18 @@ func watchFleet(h *lab.Host, vips []netip.Addr, want net.HardwareAddr, interval 
 		for u := range ch {
 			w.neighbour(u)
 		}
+		select {
+		case <-w.stop:
+		default:
+			w.mu.Lock()
+			w.lost = time.Now()
+			w.mu.Unlock()
+		}
 	}()
 	if w.fd, err = h.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP); err != nil {
 		close(w.nlDone)
 		w.wg.Wait()
+		w.handle.Close()
 		return nil, err
 	}
 	// The receiver wakes up this often to see whether it is to stop.
@@ -85,7 +124,7 @@ func watchFleet(h *lab.Host, vips []netip.Addr, want net.HardwareAddr, interval 
 
 func (w *fleetWatch) neighbour(u netlink.NeighUpdate) {
 	a, ok := netip.AddrFromSlice(u.IP)
-	if !ok || u.Type != unix.RTM_NEWNEIGH || u.HardwareAddr.String() != w.want.String() {
+	if !ok {
 		return
 	}
 	i, ok := w.idx[a.Unmap()]
@@ -93,10 +132,16 @@ func (w *fleetWatch) neighbour(u netlink.NeighUpdate) {
 		return
 	}
 	w.mu.Lock()
-	if w.followed[i].IsZero() {
+	defer w.mu.Unlock()
+	switch {
+	case u.Type == unix.RTM_DELNEIGH:
+		// The neighbour table's garbage collection: past gc_thresh1
+		// entries it deletes old ones, and a VIP whose entry went
+		// learns the new holder by ARP, not from its announcement.
+		w.dropped++
+	case u.Type == unix.RTM_NEWNEIGH && u.HardwareAddr.String() == w.want.String() && w.followed[i].IsZero():
 		w.followed[i] = time.Now()
 	}
-	w.mu.Unlock()
 }
 
 func (w *fleetWatch) send(interval time.Duration) {
@@ -104,6 +149,12 @@ func (w *fleetWatch) send(interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for seq := uint16(0); ; seq++ {
+		w.mu.Lock()
+		lost := !w.lost.IsZero()
+		w.mu.Unlock()
+		if lost {
+			w.poll()
+		}
 		w.mu.Lock()
 		var todo []int
 		for i := range w.vips {
@@ -122,6 +173,48 @@ func (w *fleetWatch) send(interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// poll reads the client's table, for when the subscription was lost: an
+// entry that names want counts as followed from now.
+func (w *fleetWatch) poll() {
+	neighs, err := w.handle.NeighList(0, netlink.FAMILY_V4)
+	if err != nil {
+		return // the next tick tries again
+	}
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range neighs {
+		a, ok := netip.AddrFromSlice(e.IP)
+		if !ok {
+			continue
+		}
+		i, ok := w.idx[a.Unmap()]
+		if ok && w.followed[i].IsZero() && e.HardwareAddr.String() == w.want.String() {
+			w.followed[i] = now
+			w.polled++
+		}
+	}
+}
+
+// Lost says when the neighbour subscription ended early and why, and how
+// many entries the polls that replaced it found; zero when it did not.
+func (w *fleetWatch) Lost() (at time.Time, polled int, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lost, w.polled, w.lostErr
+}
+
+// lostNote is Lost for the output, from t0 on: empty when the
+// subscription lasted.
+func (w *fleetWatch) lostNote(t0 time.Time) string {
+	at, polled, err := w.Lost()
+	if at.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("the client's neighbour subscription ended at +%s (%v); from then on its table was polled at each ping round, which found %d entries",
+		ms(at.Sub(t0)), err, polled)
 }
 
 func (w *fleetWatch) receive() {
@@ -218,10 +311,11 @@ func (w *fleetWatch) Wait(ctx context.Context, d time.Duration) error {
 				}
 			}
 			w.mu.Unlock()
-			if len(left) > 5 {
-				left = append(left[:5], fmt.Sprintf("and %d more", len(left)-5))
+			n := len(left)
+			if n > 5 {
+				left = append(left[:5], fmt.Sprintf("and %d more", n-5))
 			}
-			return fmt.Errorf("the client: %d of %d VIPs not done within %v: %v", len(left), len(w.vips), d, left)
+			return fmt.Errorf("the client: %d of %d VIPs not done within %v: %v", n, len(w.vips), d, left)
 		}
 		select {
 		case <-ctx.Done():
@@ -246,6 +340,58 @@ func (w *fleetWatch) Sent() int {
 	return w.sent
 }
 
+// Dropped is how many entries for the VIPs the kernel deleted while the
+// watch ran.
+func (w *fleetWatch) Dropped() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped
+}
+
+// clientEntries counts the client's neighbour entries for vips that name
+// a MAC. The kernel's neighbour limits (gc_thresh1-3) are, on many
+// kernels, one setting for all namespaces that only the host's can
+// change, and the bench changes nothing on the host: so it counts what
+// the client kept instead, and says so.
+func (c *Cluster) clientEntries(vips []netip.Addr) (int, error) {
+	h, err := c.Client.Handle()
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	neighs, err := h.NeighList(0, netlink.FAMILY_V4)
+	if err != nil {
+		return 0, fmt.Errorf("the client's neighbour table: %w", err)
+	}
+	want := map[netip.Addr]bool{}
+	for _, v := range vips {
+		want[v] = true
+	}
+	n := 0
+	for _, e := range neighs {
+		a, ok := netip.AddrFromSlice(e.IP)
+		if ok && want[a.Unmap()] && len(e.HardwareAddr) > 0 && e.State&(netlink.NUD_FAILED|netlink.NUD_INCOMPLETE) == 0 {
+			want[a.Unmap()] = false
+			n++
+		}
+	}
+	return n, nil
+}
+
+// gcThresh reads the kernel's neighbour-table limits, as the client's
+// table is under them: read only, never set.
+func (c *Cluster) gcThresh() string {
+	var out []string
+	for _, k := range []string{"gc_thresh1", "gc_thresh2", "gc_thresh3"} {
+		v := "?"
+		if b, err := os.ReadFile("/proc/sys/net/ipv4/neigh/default/" + k); err == nil {
+			v = strings.TrimSpace(string(b))
+		}
+		out = append(out, k+"="+v)
+	}
+	return strings.Join(out, " ")
+}
+
 // Close stops the pings and the subscription, once.
 func (w *fleetWatch) Close() {
 	w.closeMu.Do(func() {
@@ -253,5 +399,6 @@ func (w *fleetWatch) Close() {
 		close(w.nlDone)
 		w.wg.Wait()
 		unix.Close(w.fd)
+		w.handle.Close()
 	})
 }

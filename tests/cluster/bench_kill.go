@@ -18,58 +18,80 @@ import (
 // consensus timeouts, the scheduler, the fencing), Fenced when the
 // survivor's fencer logged the fencing OK; Rest is from that first start
 // until the last VIP answered the client, and PerVIP the same per VIP.
+// Starts is from that first start until the last start returned, from the
+// survivor's log: what an agent with no address has instead of Rest.
+// Kept and Dropped are the client's entries, as in benchResult.
 type KillResult struct {
-	Detect, Fenced, Rest time.Duration
-	PerVIP               Dist
+	Detect, Fenced, Rest, Starts time.Duration
+	PerVIP                       Dist
+	Kept, Dropped                int
 }
 
 // benchKill brings the VIPs back to n1 (out of standby), kills n1 as
 // cluster-test's hard kill does (link down, SIGKILL to its init), and
 // measures the failover to n2, which must fence n1 first. n1 stays dead:
 // the caller deletes the VIPs and then boots it again (benchReboot).
-func (c *Cluster) benchKill(ctx context.Context, w io.Writer, vips []netip.Addr) (*KillResult, error) {
+func (c *Cluster) benchKill(ctx context.Context, w io.Writer, ag *Agent, vips []netip.Addr) (*KillResult, error) {
 	n1, n2 := c.Nodes[0], c.Nodes[1]
 	n := len(vips)
+	client := !ag.NoAddress
 	if _, err := n1.MustExec(ctx, "pcs", "node", "unstandby", n1.Name); err != nil {
 		return nil, err
 	}
 	// The location preference for n1 outweighs the stickiness: all N go
 	// back.
-	if _, err := waitStatus(ctx, n2, 60*time.Second+time.Duration(n)*500*time.Millisecond, "all VIPs back on n1", benchOn(n1.Name, n), n1); err != nil {
+	if _, err := waitStatus(ctx, n2, moveTimeout(n), "all VIPs back on n1", benchOn(n1.Name, n), n1); err != nil {
 		return nil, err
 	}
 	if err := c.settle(ctx); err != nil {
 		return nil, err
 	}
-	back, err := watchFleet(c.Client, vips, n1.Host.MAC, 100*time.Millisecond)
-	if err != nil {
-		return nil, err
+	res := &KillResult{}
+	var fw *fleetWatch
+	if client {
+		back, err := watchFleet(c.Client, vips, n1.Host.MAC, 100*time.Millisecond)
+		if err != nil {
+			return nil, err
+		}
+		err = back.Wait(ctx, 30*time.Second)
+		back.Close()
+		if err != nil {
+			return nil, fmt.Errorf("before the hard kill: %w", err)
+		}
+		if res.Kept, err = c.clientEntries(vips); err != nil {
+			return nil, err
+		}
+		if fw, err = watchFleet(c.Client, vips, n2.Host.MAC, 20*time.Millisecond); err != nil {
+			return nil, err
+		}
+		defer fw.Close()
+		time.Sleep(100 * time.Millisecond)
 	}
-	err = back.Wait(ctx, 30*time.Second)
-	back.Close()
-	if err != nil {
-		return nil, fmt.Errorf("before the hard kill: %w", err)
-	}
-
-	fw, err := watchFleet(c.Client, vips, n2.Host.MAC, 20*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	defer fw.Close()
-	time.Sleep(100 * time.Millisecond)
 	t0 := time.Now()
 	if _, err := n1.powerOff(); err != nil {
 		return nil, err
 	}
-	if err := fw.Wait(ctx, 90*time.Second+time.Duration(n)*500*time.Millisecond); err != nil {
+	timeout := 30*time.Second + moveTimeout(n)
+	var answered []time.Time
+	var lostNote string
+	if client {
+		if err := fw.Wait(ctx, timeout); err != nil {
+			if note := fw.lostNote(t0); note != "" {
+				err = fmt.Errorf("%w; %s", err, note)
+			}
+			return nil, fmt.Errorf("hard kill: %w", err)
+		}
+		lostNote = fw.lostNote(t0)
+		fw.Close()
+		_, answered = fw.Times()
+		res.Dropped = fw.Dropped()
+	} else if _, err := waitStatus(ctx, n2, timeout, "all started on n2", benchOn(n2.Name, n)); err != nil {
 		return nil, fmt.Errorf("hard kill: %w", err)
 	}
-	fw.Close()
-	_, answered := fw.Times()
 	if _, err := waitStatus(ctx, n2, 60*time.Second, "all VIPs started on n2", benchOn(n2.Name, n)); err != nil {
 		return nil, err
 	}
-	if err := vipsOn(n2, vips, true); err != nil {
+	if err := vipsOn(n2, vips, client); err != nil {
 		return nil, err
 	}
 
@@ -108,24 +130,34 @@ func (c *Cluster) benchKill(ctx context.Context, w io.Writer, vips []netip.Addr)
 		}
 		last = maxTime(last, op.Returned)
 	}
-	res := &KillResult{Detect: first.Sub(t0), Fenced: fenced.Sub(t0)}
-	var per []time.Duration
-	for _, a := range answered {
-		per = append(per, a.Sub(first))
-	}
-	res.PerVIP = dist(per)
-	res.Rest = res.PerVIP.Max
+	res.Detect, res.Fenced, res.Starts = first.Sub(t0), fenced.Sub(t0), last.Sub(first)
 	events = append(events,
-		LogEvent{first, "the first start of a VIP on n2 called (execd's log)"},
-		LogEvent{last, "the last start on n2 returned (execd's log)"},
-		LogEvent{first.Add(res.Rest), "the last VIP answered the client from n2"})
+		LogEvent{first, "the first start on n2 called (execd's log)"},
+		LogEvent{last, "the last start on n2 returned (execd's log)"})
+	if client {
+		var per []time.Duration
+		for _, a := range answered {
+			per = append(per, a.Sub(first))
+		}
+		res.PerVIP = dist(per)
+		res.Rest = res.PerVIP.Max
+		events = append(events, LogEvent{first.Add(res.Rest), "the last VIP answered the client from n2"})
+	}
 	slices.SortStableFunc(events, func(a, b LogEvent) int { return a.Time.Compare(b.Time) })
-	fmt.Fprintf(w, "hard kill: n1 (all %d VIPs) dies: link cut, init SIGKILLed; n2 fences it and takes them over\n", n)
+	fmt.Fprintf(w, "hard kill: n1 (all %d) dies: link cut, init SIGKILLed; n2 fences it and takes them over\n", n)
 	for _, e := range events {
 		fmt.Fprintf(w, "  %10s  %s\n", "+"+ms(e.Time.Sub(t0)), e.What)
 	}
-	fmt.Fprintf(w, "  detection (kill -> n2's first start of a VIP, fencing included) %s; then per VIP until it answered from n2:\n"+
-		"  median %s, p95 %s, max %s\n", ms(res.Detect), ms(res.PerVIP.Median), ms(res.PerVIP.P95), ms(res.PerVIP.Max))
+	fmt.Fprintf(w, "  detection (kill -> n2's first start, fencing included) %s; n2's starts, first called to last returned, %s\n",
+		ms(res.Detect), ms(res.Starts))
+	if client {
+		fmt.Fprintf(w, "  per VIP from the first start until it answered from n2: median %s, p95 %s, max %s;\n"+
+			"  the client: entries for %d of the %d VIPs at the kill, %d deleted by the kernel during the failover\n",
+			ms(res.PerVIP.Median), ms(res.PerVIP.P95), ms(res.PerVIP.Max), res.Kept, n, res.Dropped)
+		if lostNote != "" {
+			fmt.Fprintf(w, "  %s\n", lostNote)
+		}
+	}
 	fmt.Fprintf(w, "  Pacemaker's load throttle (the controllers' load notes since the kill): %s\n", c.throttle(t0))
 	return res, nil
 }

@@ -34,7 +34,7 @@ func TestBenchVIPs(t *testing.T) {
 // empty or not.
 func TestWithVIPs(t *testing.T) {
 	vips, _ := benchVIPs(3)
-	prims, err := primitivesXML("ocf:heartbeat:IPaddr2", vips, 16)
+	prims, err := primitivesXML(&Agent{Type: "ocf:heartbeat:IPaddr2"}, vips, 16, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestWithVIPs(t *testing.T) {
 	if _, err := withVIPs("<configuration/>", prims, ""); err == nil {
 		t.Error("a configuration without resources accepted")
 	}
-	if _, err := primitivesXML("IPaddr2", vips, 16); err == nil {
+	if _, err := primitivesXML(&Agent{Type: "IPaddr2"}, vips, 16, 10*time.Second); err == nil {
 		t.Error("a type without class and provider accepted")
 	}
 }
