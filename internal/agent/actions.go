@@ -42,6 +42,14 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	if on && labelMissing(t, ad) {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name))
 	}
+	// A stop cut short by its timeout may have left the address blocked:
+	// a start makes it usable again.
+	if err := t.k.UnblockInbound(t.link, t.cfg.IP, on); err != nil {
+		if on {
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "%s is on %s but the node does not accept it: %v", t.cfg.IP, t.link.Name, err)
+		}
+		a.Log.Warnf("%v", err)
+	}
 	if on {
 		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
 	} else {
@@ -338,26 +346,33 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	if !on {
 		a.Log.Infof("%s is not on %s: nothing to stop", t.prefix, t.link.Name)
+		// What a stop cut short by its timeout may have left.
+		a.unblock(t)
 		removeLock = true
 		return ocf.Success
 	}
+	blocked := false
 	if t.cfg.KillConnections {
-		// Before the address goes: clients get a reset now and reconnect
-		// to the new holder, instead of retransmitting into the void.
-		if n, err := t.k.KillConnections(t.cfg.IP); err != nil {
-			a.Log.Warnf("Could not end the TCP connections of %s: %v", t.cfg.IP, err)
-		} else {
-			a.Log.Infof("Ended %d TCP connection(s) of %s", n, t.cfg.IP)
-		}
+		blocked = a.endConnections(t)
 	}
 	if err := t.k.DelAddr(t.link, t.prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
 		// Gone between the dump and the delete (the kernel removes
 		// secondaries with their primary): what stop wanted.
 		a.Log.Infof("%s left %s before stop removed it", t.prefix, t.link.Name)
 	} else if err != nil {
+		if blocked {
+			if uerr := t.k.UnblockInbound(t.link, t.cfg.IP, true); uerr != nil {
+				a.Log.Errorf("%s stays on %s but accepts nothing: %v", t.cfg.IP, t.link.Name, uerr)
+			}
+		}
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
 	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
+	if blocked {
+		// Before LVS's loopback copy comes back, which needs its
+		// address to be local again.
+		a.unblock(t)
+	}
 	a.afterDel(t)
 	if t.cfg.FlushRoutes {
 		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {
@@ -366,4 +381,52 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	removeLock = true
 	return ocf.Success
+}
+
+// killRounds bounds the rounds of endConnections: with the node no longer
+// accepting, the second finds none; without, clients that reconnect at
+// once would keep it going.
+const killRounds = 5
+
+// endConnections resets the address's TCP connections before the address
+// goes, so that clients reconnect to the new holder at once instead of
+// retransmitting into the void. First the node stops accepting anything
+// for the address: a client that reconnects the instant it is reset would
+// otherwise complete a new handshake here, in the moment before the
+// address leaves, and hang with it. Then it resets until a look finds no
+// connection left. It reports whether inbound packets are blocked, which
+// stop must undo.
+func (a *Agent) endConnections(t *target) bool {
+	blocked := true
+	if err := t.k.BlockInbound(t.link, t.cfg.IP); err != nil {
+		a.Log.Warnf("Could not stop accepting connections to %s before ending them: %v", t.cfg.IP, err)
+		blocked = false
+	}
+	total := 0
+	for round := 1; ; round++ {
+		n, err := t.k.KillConnections(t.cfg.IP)
+		total += n
+		if err != nil {
+			a.Log.Warnf("Could not end the TCP connections of %s: %v", t.cfg.IP, err)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		if round == killRounds {
+			a.Log.Warnf("New TCP connections to %s kept arriving: ended %d in %d rounds", t.cfg.IP, total, round)
+			break
+		}
+	}
+	a.Log.Infof("Ended %d TCP connection(s) of %s", total, t.cfg.IP)
+	return blocked
+}
+
+// unblock removes what endConnections put in place once the address is
+// gone. A failure leaves a blackhole for an address this node no longer
+// holds, which the next start removes: worth a warning, not a failed stop.
+func (a *Agent) unblock(t *target) {
+	if err := t.k.UnblockInbound(t.link, t.cfg.IP, false); err != nil {
+		a.Log.Warnf("%v", err)
+	}
 }

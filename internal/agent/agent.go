@@ -61,6 +61,12 @@ type Addresses interface {
 	// AddAddrLabel and DelAddrLabel are "ip addrlabel add/del".
 	AddAddrLabel(p netip.Prefix, label uint32) error
 	DelAddrLabel(p netip.Prefix, label uint32) error
+	// BlockInbound makes the node accept nothing more for ip, which stays
+	// on l, so that stop can reset its connections without a client
+	// reconnecting here meanwhile; UnblockInbound undoes it, and with
+	// restore keeps ip usable on l (an address that stays).
+	BlockInbound(l netif.Link, ip netip.Addr) error
+	UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error
 }
 
 // Wire is what goes on the link: announcements and the questions asked

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
@@ -31,6 +33,18 @@ type fakeKernel struct {
 	failDel   error
 	labels    []string
 	kills     int
+	// conns are the established connections on the address; with
+	// reconnecting, the clients open them again at once after a reset
+	// while the node still accepts them.
+	conns        int
+	reconnecting bool
+	// blocked are the addresses whose inbound packets are dropped;
+	// stranded counts the connections still open when the address went;
+	// events is the order of stop's steps.
+	blocked   map[netip.Addr]bool
+	failBlock error
+	stranded  int
+	events    []string
 	sysctls   map[string]string
 	neighbors map[netip.Addr]net.HardwareAddr
 	dialedTo  []netif.Neighbor
@@ -113,16 +127,37 @@ func (k *fakeKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
 }
 
 func (k *fakeKernel) DelAddr(l netif.Link, p netip.Prefix) error {
+	k.events = append(k.events, "del "+p.String())
 	if k.failDel != nil {
 		return k.failDel
 	}
 	for i, a := range k.addrs {
 		if a.LinkIndex == l.Index && a.Prefix == p {
 			k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
+			k.stranded += k.conns
+			k.conns = 0
 			return nil
 		}
 	}
 	return syscall.EADDRNOTAVAIL
+}
+
+func (k *fakeKernel) BlockInbound(_ netif.Link, ip netip.Addr) error {
+	k.events = append(k.events, "block "+ip.String())
+	if k.failBlock != nil {
+		return k.failBlock
+	}
+	if k.blocked == nil {
+		k.blocked = map[netip.Addr]bool{}
+	}
+	k.blocked[ip] = true
+	return nil
+}
+
+func (k *fakeKernel) UnblockInbound(_ netif.Link, ip netip.Addr, restore bool) error {
+	k.events = append(k.events, fmt.Sprintf("unblock %s restore=%v", ip, restore))
+	delete(k.blocked, ip)
+	return nil
 }
 
 func (k *fakeKernel) SetUp(l netif.Link) error {
@@ -175,9 +210,15 @@ func (k *fakeKernel) Sysctl(name string) (string, error) {
 
 func (k *fakeKernel) CanDestroySockets() (bool, error) { return true, nil }
 
-func (k *fakeKernel) KillConnections(netip.Addr) (int, error) {
+func (k *fakeKernel) KillConnections(ip netip.Addr) (int, error) {
 	k.kills++
-	return 3, nil
+	n := k.conns
+	k.conns = 0
+	if k.reconnecting && !k.blocked[ip] {
+		k.conns = n
+	}
+	k.events = append(k.events, fmt.Sprintf("kill %d", n))
+	return n, nil
 }
 
 func (k *fakeKernel) FlushRouteCache(netif.Family) error { k.flushes++; return nil }
@@ -216,6 +257,7 @@ func (f fakeAnnouncer) File() (*os.File, error) { return nil, nil }
 // with broadcast 198.18.0.255.
 func node() *fakeKernel {
 	return &fakeKernel{
+		conns: 3,
 		links: []netif.Link{
 			{Name: "lo", Index: 1, Up: true, Carrier: true, Loopback: true, OperState: "UNKNOWN"},
 			{Name: "eth0", Index: 2, Up: true, Carrier: true, OperState: "UP", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, HardwareType: netif.HardwareEther, HardwareName: "ether"},
@@ -848,8 +890,89 @@ func TestKillConnections(t *testing.T) {
 		t.Error("connections ended without kill_connections")
 	}
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
-	if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=true"); st != ocf.Success || h.k.kills != 1 || !strings.Contains(h.stderr.String(), "Ended 3 TCP connection(s)") {
+	h.k.conns = 3
+	if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=true"); st != ocf.Success || h.k.kills != 2 || !strings.Contains(h.stderr.String(), "Ended 3 TCP connection(s)") {
 		t.Errorf("stop = %v, %d kills: %s", st, h.k.kills, h.stderr.String())
+	}
+}
+
+// TestKillConnectionsReconnect: clients that reconnect the instant they
+// are reset find the node closed, so none is left on the old node when the
+// address goes (a stranded client hangs until its own timeout).
+func TestKillConnectionsReconnect(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		failBlock error
+		failDel   error
+		want      ocf.Status
+		events    []string
+		stranded  int
+	}{
+		{
+			name: "closed first",
+			want: ocf.Success,
+			events: []string{"block 198.18.0.100", "kill 3", "kill 0", "del 198.18.0.100/24",
+				"unblock 198.18.0.100 restore=false"},
+		},
+		{
+			name:      "cannot close",
+			failBlock: syscall.EPERM,
+			want:      ocf.Success,
+			events: []string{"block 198.18.0.100", "kill 3", "kill 3", "kill 3", "kill 3", "kill 3",
+				"del 198.18.0.100/24"},
+			stranded: 3,
+		},
+		{
+			name:    "address stays",
+			failDel: syscall.EPERM,
+			want:    ocf.ErrGeneric,
+			events: []string{"block 198.18.0.100", "kill 3", "kill 0", "del 198.18.0.100/24",
+				"unblock 198.18.0.100 restore=true"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+			h.k.conns, h.k.reconnecting, h.k.events = 3, true, nil
+			h.k.failBlock, h.k.failDel = tt.failBlock, tt.failDel
+			if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=true"); st != tt.want {
+				t.Errorf("stop = %v, want %v: %s", st, tt.want, h.stderr.String())
+			}
+			if diff := cmp.Diff(tt.events, h.k.events); diff != "" {
+				t.Errorf("stop's steps (-want +got):\n%s", diff)
+			}
+			if h.k.stranded != tt.stranded {
+				t.Errorf("%d connection(s) stranded, want %d", h.k.stranded, tt.stranded)
+			}
+			if len(h.k.blocked) != 0 {
+				t.Errorf("left blocked: %v", h.k.blocked)
+			}
+		})
+	}
+}
+
+// TestStartUnblocks: a start makes the address usable again after a stop
+// that its timeout cut short between blocking and removing it, and a stop
+// of an address that is gone clears what such a stop left.
+func TestStartUnblocks(t *testing.T) {
+	h := newHarness(t)
+	h.k.events = nil
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
+	h.k.failDel = syscall.EPERM
+	h.run(t, "stop", vip)
+	h.k.failDel = nil
+	h.run(t, "stop", vip)
+	h.run(t, "stop", vip)
+	want := []string{
+		"unblock 198.18.0.100 restore=false",
+		"unblock 198.18.0.100 restore=true",
+		"del 198.18.0.100/24",
+		"del 198.18.0.100/24",
+		"unblock 198.18.0.100 restore=false",
+	}
+	if diff := cmp.Diff(want, h.k.events); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 }
 

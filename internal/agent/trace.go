@@ -82,6 +82,18 @@ func (t traceKernel) DelAddr(l netif.Link, p netip.Prefix) error {
 	return err
 }
 
+func (t traceKernel) BlockInbound(l netif.Link, ip netip.Addr) error {
+	err := t.k.BlockInbound(l, ip)
+	t.log.Debugf("kernel: BlockInbound(%s, %s) = %v", l.Name, ip, err)
+	return err
+}
+
+func (t traceKernel) UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error {
+	err := t.k.UnblockInbound(l, ip, restore)
+	t.log.Debugf("kernel: UnblockInbound(%s, %s, %v) = %v", l.Name, ip, restore, err)
+	return err
+}
+
 func (t traceKernel) SetUp(l netif.Link) error {
 	err := t.k.SetUp(l)
 	t.log.Debugf("kernel: SetUp(%s) = %v", l.Name, err)

@@ -92,10 +92,14 @@ func TestTraceKernel(t *testing.T) {
 			[]string{`kernel: Sysctl(net.ipv4.conf.eth0.arp_ignore) = "0" <nil>`}},
 		{"sockets", func(k Kernel) {
 			k.CanDestroySockets()
+			k.BlockInbound(eth0, ip)
 			k.KillConnections(ip)
+			k.UnblockInbound(eth0, ip, true)
 		}, []string{
 			"kernel: CanDestroySockets() = true <nil>",
+			"kernel: BlockInbound(eth0, 198.18.0.100) = <nil>",
 			"kernel: KillConnections(198.18.0.100) = 3 <nil>",
+			"kernel: UnblockInbound(eth0, 198.18.0.100, true) = <nil>",
 		}},
 		{"Dial and announce", func(k Kernel) {
 			an, _ := k.Dial(eth0, ip, nil)
@@ -162,6 +166,7 @@ func TestAgentTrace(t *testing.T) {
 			"kernel: AddrsOf(198.18.0.1) = 1 address(es) <nil>: [{Prefix:198.18.0.1/24 ",
 			"kernel: LinkByIndex(2) = {Name:eth0 Index:2 ",
 			`kernel: AddrOn(eth0, 198.18.0.100/24, "") = <nil> <nil>`,
+			"kernel: UnblockInbound(eth0, 198.18.0.100, false) = <nil>",
 			"kernel: AddAddr(eth0, {Prefix:198.18.0.100/24 ",
 			"kernel: Dial(eth0, 198.18.0.100, []) = <nil>",
 			"announcer eth0 198.18.0.100: Plan(1, 200ms) = 2 100ms",
