@@ -133,7 +133,7 @@ func generated() *Agent {
 				ShortDesc: "Neighbours to announce to by unicast",
 				Content:   Content{Type: "string", Default: ptr("")}},
 			{Name: "kill_connections", Required: false, Unique: false,
-				LongDesc:  "Not in heartbeat:IPaddr2. When true, stop ends every TCP connection whose\nlocal address is the floating address (netlink socket destruction) before\nit removes the address, so that clients reconnect to the new holder at once\ninstead of waiting for retransmission timeouts. Listening sockets are left\nalone.",
+				LongDesc:  "Not in heartbeat:IPaddr2. When true, stop ends every TCP connection whose\nlocal address is the floating address (netlink socket destruction) before\nit removes the address, so that clients reconnect to the new holder at once\ninstead of waiting for retransmission timeouts. The node accepts nothing\nmore for the address from that moment, so a client that reconnects at once\ncannot land on it again. Listening sockets are left alone.",
 				ShortDesc: "End TCP connections on the address at stop",
 				Content:   Content{Type: "boolean", Default: ptr("false")}},
 			{Name: "trace_ra", Required: false, Unique: false,
