@@ -39,6 +39,9 @@ type Env struct {
 	Debug bool
 	// LogFacility is HA_LOGFACILITY; empty or "none" means no syslog.
 	LogFacility string
+	// LogFile is HA_LOGFILE, a file that log lines are appended to as
+	// well, as ocf-shellfuncs' ha_log does; "" for none.
+	LogFile string
 }
 
 // ParseEnv reads an environment in os.Environ form.
@@ -64,6 +67,8 @@ func ParseEnv(environ []string) Env {
 			e.Debug = v == "1"
 		case k == "HA_LOGFACILITY" && v != "none":
 			e.LogFacility = v
+		case k == "HA_LOGFILE":
+			e.LogFile = v
 		}
 	}
 	e.Timeout = millis(e.Meta["timeout"])

@@ -1,11 +1,14 @@
 package ocf
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/syslog"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -13,9 +16,10 @@ import (
 
 // Logger writes log lines in the resource-agents format,
 // "IPaddr2(vip)[1234]: INFO: text", to stderr (which pacemaker-execd
-// captures into the cluster log) and, when HA_LOGFACILITY names a facility,
-// to syslog too. Debug lines appear only with HA_debug=1, and in the trace
-// (see SetTrace).
+// captures into the cluster log), when HA_LOGFACILITY names a facility to
+// syslog too, and when HA_LOGFILE names a file to the end of that file,
+// each line after a timestamp. Debug lines appear only with HA_debug=1,
+// and in the trace (see SetTrace).
 type Logger struct {
 	mu     sync.Mutex
 	tag    string
@@ -23,6 +27,7 @@ type Logger struct {
 	debug  bool
 	sys    io.Writer // nil without syslog
 	sysw   *syslog.Writer
+	file   *os.File  // HA_LOGFILE; nil without
 	trace  io.Writer // nil when not tracing
 	// echo shows debug lines on stderr too: a traced action run by hand
 	// from a terminal.
@@ -45,6 +50,17 @@ func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
 		// stderr only.
 		if w, err := syslog.New(fac|syslog.LOG_INFO, tag); err == nil {
 			l.sys, l.sysw = w, w
+		}
+	}
+	if env.LogFile != "" {
+		// Appended to as ha_log does (">>"), so also through a link such
+		// as /dev/stderr. A log file that cannot be opened is no reason
+		// to fail an action either.
+		f, err := os.OpenFile(env.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: WARNING: %s\n", tag, oneLine(fmt.Sprintf("HA_LOGFILE: %v", err)))
+		} else {
+			l.file = f
 		}
 	}
 	return l
@@ -75,12 +91,16 @@ func (l *Logger) SetTrace(w io.Writer) {
 	l.trace = w
 }
 
-// Close releases the syslog connection, if any.
+// Close releases the syslog connection and the log file, if any.
 func (l *Logger) Close() error {
+	var err error
 	if l.sysw != nil {
-		return l.sysw.Close()
+		err = l.sysw.Close()
 	}
-	return nil
+	if l.file != nil {
+		err = errors.Join(err, l.file.Close())
+	}
+	return err
 }
 
 // Debugf logs at DEBUG level, only with HA_debug=1 or to a trace.
@@ -123,6 +143,7 @@ func (l *Logger) ExitReason(format string, args ...any) {
 	if l.sys != nil {
 		fmt.Fprintf(l.sys, "ERROR: %s", msg)
 	}
+	l.toFile("ERROR", msg)
 	l.toTrace("ERROR", "ocf-exit-reason:"+msg)
 }
 
@@ -139,7 +160,24 @@ func (l *Logger) write(level, format string, args ...any) {
 		// line be read the same way as resource-agents' logger calls.
 		fmt.Fprintf(l.sys, "%s: %s", level, msg)
 	}
+	if !debug || l.debug {
+		l.toFile(level, msg)
+	}
 	l.toTrace(level, msg)
+}
+
+// toFile appends a line to HA_LOGFILE, with l.mu held. One write per
+// line: O_APPEND keeps the lines of processes sharing the file whole.
+func (l *Logger) toFile(level, msg string) {
+	if l.file == nil {
+		return
+	}
+	now := l.now
+	if now == nil {
+		now = time.Now
+	}
+	ts := now().Format("2006-01-02T15:04:05.000000Z07:00")
+	l.file.WriteString(fmt.Sprintf("%s %s: %s: %s\n", ts, l.tag, level, msg))
 }
 
 // toTrace writes a line to the trace, with l.mu held. A failed write ends

@@ -3,6 +3,8 @@ package ocf
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +148,40 @@ func TestLoggerFormat(t *testing.T) {
 	d.Debugf("shown")
 	if got := stderr.String(); got != "floatip[7]: DEBUG: shown\n" {
 		t.Errorf("debug line = %q", got)
+	}
+}
+
+// TestLoggerLogFile: with HA_LOGFILE, every line but debug ones is also
+// appended to that file, the exit reason as an ERROR, as ha_log does; a
+// detached process whose stderr is /dev/null is seen there.
+func TestLoggerLogFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ha.log")
+	if err := os.WriteFile(path, []byte("before\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	l := NewLogger(ParseEnv([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_LOGFILE=" + path}), "IPaddr2", 1234, &stderr)
+	l.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	l.Infof("added")
+	l.Debugf("not shown")
+	l.Errorf("failed")
+	l.ExitReason("bad %s", "thing")
+	l.Close()
+	b, _ := os.ReadFile(path)
+	want := "before\n" +
+		"2026-01-02T03:04:05.000000Z IPaddr2(vip)[1234]: INFO: added\n" +
+		"2026-01-02T03:04:05.000000Z IPaddr2(vip)[1234]: ERROR: failed\n" +
+		"2026-01-02T03:04:05.000000Z IPaddr2(vip)[1234]: ERROR: bad thing\n"
+	if diff := cmp.Diff(want, string(b)); diff != "" {
+		t.Errorf("HA_LOGFILE (-want +got):\n%s", diff)
+	}
+
+	stderr.Reset()
+	l = NewLogger(ParseEnv([]string{"HA_LOGFILE=" + filepath.Join(path, "not-a-dir")}), "floatip", 7, &stderr)
+	l.Infof("still logged")
+	l.Close()
+	if got := stderr.String(); !strings.Contains(got, "WARNING: HA_LOGFILE: ") || !strings.Contains(got, "INFO: still logged") {
+		t.Errorf("an unusable HA_LOGFILE: stderr %q", got)
 	}
 }
 

@@ -111,7 +111,7 @@ func TestStopEndsTheBurst(t *testing.T) {
 	if len(announcers()) != 1 {
 		t.Fatalf("announcers running: %v", announcers())
 	}
-	pidfile := filepath.Join(a.rsctmp, "floatip-announce-"+vip+".pid")
+	pidfile := filepath.Join(a.rsctmp, "floatip-announce-"+key(t, l.Host("a"), vip)+".pid")
 	if _, err := os.Stat(pidfile); err != nil {
 		t.Fatalf("no pid file during the burst: %v", err)
 	}

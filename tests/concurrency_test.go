@@ -64,7 +64,7 @@ func TestConcurrentStarts(t *testing.T) {
 		eventually(time.Second, func() bool { return len(sendersIn(t, h)) <= 1 })
 		if s := sendersIn(t, h); len(s) > 1 {
 			t.Errorf("round %d: %d senders: %q", round, len(s), s)
-		} else if len(s) == 1 && !strings.HasPrefix(s[0], fmt.Sprint(senderPid(t, r.rsctmp))+" ") {
+		} else if len(s) == 1 && !strings.HasPrefix(s[0], fmt.Sprint(senderPid(t, r))+" ") {
 			t.Errorf("round %d: the pid file does not name the running sender %q", round, s[0])
 		}
 		r.expect(0, "stop", p...)

@@ -199,7 +199,7 @@ func TestSenderSocketsReceiveNothing(t *testing.T) {
 	r.expect(0, "start", p...)
 	t.Cleanup(func() { r.run("stop", p...) })
 	time.Sleep(200 * time.Millisecond)
-	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+vip+".pid"))
+	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+key(t, a, vip)+".pid"))
 	if err != nil {
 		t.Fatal(err)
 	}

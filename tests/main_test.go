@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,6 +158,22 @@ func (r *agentRunner) run(action string, params ...string) lab.Result {
 		r.t.Fatalf("%s %s: %v", filepath.Base(r.path), action, err)
 	}
 	return res
+}
+
+// key is how floatip names ip in the files of HA_RSCTMP when it runs in,
+// or names, host h's network namespace (the test's own for nil): the
+// address and the namespace's inode, as in "198.18.0.100@net4026532281".
+func key(t *testing.T, h *lab.Host, ip string) string {
+	t.Helper()
+	path := "/proc/thread-self/ns/net"
+	if h != nil {
+		path = "/run/netns/" + h.NS
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatalf("stat network namespace: %v", err)
+	}
+	return fmt.Sprintf("%s@net%d", ip, st.Ino)
 }
 
 // expect runs action and fails the test unless it exits with code.

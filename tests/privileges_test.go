@@ -119,7 +119,7 @@ func TestRscTmpFiles(t *testing.T) {
 		r := fastFloatip(t, h)
 		r.rsctmp = filepath.Join(r.rsctmp, "created")
 		r.expect(0, "start", p...)
-		for _, name := range []string{"floatip-" + vip + ".lock", "floatip-announce-" + vip + ".pid"} {
+		for _, name := range []string{"floatip-" + key(t, h, vip) + ".lock", "floatip-announce-" + key(t, h, vip) + ".pid"} {
 			fi, err := os.Lstat(filepath.Join(r.rsctmp, name))
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
@@ -134,7 +134,7 @@ func TestRscTmpFiles(t *testing.T) {
 		checkNothingLeft(t, h, before, r.rsctmp)
 	})
 
-	for _, link := range []string{"floatip-" + vip + ".lock", "floatip-announce-" + vip + ".pid"} {
+	for _, link := range []string{"floatip-" + key(t, h, vip) + ".lock", "floatip-announce-" + key(t, h, vip) + ".pid"} {
 		t.Run("symlink at "+link, func(t *testing.T) {
 			r := fastFloatip(t, h)
 			outside := t.TempDir()

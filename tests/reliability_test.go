@@ -83,7 +83,7 @@ func TestKillDuringStart(t *testing.T) {
 		p := []string{"ip=" + vip, "cidr_netmask=24"}
 		r.expect(0, "start", append(p, "arp_count=5", "arp_interval=200")...)
 		time.Sleep(150 * time.Millisecond)
-		pid := senderPid(t, r.rsctmp)
+		pid := senderPid(t, r)
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -157,10 +157,11 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 	}
 }
 
-// senderPid returns the pid the background sender's pid file names.
-func senderPid(t *testing.T, rsctmp string) int {
+// senderPid returns the pid that the pid file of r's background sender
+// names.
+func senderPid(t *testing.T, r *agentRunner) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(rsctmp, "floatip-announce-"+vip+".pid"))
+	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+key(t, r.host, vip)+".pid"))
 	if err != nil {
 		t.Fatalf("no pid file: %v", err)
 	}

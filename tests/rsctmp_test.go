@@ -126,7 +126,7 @@ func TestStalePidFile(t *testing.T) {
 			theirs := filepath.Join(r.rsctmp, "send_arp-"+vip)
 			plant := func() {
 				t.Helper()
-				for _, f := range []string{filepath.Join(r.rsctmp, "floatip-announce-"+vip+".pid"), theirs} {
+				for _, f := range []string{filepath.Join(r.rsctmp, "floatip-announce-"+key(t, h, vip)+".pid"), theirs} {
 					if err := os.WriteFile(f, []byte(c.content(s)), 0o600); err != nil {
 						t.Fatal(err)
 					}

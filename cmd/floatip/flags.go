@@ -56,6 +56,8 @@ func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, std
 	fs.BoolP("version", "V", false, "print the version")
 	fs.Int("background-sender", 0, "internal: run as the detached sender of a burst whose first frames start sent")
 	fs.MarkHidden("background-sender")
+	fs.Uint64("background-netns", 0, "internal: the network namespace, by inode, that the start of the background sender announced in")
+	fs.MarkHidden("background-netns")
 	return fs
 }
 

@@ -108,6 +108,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	}
 
 	sent, _ := fs.GetInt("background-sender")
+	netns, _ := fs.GetUint64("background-netns")
 	if sent > 0 && env.LogFacility == "" {
 		// The background sender's stderr is /dev/null: without syslog a
 		// failing burst would go unseen (resource-agents #958, #1076).
@@ -144,7 +145,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 			// timeout it inherited: its bound is its own burst.
 			ctx = context.Background()
 		}
-		actions["announce"] = func(ctx context.Context) ocf.Status { return a.Announce(ctx, sent) }
+		actions["announce"] = func(ctx context.Context) ocf.Status { return a.Announce(ctx, sent, netns) }
 	}
 	actions["doctor"] = func(ctx context.Context) ocf.Status { return agent.PrintDoctor(stdout, a.Doctor(ctx)) }
 	st := ocf.Run(ctx, action, actions, log)

@@ -21,7 +21,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		return a.statusFor("start", err)
 	}
 	defer t.k.Close()
-	unlock, err := a.lock(ctx, t.cfg)
+	unlock, err := a.lock(ctx, t)
 	if err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
@@ -245,7 +245,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	if count <= 0 {
 		return
 	}
-	pf := a.sender(t.cfg.IP)
+	pf := a.sender(t.cfg.IP, t.netns)
 	if why == "refresh" && pf.Running() != 0 {
 		// The burst of start, or of the last refresh, is still going:
 		// the first monitor after start would otherwise cut it short.
@@ -280,7 +280,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 		defer f.Close()
 		hold = append(hold, f)
 	}
-	pid, err := a.Background(SenderArgs(t, count, now), hold...)
+	pid, err := a.Background(a.senderArgs(t, count, now), hold...)
 	if err != nil {
 		a.Log.Errorf("Could not start the background announcer of %s: %v", t.cfg.IP, err)
 		return
@@ -327,14 +327,14 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		return a.statusFor("stop", err)
 	}
 	defer t.k.Close()
-	unlock, err := a.lock(ctx, t.cfg)
+	unlock, err := a.lock(ctx, t)
 	if err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	removeLock := false
 	defer func() { unlock(removeLock) }()
 
-	pf := a.sender(t.cfg.IP)
+	pf := a.sender(t.cfg.IP, t.netns)
 	if stopped, err := pf.Stop(); err != nil {
 		a.Log.Warnf("Could not stop the announcer of %s: %v", t.cfg.IP, err)
 	} else if stopped {

@@ -97,6 +97,11 @@ type Node interface {
 	// KillConnections ends the TCP connections whose local address is ip,
 	// except listening sockets, and says how many it ended.
 	KillConnections(ip netip.Addr) (int, error)
+	// NamespaceID is the network namespace's inode number, which names
+	// it for as long as it lives: the files an address keeps in
+	// HA_RSCTMP carry it, so that the same address in two namespaces
+	// (two containers, two labs on one host) has two of each.
+	NamespaceID() (uint64, error)
 }
 
 // Announcer sends announcements of one address on one link.
@@ -133,9 +138,10 @@ type Agent struct {
 	// holds the files in hold until it exits, and returns its pid; nil
 	// sends the whole burst in the foreground.
 	Background func(args []string, hold ...*os.File) (int, error)
-	// Senders returns the record of ip's background sender; nil is the
-	// pid file in HA_RSCTMP (sender.For).
-	Senders func(ip netip.Addr) SenderRecord
+	// Senders returns the record of ip's background sender in the
+	// network namespace netns (Node.NamespaceID); nil is the pid file in
+	// HA_RSCTMP (sender.For).
+	Senders func(ip netip.Addr, netns uint64) SenderRecord
 	Log     *ocf.Logger
 	Env     ocf.Env
 	// Params are the parameter values with the meta-data's defaults filled
@@ -175,6 +181,9 @@ type target struct {
 	// linkMissing: the named nic does not exist here.
 	linkMissing bool
 	found       netif.Found
+	// netns is the namespace's inode (Node.NamespaceID), which keys the
+	// files of the address in HA_RSCTMP; 0 when it could not be read.
+	netns uint64
 }
 
 // stopParams are the parameters stop needs to find and remove the address.
@@ -236,8 +245,14 @@ func (a *Agent) resolve(action string) (*target, error) {
 	t, err := a.locate(action, cfg, k)
 	if err != nil {
 		k.Close()
+		return nil, err
 	}
-	return t, err
+	if t.netns, err = k.NamespaceID(); err != nil {
+		// Not a reason to fail: the files are then named by the address
+		// alone, as before namespaces were told apart.
+		a.Log.Warnf("%v: the files of %s in %s are not told apart from another namespace's", err, cfg.IP, a.Env.RscTmp)
+	}
+	return t, nil
 }
 
 // parseFailure classifies a configuration that does not parse. Like

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -59,6 +60,8 @@ type fakeKernel struct {
 	failAdd   error
 	// unplugged is the index of a link that gets no carrier when set up.
 	unplugged int
+	// netns is the namespace's inode; 0 is fakeNetNS.
+	netns uint64
 	// onFrame, when set, runs after each frame an announcer sends, with
 	// the count so far.
 	onFrame func(n int)
@@ -221,6 +224,16 @@ func (k *fakeKernel) KillConnections(ip netip.Addr) (int, error) {
 	return n, nil
 }
 
+// fakeNetNS is the fake kernel's namespace unless netns says another.
+const fakeNetNS = 4026531840
+
+func (k *fakeKernel) NamespaceID() (uint64, error) {
+	if k.netns == 0 {
+		return fakeNetNS, nil
+	}
+	return k.netns, nil
+}
+
 func (k *fakeKernel) FlushRouteCache(netif.Family) error { k.flushes++; return nil }
 
 func (k *fakeKernel) WaitDAD(context.Context, netif.Link, netip.Prefix) error {
@@ -286,21 +299,35 @@ type harness struct {
 	root       bool
 	rsctmp     string
 	senders    fakeSenders
+	// flags are parameters given as the command line's flags give them:
+	// in the parameters, not in the environment.
+	flags map[string]string
 }
 
 func newHarness(t *testing.T) *harness {
 	return &harness{k: node(), root: true, rsctmp: t.TempDir(), senders: fakeSenders{}}
 }
 
-// fakeSenders are the background senders of a harness, by address: pid
-// 0 is none. The fake pids name no process, and stop ends them at once.
-type fakeSenders map[netip.Addr]int
+// fakeSenders are the background senders of a harness, by address and
+// namespace: pid 0 is none. The fake pids name no process, and stop ends
+// them at once.
+type fakeSenders map[senderKey]int
 
-func (f fakeSenders) For(ip netip.Addr) SenderRecord { return fakeSender{f, ip} }
+type senderKey struct {
+	ip    netip.Addr
+	netns uint64
+}
+
+// of is the sender of ip in the fake kernel's default namespace.
+func (f fakeSenders) of(ip netip.Addr) int { return f[senderKey{ip, fakeNetNS}] }
+
+func (f fakeSenders) For(ip netip.Addr, netns uint64) SenderRecord {
+	return fakeSender{f, senderKey{ip, netns}}
+}
 
 type fakeSender struct {
 	f  fakeSenders
-	ip netip.Addr
+	ip senderKey
 }
 
 func (s fakeSender) Record(pid int) error { s.f[s.ip] = pid; return nil }
@@ -314,16 +341,26 @@ func (s fakeSender) Stop() (bool, error) {
 
 func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 	t.Helper()
+	a := h.agent(env)
+	return ocf.Run(context.Background(), action, a.Actions(), a.Log)
+}
+
+// agent is the Agent of an action with the environment env and the
+// harness's flags, on the harness's fakes.
+func (h *harness) agent(env []string) *Agent {
 	md := metadata.Declared()
 	e := ocf.ParseEnv(append([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_RSCTMP=" + h.rsctmp}, env...))
 	params := md.Defaults()
 	for k, v := range e.Params {
 		params[k] = v
 	}
+	for k, v := range h.flags {
+		params[k] = v
+	}
 	h.stderr.Reset()
 	h.stdout.Reset()
 	h.k.announced, h.k.probes, h.k.claimant = &h.announced, &h.probes, &h.claimant
-	a := &Agent{
+	return &Agent{
 		Open: func(ns string) (Kernel, error) {
 			h.namespaces = append(h.namespaces, ns)
 			if ns == "missing" {
@@ -343,7 +380,6 @@ func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 		Root:     h.root,
 		Stdout:   &h.stdout,
 	}
-	return ocf.Run(context.Background(), action, a.Actions(), a.Log)
 }
 
 func (h *harness) reason() string {
@@ -412,16 +448,16 @@ func TestStartBackgroundBurst(t *testing.T) {
 	if h.announced != 1 {
 		t.Errorf("%d frames before start returned, want 1", h.announced)
 	}
-	want := "announce --background-sender 1 --ip 198.18.0.100 --unique_clone_address false --nic eth0 --cidr_netmask 24 --arp_count 4 --arp_interval 100"
+	want := "announce --background-sender 1 --ip 198.18.0.100 --unique_clone_address false --nic eth0 --cidr_netmask 24 --arp_count 4 --arp_interval 100 --background-netns 4026531840"
 	if len(h.bg) != 1 || strings.Join(h.bg[0], " ") != want {
 		t.Errorf("background %q, want %q", h.bg, want)
 	}
 	ip := netip.MustParseAddr("198.18.0.100")
-	if h.senders[ip] == 0 {
+	if h.senders.of(ip) == 0 {
 		t.Fatal("start recorded no background sender")
 	}
-	if st := h.run(t, "stop", vip); st != ocf.Success || h.senders[ip] != 0 {
-		t.Errorf("stop = %v, sender %d still recorded; want it ended", st, h.senders[ip])
+	if st := h.run(t, "stop", vip); st != ocf.Success || h.senders.of(ip) != 0 {
+		t.Errorf("stop = %v, sender %d still recorded; want it ended", st, h.senders.of(ip))
 	}
 }
 
@@ -603,7 +639,7 @@ func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
 			h.k.mu.Unlock()
 		}
 	}
-	if st := a.Announce(context.Background(), 1); st != ocf.ErrGeneric {
+	if st := a.Announce(context.Background(), 1, fakeNetNS); st != ocf.ErrGeneric {
 		t.Errorf("Announce = %v, want a failure once the address went", st)
 	}
 	if h.announced != 2 {
@@ -782,6 +818,33 @@ func TestLVSSupport(t *testing.T) {
 	want := netif.NewAddr{Prefix: lo.Prefix, Broadcast: netip.MustParseAddr("255.255.255.255"), PreferredLifetime: netif.Forever}
 	if !slices.ContainsFunc(h.k.addrs, func(a netif.Addr) bool { return a.Prefix == lo.Prefix && a.LinkIndex == 1 }) || h.k.added[len(h.k.added)-1] != want {
 		t.Errorf("loopback not restored: %+v", h.k.addrs)
+	}
+	if entries, _ := os.ReadDir(h.rsctmp); len(entries) != 0 {
+		t.Errorf("left in HA_RSCTMP: %v", entries)
+	}
+}
+
+// TestLVSSupportAfterUpgrade: the file that remembers the loopback
+// address is the address's in its namespace; a stop after an upgrade
+// still finds the one an older floatip named by the address alone.
+func TestLVSSupportAfterUpgrade(t *testing.T) {
+	h := newHarness(t)
+	lo := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1}
+	h.k.addrs = append(h.k.addrs, lo)
+	p := []string{vip, "OCF_RESKEY_lvs_support=true", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+	if st := h.run(t, "start", p...); st != ocf.Success {
+		t.Fatalf("start = %v: %s", st, h.stderr.String())
+	}
+	file := filepath.Join(h.rsctmp, "floatip-lvs-198.18.0.100@net4026531840")
+	legacy := filepath.Join(h.rsctmp, "floatip-lvs-198.18.0.100")
+	if err := os.Rename(file, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.run(t, "stop", p...); st != ocf.Success {
+		t.Fatalf("stop = %v", st)
+	}
+	if !slices.ContainsFunc(h.k.addrs, func(a netif.Addr) bool { return a.Prefix == lo.Prefix && a.LinkIndex == 1 }) {
+		t.Errorf("loopback not restored from the older file: %+v", h.k.addrs)
 	}
 	if entries, _ := os.ReadDir(h.rsctmp); len(entries) != 0 {
 		t.Errorf("left in HA_RSCTMP: %v", entries)

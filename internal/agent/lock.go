@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/floatip/floatip/internal/config"
+	"github.com/floatip/floatip/internal/sender"
 )
 
 // lockPoll is how often a waiting operation retries the lock; operations
@@ -26,13 +26,20 @@ const lockPoll = 5 * time.Millisecond
 // lock file, so that a stopped address leaves nothing behind. A waiter that
 // then holds a lock on the deleted file notices that the path no longer
 // names its file and takes the lock again.
-func (a *Agent) lock(ctx context.Context, cfg *config.Config) (func(remove bool), error) {
+//
+// The lock is the address's in its network namespace: the same address in
+// another namespace is another resource, with a lock of its own. A lock
+// file of an older floatip, named by the address alone, is not taken:
+// an operation of the old version still running during an upgrade is not
+// waited for.
+func (a *Agent) lock(ctx context.Context, t *target) (func(remove bool), error) {
+	cfg := t.cfg
 	noop := func(bool) {}
 	if err := os.MkdirAll(a.Env.RscTmp, 0o755); err != nil {
 		a.Log.Warnf("no lock for %s: %v", cfg.IP, err)
 		return noop, nil
 	}
-	path := filepath.Join(a.Env.RscTmp, "floatip-"+cfg.IP.String()+".lock")
+	path := filepath.Join(a.Env.RscTmp, "floatip-"+sender.Key(cfg.IP, t.netns)+".lock")
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/internal/sender"
 )
 
 // LVS direct routing keeps the address on the real servers' loopback, as
@@ -17,8 +18,9 @@ import (
 // takes the address off the loopback (lvs_support) and stop puts it back;
 // the file in HA_RSCTMP remembers that there was one, as IPaddr2 does.
 
-func (a *Agent) lvsPath(ip netip.Addr) string {
-	return filepath.Join(a.Env.RscTmp, "floatip-lvs-"+ip.String())
+// lvsPath is the file of the address in its namespace.
+func (a *Agent) lvsPath(t *target) string {
+	return filepath.Join(a.Env.RscTmp, "floatip-lvs-"+sender.Key(t.cfg.IP, t.netns))
 }
 
 // takeFromLoopback removes ip/32 from the loopback devices, remembering
@@ -40,7 +42,7 @@ func (a *Agent) takeFromLoopback(t *target, addrs []netif.Addr) error {
 		if err := os.MkdirAll(a.Env.RscTmp, 0o755); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(a.lvsPath(t.cfg.IP), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
+		f, err := os.OpenFile(a.lvsPath(t), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
 		if err != nil {
 			return fmt.Errorf("remember the loopback address: %w", err)
 		}
@@ -57,8 +59,18 @@ func (a *Agent) takeFromLoopback(t *target, addrs []netif.Addr) error {
 
 // giveBackToLoopback restores what takeFromLoopback removed, after stop
 // took the address off the nic.
+//
+// An older floatip named the file by the address alone. A stop after an
+// upgrade still finds it there, so that the real server gets its address
+// back; that name never said which namespace it was for, and the first
+// stop of the address with lvs_support takes it.
 func (a *Agent) giveBackToLoopback(t *target) error {
-	b, err := os.ReadFile(a.lvsPath(t.cfg.IP))
+	path := a.lvsPath(t)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && t.netns != 0 {
+		path = filepath.Join(a.Env.RscTmp, "floatip-lvs-"+t.cfg.IP.String())
+		b, err = os.ReadFile(path)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -67,11 +79,11 @@ func (a *Agent) giveBackToLoopback(t *target) error {
 	}
 	f := strings.Fields(string(b))
 	if len(f) != 2 {
-		return fmt.Errorf("%s: unreadable", a.lvsPath(t.cfg.IP))
+		return fmt.Errorf("%s: unreadable", path)
 	}
 	p, err := netip.ParsePrefix(f[0])
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.lvsPath(t.cfg.IP), err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	l, err := t.k.LinkByName(f[1])
 	if err != nil {
@@ -82,5 +94,5 @@ func (a *Agent) giveBackToLoopback(t *target) error {
 	if err := t.k.AddAddr(l, na); err != nil {
 		return err
 	}
-	return os.Remove(a.lvsPath(t.cfg.IP))
+	return os.Remove(path)
 }

@@ -21,7 +21,7 @@ func (a *Agent) reload(ctx context.Context) ocf.Status {
 		return a.statusFor("reload-agent", err)
 	}
 	defer t.k.Close()
-	unlock, err := a.lock(ctx, t.cfg)
+	unlock, err := a.lock(ctx, t)
 	if err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
@@ -45,7 +45,7 @@ func (a *Agent) reload(ctx context.Context) ocf.Status {
 		return ocf.Success
 	}
 	count := 1
-	if a.sender(t.cfg.IP).Running() != 0 {
+	if a.sender(t.cfg.IP, t.netns).Running() != 0 {
 		// The burst of start is still going, under the old settings:
 		// a new one, under the new, takes its place.
 		count = t.cfg.ArpCount

@@ -59,12 +59,12 @@ func TestReloadAgent(t *testing.T) {
 	t.Run("replaces a running sender", func(t *testing.T) {
 		h := newHarness(t)
 		h.run(t, "start", vip, "OCF_RESKEY_arp_count=5")
-		old := h.senders[vipAddr]
+		old := h.senders.of(vipAddr)
 		if old == 0 || len(h.bg) != 1 {
 			t.Fatalf("start left no background sender (%d bursts)", len(h.bg))
 		}
 		st := h.run(t, "reload-agent", vip, "OCF_RESKEY_arp_count=2", "OCF_RESKEY_arp_interval=100")
-		now := h.senders[vipAddr]
+		now := h.senders.of(vipAddr)
 		if st != ocf.Success || len(h.bg) != 2 || now == 0 || now == old {
 			t.Fatalf("reload-agent = %v: senders %d then %d, %d bursts; want a new sender", st, old, now, len(h.bg))
 		}

@@ -160,6 +160,12 @@ func (t traceKernel) CanDestroySockets() (bool, error) {
 	return ok, err
 }
 
+func (t traceKernel) NamespaceID() (uint64, error) {
+	id, err := t.k.NamespaceID()
+	t.log.Debugf("kernel: NamespaceID() = %d %v", id, err)
+	return id, err
+}
+
 func (t traceKernel) KillConnections(ip netip.Addr) (int, error) {
 	n, err := t.k.KillConnections(ip)
 	t.log.Debugf("kernel: KillConnections(%s) = %d %v", ip, n, err)

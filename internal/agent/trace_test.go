@@ -165,6 +165,7 @@ func TestAgentTrace(t *testing.T) {
 			"kernel: Routes(IPv4) = 1 route(s) <nil>: [{Dst:198.18.0.0/24 ",
 			"kernel: AddrsOf(198.18.0.1) = 1 address(es) <nil>: [{Prefix:198.18.0.1/24 ",
 			"kernel: LinkByIndex(2) = {Name:eth0 Index:2 ",
+			"kernel: NamespaceID() = 4026531840 <nil>",
 			`kernel: AddrOn(eth0, 198.18.0.100/24, "") = <nil> <nil>`,
 			"kernel: UnblockInbound(eth0, 198.18.0.100, false) = <nil>",
 			"kernel: AddAddr(eth0, {Prefix:198.18.0.100/24 ",

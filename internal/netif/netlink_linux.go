@@ -56,6 +56,29 @@ func (h *Handle) Close() {
 	}
 }
 
+// NamespaceID is the identity of the handle's network namespace: the
+// inode number of its nsfs file, which lsns and /proc/PID/ns/net
+// ("net:[4026531840]") show. It names one namespace for as long as that
+// namespace lives, whatever name /run/netns gives it; all namespaces are
+// files of the one nsfs, so the inode alone tells them apart.
+func (h *Handle) NamespaceID() (uint64, error) {
+	var st unix.Stat_t
+	if h.ns != -1 {
+		if err := unix.Fstat(int(h.ns), &st); err != nil {
+			return 0, fmt.Errorf("stat network namespace: %w", err)
+		}
+		return st.Ino, nil
+	}
+	// The calling thread's namespace, which Do leaves and returns to: a
+	// thread locked here is not inside a Do.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
+		return 0, fmt.Errorf("stat own network namespace: %w", err)
+	}
+	return st.Ino, nil
+}
+
 // Do runs f with the calling thread in the handle's namespace, so that the
 // sockets f creates belong to it; a socket keeps its namespace for good.
 func (h *Handle) Do(f func() error) error {

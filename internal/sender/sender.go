@@ -21,11 +21,46 @@ type PIDFile struct {
 	Path string
 	// Proc is the procfs root, "/proc" but for tests.
 	Proc string
+	// IP and NetNS are the address and the network namespace (its
+	// inode, 0 for any) whose sender the file names: a process counts as
+	// that sender only if its command line names both.
+	IP    netip.Addr
+	NetNS uint64
+	// Legacy is the pid file that floatip named by the address alone,
+	// before it told namespaces apart; "" for none. A sender that an
+	// older floatip started before an upgrade is recorded there, and
+	// Stop and Running see it too.
+	Legacy string
 }
 
-// For returns the PIDFile of ip's background sender, in dir (HA_RSCTMP).
-func For(dir string, ip netip.Addr) PIDFile {
-	return PIDFile{Path: filepath.Join(dir, "floatip-announce-"+ip.String()+".pid"), Proc: "/proc"}
+// NetNSFlag is the sender's option that names the network namespace, by
+// its inode, that the start which spawned it announced in: the pid file's
+// name carries the same number, and isSender checks it.
+const NetNSFlag = "--background-netns"
+
+// For returns the PIDFile of ip's background sender in the network
+// namespace whose inode is netns, in dir (HA_RSCTMP). 0 is a namespace
+// that could not be told: the file then has the name of the address alone.
+func For(dir string, ip netip.Addr, netns uint64) PIDFile {
+	s := PIDFile{Path: filepath.Join(dir, "floatip-announce-"+Key(ip, netns)+".pid"), Proc: "/proc", IP: ip, NetNS: netns}
+	if netns != 0 {
+		s.Legacy = filepath.Join(dir, "floatip-announce-"+ip.String()+".pid")
+	}
+	return s
+}
+
+// Key names ip in the network namespace netns in the files of HA_RSCTMP
+// (the pid file, and the agent's lock and LVS files): the address, and the
+// namespace's inode as lsns and /proc/PID/ns/net show it, as in
+// "198.18.0.100@net4026531840". The same address in two namespaces (two
+// containers or labs on one host) so has files of its own in each, and an
+// admin still reads which address a file is for. netns 0 gives the
+// address alone, the name of floatip before it told namespaces apart.
+func Key(ip netip.Addr, netns uint64) string {
+	if netns == 0 {
+		return ip.String()
+	}
+	return ip.String() + "@net" + strconv.FormatUint(netns, 10)
 }
 
 // Record writes pid into the pid file. The file is written beside its final
@@ -57,6 +92,20 @@ func (s PIDFile) Record(pid int) error {
 // Running returns the pid of the recorded sender if that very process is
 // still alive; 0 when there is none, the file is stale or unreadable.
 func (s PIDFile) Running() int {
+	if pid := s.running(); pid != 0 || s.Legacy == "" {
+		return pid
+	}
+	return s.legacy().running()
+}
+
+// legacy is the PIDFile of a sender that an older floatip recorded by
+// the address alone. It cannot say in which namespace that sender runs:
+// any sender of the address counts (see Stop).
+func (s PIDFile) legacy() PIDFile {
+	return PIDFile{Path: s.Legacy, Proc: s.Proc, IP: s.IP}
+}
+
+func (s PIDFile) running() int {
 	b, err := os.ReadFile(s.Path)
 	if err != nil {
 		return 0
@@ -73,18 +122,40 @@ func (s PIDFile) Running() int {
 	return pid
 }
 
-// isSender checks that pid runs floatip's background sender, so that even
-// a forged pid file naming another live process gets nothing killed.
+// isSender checks that pid runs floatip's background sender of this
+// address in this namespace, so that even a forged pid file naming
+// another live process, or the sender of the same address in another
+// namespace, gets nothing killed.
 func (s PIDFile) isSender(pid int) bool {
 	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "cmdline"))
-	return err == nil && bytes.Contains(b, []byte("\x00announce\x00--background-sender\x00"))
+	if err != nil || !bytes.Contains(b, []byte("\x00announce\x00--background-sender\x00")) {
+		return false
+	}
+	if s.IP.IsValid() && !bytes.Contains(b, []byte("\x00--ip\x00"+s.IP.String()+"\x00")) {
+		return false
+	}
+	return s.NetNS == 0 || bytes.Contains(b, []byte("\x00"+NetNSFlag+"\x00"+strconv.FormatUint(s.NetNS, 10)+"\x00"))
 }
 
 // Stop ends the recorded sender, if it is still the process that was
 // recorded, and removes the pid file. It reports whether a process was
 // signalled.
+//
+// A sender that an older floatip recorded by the address alone (Legacy)
+// is stopped as well, in whichever namespace it runs: that file never
+// said which, and a stop after an upgrade must not leave the old sender
+// announcing. Such a sender lives for one burst at most.
 func (s PIDFile) Stop() (bool, error) {
-	pid := s.Running()
+	stopped, err := s.stop()
+	if s.Legacy != "" {
+		old, lerr := s.legacy().stop()
+		stopped, err = stopped || old, errors.Join(err, lerr)
+	}
+	return stopped, err
+}
+
+func (s PIDFile) stop() (bool, error) {
+	pid := s.running()
 	var err error
 	if pid != 0 {
 		if kerr := syscall.Kill(pid, syscall.SIGTERM); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
@@ -105,7 +176,7 @@ func (s PIDFile) Stop() (bool, error) {
 // Done removes the pid file if it still names the calling process; the
 // sender calls it when its burst is over.
 func (s PIDFile) Done() {
-	if s.Running() == os.Getpid() {
+	if s.running() == os.Getpid() {
 		os.Remove(s.Path)
 	}
 }

@@ -15,11 +15,21 @@ import (
 
 var vip = netip.MustParseAddr("198.18.0.100")
 
+// netns is the namespace of the senders in these tests.
+const netns = 4026531840
+
 // standIn starts a process that looks like a background sender: a shell
 // whose command line holds "announce --background-sender".
 func standIn(t *testing.T) *exec.Cmd {
 	t.Helper()
-	return start(t, exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"))
+	return standInFor(t, "--ip", vip.String(), NetNSFlag, strconv.FormatUint(netns, 10))
+}
+
+// standInFor is a stand-in sender with these further arguments.
+func standInFor(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	argv := append([]string{"-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"}, args...)
+	return start(t, exec.Command("sh", argv...))
 }
 
 // stranger starts a process that is not a sender.
@@ -44,7 +54,7 @@ func alive(pid int) bool {
 }
 
 func TestSenderStopsItsOwnProcess(t *testing.T) {
-	s := For(t.TempDir(), vip)
+	s := For(t.TempDir(), vip, netns)
 	cmd := standIn(t)
 	if err := s.Record(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
@@ -71,7 +81,7 @@ func TestSenderStopsItsOwnProcess(t *testing.T) {
 // TestSenderSparesAStranger: a pid file whose pid now names another
 // process (same pid, other start time) must not get that process killed.
 func TestSenderSparesAStranger(t *testing.T) {
-	s := For(t.TempDir(), vip)
+	s := For(t.TempDir(), vip, netns)
 	cmd := stranger(t)
 	pid := cmd.Process.Pid
 	if err := os.WriteFile(s.Path, []byte(strconv.Itoa(pid)+" 1\n"), 0o600); err != nil {
@@ -99,7 +109,7 @@ func TestSenderSparesAStranger(t *testing.T) {
 
 func TestRecordRefusesSymlink(t *testing.T) {
 	dir := t.TempDir()
-	s := For(dir, vip)
+	s := For(dir, vip, netns)
 	target := filepath.Join(dir, "victim")
 	cmd := stranger(t)
 	tmp := s.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
@@ -142,7 +152,7 @@ func TestSpawnDetaches(t *testing.T) {
 // and start time still gets nothing killed unless that process is a
 // sender.
 func TestSenderSparesAForgedFile(t *testing.T) {
-	s := For(t.TempDir(), vip)
+	s := For(t.TempDir(), vip, netns)
 	cmd := stranger(t)
 	if err := s.Record(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
@@ -158,7 +168,7 @@ func TestSenderSparesAForgedFile(t *testing.T) {
 // TestStopRemovesTemporaryFiles: a start killed before renaming its pid
 // file into place leaves the temporary one; stop removes it.
 func TestStopRemovesTemporaryFiles(t *testing.T) {
-	s := For(t.TempDir(), vip)
+	s := For(t.TempDir(), vip, netns)
 	tmp := s.Path + ".12345.tmp"
 	if err := os.WriteFile(tmp, []byte("1 1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -168,5 +178,66 @@ func TestStopRemovesTemporaryFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s left: %v", tmp, err)
+	}
+}
+
+// TestSenderSparesAnotherNamespace: the same address in another network
+// namespace has a pid file of its own, and a file naming the sender of
+// another namespace or address gets nothing killed.
+func TestSenderSparesAnotherNamespace(t *testing.T) {
+	dir := t.TempDir()
+	mine, other := For(dir, vip, netns), For(dir, vip, netns+1)
+	if mine.Path == other.Path {
+		t.Fatalf("one pid file %s for two namespaces", mine.Path)
+	}
+	if want := filepath.Join(dir, "floatip-announce-198.18.0.100@net4026531840.pid"); mine.Path != want {
+		t.Errorf("pid file %s, want %s", mine.Path, want)
+	}
+	cmd := standIn(t)
+	otherIP := For(dir, netip.MustParseAddr("198.18.0.101"), netns)
+	for _, s := range []PIDFile{other, otherIP} {
+		if err := s.Record(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Running(); got != 0 {
+			t.Errorf("%s: Running = %d, the sender of another namespace or address", s.Path, got)
+		}
+		if stopped, _ := s.Stop(); stopped || !alive(cmd.Process.Pid) {
+			t.Errorf("%s: the sender of another namespace or address was signalled", s.Path)
+		}
+	}
+}
+
+// TestStopEndsALegacySender: a sender that floatip recorded by the address
+// alone, before it told namespaces apart, is seen and stopped after an
+// upgrade; one of another address is not.
+func TestStopEndsALegacySender(t *testing.T) {
+	dir := t.TempDir()
+	s := For(dir, vip, netns)
+	old := standInFor(t, "--ip", vip.String(), "--nic", "eth0")
+	legacy := PIDFile{Path: filepath.Join(dir, "floatip-announce-198.18.0.100.pid"), Proc: "/proc"}
+	if s.Legacy != legacy.Path {
+		t.Fatalf("Legacy = %s, want %s", s.Legacy, legacy.Path)
+	}
+	if err := legacy.Record(old.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Running(); got != old.Process.Pid {
+		t.Errorf("Running = %d, want the legacy sender %d", got, old.Process.Pid)
+	}
+	if stopped, err := s.Stop(); !stopped || err != nil {
+		t.Errorf("Stop = %v, %v; want the legacy sender stopped", stopped, err)
+	}
+	old.Wait()
+	if _, err := os.Stat(legacy.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("legacy pid file left: %v", err)
+	}
+
+	stranger := standInFor(t, "--ip", "198.18.0.101")
+	if err := legacy.Record(stranger.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if stopped, _ := s.Stop(); stopped || !alive(stranger.Process.Pid) {
+		t.Error("the legacy sender of another address was signalled")
 	}
 }

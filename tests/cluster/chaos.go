@@ -565,7 +565,9 @@ func leftovers(n *Node, ag *Agent, ip netip.Addr) []string {
 	}
 	root := fmt.Sprintf("/proc/%d/root", n.pid)
 	var out []string
-	for _, f := range agentFiles(ag, ip) {
+	var netns syscall.Stat_t
+	syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", n.pid), &netns)
+	for _, f := range agentFiles(ag, ip, netns.Ino) {
 		if _, err := os.Lstat(filepath.Join(root, f)); err == nil {
 			out = append(out, f)
 		}
@@ -578,14 +580,16 @@ func leftovers(n *Node, ag *Agent, ip netip.Addr) []string {
 }
 
 // agentFiles are the files in HA_RSCTMP that an agent keeps for ip while
-// it holds it: floatip's lock and background sender's pid file,
+// it holds it: floatip's lock and background sender's pid file, named by
+// the address and the inode of the node's network namespace, netns;
 // IPaddr2's send_arp pid file.
-func agentFiles(ag *Agent, ip netip.Addr) []string {
+func agentFiles(ag *Agent, ip netip.Addr, netns uint64) []string {
 	dir := "run/resource-agents"
 	if !ag.Floatip() {
 		return []string{dir + "/send_arp-" + ip.String()}
 	}
-	return []string{dir + "/floatip-" + ip.String() + ".lock", dir + "/floatip-announce-" + ip.String() + ".pid"}
+	key := fmt.Sprintf("%s@net%d", ip, netns)
+	return []string{dir + "/floatip-" + key + ".lock", dir + "/floatip-announce-" + key + ".pid"}
 }
 
 // proc is a process as announcers finds it.

@@ -1,0 +1,280 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// rsctmpFile is a file in HA_RSCTMP as a test last saw it.
+type rsctmpFile struct {
+	ino  uint64
+	data string
+}
+
+// rsctmpFiles lists the files in dir by name.
+func rsctmpFiles(t *testing.T, dir string) map[string]rsctmpFile {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]rsctmpFile{}
+	for _, e := range entries {
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(dir, e.Name()), &st); err != nil {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		out[e.Name()] = rsctmpFile{ino: st.Ino, data: string(b)}
+	}
+	return out
+}
+
+// sendersOf lists the pids of the running background senders whose pid
+// files are among files.
+func sendersOf(files map[string]rsctmpFile) []int {
+	var out []int
+	for name, f := range files {
+		if !strings.HasPrefix(name, "floatip-announce-") {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.Fields(f.data + " 0")[0]); err == nil && pid > 1 {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// running says whether pid is a live process (a zombie is not).
+func running(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+// TestSameVIPInTwoNamespaces: the same VIP in two network namespaces (two
+// containers, two labs on one host) sharing HA_RSCTMP is two resources.
+// A start and a stop in one leave the other's background burst, pid file
+// and lock alone, whether the agent names the namespace in
+// network_namespace or runs inside it.
+func TestSameVIPInTwoNamespaces(t *testing.T) {
+	for _, how := range []string{"network_namespace", "ip netns exec"} {
+		t.Run(how, func(t *testing.T) {
+			var hosts, clients []*lab.Host
+			for range 2 {
+				l := newLab(t, hostA, hostM)
+				hosts, clients = append(hosts, l.Host("a")), append(clients, l.Host("m"))
+			}
+			rsctmp := t.TempDir()
+			// A burst of 10 s: it outlasts what the other namespace does.
+			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=true", "arp_count=100", "arp_interval=100"}
+			run := func(i int, action string) lab.Result {
+				t.Helper()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				var res lab.Result
+				var err error
+				if how == "network_namespace" {
+					res, err = lab.RunHere(ctx, ocfEnv(rsctmp, append(p, "network_namespace="+hosts[i].NS)...), binary, action)
+				} else {
+					res, err = hosts[i].Run(ctx, ocfEnv(rsctmp, p...), binary, action)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Code != 0 {
+					t.Errorf("%s in namespace %d = %d: %s", action, i, res.Code, res.Stderr)
+				}
+				return res
+			}
+			// Before the labs go: a sender left running would announce
+			// into a namespace that no name reaches any more.
+			t.Cleanup(func() { run(0, "stop"); run(1, "stop") })
+
+			run(0, "start")
+			first := rsctmpFiles(t, rsctmp)
+			senders := sendersOf(first)
+			if len(senders) != 1 {
+				t.Fatalf("after the first start, HA_RSCTMP holds %v: want one sender's pid file", first)
+			}
+			c, err := clients[0].Capture(0x0806)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+
+			run(1, "start")
+			both := rsctmpFiles(t, rsctmp)
+			var others []int
+			for _, pid := range sendersOf(both) {
+				if pid != senders[0] {
+					others = append(others, pid)
+				}
+			}
+			if len(others) != 1 || !running(others[0]) {
+				t.Errorf("the second namespace's start left %v in HA_RSCTMP: want a sender of its own", both)
+			}
+			stop := run(1, "stop")
+			for _, pid := range others {
+				if !eventually(time.Second, func() bool { return !running(pid) }) {
+					t.Errorf("the second namespace's sender %d runs on after its stop", pid)
+				}
+			}
+
+			if got := rsctmpFiles(t, rsctmp); !sameFiles(first, got) {
+				t.Errorf("the first namespace's files changed under the second's start and stop:\nbefore %v\nafter  %v", first, got)
+			}
+			if !running(senders[0]) {
+				t.Errorf("the first namespace's sender %d was ended by the second's start or stop", senders[0])
+			}
+			// Its burst goes on: frames from host a reach its client
+			// after the other namespace's stop returned.
+			after := func(fs []lab.Frame) bool {
+				for _, f := range lab.DecodeARP(fs) {
+					if f.Time.After(stop.End) && bytes.Equal(f.EthSrc, hosts[0].MAC) {
+						return true
+					}
+				}
+				return false
+			}
+			c.Until(after, 2*time.Second)
+			if !after(c.Frames()) {
+				t.Errorf("no announcement in the first namespace after the second's stop: its burst was cut")
+			}
+		})
+	}
+}
+
+// sameFiles says whether every file in before is in after, unchanged: the
+// same inode with the same content.
+func sameFiles(before, after map[string]rsctmpFile) bool {
+	for name, f := range before {
+		if after[name] != f {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSenderSettingsFromFlags: an action run with command-line flags
+// alone, no OCF_RESKEY_ environment, hands the background sender every
+// setting it needs: the namespace, announce_to and the burst. The client
+// gets the whole burst, broadcast and unicast.
+func TestSenderSettingsFromFlags(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a, m := l.Host("a"), l.Host("m")
+	c, err := m.Capture(0x0806)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rsctmp := t.TempDir()
+	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HA_RSCTMP=" + rsctmp}
+	flags := []string{"--ip", vip, "--cidr_netmask", "24", "--network_namespace", a.NS,
+		"--arp_count", "3", "--arp_interval", "60", "--announce_to", hostM.Addr.Addr().String()}
+	run := func(action string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := lab.RunHere(ctx, env, append([]string{binary, action}, flags...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Code != 0 {
+			t.Fatalf("%s = %d: %s", action, res.Code, res.Stderr)
+		}
+	}
+	run("start")
+	t.Cleanup(func() { run("stop") })
+	var broadcast, unicast int
+	count := func(fs []lab.Frame) bool {
+		broadcast, unicast = 0, 0
+		for _, f := range lab.DecodeARP(fs) {
+			switch {
+			case !bytes.Equal(f.EthSrc, a.MAC) || f.SenderIP.String() != vip:
+			case f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP.String() == vip:
+				broadcast++
+			case bytes.Equal(f.EthDst, m.MAC):
+				unicast++
+			}
+		}
+		return broadcast >= 6 && unicast >= 3
+	}
+	c.Until(count, 3*time.Second)
+	count(c.Frames())
+	// Three announcements: a request and a reply each, and with each
+	// request a reply to the neighbour of announce_to.
+	if broadcast != 6 || unicast != 3 {
+		t.Errorf("client got %d broadcast and %d unicast announcements, want 6 and 3", broadcast, unicast)
+	}
+}
+
+// TestSenderThatCannotSendLogsError: a background sender that cannot do
+// its job says why at ERROR where the action's log goes, HA_LOGFILE here:
+// its own stderr is /dev/null. Its nic goes during the burst; or the
+// namespace it is to announce in is gone, or its nic is, when it starts.
+func TestSenderThatCannotSendLogsError(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a := l.Host("a")
+	// logged waits for an ERROR line holding want in the file log.
+	logged := func(t *testing.T, log, want string) {
+		t.Helper()
+		var b []byte
+		found := func() bool {
+			b, _ = os.ReadFile(log)
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, ": ERROR: ") && strings.Contains(line, want) {
+					return true
+				}
+			}
+			return false
+		}
+		if !eventually(5*time.Second, found) {
+			t.Errorf("no ERROR line about %q in HA_LOGFILE:\n%s", want, b)
+		}
+	}
+	env := func(log string) []string {
+		return []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HA_RSCTMP=" + t.TempDir(), "HA_LOGFILE=" + log}
+	}
+
+	for _, tt := range []struct{ name, namespace, nic, want string }{
+		{"namespace gone", l.Prefix + "-gone", "eth0", "no such network namespace"},
+		{"nic gone", a.NS, "x0", "is not on x0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			log := filepath.Join(t.TempDir(), "ha.log")
+			// The sender as start spawns it, with the namespace or the nic
+			// gone in between.
+			cmd := exec.Command(binary, "announce", "--background-sender", "1", "--ip", vip, "--unique_clone_address", "false",
+				"--nic", tt.nic, "--cidr_netmask", "24", "--arp_count", "3", "--arp_interval", "60", "--network_namespace", tt.namespace)
+			cmd.Env = env(log)
+			cmd.Run()
+			logged(t, log, tt.want)
+		})
+	}
+
+	t.Run("nic gone during the burst", func(t *testing.T) {
+		log := filepath.Join(t.TempDir(), "ha.log")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := lab.RunHere(ctx, env(log), binary, "start", "--ip", vip, "--cidr_netmask", "24", "--network_namespace", a.NS,
+			"--arp_count", "10", "--arp_interval", "200")
+		if err != nil || res.Code != 0 {
+			t.Fatalf("start = %d %v: %s", res.Code, err, res.Stderr)
+		}
+		if err := a.IP("link", "del", a.Dev); err != nil {
+			t.Fatal(err)
+		}
+		// Whichever frame finds the address gone: the first, or one later.
+		logged(t, log, vip)
+	})
+}
