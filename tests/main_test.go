@@ -165,12 +165,12 @@ func (r *agentRunner) run(action string, params ...string) lab.Result {
 // address and the namespace's inode, as in "198.18.0.100@net4026532281".
 func key(t *testing.T, h *lab.Host, ip string) string {
 	t.Helper()
-	path := "/proc/thread-self/ns/net"
 	if h != nil {
-		path = "/run/netns/" + h.NS
+		_, ino := nsInode(t, h)
+		return fmt.Sprintf("%s@net%d", ip, ino)
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
+	if err := syscall.Stat("/proc/thread-self/ns/net", &st); err != nil {
 		t.Fatalf("stat network namespace: %v", err)
 	}
 	return fmt.Sprintf("%s@net%d", ip, st.Ino)

@@ -278,3 +278,68 @@ func TestSenderThatCannotSendLogsError(t *testing.T) {
 		logged(t, log, vip)
 	})
 }
+
+// TestStopAfterUpgrade: a resource that floatip 0.9.0 started, whose files
+// in HA_RSCTMP are named by the address alone, is stopped by this one: the
+// sender that the old pid file names ends, the loopback address that the
+// old LVS file remembers comes back, and nothing is left behind.
+func TestStopAfterUpgrade(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	h := l.Host("a")
+	r := floatip(t, h)
+	// What 0.9.0's start with lvs_support leaves: the address on eth0 and
+	// no longer on lo, its lock and LVS file, and its sender, started as
+	// 0.9.0 starts it, with no namespace on its command line.
+	if err := h.IP("addr", "add", vip+"/24", "dev", h.Dev); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"floatip-" + vip + ".lock": "", "floatip-lvs-" + vip: vip + "/32 lo\n"} {
+		if err := os.WriteFile(filepath.Join(r.rsctmp, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sender := exec.Command("ip", "netns", "exec", h.NS, binary, "announce", "--background-sender", "1", "--ip", vip,
+		"--unique_clone_address", "false", "--nic", h.Dev, "--cidr_netmask", "24", "--arp_count", "100", "--arp_interval", "100")
+	sender.Env = ocfEnv(r.rsctmp)
+	if err := sender.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan struct{})
+	go func() { sender.Wait(); close(ended) }()
+	t.Cleanup(func() { sender.Process.Kill(); <-ended })
+	pid := sender.Process.Pid
+	// "ip netns exec" executes the sender in its own place.
+	if !eventually(2*time.Second, func() bool {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		return bytes.Contains(b, []byte("\x00--background-sender\x00"))
+	}) {
+		t.Fatal("the old sender did not start")
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Field 22, the start time, counted after the command's parenthesis.
+	start := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))[22-3]
+	if err := os.WriteFile(filepath.Join(r.rsctmp, "floatip-announce-"+vip+".pid"), []byte(strconv.Itoa(pid)+" "+start+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	r.expect(0, "stop", "ip="+vip, "cidr_netmask=24", "lvs_support=true")
+	// Ended by stop's signal: on its own it would end too, but only at
+	// its next frame, after the address went.
+	select {
+	case <-ended:
+		if ws, ok := sender.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+			t.Errorf("the sender of 0.9.0 was not stopped by stop: it ended with %v", sender.ProcessState)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("the sender of 0.9.0 runs on after stop")
+	}
+	if !onLoopback(t, h) {
+		t.Error("stop did not give the loopback its address back from 0.9.0's LVS file")
+	}
+	if left, _ := os.ReadDir(r.rsctmp); len(left) != 0 {
+		t.Errorf("left in HA_RSCTMP: %v", left)
+	}
+}

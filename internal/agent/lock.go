@@ -29,9 +29,10 @@ const lockPoll = 5 * time.Millisecond
 //
 // The lock is the address's in its network namespace: the same address in
 // another namespace is another resource, with a lock of its own. A lock
-// file of an older floatip, named by the address alone, is not taken:
-// an operation of the old version still running during an upgrade is not
-// waited for.
+// file of floatip 0.9.0, named by the address alone, is not taken (an
+// operation of the old version still running during an upgrade is not
+// waited for), only removed with the new one, so that a stop after an
+// upgrade leaves nothing behind.
 func (a *Agent) lock(ctx context.Context, t *target) (func(remove bool), error) {
 	cfg := t.cfg
 	noop := func(bool) {}
@@ -40,6 +41,7 @@ func (a *Agent) lock(ctx context.Context, t *target) (func(remove bool), error) 
 		return noop, nil
 	}
 	path := filepath.Join(a.Env.RscTmp, "floatip-"+sender.Key(cfg.IP, t.netns)+".lock")
+	legacy := filepath.Join(a.Env.RscTmp, "floatip-"+cfg.IP.String()+".lock")
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 		if err != nil {
@@ -54,6 +56,7 @@ func (a *Agent) lock(ctx context.Context, t *target) (func(remove bool), error) 
 			return func(remove bool) {
 				if remove {
 					os.Remove(path)
+					os.Remove(legacy)
 				}
 				f.Close()
 			}, nil
