@@ -312,7 +312,7 @@ func TestManPage(t *testing.T) {
 			t.Errorf("the man page lacks the meaning of exit %d", st)
 		}
 	}
-	for _, want := range []string{"floatip\\-announce\\-\\fIip\\fP.pid", "floatip\\-\\fIip\\fP.lock", "/usr/lib/ocf/resource.d/floatip/IPaddr2",
+	for _, want := range []string{"floatip\\-announce\\-\\fIip\\fP@net\\fIinode\\fP.pid", "floatip\\-\\fIip\\fP@net\\fIinode\\fP.lock", "HA_LOGFILE", "/usr/lib/ocf/resource.d/floatip/IPaddr2",
 		"OCF_TRACE_RA", "HA_LOGFACILITY", "OCF_ROOT", "pcs resource create vip ocf:floatip:IPaddr2 \\e\n    ip=198.18.0.100 cidr_netmask=24 op monitor interval=10s", "crm configure primitive vip ocf:floatip:IPaddr2 \\e\n    params ip=198.18.0.100",
 		"floatip doctor \\-\\-ip 198.18.0.100", ".BR ocf_heartbeat_IPaddr2 (7),", ".BR crm_resource (8)"} {
 		if !strings.Contains(page, want) {

@@ -105,8 +105,8 @@ func manPage(md *metadata.Agent, defaults map[string]string, date string) string
 	for _, f := range [][2]string{
 		{"/usr/sbin/floatip", "The binary."},
 		{"/usr/lib/ocf/resource.d/floatip/IPaddr2", "A symbolic link to it, which Pacemaker finds as ocf:floatip:IPaddr2."},
-		{"$HA_RSCTMP/floatip\\-\\fIip\\fP.lock", "The lock that keeps two operations on one address from interleaving; stop removes it."},
-		{"$HA_RSCTMP/floatip\\-announce\\-\\fIip\\fP.pid", "The pid of the background sender that finishes a start's announcement burst (arp_bg)."},
+		{"$HA_RSCTMP/floatip\\-\\fIip\\fP@net\\fIinode\\fP.lock", "The lock that keeps two operations on one address from interleaving; stop removes it. inode is the network namespace's, as lsns(8) shows it: the same address in two namespaces has files of its own in each."},
+		{"$HA_RSCTMP/floatip\\-announce\\-\\fIip\\fP@net\\fIinode\\fP.pid", "The pid of the background sender that finishes a start's announcement burst (arp_bg)."},
 		{"$HA_VARLIB/trace_ra/IPaddr2/\\fIinstance\\fP.\\fIaction\\fP.\\fIdate\\fP", "A trace of one action, with trace_ra (HA_VARLIB is /var/lib/heartbeat by default)."},
 		{"/etc/os-release", "Decides the defaults that depend on the distribution, such as check_link_status."},
 	} {
@@ -128,7 +128,8 @@ func manPage(md *metadata.Agent, defaults map[string]string, date string) string
 		{"OCF_TRACE_RA", "True traces the action, as the trace_ra parameter does; when set, it overrides trace_ra, so that OCF_TRACE_RA=0 turns a configured trace off."},
 		{"OCF_TRACE_FILE", "Where the trace goes, overriding trace_file: a file descriptor from 3 to 9 or an absolute path."},
 		{"HA_VARLIB", "The base of the default trace directory, " + ocf.DefaultVarLib + " by default."},
-		{"HA_LOGFACILITY", "The syslog facility for the log lines as well as stderr (daemon, local0, ...); unset or none logs to stderr only."},
+		{"HA_LOGFACILITY", "The syslog facility for the log lines as well as stderr (daemon, local0, ...); unset or none logs to stderr only. The background sender, whose stderr is /dev/null, logs to daemon when it is unset."},
+		{"HA_LOGFILE", "A file the log lines are appended to as well, as ha_log does: the background sender's too."},
 		{"HA_debug", "1 logs debug lines too."},
 	} {
 		p(".TP")

@@ -151,8 +151,8 @@ func (a *Agent) senderArgs(t *target, count, sent int) []string {
 	return args
 }
 
-// senderParams are the parameters that senderArgs passes on, by the
-// values of resolve's target: each is read by the announce action.
+// senderParams are the parameters that senderArgs passes on: each is read
+// by the announce action.
 // senderIgnores are the others, with why the sender does without: a test
 // fails when a parameter is in neither, so that a new one cannot be lost
 // on the way to the sender.

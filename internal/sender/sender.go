@@ -54,7 +54,9 @@ func For(dir string, ip netip.Addr, netns uint64) PIDFile {
 // namespace's inode as lsns and /proc/PID/ns/net show it, as in
 // "198.18.0.100@net4026531840". The same address in two namespaces (two
 // containers or labs on one host) so has files of its own in each, and an
-// admin still reads which address a file is for. netns 0 gives the
+// admin still reads which address a file is for. The kernel reuses an
+// inode only once its namespace is gone, and a namespace outlives the
+// sender in it (which is in it, or holds it open). netns 0 gives the
 // address alone, the name of floatip before it told namespaces apart.
 func Key(ip netip.Addr, netns uint64) string {
 	if netns == 0 {
