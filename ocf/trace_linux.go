@@ -13,7 +13,29 @@ import (
 // openTraceFD returns a duplicate of fd, which the caller opened for
 // writing: closing the trace leaves the caller's descriptor alone, and the
 // background sender does not inherit it.
+//
+// It refuses a descriptor the agent opened itself rather than inherited,
+// and a socket. A number that the caller left free is soon one of the
+// agent's own (its syslog socket, a netlink socket), and the background
+// sender holds its packet socket at 3: a trace written into a packet
+// socket leaves as Ethernet frames, its text as their addresses. Go opens
+// every descriptor close-on-exec, and one that came through exec cannot
+// have the flag, so the flag tells the two apart.
 func openTraceFD(fd int) (io.WriteCloser, error) {
+	fdfl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open trace fd %d: %w", fd, err)
+	}
+	if fdfl&unix.FD_CLOEXEC != 0 {
+		return nil, fmt.Errorf("open trace fd %d: not a descriptor the caller passed, but one of the agent's own", fd)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("open trace fd %d: %w", fd, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		return nil, fmt.Errorf("open trace fd %d: is a socket, and a trace goes to no socket", fd)
+	}
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open trace fd %d: %w", fd, err)

@@ -189,6 +189,18 @@ func TestTraceFileFollowsItsDirectory(t *testing.T) {
 	}
 }
 
+// inherited returns a duplicate of f's descriptor without close-on-exec,
+// as a descriptor the agent's caller passed to it is.
+func inherited(t *testing.T, fd int) int {
+	t.Helper()
+	d, err := syscall.Dup(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(d) })
+	return d
+}
+
 func TestTraceOpenFD(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -196,25 +208,74 @@ func TestTraceOpenFD(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	tw, err := openTraceFD(int(w.Fd()))
+	fd := inherited(t, int(w.Fd()))
+	tw, err := openTraceFD(fd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tw.Write([]byte("traced\n"))
 	tw.Close()
 	// Closing the trace leaves the caller's descriptor open.
-	w.Write([]byte("still open\n"))
+	syscall.Write(fd, []byte("still open\n"))
+	syscall.Close(fd)
 	w.Close()
 	var buf bytes.Buffer
 	buf.ReadFrom(r)
 	if got := buf.String(); got != "traced\nstill open\n" {
 		t.Errorf("read %q", got)
 	}
-	if _, err := openTraceFD(int(r.Fd())); err == nil || !strings.Contains(err.Error(), "not open for writing") {
-		t.Errorf("read end: %v", err)
+}
+
+// TestTraceOpenFDRefuses: a trace goes to a descriptor the caller passed,
+// open for writing, and never to a socket (the background sender holds
+// its packet socket at 3) or to a descriptor of the agent's own.
+func TestTraceOpenFDRefuses(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := openTraceFD(int(w.Fd())); !errors.Is(err, syscall.EBADF) {
-		t.Errorf("closed fd: %v, want EBADF", err)
+	defer r.Close()
+	defer w.Close()
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(pair[0])
+	defer syscall.Close(pair[1])
+	readEnd := inherited(t, int(r.Fd()))
+	// The last descriptor made, so that no other takes its number.
+	closed, err := syscall.Dup(int(w.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(closed)
+	tests := []struct {
+		name string
+		fd   int
+		want string
+	}{
+		{"inherited socket", pair[0], "is a socket"},
+		{"own pipe", int(w.Fd()), "one of the agent's own"},
+		{"read end", readEnd, "not open for writing"},
+		{"closed", closed, syscall.EBADF.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tw, err := openTraceFD(tt.fd)
+			if err == nil {
+				tw.Write([]byte("leaked\n"))
+				tw.Close()
+				t.Fatal("openTraceFD succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("openTraceFD: %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// Nothing reached the socket's peer.
+	syscall.SetNonblock(pair[1], true)
+	if n, _, err := syscall.Recvfrom(pair[1], make([]byte, 64), 0); err == nil {
+		t.Errorf("the socket carried %d bytes of trace", n)
 	}
 }
 
