@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -87,37 +88,117 @@ func openTraceFile(base string, follow bool, dirs []string, name string) (io.Wri
 	}
 	defer unix.Close(dfd)
 	path = filepath.Join(path, name)
-	// O_NONBLOCK: a FIFO planted at the path fails to open instead of
-	// blocking the action until a reader comes.
-	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0o600)
+	f, err := openTraceAt(dfd, name, path)
+	if err != nil {
+		return nil, fmt.Errorf("open trace %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// traceMark is the first line of every trace file that floatip creates.
+// An existing file is appended to only when it starts with it and is as
+// floatip leaves its files (see checkTraceFile): root may write where
+// trace_file says, and whoever may set a resource's parameters must not
+// get it to append to a file that is not a trace, /etc/ld.so.preload or
+// /etc/shadow. Only floatip writes this line at the start of a file it
+// created with O_EXCL.
+const traceMark = "# floatip trace\n"
+
+// openTraceAt opens name in the directory dfd for appending: a new file,
+// created with O_EXCL, mode 0600 and traceMark as its first line, or an
+// existing one that floatip made. Nothing else is opened for writing:
+// the file is looked at with fstatat before it is opened, so that not
+// even the open of a device (a watchdog) happens, and again through the
+// opened descriptor, which no one can swap.
+func openTraceAt(dfd int, name, path string) (*os.File, error) {
+	const flags = unix.O_APPEND | unix.O_NOFOLLOW | unix.O_NOCTTY | unix.O_CLOEXEC
+	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|flags, 0o600)
+	if err == nil {
+		f := os.NewFile(uintptr(fd), path)
+		// The mode, whatever the umask, and the mark: this file is
+		// floatip's from now on.
+		if err := errors.Join(f.Chmod(0o600), writeMark(f)); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+	if !errors.Is(err, unix.EEXIST) {
+		return nil, err
+	}
+	var before unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &before, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil, err
+	}
+	if err := checkTraceFile(&before); err != nil {
+		return nil, err
+	}
+	// Read and write: the mark is read through the descriptor that
+	// appends. O_NONBLOCK: should a FIFO have taken the file's place
+	// since fstatat, the open does not wait for a reader.
+	fd, err = unix.Openat(dfd, name, unix.O_RDWR|unix.O_NONBLOCK|flags, 0)
 	if errors.Is(err, unix.ELOOP) {
 		err = errSymlink
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open trace %s: %w", path, err)
+		return nil, err
 	}
-	if err := checkTraceFile(fd); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("open trace %s: %w", path, err)
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	err = unix.Fstat(fd, &st)
+	if err == nil && (st.Dev != before.Dev || st.Ino != before.Ino) {
+		err = errors.New("was replaced while it was opened")
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	if err == nil {
+		err = checkTraceFile(&st)
+	}
+	if err == nil {
+		err = checkMark(f)
+	}
+	if err == nil {
+		err = unix.SetNonblock(fd, false)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
-// checkTraceFile accepts a regular file with one link: a device is no
-// place for a trace, and a second link may be a hard link to a file that
-// is not the trace's to append to.
-func checkTraceFile(fd int) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return err
+func writeMark(f *os.File) error {
+	_, err := f.WriteString(traceMark)
+	return err
+}
+
+// checkMark accepts a file that starts with traceMark.
+func checkMark(f *os.File) error {
+	b := make([]byte, len(traceMark))
+	if n, _ := f.ReadAt(b, 0); n != len(b) || string(b) != traceMark {
+		return fmt.Errorf("was not made by floatip: it does not start with %q", strings.TrimSuffix(traceMark, "\n"))
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	return nil
+}
+
+// checkTraceFile accepts a file as floatip leaves its traces: a regular
+// file (a device is no place for a trace), with one link (a second one
+// may be a hard link to a file that is not the trace's to append to),
+// owned by the user floatip runs as (root) with mode 0600, so that a
+// file someone else made, or one root made readable to others, is left
+// alone.
+func checkTraceFile(st *unix.Stat_t) error {
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		return errSymlink
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
 		return errors.New("not a regular file")
-	}
-	if st.Nlink > 1 {
+	case st.Nlink > 1:
 		return fmt.Errorf("has %d hard links", st.Nlink)
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("is owned by uid %d, not by uid %d, which floatip runs as", st.Uid, os.Geteuid())
+	case st.Mode&0o7777 != 0o600:
+		return fmt.Errorf("has mode %04o, not 0600", st.Mode&0o7777)
 	}
-	return unix.SetNonblock(fd, false)
+	return nil
 }
 
 // dirError explains why a trace directory did not open: with O_NOFOLLOW
