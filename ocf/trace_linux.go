@@ -57,6 +57,9 @@ func openTraceFD(fd int) (io.WriteCloser, error) {
 // link between the check and the use. base itself is followed when follow
 // says so (the directory of a trace_file path, which may well be /var/run).
 func openTraceFile(base string, follow bool, dirs []string, name string) (io.WriteCloser, error) {
+	if err := notSystem(filepath.Join(append([]string{base}, dirs...)...)); err != nil {
+		return nil, fmt.Errorf("open trace %s: %w", filepath.Join(append(append([]string{base}, dirs...), name)...), err)
+	}
 	if fi, err := os.Lstat(base); err == nil && !follow && fi.Mode()&os.ModeSymlink != 0 {
 		// Also a dangling link, which MkdirAll would call "file exists".
 		return nil, fmt.Errorf("open trace directory %s: %w", base, errSymlink)
@@ -88,11 +91,36 @@ func openTraceFile(base string, follow bool, dirs []string, name string) (io.Wri
 	}
 	defer unix.Close(dfd)
 	path = filepath.Join(path, name)
+	// Where the directory really is, through the links a trace_file
+	// path may follow.
+	if real, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", dfd)); err != nil {
+		return nil, fmt.Errorf("open trace %s: %w", path, err)
+	} else if err := notSystem(real); err != nil {
+		return nil, fmt.Errorf("open trace %s: %w", path, err)
+	}
 	f, err := openTraceAt(dfd, name, path)
 	if err != nil {
 		return nil, fmt.Errorf("open trace %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// systemDirs are the trees in which programs read files by their name,
+// or every file of a directory: /etc/ld.so.preload, which does not
+// exist on most systems, or /etc/sudoers.d. A trace created there, with
+// the parameter values in its text, would be their input; floatip
+// creates and appends to no trace in them.
+var systemDirs = []string{"/bin", "/boot", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/root", "/sbin", "/usr", "/var/spool"}
+
+// notSystem refuses a directory in one of the systemDirs.
+func notSystem(dir string) error {
+	dir = filepath.Clean(dir)
+	for _, d := range systemDirs {
+		if dir == d || strings.HasPrefix(dir, d+"/") {
+			return fmt.Errorf("is in %s, among the system's files, where floatip writes no trace", d)
+		}
+	}
+	return nil
 }
 
 // traceMark is the first line of every trace file that floatip creates.

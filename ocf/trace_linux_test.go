@@ -471,3 +471,52 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	}
 	return out
 }
+
+// TestTraceNotInSystemDirs: a trace is never created among the system's
+// files, where a program would read it by its name (/etc/ld.so.preload,
+// absent on most systems), also through a symbolic link to them.
+func TestTraceNotInSystemDirs(t *testing.T) {
+	name := fmt.Sprintf("floatip-test-%d.trace", os.Getpid())
+	link := filepath.Join(t.TempDir(), "etc")
+	symlink(t, "/etc", link)
+	for _, p := range []string{
+		filepath.Join("/etc", name),
+		filepath.Join("/usr/../etc", name),
+		filepath.Join("/etc/floatip-test-dir", name),
+		filepath.Join(link, name),
+	} {
+		t.Run(p, func(t *testing.T) {
+			t.Cleanup(func() {
+				os.Remove(filepath.Join("/etc", name))
+				os.Remove(filepath.Join("/etc/floatip-test-dir", name))
+				os.Remove("/etc/floatip-test-dir")
+			})
+			w, err := ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_file": p}}).Open()
+			if err == nil {
+				w.Close()
+				t.Fatal("Open succeeded")
+			}
+			if want := "is in /etc, among the system's files"; !strings.Contains(err.Error(), want) {
+				t.Errorf("Open: %v, want %q", err, want)
+			}
+			for _, q := range []string{filepath.Join("/etc", name), "/etc/floatip-test-dir"} {
+				if _, err := os.Lstat(q); err == nil {
+					t.Errorf("%s was created", q)
+				}
+			}
+		})
+	}
+	// The default destination too: trace_dir is a parameter.
+	tr := ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_dir": "/etc/floatip-test-dir"},
+		Agent: "IPaddr2", Instance: "vip", Action: "start", Now: traceNow})
+	if w, err := tr.Open(); err == nil || !strings.Contains(err.Error(), "among the system's files") {
+		if err == nil {
+			w.Close()
+		}
+		t.Errorf("Open under trace_dir=/etc/...: %v", err)
+	}
+	if _, err := os.Lstat("/etc/floatip-test-dir"); err == nil {
+		os.RemoveAll("/etc/floatip-test-dir")
+		t.Error("/etc/floatip-test-dir was created")
+	}
+}
