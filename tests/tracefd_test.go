@@ -213,10 +213,15 @@ func isIGMP(frame []byte) bool {
 		benc.BigEndian.Uint16(frame[12:14]) == 0x0800 && frame[14+9] == 2
 }
 
-// senderPID reads the background sender's pid from its pid file.
+// senderPID reads the background sender's pid from its pid file, named
+// by the VIP (and the namespace).
 func senderPID(t *testing.T, rsctmp string) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(rsctmp, "floatip-announce-"+vip+".pid"))
+	files, _ := filepath.Glob(filepath.Join(rsctmp, "floatip-announce-"+vip+"*.pid"))
+	if len(files) != 1 {
+		t.Fatalf("pid files %v, want the background sender's", files)
+	}
+	b, err := os.ReadFile(files[0])
 	if err != nil {
 		t.Fatalf("no background sender: %v", err)
 	}
