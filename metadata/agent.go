@@ -141,7 +141,7 @@ func generated() *Agent {
 				ShortDesc: "Trace each action",
 				Content:   Content{Type: "boolean", Default: ptr("false")}},
 			{Name: "trace_file", Required: false, Unique: false,
-				LongDesc:  "Where trace_ra writes: an absolute path, or a file descriptor number from\n3 to 9. Empty writes one file per action.",
+				LongDesc:  "Where trace_ra writes: an absolute path, or a file descriptor number from\n3 to 9. Empty writes one file per action. A path is written only if\nfloatip creates it, or made it before: an existing file must start with\nthe line \"# floatip trace\", be owned by root, mode 0600, with one link;\nany other file is left alone, with a warning, as is every file under\n/etc, /usr, /boot, /root, /bin, /sbin, /lib* and /var/spool. A descriptor must be open\nfor writing by the caller, and not a socket.",
 				ShortDesc: "Trace file",
 				Content:   Content{Type: "string", Default: ptr("")}},
 		},

@@ -189,10 +189,13 @@ func traceHeader(o TraceOptions, t Trace) []string {
 var errSymlink = errors.New("is a symbolic link, which a trace does not follow")
 
 // Open opens the trace's destination for appending: a duplicate of the
-// descriptor FD, or Path, created with mode 0600 and its missing
-// directories with mode 0700. It writes to nothing but a regular file
-// with one link, and never through a symbolic link at the file or, for the
-// default destination, at the trace directory or its <type> directory.
+// descriptor FD, which must be one the caller passed and no socket, or
+// Path, created with mode 0600 and its missing directories with mode
+// 0700. An existing Path is appended to only when this package made it
+// (see openTraceAt), none among the system's files (/etc, /usr...), and
+// never through a symbolic link at the file or, for the default
+// destination, at the trace directory or its <type> directory: the path
+// is a parameter, and the agent runs as root.
 func (t Trace) Open() (io.WriteCloser, error) {
 	switch {
 	case !t.On:

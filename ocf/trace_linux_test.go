@@ -3,12 +3,14 @@ package ocf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -47,8 +49,8 @@ func TestTraceOpenCreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(b) != "one\ntwo\n" {
-		t.Errorf("trace = %q: want both lines appended", b)
+	if string(b) != traceMark+"one\ntwo\n" {
+		t.Errorf("trace = %q: want the mark, then both lines appended", b)
 	}
 	checks := []struct {
 		path string
@@ -113,7 +115,7 @@ func TestTraceOpenRefuses(t *testing.T) {
 			if err := syscall.Mkfifo(tr.Path, 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, "no such device or address"},
+		}, "not a regular file"},
 		{"hard link at the file", func(t *testing.T, dir string, tr Trace) {
 			os.MkdirAll(filepath.Dir(tr.Path), 0o700)
 			victim := filepath.Join(filepath.Dir(dir), "victim")
@@ -189,6 +191,18 @@ func TestTraceFileFollowsItsDirectory(t *testing.T) {
 	}
 }
 
+// inherited returns a duplicate of f's descriptor without close-on-exec,
+// as a descriptor the agent's caller passed to it is.
+func inherited(t *testing.T, fd int) int {
+	t.Helper()
+	d, err := syscall.Dup(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(d) })
+	return d
+}
+
 func TestTraceOpenFD(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -196,25 +210,74 @@ func TestTraceOpenFD(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	tw, err := openTraceFD(int(w.Fd()))
+	fd := inherited(t, int(w.Fd()))
+	tw, err := openTraceFD(fd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tw.Write([]byte("traced\n"))
 	tw.Close()
 	// Closing the trace leaves the caller's descriptor open.
-	w.Write([]byte("still open\n"))
+	syscall.Write(fd, []byte("still open\n"))
+	syscall.Close(fd)
 	w.Close()
 	var buf bytes.Buffer
 	buf.ReadFrom(r)
 	if got := buf.String(); got != "traced\nstill open\n" {
 		t.Errorf("read %q", got)
 	}
-	if _, err := openTraceFD(int(r.Fd())); err == nil || !strings.Contains(err.Error(), "not open for writing") {
-		t.Errorf("read end: %v", err)
+}
+
+// TestTraceOpenFDRefuses: a trace goes to a descriptor the caller passed,
+// open for writing, and never to a socket (the background sender holds
+// its packet socket at 3) or to a descriptor of the agent's own.
+func TestTraceOpenFDRefuses(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := openTraceFD(int(w.Fd())); !errors.Is(err, syscall.EBADF) {
-		t.Errorf("closed fd: %v, want EBADF", err)
+	defer r.Close()
+	defer w.Close()
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(pair[0])
+	defer syscall.Close(pair[1])
+	readEnd := inherited(t, int(r.Fd()))
+	// The last descriptor made, so that no other takes its number.
+	closed, err := syscall.Dup(int(w.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(closed)
+	tests := []struct {
+		name string
+		fd   int
+		want string
+	}{
+		{"inherited socket", pair[0], "is a socket"},
+		{"own pipe", int(w.Fd()), "one of the agent's own"},
+		{"read end", readEnd, "not open for writing"},
+		{"closed", closed, syscall.EBADF.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tw, err := openTraceFD(tt.fd)
+			if err == nil {
+				tw.Write([]byte("leaked\n"))
+				tw.Close()
+				t.Fatal("openTraceFD succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("openTraceFD: %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// Nothing reached the socket's peer.
+	syscall.SetNonblock(pair[1], true)
+	if n, _, err := syscall.Recvfrom(pair[1], make([]byte, 64), 0); err == nil {
+		t.Errorf("the socket carried %d bytes of trace", n)
 	}
 }
 
@@ -237,7 +300,7 @@ func TestStartTrace(t *testing.T) {
 	}
 	ts := `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\S+ IPaddr2\(vip\)\[1\]: `
 	for _, re := range []string{
-		`^` + ts + `WARNING: something ignored\n`,
+		`^` + regexp.QuoteMeta(traceMark) + ts + `WARNING: something ignored\n`,
 		`\n` + ts + `DEBUG: trace: IPaddr2 start of vip to ` + regexp.QuoteMeta(tr.Path) + `\n`,
 		`\n` + ts + `DEBUG: param: trace_ra=1\n`,
 		`\n` + ts + `DEBUG: decided\n`,
@@ -265,5 +328,195 @@ func TestStartTraceCannotOpen(t *testing.T) {
 		"IPaddr2(vip)[1]: INFO: going on\n"
 	if diff := cmp.Diff(want, stderr.String()); diff != "" {
 		t.Errorf("stderr (-want +got):\n%s", diff)
+	}
+}
+
+// TestTraceFileOnlyFloatips: a trace_file path is created, or appended to
+// when floatip made it; any other file is left as it was, bytes and
+// modification time, whoever may set the parameter.
+func TestTraceFileOnlyFloatips(t *testing.T) {
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	// file makes a file at p with mode and content, and an old mtime.
+	file := func(t *testing.T, p string, mode os.FileMode, content string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	foreign := "root:*:19000:0:99999:7:::\n"
+	tests := []struct {
+		name  string
+		root  bool                              // needs root (chown)
+		plant func(t *testing.T, dir, p string) // makes what is at p
+		want  string                            // in the error; "" to open
+		text  string                            // the file afterwards, when opened
+	}{
+		{name: "new file in an existing dir", plant: func(*testing.T, string, string) {},
+			text: traceMark + "traced\n"},
+		{name: "file floatip made", plant: func(t *testing.T, dir, p string) {
+			file(t, p, 0o600, traceMark+"before\n")
+		}, text: traceMark + "before\ntraced\n"},
+		{name: "foreign file", plant: func(t *testing.T, dir, p string) {
+			file(t, p, 0o600, foreign)
+		}, want: "was not made by floatip"},
+		{name: "foreign file shorter than the mark", plant: func(t *testing.T, dir, p string) {
+			file(t, p, 0o600, "")
+		}, want: "was not made by floatip"},
+		{name: "symlink to a foreign file", plant: func(t *testing.T, dir, p string) {
+			file(t, filepath.Join(dir, "victim"), 0o600, foreign)
+			symlink(t, filepath.Join(dir, "victim"), p)
+		}, want: "is a symbolic link"},
+		{name: "symlink to a trace", plant: func(t *testing.T, dir, p string) {
+			file(t, filepath.Join(dir, "victim"), 0o600, traceMark)
+			symlink(t, filepath.Join(dir, "victim"), p)
+		}, want: "is a symbolic link"},
+		{name: "hard link to a foreign file", plant: func(t *testing.T, dir, p string) {
+			file(t, filepath.Join(dir, "victim"), 0o600, traceMark+foreign)
+			if err := os.Link(filepath.Join(dir, "victim"), p); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "has 2 hard links"},
+		{name: "fifo", plant: func(t *testing.T, dir, p string) {
+			if err := syscall.Mkfifo(p, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "not a regular file"},
+		{name: "directory", plant: func(t *testing.T, dir, p string) {
+			if err := os.Mkdir(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "not a regular file"},
+		{name: "mode 0644", plant: func(t *testing.T, dir, p string) {
+			file(t, p, 0o644, traceMark+foreign)
+		}, want: "has mode 0644, not 0600"},
+		{name: "owned by another uid", root: true, plant: func(t *testing.T, dir, p string) {
+			file(t, p, 0o600, traceMark+foreign)
+			if err := os.Chown(p, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "is owned by uid 65534"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.root && os.Geteuid() != 0 {
+				t.Skip("chown needs root")
+			}
+			dir := t.TempDir()
+			p := filepath.Join(dir, "vip.trace")
+			tt.plant(t, dir, p)
+			snap := snapshot(t, dir)
+			w, err := ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_file": p}}).Open()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := w.Write([]byte("traced\n")); err != nil {
+					t.Fatal(err)
+				}
+				w.Close()
+				fi, err := os.Lstat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode() != 0o600 || fi.Sys().(*syscall.Stat_t).Uid != uint32(os.Geteuid()) {
+					t.Errorf("trace mode %v, owner %d", fi.Mode(), fi.Sys().(*syscall.Stat_t).Uid)
+				}
+				if b, _ := os.ReadFile(p); string(b) != tt.text {
+					t.Errorf("trace = %q, want %q", b, tt.text)
+				}
+				return
+			}
+			if err == nil {
+				w.Write([]byte("traced\n"))
+				w.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open: %v, want %q", err, tt.want)
+			}
+			if diff := cmp.Diff(snap, snapshot(t, dir)); diff != "" {
+				t.Errorf("the directory changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// snapshot describes every entry of dir: its type, mode, size, mtime and,
+// for a regular file, its bytes.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fmt.Sprintf("%v %d %s", fi.Mode(), fi.Size(), fi.ModTime().Format(time.RFC3339Nano))
+		if fi.Mode().IsRegular() {
+			b, _ := os.ReadFile(p)
+			d += " " + string(b)
+		}
+		out[e.Name()] = d
+	}
+	return out
+}
+
+// TestTraceNotInSystemDirs: a trace is never created among the system's
+// files, where a program would read it by its name (/etc/ld.so.preload,
+// absent on most systems), also through a symbolic link to them.
+func TestTraceNotInSystemDirs(t *testing.T) {
+	name := fmt.Sprintf("floatip-test-%d.trace", os.Getpid())
+	link := filepath.Join(t.TempDir(), "etc")
+	symlink(t, "/etc", link)
+	for _, p := range []string{
+		filepath.Join("/etc", name),
+		filepath.Join("/usr/../etc", name),
+		filepath.Join("/etc/floatip-test-dir", name),
+		filepath.Join(link, name),
+	} {
+		t.Run(p, func(t *testing.T) {
+			t.Cleanup(func() {
+				os.Remove(filepath.Join("/etc", name))
+				os.Remove(filepath.Join("/etc/floatip-test-dir", name))
+				os.Remove("/etc/floatip-test-dir")
+			})
+			w, err := ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_file": p}}).Open()
+			if err == nil {
+				w.Close()
+				t.Fatal("Open succeeded")
+			}
+			if want := "is in /etc, among the system's files"; !strings.Contains(err.Error(), want) {
+				t.Errorf("Open: %v, want %q", err, want)
+			}
+			for _, q := range []string{filepath.Join("/etc", name), "/etc/floatip-test-dir"} {
+				if _, err := os.Lstat(q); err == nil {
+					t.Errorf("%s was created", q)
+				}
+			}
+		})
+	}
+	// The default destination too: trace_dir is a parameter.
+	tr := ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_dir": "/etc/floatip-test-dir"},
+		Agent: "IPaddr2", Instance: "vip", Action: "start", Now: traceNow})
+	if w, err := tr.Open(); err == nil || !strings.Contains(err.Error(), "among the system's files") {
+		if err == nil {
+			w.Close()
+		}
+		t.Errorf("Open under trace_dir=/etc/...: %v", err)
+	}
+	if _, err := os.Lstat("/etc/floatip-test-dir"); err == nil {
+		os.RemoveAll("/etc/floatip-test-dir")
+		t.Error("/etc/floatip-test-dir was created")
 	}
 }

@@ -15,8 +15,13 @@ import (
 // log line's tag (the binary is called floatip here).
 var traceLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d) floatip\(vip\)\[\d+\]: (DEBUG|INFO|WARNING|ERROR): `)
 
+// traceMark is the first line of every trace file floatip creates, by
+// which it knows the files it may append to.
+const traceMark = "# floatip trace\n"
+
 // readTrace returns a trace file's text, having checked that it is a
-// regular file of mode 0600 and that every line carries a timestamp.
+// regular file of mode 0600 that starts with floatip's mark, and that
+// every other line carries a timestamp.
 func readTrace(t *testing.T, p string) string {
 	t.Helper()
 	fi, err := os.Lstat(p)
@@ -30,7 +35,11 @@ func readTrace(t *testing.T, p string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+	text, ok := strings.CutPrefix(string(b), traceMark)
+	if !ok {
+		t.Errorf("%s: does not start with floatip's mark %q", filepath.Base(p), traceMark)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		if !traceLine.MatchString(l) {
 			t.Errorf("%s: line without a timestamp and tag: %q", filepath.Base(p), l)
 		}
@@ -134,13 +143,52 @@ func TestTraceFileAppends(t *testing.T) {
 		t.Errorf("trace_file's directory: mode %v, want drwx------", fi.Mode())
 	}
 
-	// A file that is there already keeps what it had.
-	if err := os.WriteFile(file, []byte("before\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	a.expect(7, "monitor", p...)
-	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), "before\n") || !strings.Contains(string(b), "exit 7 (OCF_NOT_RUNNING)") {
+	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), text) || !strings.Contains(string(b), "exit 7 (OCF_NOT_RUNNING)") {
 		t.Errorf("trace after a monitor:\n%s", b)
+	}
+}
+
+// TestTraceFileOnlyFloatips: a trace_file that floatip did not create is
+// never written to, though root could: whoever may set a resource's
+// parameters would otherwise have root append to /etc/ld.so.preload.
+// heartbeat:IPaddr2 writes to any path. The action runs all the same,
+// with a warning.
+func TestTraceFileOnlyFloatips(t *testing.T) {
+	l := newLab(t, hostA)
+	a := floatip(t, l.Host("a"))
+	dir := t.TempDir()
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		mode os.FileMode
+		text string
+		want string
+	}{
+		{"foreign", 0o600, "/usr/lib/preloaded.so\n", "was not made by floatip"},
+		{"readable", 0o644, traceMark + "a trace made readable\n", "has mode 0644, not 0600"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(file, []byte(tt.text), tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(file, old, old); err != nil {
+				t.Fatal(err)
+			}
+			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", "trace_file=" + file}
+			res := a.expect(0, "start", p...)
+			wantIn(t, "start's stderr", res.Stderr, "WARNING: open trace "+file+": "+tt.want)
+			a.expect(0, "monitor", p...)
+			a.expect(0, "stop", p...)
+			fi, err := os.Lstat(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(file); string(b) != tt.text || !fi.ModTime().Equal(old) || fi.Mode() != tt.mode {
+				t.Errorf("%s is now %v %v %q, was %v %v %q", file, fi.Mode(), fi.ModTime(), b, tt.mode, old, tt.text)
+			}
+		})
 	}
 }
 

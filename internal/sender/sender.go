@@ -208,14 +208,20 @@ func (s PIDFile) startTime(pid int) (uint64, error) {
 // controlling terminal, standard input and output on /dev/null. Pacemaker's
 // execd reads the agent's stdout and stderr until they close, so a child
 // that kept them would hold the operation open until it ends. The child
-// inherits the files in hold as descriptors 3 and up, and keeps them open
-// until it exits.
+// inherits the files in hold as descriptors 3 and up, keeps them open
+// until it exits, and inherits no other descriptor: not one that the
+// agent's caller passed to it (a trace descriptor, a pipe the caller waits
+// on), which the sender would otherwise hold open, or write its trace to,
+// for its whole burst.
 func Spawn(argv []string, env []string, hold ...*os.File) (int, error) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("spawn sender: %w", err)
 	}
 	defer null.Close()
+	if err := closeOnExec(); err != nil {
+		return 0, fmt.Errorf("spawn sender: %w", err)
+	}
 	// syscall.ForkExec, not os.StartProcess: the latter first forks a
 	// throwaway child to see whether clone can return a pidfd, a second
 	// process for nothing. Not waited for: the sender outlives us and is
@@ -235,4 +241,25 @@ func Spawn(argv []string, env []string, hold ...*os.File) (int, error) {
 		return 0, fmt.Errorf("spawn sender: %w", err)
 	}
 	return pid, nil
+}
+
+// closeOnExec marks every descriptor from 3 up close-on-exec. Go opens
+// its own files so; those the agent inherited from its caller are not,
+// and an exec would pass them on. The files that the child is given are
+// still passed: ForkExec installs each at its number in the child, which
+// clears the flag there. floatip executes nothing else, so the flag
+// changes nothing for the agent itself.
+func closeOnExec() error {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list own descriptors: %w", err)
+	}
+	for _, e := range fds {
+		// The descriptor of the listing itself is among them, closed
+		// by now: marking it fails harmlessly.
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+	return nil
 }
