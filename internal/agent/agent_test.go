@@ -43,6 +43,8 @@ type fakeKernel struct {
 	dumps     int
 	lookups   int
 	failAdd   error
+	// failLookup, when set, is AddrOn's error: the kernel could not say.
+	failLookup error
 	// unplugged is the index of a link that gets no carrier when set up.
 	unplugged int
 	// onFrame, when set, runs after each frame an announcer sends, with
@@ -85,6 +87,9 @@ func (k *fakeKernel) AddrOn(l netif.Link, p netip.Prefix, label string) (*netif.
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.lookups++
+	if k.failLookup != nil {
+		return nil, k.failLookup
+	}
 	for _, a := range k.addrs {
 		if a.LinkIndex == l.Index && a.Prefix == p {
 			return &a, nil
@@ -837,6 +842,19 @@ func TestMonitorDADFailed(t *testing.T) {
 	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), LinkIndex: 2, Flags: netif.FlagDADFailed | netif.FlagTentative})
 	if st := h.run(t, "monitor", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "IPv6 address collision 2001:db8::100 [DAD]") {
 		t.Errorf("monitor = %v, reason %q", st, h.reason())
+	}
+}
+
+// TestMonitorCannotTell: an address list the kernel could not finish
+// (an error at the dump's end) is no answer, and monitor says so rather
+// than "not running", which would start the address on another node too.
+func TestMonitorCannotTell(t *testing.T) {
+	h := newHarness(t)
+	h.k.failLookup = fmt.Errorf("list addresses: finish address dump: %w", syscall.EMSGSIZE)
+	for _, action := range []string{"monitor", "status"} {
+		if st := h.run(t, action, vip); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "Failed to read the addresses") {
+			t.Errorf("%s = %v, reason %q; want OCF_ERR_GENERIC", action, st, h.reason())
+		}
 	}
 }
 
