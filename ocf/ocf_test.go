@@ -261,6 +261,12 @@ func TestExitReasonIsOnePrintableLine(t *testing.T) {
 		{"tab\there", `ocf-exit-reason:tab\x09here`},
 		{"café", "ocf-exit-reason:café"},
 		{"no\uffffxml", `ocf-exit-reason:no\uffffxml`},
+		{"red \x1b[31mRED\x1b[0m", `ocf-exit-reason:red \x1b[31mRED\x1b[0m`},
+		{"c1 csi \u009b2J", `ocf-exit-reason:c1 csi \x9b2J`},
+		{"bidi \u202edesrever", `ocf-exit-reason:bidi \u202edesrever`},
+		{"line\u2028separator", `ocf-exit-reason:line\u2028separator`},
+		{"zero\u200bwidth", `ocf-exit-reason:zero\u200bwidth`},
+		{"tag \U000e0041", `ocf-exit-reason:tag \U000e0041`},
 		{strings.Repeat("x", 10000), "ocf-exit-reason:" + strings.Repeat("x", maxLine) + "..."},
 	}
 	for _, tt := range tests {
@@ -269,6 +275,17 @@ func TestExitReasonIsOnePrintableLine(t *testing.T) {
 		if got := strings.TrimSuffix(stderr.String(), "\n"); got != tt.want {
 			t.Errorf("ExitReason(%q) printed %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestLogTagIsPrintable: the resource's id in every log line's tag is
+// escaped as the messages are; it comes from the environment.
+func TestLogTagIsPrintable(t *testing.T) {
+	var stderr bytes.Buffer
+	NewLogger(Env{Instance: "vip\x1b]0;owned\x07\n"}, "IPaddr2", 7, &stderr).Infof("ns %s", "a\x1b[2Jb")
+	want := `IPaddr2(vip\x1b]0;owned\x07)[7]: INFO: ns a\x1b[2Jb` + "\n"
+	if got := stderr.String(); got != want {
+		t.Errorf("log line %q, want %q", got, want)
 	}
 }
 
