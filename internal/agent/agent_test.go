@@ -269,7 +269,7 @@ type fakeSender struct {
 func (s fakeSender) Record(pid int) error { s.f[s.ip] = pid; return nil }
 func (s fakeSender) Running() int         { return s.f[s.ip] }
 func (s fakeSender) Done()                { delete(s.f, s.ip) }
-func (s fakeSender) Stop() (bool, error) {
+func (s fakeSender) Stop(context.Context) (bool, error) {
 	running := s.f[s.ip] != 0
 	delete(s.f, s.ip)
 	return running, nil

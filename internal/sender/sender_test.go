@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"os"
@@ -20,6 +21,40 @@ var vip = netip.MustParseAddr("198.18.0.100")
 func standIn(t *testing.T) *exec.Cmd {
 	t.Helper()
 	return start(t, exec.Command("sh", "-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"))
+}
+
+// stubborn starts a stand-in that ignores SIGTERM, as a sender stopped
+// or stuck would.
+func stubborn(t *testing.T) *exec.Cmd {
+	t.Helper()
+	return start(t, exec.Command("sh", "-c", "trap '' TERM; while :; do sleep 1; done", "announce", "--background-sender", "1"))
+}
+
+// ready waits until the stand-in pid runs as a sender and, if it is
+// stubborn, ignores SIGTERM: until then its shell would end on one.
+func ready(t *testing.T, s PIDFile, pid int, ignoresTERM bool) {
+	t.Helper()
+	want := func() bool {
+		if !s.isSender(pid) {
+			return false
+		}
+		if !ignoresTERM {
+			return true
+		}
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+				mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				return err == nil && mask&(1<<(syscall.SIGTERM-1)) != 0
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(5 * time.Second); !want(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stand-in did not get ready")
+		}
+	}
 }
 
 // stranger starts a process that is not a sender.
@@ -55,7 +90,7 @@ func TestSenderStopsItsOwnProcess(t *testing.T) {
 	if got := s.Running(); got != cmd.Process.Pid {
 		t.Fatalf("Running = %d, want %d", got, cmd.Process.Pid)
 	}
-	stopped, err := s.Stop()
+	stopped, err := s.Stop(context.Background())
 	if !stopped || err != nil {
 		t.Fatalf("Stop = %v, %v", stopped, err)
 	}
@@ -63,8 +98,48 @@ func TestSenderStopsItsOwnProcess(t *testing.T) {
 	if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("pid file left: %v", err)
 	}
-	if stopped, err := s.Stop(); stopped || err != nil {
+	if stopped, err := s.Stop(context.Background()); stopped || err != nil {
 		t.Errorf("second Stop = %v, %v", stopped, err)
+	}
+}
+
+// TestStopWaitsUntilTheSenderIsGone: when Stop returns, the sender has
+// exited, one that ignores SIGTERM too (it gets SIGKILL after termGrace),
+// with pidfds and, as on a kernel without them, by its pid.
+func TestStopWaitsUntilTheSenderIsGone(t *testing.T) {
+	noPidfd := func(int, int) (int, error) { return -1, syscall.ENOSYS }
+	for _, tt := range []struct {
+		name        string
+		ignoresTERM bool
+		pidfdOpen   func(int, int) (int, error)
+	}{
+		{"pidfd, ends on SIGTERM", false, nil},
+		{"pidfd, ignores SIGTERM", true, nil},
+		{"no pidfd, ends on SIGTERM", false, noPidfd},
+		{"no pidfd, ignores SIGTERM", true, noPidfd},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := For(t.TempDir(), vip)
+			s.pidfdOpen = tt.pidfdOpen
+			cmd := standIn(t)
+			if tt.ignoresTERM {
+				cmd = stubborn(t)
+			}
+			pid := cmd.Process.Pid
+			ready(t, s, pid, tt.ignoresTERM)
+			if err := s.Record(pid); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			stopped, err := s.Stop(ctx)
+			if alive(pid) {
+				t.Errorf("the sender %d still runs after Stop", pid)
+			}
+			if !stopped || err != nil {
+				t.Errorf("Stop = %v, %v", stopped, err)
+			}
+		})
 	}
 }
 
@@ -80,7 +155,7 @@ func TestSenderSparesAStranger(t *testing.T) {
 	if got := s.Running(); got != 0 {
 		t.Errorf("Running = %d for a stale file", got)
 	}
-	if stopped, err := s.Stop(); stopped || err != nil {
+	if stopped, err := s.Stop(context.Background()); stopped || err != nil {
 		t.Errorf("Stop = %v, %v", stopped, err)
 	}
 	if !alive(pid) {
@@ -150,7 +225,7 @@ func TestSenderSparesAForgedFile(t *testing.T) {
 	if got := s.Running(); got != 0 {
 		t.Errorf("Running = %d for a process that is not a sender", got)
 	}
-	if stopped, _ := s.Stop(); stopped || !alive(cmd.Process.Pid) {
+	if stopped, _ := s.Stop(context.Background()); stopped || !alive(cmd.Process.Pid) {
 		t.Error("a process that is not a sender was signalled")
 	}
 }
@@ -163,7 +238,7 @@ func TestStopRemovesTemporaryFiles(t *testing.T) {
 	if err := os.WriteFile(tmp, []byte("1 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Stop(); err != nil {
+	if _, err := s.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
