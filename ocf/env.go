@@ -2,6 +2,8 @@ package ocf
 
 import (
 	"context"
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,10 +28,11 @@ type Env struct {
 	Meta map[string]string
 	// Instance is OCF_RESOURCE_INSTANCE, the resource's id in the CIB.
 	Instance string
-	// Timeout is the operation timeout (meta timeout, in ms); 0 when unset.
+	// Timeout is the operation timeout (meta timeout, in ms); 0 when unset,
+	// and at most MaxTimeout.
 	Timeout time.Duration
 	// Interval is the recurring interval of the operation (meta interval, in
-	// ms); 0 when unset.
+	// ms); 0 when unset, and at most MaxTimeout.
 	Interval time.Duration
 	// CheckLevel is OCF_CHECK_LEVEL, the depth of a monitor (0 when unset).
 	CheckLevel int
@@ -76,12 +79,29 @@ func ParseEnv(environ []string) Env {
 	return e
 }
 
+// MaxTimeout is the longest operation timeout or interval that ParseEnv
+// reads; a larger one counts as this one. Pacemaker keeps an operation's
+// timeout and interval as 32-bit milliseconds (an int and a guint in its
+// executor API), so no value it passes is above 2^31-1 ms, about 24.8
+// days; and without a cap, a number of milliseconds above 2^63 ns would
+// overflow time.Duration into a negative or tiny deadline, and the action
+// would give up at once.
+const MaxTimeout = math.MaxInt32 * time.Millisecond
+
 // millis reads a meta duration: Pacemaker passes milliseconds. Anything
-// unreadable counts as unset rather than failing the action.
+// unreadable (not a decimal integer), zero or negative counts as unset
+// rather than failing the action; a number too large, even for int64,
+// counts as MaxTimeout.
 func millis(v string) time.Duration {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	if errors.Is(err, strconv.ErrRange) && n > 0 {
+		return MaxTimeout
+	}
+	if err != nil || n <= 0 {
 		return 0
+	}
+	if n > int64(MaxTimeout/time.Millisecond) {
+		return MaxTimeout
 	}
 	return time.Duration(n) * time.Millisecond
 }
@@ -101,8 +121,9 @@ func (e Env) Context(parent context.Context) (context.Context, context.CancelFun
 	if e.Timeout <= 0 {
 		return context.WithCancel(parent)
 	}
-	margin := min(e.Timeout/10, time.Second)
-	return context.WithTimeout(parent, e.Timeout-margin)
+	timeout := min(e.Timeout, MaxTimeout) // an Env not made by ParseEnv
+	margin := min(timeout/10, time.Second)
+	return context.WithTimeout(parent, timeout-margin)
 }
 
 // SpeaksOCF11 says whether the caller speaks version 1.1 or later of the

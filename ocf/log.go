@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/syslog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,9 +41,11 @@ type Logger struct {
 // NewLogger returns a Logger for the agent called agent (the name Pacemaker
 // knows it by, e.g. IPaddr2) running as process pid.
 func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
-	tag := fmt.Sprintf("%s[%d]", agent, pid)
+	// The instance is Pacemaker's resource id, or whatever the caller's
+	// environment holds: escaped like the messages.
+	tag := fmt.Sprintf("%s[%d]", Printable(agent), pid)
 	if env.Instance != "" {
-		tag = fmt.Sprintf("%s(%s)[%d]", agent, env.Instance, pid)
+		tag = fmt.Sprintf("%s(%s)[%d]", Printable(agent), Printable(env.Instance), pid)
 	}
 	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug, now: time.Now}
 	if fac, ok := facilities[strings.ToLower(env.LogFacility)]; ok {
@@ -205,15 +208,31 @@ func (l *Logger) toTrace(level, msg string) {
 // become a 10 kB reason in the CIB.
 const maxLine = 512
 
-// oneLine makes s one printable line of valid UTF-8: line breaks become
-// spaces, other control characters and invalid bytes are escaped as \xNN,
-// and an overlong line is cut. Pacemaker stores the reason in the CIB,
-// which is XML, and shows it in pcs status.
+// oneLine makes s one printable line (see Printable), cut at maxLine.
+// Pacemaker stores the reason in the CIB, which is XML, and shows it in
+// pcs status.
 func oneLine(s string) string {
+	return printable(s, maxLine)
+}
+
+// Printable makes s, text that may hold a parameter's value, one printable
+// line of valid UTF-8 for a log, a terminal or the CIB: line breaks become
+// spaces; control characters (ESC and the terminal sequences it starts
+// among them) and invalid bytes become \xNN; other characters that print
+// nothing or change how a line reads (bidirectional overrides, zero-width
+// characters, line separators, the non-characters U+FFFE and U+FFFF)
+// become \uNNNN. Letters, marks, digits, punctuation, symbols and the
+// ASCII space are kept.
+func Printable(s string) string {
+	return printable(s, -1)
+}
+
+// printable is Printable, cut after limit bytes with "..." when limit >= 0.
+func printable(s string, limit int) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.TrimRight(s, "\n"))
 	var b strings.Builder
 	for len(s) > 0 {
-		if b.Len() >= maxLine {
+		if limit >= 0 && b.Len() >= limit {
 			b.WriteString("...")
 			break
 		}
@@ -223,9 +242,10 @@ func oneLine(s string) string {
 			fmt.Fprintf(&b, "\\x%02x", s[0])
 		case unicode.IsControl(r):
 			fmt.Fprintf(&b, "\\x%02x", r)
-		case r == 0xfffe || r == 0xffff:
-			// Not characters of XML, in which Pacemaker keeps the reason.
+		case !strconv.IsPrint(r) && r <= 0xffff:
 			fmt.Fprintf(&b, "\\u%04x", r)
+		case !strconv.IsPrint(r):
+			fmt.Fprintf(&b, "\\U%08x", r)
 		default:
 			b.WriteString(s[:size])
 		}

@@ -3,6 +3,7 @@ package ocf
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,33 +97,70 @@ func TestIsProbe(t *testing.T) {
 	}
 }
 
+// TestContextDeadline pins what each kind of meta timeout gives: a
+// deadline a margin before it, capped at MaxTimeout, or none; never one in
+// the past or a moment away, which would fail every action at once.
 func TestContextDeadline(t *testing.T) {
+	const capped = MaxTimeout - time.Second
 	tests := []struct {
+		name    string
 		timeout string
-		margin  time.Duration
+		want    time.Duration // Env.Timeout
+		left    time.Duration // the deadline's distance from now; 0: none
 	}{
-		{"20000", time.Second},
-		{"2000", 200 * time.Millisecond},
+		{"20 s", "20000", 20 * time.Second, 19 * time.Second},
+		{"2 s, a tenth as margin", "2000", 2 * time.Second, 1800 * time.Millisecond},
+		{"1 ms", "1", time.Millisecond, 900 * time.Microsecond},
+		{"the cap", "2147483647", MaxTimeout, capped},
+		{"above the cap", "2147483648", MaxTimeout, capped},
+		{"a year", "31536000000", MaxTimeout, capped},
+		{"overflows time.Duration", "9223372036855", MaxTimeout, capped},
+		{"wraps to 448 µs", "18446744073710", MaxTimeout, capped},
+		{"max int64", "9223372036854775807", MaxTimeout, capped},
+		{"beyond int64", "99999999999999999999", MaxTimeout, capped},
+		{"plus sign", "+5000", 5 * time.Second, 4500 * time.Millisecond},
+		{"zero", "0", 0, 0},
+		{"negative", "-20000", 0, 0},
+		{"min int64", "-9223372036854775808", 0, 0},
+		{"beyond -int64", "-99999999999999999999", 0, 0},
+		{"seconds suffix", "20s", 0, 0},
+		{"not a number", "abc", 0, 0},
+		{"fraction", "20000.5", 0, 0},
+		{"empty", "", 0, 0},
 	}
 	for _, tt := range tests {
-		e := ParseEnv([]string{"OCF_RESKEY_CRM_meta_timeout=" + tt.timeout})
+		t.Run(tt.name, func(t *testing.T) {
+			e := ParseEnv([]string{"OCF_RESKEY_CRM_meta_timeout=" + tt.timeout, "OCF_RESKEY_CRM_meta_interval=" + tt.timeout})
+			if e.Timeout != tt.want || e.Interval != tt.want {
+				t.Errorf("Timeout, Interval = %v, %v; want %v", e.Timeout, e.Interval, tt.want)
+			}
+			before := time.Now()
+			ctx, cancel := e.Context(context.Background())
+			defer cancel()
+			after := time.Now()
+			dl, ok := ctx.Deadline()
+			if tt.left == 0 {
+				if ok {
+					t.Errorf("deadline in %v, want none", dl.Sub(before))
+				}
+				return
+			}
+			if !ok {
+				t.Fatal("no deadline")
+			}
+			if dl.Before(before.Add(tt.left)) || dl.After(after.Add(tt.left)) {
+				t.Errorf("deadline in %v, want %v", dl.Sub(before), tt.left)
+			}
+		})
+	}
+	t.Run("Env not from ParseEnv", func(t *testing.T) {
 		before := time.Now()
-		ctx, cancel := e.Context(context.Background())
-		dl, ok := ctx.Deadline()
-		cancel()
-		if !ok {
-			t.Fatalf("timeout %s: no deadline", tt.timeout)
+		ctx, cancel := Env{Timeout: math.MaxInt64}.Context(context.Background())
+		defer cancel()
+		if dl, ok := ctx.Deadline(); !ok || dl.Before(before.Add(capped)) {
+			t.Errorf("deadline %v, %v; want in %v", dl, ok, capped)
 		}
-		want := before.Add(e.Timeout - tt.margin)
-		if d := dl.Sub(want); d < 0 || d > time.Second {
-			t.Errorf("timeout %s: deadline off by %v", tt.timeout, d)
-		}
-	}
-	ctx, cancel := ParseEnv(nil).Context(context.Background())
-	defer cancel()
-	if _, ok := ctx.Deadline(); ok {
-		t.Error("deadline without a timeout")
-	}
+	})
 }
 
 func TestLoggerFormat(t *testing.T) {
@@ -259,6 +297,12 @@ func TestExitReasonIsOnePrintableLine(t *testing.T) {
 		{"tab\there", `ocf-exit-reason:tab\x09here`},
 		{"café", "ocf-exit-reason:café"},
 		{"no\uffffxml", `ocf-exit-reason:no\uffffxml`},
+		{"red \x1b[31mRED\x1b[0m", `ocf-exit-reason:red \x1b[31mRED\x1b[0m`},
+		{"c1 csi \u009b2J", `ocf-exit-reason:c1 csi \x9b2J`},
+		{"bidi \u202edesrever", `ocf-exit-reason:bidi \u202edesrever`},
+		{"line\u2028separator", `ocf-exit-reason:line\u2028separator`},
+		{"zero\u200bwidth", `ocf-exit-reason:zero\u200bwidth`},
+		{"tag \U000e0041", `ocf-exit-reason:tag \U000e0041`},
 		{strings.Repeat("x", 10000), "ocf-exit-reason:" + strings.Repeat("x", maxLine) + "..."},
 	}
 	for _, tt := range tests {
@@ -267,6 +311,17 @@ func TestExitReasonIsOnePrintableLine(t *testing.T) {
 		if got := strings.TrimSuffix(stderr.String(), "\n"); got != tt.want {
 			t.Errorf("ExitReason(%q) printed %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestLogTagIsPrintable: the resource's id in every log line's tag is
+// escaped as the messages are; it comes from the environment.
+func TestLogTagIsPrintable(t *testing.T) {
+	var stderr bytes.Buffer
+	NewLogger(Env{Instance: "vip\x1b]0;owned\x07\n"}, "IPaddr2", 7, &stderr).Infof("ns %s", "a\x1b[2Jb")
+	want := `IPaddr2(vip\x1b]0;owned\x07)[7]: INFO: ns a\x1b[2Jb` + "\n"
+	if got := stderr.String(); got != want {
+		t.Errorf("log line %q, want %q", got, want)
 	}
 }
 

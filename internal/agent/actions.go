@@ -252,7 +252,7 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 		a.Log.Debugf("refresh: a burst for %s is still being sent", t.cfg.IP)
 		return
 	}
-	if _, err := pf.Stop(); err != nil {
+	if _, err := pf.Stop(ctx); err != nil {
 		a.Log.Warnf("stop the previous announcer of %s: %v", t.cfg.IP, err)
 	}
 	an, err := t.k.Dial(t.link, t.cfg.IP, a.neighbors(ctx, t))
@@ -335,7 +335,9 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	defer func() { unlock(removeLock) }()
 
 	pf := a.sender(t.cfg.IP, t.netns)
-	if stopped, err := pf.Stop(); err != nil {
+	// Stop waits until the sender has exited: it must not announce the
+	// address after it is gone.
+	if stopped, err := pf.Stop(ctx); err != nil {
 		a.Log.Warnf("Could not stop the announcer of %s: %v", t.cfg.IP, err)
 	} else if stopped {
 		a.Log.Infof("stopped the background announcer of %s", t.cfg.IP)

@@ -121,9 +121,9 @@ type SenderRecord interface {
 	Record(pid int) error
 	// Running returns the recorded sender's pid while it runs, else 0.
 	Running() int
-	// Stop ends the recorded sender and forgets it; it reports whether
-	// a process was signalled.
-	Stop() (bool, error)
+	// Stop ends the recorded sender, waits until it has exited (or ctx
+	// ends), and forgets it; it reports whether a process was signalled.
+	Stop(ctx context.Context) (bool, error)
 	// Done forgets the calling process, a sender whose burst is over.
 	Done()
 }

@@ -58,6 +58,8 @@ type fakeKernel struct {
 	dumps     int
 	lookups   int
 	failAdd   error
+	// failLookup, when set, is AddrOn's error: the kernel could not say.
+	failLookup error
 	// unplugged is the index of a link that gets no carrier when set up.
 	unplugged int
 	// netns is the namespace's inode; 0 is fakeNetNS.
@@ -102,6 +104,9 @@ func (k *fakeKernel) AddrOn(l netif.Link, p netip.Prefix, label string) (*netif.
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.lookups++
+	if k.failLookup != nil {
+		return nil, k.failLookup
+	}
 	for _, a := range k.addrs {
 		if a.LinkIndex == l.Index && a.Prefix == p {
 			return &a, nil
@@ -333,7 +338,7 @@ type fakeSender struct {
 func (s fakeSender) Record(pid int) error { s.f[s.ip] = pid; return nil }
 func (s fakeSender) Running() int         { return s.f[s.ip] }
 func (s fakeSender) Done()                { delete(s.f, s.ip) }
-func (s fakeSender) Stop() (bool, error) {
+func (s fakeSender) Stop(context.Context) (bool, error) {
 	running := s.f[s.ip] != 0
 	delete(s.f, s.ip)
 	return running, nil
@@ -550,9 +555,10 @@ func TestExitCodes(t *testing.T) {
 		{"no route probe", "monitor", []string{"OCF_RESKEY_ip=198.19.5.5", "OCF_RESKEY_CRM_meta_interval=0"}, true, ocf.NotRunning, ""},
 		{"no route stop", "stop", []string{"OCF_RESKEY_ip=198.19.5.5"}, true, ocf.Success, ""},
 		{"label too long", "start", []string{vip, "OCF_RESKEY_iflabel=abcdefghijk"}, true, ocf.ErrConfigured, "eth0:abcdefghijk"},
-		{"missing namespace validate", "validate-all", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrConfigured, "network namespace missing: no such network namespace"},
-		{"missing namespace start", "start", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrConfigured, "no such network namespace"},
+		{"missing namespace validate", "validate-all", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrInstalled, "network namespace missing: no such network namespace"},
+		{"missing namespace start", "start", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.ErrInstalled, "no such network namespace"},
 		{"missing namespace probe", "monitor", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.NotRunning, ""},
+		{"missing namespace monitor", "monitor", []string{vip, "OCF_RESKEY_network_namespace=missing", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.NotRunning, ""},
 		{"missing namespace stop", "stop", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.Success, ""},
 		{"clusterip", "validate-all", []string{vip, "OCF_RESKEY_CRM_meta_clone_max=2"}, true, ocf.ErrConfigured, "CLUSTERIP"},
 		{"unknown action", "promote", []string{vip}, true, ocf.ErrUnimplemented, "not implemented"},
@@ -942,6 +948,19 @@ func TestMonitorDADFailed(t *testing.T) {
 	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), LinkIndex: 2, Flags: netif.FlagDADFailed | netif.FlagTentative})
 	if st := h.run(t, "monitor", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "IPv6 address collision 2001:db8::100 [DAD]") {
 		t.Errorf("monitor = %v, reason %q", st, h.reason())
+	}
+}
+
+// TestMonitorCannotTell: an address list the kernel could not finish
+// (an error at the dump's end) is no answer, and monitor says so rather
+// than "not running", which would start the address on another node too.
+func TestMonitorCannotTell(t *testing.T) {
+	h := newHarness(t)
+	h.k.failLookup = fmt.Errorf("list addresses: finish address dump: %w", syscall.EMSGSIZE)
+	for _, action := range []string{"monitor", "status"} {
+		if st := h.run(t, action, vip); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "Failed to read the addresses") {
+			t.Errorf("%s = %v, reason %q; want OCF_ERR_GENERIC", action, st, h.reason())
+		}
 	}
 }
 

@@ -97,7 +97,8 @@ func (a *Agent) Doctor(ctx context.Context) []Finding {
 }
 
 // PrintDoctor writes the findings for a human, one line each with its
-// level and a fix under each that is not OK, then a summary, and returns
+// level and a fix under each that is not OK (both escaped, see
+// ocf.Printable), then a summary, and returns
 // the doctor's exit code: DoctorOK when every check passed, DoctorWarn
 // when the worst is a warning or a check it could not make (SKIP),
 // DoctorFail when one failed.
@@ -107,9 +108,11 @@ func PrintDoctor(w io.Writer, fs []Finding) ocf.Status {
 	for _, f := range fs {
 		n[f.Level]++
 		worst = max(worst, f.Level)
-		fmt.Fprintf(w, "%-4s  %-12s %s\n", f.Level, f.Check, f.What)
+		// What and Fix hold parameters' values, which may carry line
+		// breaks or terminal escape sequences: a line each, escaped.
+		fmt.Fprintf(w, "%-4s  %-12s %s\n", f.Level, f.Check, ocf.Printable(f.What))
 		if f.Fix != "" && f.Level != OK {
-			fmt.Fprintf(w, "      %-12s fix: %s\n", "", f.Fix)
+			fmt.Fprintf(w, "      %-12s fix: %s\n", "", ocf.Printable(f.Fix))
 		}
 	}
 	st := DoctorOK

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -317,6 +318,38 @@ func doctorAgent(k Kernel, rsctmp string, stderr *bytes.Buffer, env ...string) *
 	return &Agent{
 		Open: func(string) (Kernel, error) { return k, nil },
 		Log:  ocf.NewLogger(e, "floatip", 1, stderr), Env: e, Params: params, Defaults: md.Defaults(), Root: true,
+	}
+}
+
+// TestDoctorEscapes: a parameter's value reaches the doctor's report and
+// its log lines escaped, one line each, whatever it holds: a line break
+// would forge a finding, an escape sequence would rewrite the admin's
+// terminal, a bidirectional override would reverse what the line says.
+func TestDoctorEscapes(t *testing.T) {
+	const ns = "ns\x1b[31mRED\nOK    forged\xff\u202e\x9b2J"
+	const shown = `ns\x1b[31mRED OK    forged\xff\u202e\x9b2J`
+	var stdout, stderr bytes.Buffer
+	a := doctorAgent(nil, t.TempDir(), &stderr, "OCF_RESKEY_network_namespace="+ns, "OCF_RESOURCE_INSTANCE=vip\x1b]0;owned\x07")
+	a.Open = func(name string) (Kernel, error) {
+		return nil, fmt.Errorf("network namespace %s: %w", name, netif.ErrNoNamespace)
+	}
+	PrintDoctor(&stdout, a.Doctor(context.Background()))
+	for name, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
+		if !utf8.ValidString(out) || strings.ContainsAny(out, "\x1b\x07\u202e\u009b") {
+			t.Errorf("%s is not escaped:\n%q", name, out)
+		}
+	}
+	want := []string{
+		"FAIL  config       the configuration does not validate here (OCF_ERR_INSTALLED): network namespace " + shown + ": no such network namespace",
+		"                   fix: create the namespace (ip netns add), or correct network_namespace",
+		"SKIP  checks       the other checks need a configuration that validates",
+		"doctor: 0 OK, 0 WARN, 1 FAIL, 1 SKIP: exit 2",
+	}
+	if diff := cmp.Diff(want, strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	if wantErr := "ocf-exit-reason:network namespace " + shown + ": no such network namespace\n"; stderr.String() != wantErr {
+		t.Errorf("stderr %q, want %q", stderr.String(), wantErr)
 	}
 }
 

@@ -69,7 +69,17 @@ func exitCode(f failure, r role) ocf.Status {
 		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
 	case badAddress:
 		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.ErrGeneric)
-	case noNamespace, noNic:
+	case noNamespace:
+		// IPaddr2 runs itself under ip netns exec, which exits 255 for
+		// every action, stop too (a failed stop gets the node fenced).
+		// A namespace is made on each node by whoever runs the node, so
+		// one missing is this node's problem: OCF_ERR_INSTALLED makes
+		// Pacemaker try another node, where OCF_ERR_CONFIGURED would ban
+		// the resource from all of them. An address cannot be in a
+		// namespace that is not there: stop has nothing to do, and a
+		// monitor finds it not running.
+		return pick(r, ocf.ErrInstalled, ocf.ErrInstalled, ocf.Success, ocf.NotRunning, ocf.NotRunning)
+	case noNic:
 		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
 	case noRoute:
 		// OCF_ERR_INSTALLED at start since IPaddr2 4.17: Pacemaker tries

@@ -188,12 +188,23 @@ func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, err
 	}
-	want := ip.AsSlice()
+	return readAddrDump(func(b []byte) (int, error) {
+		n, _, err := unix.Recvfrom(fd, b, 0)
+		return n, err
+	}, ip.AsSlice())
+}
+
+// readAddrDump reads the replies to an address dump from recv, one read of
+// the socket each, and returns the addresses equal to want. Only a dump
+// read to its NLMSG_DONE without an error is an answer: an NLMSG_DONE that
+// carries an errno (netlink_dump_done's dump_done_errno, when the kernel
+// could not finish the dump) leaves the addresses unknown, not absent.
+func readAddrDump(recv func([]byte) (int, error), want []byte) ([]Addr, error) {
 	var out []Addr
 	interrupted := false
 	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, err := recv(buf)
 		if err != nil {
 			return nil, err
 		}
@@ -207,6 +218,9 @@ func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
 			}
 			switch m.typ {
 			case unix.NLMSG_DONE:
+				if err := errnoOf(m.body); err != nil {
+					return nil, fmt.Errorf("finish address dump: %w", err)
+				}
 				if interrupted {
 					return nil, errDumpInterrupted
 				}
@@ -265,7 +279,8 @@ func messages(b []byte) ([]message, error) {
 	return out, nil
 }
 
-// errnoOf is the error an NLMSG_ERROR body carries; nil for an ack.
+// errnoOf is the error an NLMSG_ERROR or NLMSG_DONE body carries, a
+// negative errno in its first four bytes; nil for an ack or a clean end.
 func errnoOf(body []byte) error {
 	if len(body) < 4 {
 		return nil

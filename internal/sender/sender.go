@@ -2,6 +2,7 @@ package sender
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // PIDFile is the pid file of a detached background sender. It records the
@@ -31,6 +33,9 @@ type PIDFile struct {
 	// older floatip started before an upgrade is recorded there, and
 	// Stop and Running see it too.
 	Legacy string
+	// pidfdOpen is unix.PidfdOpen when nil; tests make it fail as on a
+	// kernel without pidfds.
+	pidfdOpen func(pid, flags int) (int, error)
 }
 
 // NetNSFlag is the sender's option that names the network namespace, by
@@ -104,24 +109,34 @@ func (s PIDFile) Running() int {
 // the address alone. It cannot say in which namespace that sender runs:
 // any sender of the address counts (see Stop).
 func (s PIDFile) legacy() PIDFile {
-	return PIDFile{Path: s.Legacy, Proc: s.Proc, IP: s.IP}
+	return PIDFile{Path: s.Legacy, Proc: s.Proc, IP: s.IP, pidfdOpen: s.pidfdOpen}
 }
 
 func (s PIDFile) running() int {
-	b, err := os.ReadFile(s.Path)
-	if err != nil {
-		return 0
-	}
-	var pid int
-	var start uint64
-	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 1 {
-		return 0
-	}
-	now, err := s.startTime(pid)
-	if err != nil || now != start || !s.isSender(pid) {
+	pid, start, ok := s.read()
+	if !ok || !s.is(pid, start) {
 		return 0
 	}
 	return pid
+}
+
+// read returns the pid and start time the pid file holds.
+func (s PIDFile) read() (pid int, start uint64, ok bool) {
+	b, err := os.ReadFile(s.Path)
+	if err != nil {
+		return 0, 0, false
+	}
+	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 1 {
+		return 0, 0, false
+	}
+	return pid, start, true
+}
+
+// is says whether pid is the recorded sender: alive, started at start,
+// and running the background sender.
+func (s PIDFile) is(pid int, start uint64) bool {
+	state, now, err := s.stat(pid)
+	return err == nil && now == start && !exited(state) && s.isSender(pid)
 }
 
 // isSender checks that pid runs floatip's background sender of this
@@ -139,30 +154,44 @@ func (s PIDFile) isSender(pid int) bool {
 	return s.NetNS == 0 || bytes.Contains(b, []byte("\x00"+NetNSFlag+"\x00"+strconv.FormatUint(s.NetNS, 10)+"\x00"))
 }
 
+// termGrace is how long Stop gives the sender to end on SIGTERM before it
+// sends SIGKILL. The sender has nothing to clean up (Stop removes the pid
+// file): its own runtime ends it at once, so a sender still there after a
+// second is stopped (SIGSTOP), stuck or not a floatip of this version.
+const termGrace = time.Second
+
 // Stop ends the recorded sender, if it is still the process that was
-// recorded, and removes the pid file. It reports whether a process was
-// signalled.
+// recorded, waits until it has exited, and removes the pid file. Once it
+// returns, that process sends nothing more, so that stop can remove the
+// address without a frame claiming it afterwards. It sends SIGTERM, then
+// SIGKILL after termGrace; it gives up when ctx ends. It reports whether a
+// process was signalled.
+//
+// The process is held by a pidfd (pidfd_open, Linux 5.3) before /proc
+// says it is the sender, and signalled and awaited through that pidfd:
+// should the sender end and its pid be reused in between, /proc shows
+// another start time, or the pidfd still names the dead sender, and no
+// other process is signalled. Without pidfds, it signals the pid and
+// polls /proc, which leaves that window open.
 //
 // A sender that an older floatip recorded by the address alone (Legacy)
 // is stopped as well, in whichever namespace it runs: that file never
 // said which, and a stop after an upgrade must not leave the old sender
 // announcing. Such a sender lives for one burst at most.
-func (s PIDFile) Stop() (bool, error) {
-	stopped, err := s.stop()
+func (s PIDFile) Stop(ctx context.Context) (bool, error) {
+	stopped, err := s.stop(ctx)
 	if s.Legacy != "" {
-		old, lerr := s.legacy().stop()
+		old, lerr := s.legacy().stop(ctx)
 		stopped, err = stopped || old, errors.Join(err, lerr)
 	}
 	return stopped, err
 }
 
-func (s PIDFile) stop() (bool, error) {
-	pid := s.running()
+func (s PIDFile) stop(ctx context.Context) (bool, error) {
+	var stopped bool
 	var err error
-	if pid != 0 {
-		if kerr := syscall.Kill(pid, syscall.SIGTERM); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
-			err = fmt.Errorf("stop sender %d: %w", pid, kerr)
-		}
+	if pid, start, ok := s.read(); ok {
+		stopped, err = s.end(ctx, pid, start)
 	}
 	// A start killed between writing the pid file and renaming it into
 	// place leaves its temporary file.
@@ -172,8 +201,82 @@ func (s PIDFile) stop() (bool, error) {
 			err = errors.Join(err, rerr)
 		}
 	}
-	return pid != 0 && err == nil, err
+	return stopped && err == nil, err
 }
+
+// end signals the process pid, started at start, if it is the sender, and
+// waits until it has exited.
+func (s PIDFile) end(ctx context.Context, pid int, start uint64) (bool, error) {
+	p, err := s.open(pid, start)
+	if err != nil || p == nil {
+		return false, err
+	}
+	defer p.close()
+	if !s.is(pid, start) {
+		return false, nil
+	}
+	if err := p.signal(syscall.SIGTERM); errors.Is(err, syscall.ESRCH) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("stop sender %d: %w", pid, err)
+	}
+	grace, cancel := context.WithTimeout(ctx, termGrace)
+	defer cancel()
+	if p.wait(grace) == nil {
+		return true, nil
+	}
+	if err := p.signal(syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return true, fmt.Errorf("stop sender %d: %w", pid, err)
+	}
+	if err := p.wait(ctx); err != nil {
+		return true, fmt.Errorf("stop sender %d: still running after SIGKILL: %w", pid, err)
+	}
+	return true, nil
+}
+
+// proc is a process that Stop signals and waits for.
+type proc interface {
+	signal(sig syscall.Signal) error
+	// wait returns nil once the process has exited, else ctx's error.
+	wait(ctx context.Context) error
+	close()
+}
+
+// pollStep is how often a wait looks again: at its context through a
+// pidfd, and at /proc without one.
+const pollStep = 10 * time.Millisecond
+
+// procPid is a process by its pid, for kernels before 5.3 and other
+// systems.
+type procPid struct {
+	s     PIDFile
+	pid   int
+	start uint64
+}
+
+func (p procPid) signal(sig syscall.Signal) error { return syscall.Kill(p.pid, sig) }
+func (p procPid) close()                          {}
+
+// wait polls /proc until the process is gone, a zombie, or its pid names
+// another process.
+func (p procPid) wait(ctx context.Context) error {
+	tick := time.NewTicker(pollStep)
+	defer tick.Stop()
+	for {
+		if state, start, err := p.s.stat(p.pid); err != nil || start != p.start || exited(state) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// exited says whether a process in state (field 3 of /proc/<pid>/stat)
+// has exited: a zombie (Z) waits for its parent only, and sends nothing.
+func exited(state byte) bool { return state == 'Z' || state == 'X' }
 
 // Done removes the pid file if it still names the calling process; the
 // sender calls it when its burst is over.
@@ -186,22 +289,30 @@ func (s PIDFile) Done() {
 // startTime reads the process start time (clock ticks since boot, field 22
 // of /proc/<pid>/stat), which with the pid names one process for good.
 func (s PIDFile) startTime(pid int) (uint64, error) {
+	_, start, err := s.stat(pid)
+	return start, err
+}
+
+// stat reads the state (field 3) and the start time (field 22) of
+// /proc/<pid>/stat.
+func (s PIDFile) stat(pid int) (byte, uint64, error) {
 	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "stat"))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name, field 2, may hold spaces and parentheses: fields
 	// are counted after its closing parenthesis.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("parse %s/%d/stat", s.Proc, pid)
+		return 0, 0, fmt.Errorf("parse %s/%d/stat", s.Proc, pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	const startField = 22 - 3 // fields 1 and 2 are before the parenthesis
-	if len(f) <= startField {
-		return 0, fmt.Errorf("parse %s/%d/stat", s.Proc, pid)
+	if len(f) <= startField || len(f[0]) != 1 {
+		return 0, 0, fmt.Errorf("parse %s/%d/stat", s.Proc, pid)
 	}
-	return strconv.ParseUint(f[startField], 10, 64)
+	start, err := strconv.ParseUint(f[startField], 10, 64)
+	return f[0][0], start, err
 }
 
 // Spawn starts argv as a fully detached process: its own session, no

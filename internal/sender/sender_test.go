@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"os"
@@ -30,6 +31,41 @@ func standInFor(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
 	argv := append([]string{"-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"}, args...)
 	return start(t, exec.Command("sh", argv...))
+}
+
+// stubborn starts a stand-in that ignores SIGTERM, as a sender stopped
+// or stuck would.
+func stubborn(t *testing.T) *exec.Cmd {
+	t.Helper()
+	return start(t, exec.Command("sh", "-c", "trap '' TERM; while :; do sleep 1; done", "announce", "--background-sender", "1",
+		"--ip", vip.String(), NetNSFlag, strconv.FormatUint(netns, 10)))
+}
+
+// ready waits until the stand-in pid runs as a sender and, if it is
+// stubborn, ignores SIGTERM: until then its shell would end on one.
+func ready(t *testing.T, s PIDFile, pid int, ignoresTERM bool) {
+	t.Helper()
+	want := func() bool {
+		if !s.isSender(pid) {
+			return false
+		}
+		if !ignoresTERM {
+			return true
+		}
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+				mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				return err == nil && mask&(1<<(syscall.SIGTERM-1)) != 0
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(5 * time.Second); !want(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stand-in did not get ready")
+		}
+	}
 }
 
 // stranger starts a process that is not a sender.
@@ -65,7 +101,7 @@ func TestSenderStopsItsOwnProcess(t *testing.T) {
 	if got := s.Running(); got != cmd.Process.Pid {
 		t.Fatalf("Running = %d, want %d", got, cmd.Process.Pid)
 	}
-	stopped, err := s.Stop()
+	stopped, err := s.Stop(context.Background())
 	if !stopped || err != nil {
 		t.Fatalf("Stop = %v, %v", stopped, err)
 	}
@@ -73,8 +109,48 @@ func TestSenderStopsItsOwnProcess(t *testing.T) {
 	if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("pid file left: %v", err)
 	}
-	if stopped, err := s.Stop(); stopped || err != nil {
+	if stopped, err := s.Stop(context.Background()); stopped || err != nil {
 		t.Errorf("second Stop = %v, %v", stopped, err)
+	}
+}
+
+// TestStopWaitsUntilTheSenderIsGone: when Stop returns, the sender has
+// exited, one that ignores SIGTERM too (it gets SIGKILL after termGrace),
+// with pidfds and, as on a kernel without them, by its pid.
+func TestStopWaitsUntilTheSenderIsGone(t *testing.T) {
+	noPidfd := func(int, int) (int, error) { return -1, syscall.ENOSYS }
+	for _, tt := range []struct {
+		name        string
+		ignoresTERM bool
+		pidfdOpen   func(int, int) (int, error)
+	}{
+		{"pidfd, ends on SIGTERM", false, nil},
+		{"pidfd, ignores SIGTERM", true, nil},
+		{"no pidfd, ends on SIGTERM", false, noPidfd},
+		{"no pidfd, ignores SIGTERM", true, noPidfd},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := For(t.TempDir(), vip, netns)
+			s.pidfdOpen = tt.pidfdOpen
+			cmd := standIn(t)
+			if tt.ignoresTERM {
+				cmd = stubborn(t)
+			}
+			pid := cmd.Process.Pid
+			ready(t, s, pid, tt.ignoresTERM)
+			if err := s.Record(pid); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			stopped, err := s.Stop(ctx)
+			if alive(pid) {
+				t.Errorf("the sender %d still runs after Stop", pid)
+			}
+			if !stopped || err != nil {
+				t.Errorf("Stop = %v, %v", stopped, err)
+			}
+		})
 	}
 }
 
@@ -90,7 +166,7 @@ func TestSenderSparesAStranger(t *testing.T) {
 	if got := s.Running(); got != 0 {
 		t.Errorf("Running = %d for a stale file", got)
 	}
-	if stopped, err := s.Stop(); stopped || err != nil {
+	if stopped, err := s.Stop(context.Background()); stopped || err != nil {
 		t.Errorf("Stop = %v, %v", stopped, err)
 	}
 	if !alive(pid) {
@@ -160,7 +236,7 @@ func TestSenderSparesAForgedFile(t *testing.T) {
 	if got := s.Running(); got != 0 {
 		t.Errorf("Running = %d for a process that is not a sender", got)
 	}
-	if stopped, _ := s.Stop(); stopped || !alive(cmd.Process.Pid) {
+	if stopped, _ := s.Stop(context.Background()); stopped || !alive(cmd.Process.Pid) {
 		t.Error("a process that is not a sender was signalled")
 	}
 }
@@ -173,7 +249,7 @@ func TestStopRemovesTemporaryFiles(t *testing.T) {
 	if err := os.WriteFile(tmp, []byte("1 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Stop(); err != nil {
+	if _, err := s.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
@@ -202,7 +278,7 @@ func TestSenderSparesAnotherNamespace(t *testing.T) {
 		if got := s.Running(); got != 0 {
 			t.Errorf("%s: Running = %d, the sender of another namespace or address", s.Path, got)
 		}
-		if stopped, _ := s.Stop(); stopped || !alive(cmd.Process.Pid) {
+		if stopped, _ := s.Stop(context.Background()); stopped || !alive(cmd.Process.Pid) {
 			t.Errorf("%s: the sender of another namespace or address was signalled", s.Path)
 		}
 	}
@@ -225,7 +301,7 @@ func TestStopEndsALegacySender(t *testing.T) {
 	if got := s.Running(); got != old.Process.Pid {
 		t.Errorf("Running = %d, want the legacy sender %d", got, old.Process.Pid)
 	}
-	if stopped, err := s.Stop(); !stopped || err != nil {
+	if stopped, err := s.Stop(context.Background()); !stopped || err != nil {
 		t.Errorf("Stop = %v, %v; want the legacy sender stopped", stopped, err)
 	}
 	old.Wait()
@@ -237,7 +313,7 @@ func TestStopEndsALegacySender(t *testing.T) {
 	if err := legacy.Record(stranger.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	if stopped, _ := s.Stop(); stopped || !alive(stranger.Process.Pid) {
+	if stopped, _ := s.Stop(context.Background()); stopped || !alive(stranger.Process.Pid) {
 		t.Error("the legacy sender of another address was signalled")
 	}
 }

@@ -1,0 +1,86 @@
+package tests
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// procState is field 3 of /proc/<pid>/stat ('R', 'S', 'T', 'Z'...); 0
+// when the process is gone.
+func procState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
+}
+
+// TestStopWaitsForTheSender: stop must not return while the background
+// sender still runs, even one that does not act on SIGTERM (here it is
+// stopped with SIGSTOP in the middle of a long burst, as a sender that is
+// stuck or not scheduled would be): once stop returns, the sender has
+// exited, and no announcement reaches the peer afterwards, even when the
+// sender is continued.
+func TestStopWaitsForTheSender(t *testing.T) {
+	l := newLab(t, hostA, hostM)
+	a, m := l.Host("a"), l.Host("m")
+	c, err := m.Capture(0x0806)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	r.expect(0, "start", append(p, "arp_count=200", "arp_interval=50")...)
+	pid := senderPid(t, r)
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	// The sender is sending: its frames come after start's first.
+	c.Until(func(fs []lab.Frame) bool { return len(lab.DecodeARP(fs)) >= 3 }, 5*time.Second)
+	if n := len(lab.DecodeARP(c.Frames())); n < 3 {
+		t.Fatalf("M saw %d frames of the burst", n)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); procState(pid) != 'T'; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sender %d did not stop: state %q", pid, procState(pid))
+		}
+	}
+
+	r.expect(0, "stop", p...)
+	stopped := time.Now()
+	// Gone, or a zombie that only waits for its parent (here pid 1 may
+	// not reap orphans): it runs no more and holds no socket.
+	if st := procState(pid); st != 0 && st != 'Z' && st != 'X' {
+		t.Errorf("the sender %d is still there after stop, state %q", pid, st)
+	}
+	// A sender still there would go on now.
+	syscall.Kill(pid, syscall.SIGCONT)
+	late := func(fs []lab.Frame) bool {
+		for _, f := range fs {
+			if f.Time.After(stopped) {
+				return true
+			}
+		}
+		return false
+	}
+	// Ten of the burst's intervals: a running sender would send within one.
+	c.Until(late, 500*time.Millisecond)
+	if late(c.Frames()) {
+		t.Errorf("M received announcements after stop returned: %v", lab.DecodeARP(c.Frames()))
+	}
+	if got := vipOn(t, a, vip); len(got) != 0 {
+		t.Errorf("stop left %+v", got)
+	}
+}
