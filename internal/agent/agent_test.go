@@ -896,3 +896,35 @@ func TestStopWithBrokenCloneSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestUniqueCloneIPv6: unique_clone_address has no last octet to add the
+// clone number to in an IPv6 address, so every instance would hold the
+// one address; it is a configuration error, named, for each instance.
+// stop still removes the address as ip gives it.
+func TestUniqueCloneIPv6(t *testing.T) {
+	for _, clone := range []string{"0", "1"} {
+		env := []string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_unique_clone_address=true",
+			"OCF_RESKEY_CRM_meta_clone=" + clone, "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}
+		for _, step := range []struct {
+			action string
+			env    []string
+		}{
+			{"validate-all", nil},
+			{"start", nil},
+			{"monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
+		} {
+			h := newHarness(t)
+			if st := h.run(t, step.action, append(env, step.env...)...); st != ocf.ErrConfigured || !strings.Contains(h.reason(), "unique_clone_address works only for IPv4") {
+				t.Errorf("clone %s: %s = %v, reason %q; want OCF_ERR_CONFIGURED naming unique_clone_address", clone, step.action, st, h.reason())
+			}
+			if len(h.k.added) != 0 {
+				t.Errorf("clone %s: %s added %+v", clone, step.action, h.k.added)
+			}
+		}
+		h := newHarness(t)
+		h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), LinkIndex: 2})
+		if st := h.run(t, "stop", env...); st != ocf.Success || len(h.k.addrs) != 2 {
+			t.Errorf("clone %s: stop = %v, addresses %+v; want the address gone", clone, st, h.k.addrs)
+		}
+	}
+}
