@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -336,8 +335,12 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	if err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
-	if !on {
-		a.Log.Infof("%s is not on %s: nothing to stop", t.prefix, t.link.Name)
+	others, err := a.elsewhere(t)
+	if err != nil {
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if !on && len(others) == 0 {
+		a.Log.Infof("%s is not on this node's nics: nothing to stop", t.cfg.IP)
 		removeLock = true
 		return ocf.Success
 	}
@@ -350,14 +353,9 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 			a.Log.Infof("Ended %d TCP connection(s) of %s", n, t.cfg.IP)
 		}
 	}
-	if err := t.k.DelAddr(t.link, t.prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
-		// Gone between the dump and the delete (the kernel removes
-		// secondaries with their primary): what stop wanted.
-		a.Log.Infof("%s left %s before stop removed it", t.prefix, t.link.Name)
-	} else if err != nil {
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
+	if st, ok := a.remove(t, on, others); !ok {
+		return st
 	}
-	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
 	a.afterDel(t)
 	if t.cfg.FlushRoutes {
 		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {

@@ -168,7 +168,10 @@ type target struct {
 	prefix netip.Prefix
 	// linkMissing: the named nic does not exist here.
 	linkMissing bool
-	found       netif.Found
+	// nowhere: the routes give the address no place, and stop looks
+	// for it on every nic (see elsewhere).
+	nowhere bool
+	found   netif.Found
 }
 
 // stopParams are the parameters stop needs to find and remove the address.
@@ -286,6 +289,13 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 	}
 	if cfg.NIC == "" || cfg.PrefixLen < 0 || needBroadcast(action, cfg) {
 		if err := a.find(t, q, needBroadcast(action, cfg)); err != nil {
+			if action == "stop" {
+				// The routes changed under the address: stop must still
+				// find it where it is.
+				a.Log.Infof("Unable to find nic or netmask: %v: looking for %s on every nic", err, cfg.IP)
+				t.nowhere = true
+				return t, nil
+			}
 			return nil, fail(noRoute, err)
 		}
 	} else {
@@ -394,7 +404,7 @@ func (a *Agent) warnUnknown() {
 // for this address only, so its cost does not grow with the number of
 // other addresses on the node.
 func (a *Agent) lookup(t *target) (*netif.Addr, error) {
-	if t.linkMissing {
+	if t.linkMissing || t.nowhere {
 		return nil, nil
 	}
 	return t.k.AddrOn(t.link, t.prefix, t.cfg.FullLabel(t.link.Name))

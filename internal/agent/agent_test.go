@@ -509,35 +509,45 @@ func TestAddFailureIsGeneric(t *testing.T) {
 }
 
 // TestMonitorNeedsExactPrefix: the address with another prefix, or on
-// another nic, is not this resource running (IPaddr2's ip_served).
+// another nic, is not this resource running (IPaddr2's ip_served), but
+// neither is it stopped: monitor fails, naming where it is, so that
+// Pacemaker stops it here rather than starting it on a second node.
 func TestMonitorNeedsExactPrefix(t *testing.T) {
 	h := newHarness(t)
 	h.k.addrs = append(h.k.addrs,
 		netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/25"), LinkIndex: 2},
 		netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 3})
-	if st := h.run(t, "monitor", vip); st != ocf.NotRunning {
-		t.Errorf("monitor = %v", st)
+	if st := h.run(t, "monitor", vip); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "198.18.0.100 is on eth0 as 198.18.0.100/25 and eth1 as 198.18.0.100/24, not on eth0 as 198.18.0.100/24") {
+		t.Errorf("monitor = %v, reason %q", st, h.reason())
 	}
 	if st := h.run(t, "monitor", vip, "OCF_RESKEY_cidr_netmask=25"); st != ocf.Success {
 		t.Errorf("monitor /25 = %v", st)
 	}
 }
 
-// TestMonitorAsksForItsAddressOnly: with nic and prefix given, monitor
-// asks the kernel for its one address and nothing else, never for the
-// dump of all of them.
+// TestMonitorAsksForItsAddressOnly: with nic and prefix given, the
+// monitor of a running address asks the kernel for its one address and
+// nothing else, never for the dump of all of them. Only a monitor that
+// does not find it there looks for it elsewhere.
 func TestMonitorAsksForItsAddressOnly(t *testing.T) {
 	h := newHarness(t)
 	h.k.routes = nil // a route lookup would fail the monitor
+	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2})
 	h.run(t, "monitor", vip, "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24")
 	if h.k.lookups != 1 || h.k.dumps != 0 {
 		t.Errorf("%d lookups and %d address dumps, want 1 and 0", h.k.lookups, h.k.dumps)
 	}
 	// Without them, findif reads the routes and no address.
 	h = newHarness(t)
+	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2})
 	h.run(t, "monitor", vip)
 	if h.k.lookups != 1 || h.k.dumps != 0 {
 		t.Errorf("%d lookups and %d address dumps without nic and prefix, want 1 and 0", h.k.lookups, h.k.dumps)
+	}
+	h = newHarness(t)
+	h.run(t, "monitor", vip)
+	if h.k.lookups != 1 || h.k.dumps != 1 {
+		t.Errorf("%d lookups and %d address dumps when the address is not there, want 1 and 1", h.k.lookups, h.k.dumps)
 	}
 }
 

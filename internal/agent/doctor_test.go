@@ -199,7 +199,14 @@ func TestDoctorLevels(t *testing.T) {
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1})
 			},
-			stdout: []string{"WARN  address      198.18.0.100 is also on lo as 198.18.0.100/32", "fix: ip addr del 198.18.0.100/32 dev lo"},
+			stdout: []string{"WARN  address      198.18.0.100 is also on lo as 198.18.0.100/32, which the resource does not manage: stop will leave it there", "fix: ip addr del 198.18.0.100/32 dev lo"},
+		},
+		{
+			name: "a copy on another nic", want: append(sound[:3:3], append([]level{{Warn, "address"}}, sound[3:]...)...), st: DoctorWarn, probes: 1,
+			setup: func(k *doctorKernel, _ string) {
+				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 3})
+			},
+			stdout: []string{"WARN  address      198.18.0.100 is also on eth1 as 198.18.0.100/24, which the resource does not manage: stop removes it too"},
 		},
 		{
 			name: "unreadable sysctls are not checked", want: []level{
