@@ -353,7 +353,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 			a.Log.Infof("Ended %d TCP connection(s) of %s", n, t.cfg.IP)
 		}
 	}
-	if st, ok := a.remove(t, on, others); !ok {
+	if st, ok := a.remove(ctx, t, on, others); !ok {
 		return st
 	}
 	a.afterDel(t)

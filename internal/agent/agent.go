@@ -53,6 +53,9 @@ type Addresses interface {
 	// AddrOn returns the address p on link, nil when it is not there;
 	// label is the label it should carry, "" for the link's name.
 	AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error)
+	// AddrsIn returns the IPv4 addresses of link in p's subnet with p's
+	// prefix length, the primary and its secondaries (nil for IPv6).
+	AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error)
 	AddAddr(l netif.Link, a netif.NewAddr) error
 	DelAddr(l netif.Link, p netip.Prefix) error
 	// WaitDAD waits for the Duplicate Address Detection of an IPv6
@@ -86,6 +89,8 @@ type Node interface {
 	// Sysctl reads a kernel setting by its dotted name, as sysctl(8)
 	// names it (a dot in a nic name written as a slash).
 	Sysctl(name string) (string, error)
+	// SetSysctl writes a kernel setting named as Sysctl names it.
+	SetSysctl(name, value string) error
 	// CanDestroySockets says whether KillConnections can work here.
 	CanDestroySockets() (bool, error)
 	// KillConnections ends the TCP connections whose local address is ip,

@@ -43,6 +43,10 @@ type fakeKernel struct {
 	dumps     int
 	lookups   int
 	failAdd   error
+	// sysctlWrites are the SetSysctl calls, "name=value"; failSetSysctl
+	// fails them.
+	sysctlWrites  []string
+	failSetSysctl error
 	// unplugged is the index of a link that gets no carrier when set up.
 	unplugged int
 	// onFrame, when set, runs after each frame an announcer sends, with
@@ -108,19 +112,68 @@ func (k *fakeKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
 		return k.failAdd
 	}
 	k.added = append(k.added, a)
-	k.addrs = append(k.addrs, netif.Addr{Prefix: a.Prefix, LinkIndex: l.Index, Label: a.Label, Broadcast: a.Broadcast})
+	ad := netif.Addr{Prefix: a.Prefix, LinkIndex: l.Index, Label: a.Label, Broadcast: a.Broadcast}
+	if len(k.subnetOf(l.Index, a.Prefix)) > 0 {
+		ad.Flags |= netif.FlagSecondary
+	}
+	k.addrs = append(k.addrs, ad)
 	return nil
 }
 
+// subnetOf is what AddrsIn returns, as indexes into addrs: the kernel's
+// IPv4 addresses of link index in p's subnet with p's prefix length.
+func (k *fakeKernel) subnetOf(index int, p netip.Prefix) []int {
+	var out []int
+	for i, a := range k.addrs {
+		if p.Addr().Is4() && a.Prefix.Addr().Is4() && a.LinkIndex == index && a.Prefix.Bits() == p.Bits() && a.Prefix.Masked() == p.Masked() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (k *fakeKernel) AddrsIn(l netif.Link, p netip.Prefix) ([]netif.Addr, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []netif.Addr
+	for _, i := range k.subnetOf(l.Index, p) {
+		out = append(out, k.addrs[i])
+	}
+	return out, nil
+}
+
+// DelAddr removes the address as the kernel does: the primary of IPv4
+// secondaries takes them with it, unless promote_secondaries (the nic's
+// or all's) makes the first of them the primary.
 func (k *fakeKernel) DelAddr(l netif.Link, p netip.Prefix) error {
 	if k.failDel != nil {
 		return k.failDel
 	}
 	for i, a := range k.addrs {
-		if a.LinkIndex == l.Index && a.Prefix == p {
-			k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
+		if a.LinkIndex != l.Index || a.Prefix != p {
+			continue
+		}
+		if a.Flags&netif.FlagSecondary == 0 {
+			promote := k.sysctls["net.ipv4.conf."+l.Name+".promote_secondaries"] == "1" || k.sysctls["net.ipv4.conf.all.promote_secondaries"] == "1"
+			var keep []netif.Addr
+			promoted := false
+			for j, b := range k.addrs {
+				switch {
+				case j == i:
+					continue
+				case slices.Contains(k.subnetOf(l.Index, p), j) && !promote:
+					continue
+				case slices.Contains(k.subnetOf(l.Index, p), j) && !promoted:
+					b.Flags &^= netif.FlagSecondary
+					promoted = true
+				}
+				keep = append(keep, b)
+			}
+			k.addrs = keep
 			return nil
 		}
+		k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
+		return nil
 	}
 	return syscall.EADDRNOTAVAIL
 }
@@ -171,6 +224,18 @@ func (k *fakeKernel) Sysctl(name string) (string, error) {
 		return v, nil
 	}
 	return "0", nil
+}
+
+func (k *fakeKernel) SetSysctl(name, value string) error {
+	k.sysctlWrites = append(k.sysctlWrites, name+"="+value)
+	if k.failSetSysctl != nil {
+		return k.failSetSysctl
+	}
+	if k.sysctls == nil {
+		k.sysctls = map[string]string{}
+	}
+	k.sysctls[name] = value
+	return nil
 }
 
 func (k *fakeKernel) CanDestroySockets() (bool, error) { return true, nil }

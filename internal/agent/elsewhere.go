@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,9 +81,9 @@ func (a *Agent) linkName(t *target, i int) string {
 
 // remove takes the address off the node at stop: from its nic when on,
 // and from wherever else it is (others, from elsewhere).
-func (a *Agent) remove(t *target, on bool, others []netif.Addr) (ocf.Status, bool) {
+func (a *Agent) remove(ctx context.Context, t *target, on bool, others []netif.Addr) (ocf.Status, bool) {
 	if on {
-		if err := t.k.DelAddr(t.link, t.prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
+		if err := a.delAddr(ctx, t, t.link, t.prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
 			// Gone between the dump and the delete (the kernel removes
 			// secondaries with their primary): what stop wanted.
 			a.Log.Infof("%s left %s before stop removed it", t.prefix, t.link.Name)
@@ -94,7 +95,7 @@ func (a *Agent) remove(t *target, on bool, others []netif.Addr) (ocf.Status, boo
 	for _, ad := range others {
 		name := a.linkName(t, ad.LinkIndex)
 		l := netif.Link{Name: name, Index: ad.LinkIndex}
-		if err := t.k.DelAddr(l, ad.Prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
+		if err := a.delAddr(ctx, t, l, ad.Prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
 			a.Log.Infof("%s left %s before stop removed it", ad.Prefix, name)
 			continue
 		} else if err != nil {

@@ -16,7 +16,7 @@ import (
 // it is there but misplaced; IPaddr2's stop says 0 and leaves it, its
 // monitor says 7. The LVS copy on the loopback stays, as it should.
 func TestStopRemovesTheAddressWhereItIs(t *testing.T) {
-	on24 := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2}
+	on24 := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagSecondary}
 	lvs := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1}
 	tests := []struct {
 		name   string
