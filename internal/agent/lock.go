@@ -27,27 +27,21 @@ const lockPoll = 5 * time.Millisecond
 // then holds a lock on the deleted file notices that the path no longer
 // names its file and takes the lock again.
 func (a *Agent) lock(ctx context.Context, cfg *config.Config) (func(remove bool), error) {
-	return a.lockFile(ctx, "floatip-"+cfg.IP.String()+".lock", cfg.IP.String())
-}
-
-// lockFile takes the lock file name in HA_RSCTMP, as lock does; what
-// names what it guards, for the log.
-func (a *Agent) lockFile(ctx context.Context, name, what string) (func(remove bool), error) {
 	noop := func(bool) {}
 	if err := os.MkdirAll(a.Env.RscTmp, 0o755); err != nil {
-		a.Log.Warnf("no lock for %s: %v", what, err)
+		a.Log.Warnf("no lock for %s: %v", cfg.IP, err)
 		return noop, nil
 	}
-	path := filepath.Join(a.Env.RscTmp, name)
+	path := filepath.Join(a.Env.RscTmp, "floatip-"+cfg.IP.String()+".lock")
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 		if err != nil {
-			a.Log.Warnf("no lock for %s: %v", what, err)
+			a.Log.Warnf("no lock for %s: %v", cfg.IP, err)
 			return noop, nil
 		}
 		if err := flock(ctx, f); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("wait for the lock of %s: %w", what, err)
+			return nil, fmt.Errorf("wait for the lock of %s: %w", cfg.IP, err)
 		}
 		if sameFile(f, path) {
 			return func(remove bool) {

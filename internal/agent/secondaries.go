@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/floatip/floatip/internal/netif"
 )
@@ -33,18 +36,43 @@ func (a *Agent) delAddr(ctx context.Context, t *target, link netif.Link, p netip
 		// IPv6 has no secondaries: each address stands alone.
 		return t.k.DelAddr(link, p)
 	}
+	unlock, err := a.lockNic(ctx, t, link)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	restore := a.keepSecondaries(t, link, p)
+	defer restore()
+	return t.k.DelAddr(link, p)
+}
+
+// lockNic takes the lock of link's addresses in HA_RSCTMP, as lock takes
+// an address's, and returns what releases it and removes its file. Without
+// a usable HA_RSCTMP it goes on unlocked, as lock does.
+func (a *Agent) lockNic(ctx context.Context, t *target, link netif.Link) (func(), error) {
 	name := "floatip-nic-" + link.Name + ".lock"
 	if t.cfg.NetworkNamespace != "" {
 		name = "floatip-nic-" + t.cfg.NetworkNamespace + "-" + link.Name + ".lock"
 	}
-	unlock, err := a.lockFile(ctx, name, link.Name)
-	if err != nil {
-		return err
+	path := filepath.Join(a.Env.RscTmp, name)
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+		if err != nil {
+			a.Log.Warnf("no lock for the addresses of %s: %v", link.Name, err)
+			return func() {}, nil
+		}
+		if err := flock(ctx, f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("wait for the lock of %s's addresses: %w", link.Name, err)
+		}
+		if sameFile(f, path) {
+			return func() {
+				os.Remove(path)
+				f.Close()
+			}, nil
+		}
+		f.Close()
 	}
-	defer unlock(true)
-	restore := a.keepSecondaries(t, link, p)
-	defer restore()
-	return t.k.DelAddr(link, p)
 }
 
 // keepSecondaries sets promote_secondaries on link when p is the primary
