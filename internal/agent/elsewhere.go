@@ -23,7 +23,9 @@ import (
 
 // elsewhere returns the copies of the address on the namespace's nics
 // other than the one at t's nic and prefix, leaving out those on a
-// loopback device that is not t's nic.
+// loopback device that is not t's nic. A link-local address belongs to
+// its link alone: the same one on another link is another address (a
+// router's fe80::1 on each of its VLANs), so only t's nic is looked at.
 func (a *Agent) elsewhere(t *target) ([]netif.Addr, error) {
 	all, err := t.k.AddrsOf(t.cfg.IP)
 	if err != nil {
@@ -31,6 +33,9 @@ func (a *Agent) elsewhere(t *target) ([]netif.Addr, error) {
 	}
 	var out []netif.Addr
 	for _, ad := range all {
+		if t.cfg.IP.IsLinkLocalUnicast() && (ad.LinkIndex != t.link.Index || t.linkMissing) {
+			continue
+		}
 		if ad.LinkIndex == t.link.Index && !t.linkMissing && !t.nowhere {
 			if ad.Prefix == t.prefix {
 				continue
