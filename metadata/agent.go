@@ -73,7 +73,7 @@ func generated() *Agent {
 				ShortDesc: "Mangle ARP responses for cluster MAC",
 				Content:   Content{Type: "boolean", Default: ptr("false")}},
 			{Name: "unique_clone_address", Required: false, Unique: false,
-				LongDesc:  "In a globally unique clone, give each instance its own address: the last\noctet of ip plus the clone number.",
+				LongDesc:  "In a globally unique clone, give each instance its own address: the last\noctet of ip plus the clone number. IPv4 only: with an IPv6 ip the\nconfiguration is refused, since every instance would hold the one address.",
 				ShortDesc: "Create a unique address for cloned instances",
 				Content:   Content{Type: "boolean", Default: ptr("false")}},
 			{Name: "arp_interval", Required: false, Unique: false,

@@ -92,6 +92,26 @@ func TestDoctorLevels(t *testing.T) {
 			stdout: []string{"FAIL  neighbours   " + hostMMAC + " already answers for " + vip + ": start here would take an address in use", "fix: stop the address there first"},
 		},
 		{
+			// Two VIPs in a subnet where the nic has no address of its
+			// own: the first carries the second.
+			name: "the VIP is the primary of another VIP", code: 1, params: []string{"nic=eth0", "cidr_netmask=24"},
+			plant: func(t *testing.T, _ *lab.Lab, a, _ *lab.Host) {
+				for _, args := range [][]string{{"addr", "del", hostA.Addr.String(), "dev", "eth0"}, {"addr", "add", "198.19.0.1/24", "dev", "eth0"}} {
+					if err := a.IP(args...); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, ip := range []string{vip, "198.18.0.101"} {
+					floatip(t, a).expect(0, "start", "ip="+ip, "nic=eth0", "cidr_netmask=24", "arp_bg=false", "arp_count=1")
+				}
+			},
+			stdout: []string{
+				"WARN  address      " + vip + "/24 is the primary address of 198.18.0.101/24 on eth0, and net.ipv4.conf.eth0.promote_secondaries=0",
+				"fix: sysctl -w net.ipv4.conf.eth0.promote_secondaries=1, and make it permanent in /etc/sysctl.d/",
+				"1 WARN, 0 FAIL, 0 SKIP: exit 1",
+			},
+		},
+		{
 			name: "the configuration does not validate", code: 2, params: []string{"nic=nosuch"}, reason: true,
 			stdout: []string{
 				"FAIL  config       the configuration does not validate here (OCF_ERR_CONFIGURED): Invalid interface name [nosuch]: no such interface",

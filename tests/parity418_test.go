@@ -322,6 +322,10 @@ var parity418Cases = []case418{
 		name:   "own link down under the VIP",
 		params: []string{v4},
 		steps:  linkLoss418("link down", linkDown418),
+		// The down link took the routes, and with them findif's answer:
+		// 4.18's stop says 0 and leaves the address on eth0; floatip's
+		// stop removes it from where it is (docs/compatibility.md).
+		ours: &[2][]string{{"+eth0 198.18.0.100/24 brd 198.18.0.255 label eth0 lft forever/forever flags secondary,permanent"}, {"+link eth0 down no-carrier", "-link eth0 up"}},
 		want: facts418{
 			codes: []int{0, 7, 0, 0, 1, 7, 0, 5, 0, 1},
 			start: []string{"+eth0 198.18.0.100/24 brd 198.18.0.255 label eth0 lft forever/forever flags secondary,permanent"},
@@ -410,6 +414,10 @@ var parity418Cases = []case418{
 		name:   "check_link_status=false, own link down",
 		params: []string{v4, "check_link_status=false"},
 		steps:  linkLoss418("link down", linkDown418),
+		// The down link took the routes, and with them findif's answer:
+		// 4.18's stop says 0 and leaves the address on eth0; floatip's
+		// stop removes it from where it is (docs/compatibility.md).
+		ours: &[2][]string{{"+eth0 198.18.0.100/24 brd 198.18.0.255 label eth0 lft forever/forever flags secondary,permanent"}, {"+link eth0 down no-carrier", "-link eth0 up"}},
 		want: facts418{
 			codes: []int{0, 7, 0, 0, 1, 7, 0, 5, 0, 1},
 			start: []string{"+eth0 198.18.0.100/24 brd 198.18.0.255 label eth0 lft forever/forever flags secondary,permanent"},

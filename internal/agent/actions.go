@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"syscall"
+	"slices"
 	"time"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -346,30 +346,33 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	if err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
-	if !on {
-		a.Log.Infof("%s is not on %s: nothing to stop", t.prefix, t.link.Name)
+	others, err := a.elsewhere(t)
+	if err != nil {
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+	}
+	if !on && len(others) == 0 {
+		a.Log.Infof("%s is not on this node's nics: nothing to stop", t.cfg.IP)
 		// What a stop cut short by its timeout may have left.
 		a.unblock(t)
 		removeLock = true
 		return ocf.Success
 	}
 	blocked := false
+	// door is the nic whose local route of the address endConnections
+	// replaces: where the address is.
+	door := t.link
+	if !on {
+		door = netif.Link{Name: a.linkName(t, others[0].LinkIndex), Index: others[0].LinkIndex}
+	}
 	if t.cfg.KillConnections {
-		blocked = a.endConnections(t)
+		blocked = a.endConnections(t, door)
 	}
-	if err := t.k.DelAddr(t.link, t.prefix); errors.Is(err, syscall.EADDRNOTAVAIL) {
-		// Gone between the dump and the delete (the kernel removes
-		// secondaries with their primary): what stop wanted.
-		a.Log.Infof("%s left %s before stop removed it", t.prefix, t.link.Name)
-	} else if err != nil {
+	if st, ok := a.remove(ctx, t, on, others); !ok {
 		if blocked {
-			if uerr := t.k.UnblockInbound(t.link, t.cfg.IP, true); uerr != nil {
-				a.Log.Errorf("%s stays on %s but accepts nothing: %v", t.cfg.IP, t.link.Name, uerr)
-			}
+			a.reopen(t, door)
 		}
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
+		return st
 	}
-	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
 	if blocked {
 		// Before LVS's loopback copy comes back, which needs its
 		// address to be local again.
@@ -398,9 +401,9 @@ const killRounds = 5
 // address leaves, and hang with it. Then it resets until a look finds no
 // connection left. It reports whether inbound packets are blocked, which
 // stop must undo.
-func (a *Agent) endConnections(t *target) bool {
+func (a *Agent) endConnections(t *target, door netif.Link) bool {
 	blocked := true
-	if err := t.k.BlockInbound(t.link, t.cfg.IP); err != nil {
+	if err := t.k.BlockInbound(door, t.cfg.IP); err != nil {
 		a.Log.Warnf("Could not stop accepting connections to %s before ending them: %v", t.cfg.IP, err)
 		blocked = false
 	}
@@ -422,6 +425,18 @@ func (a *Agent) endConnections(t *target) bool {
 	}
 	a.Log.Infof("Ended %d TCP connection(s) of %s", total, t.cfg.IP)
 	return blocked
+}
+
+// reopen undoes endConnections when stop could not remove the address:
+// its local route on door comes back if the address is still there.
+func (a *Agent) reopen(t *target, door netif.Link) {
+	restore := true
+	if addrs, err := t.k.AddrsOf(t.cfg.IP); err == nil {
+		restore = slices.ContainsFunc(addrs, func(ad netif.Addr) bool { return ad.LinkIndex == door.Index })
+	}
+	if err := t.k.UnblockInbound(door, t.cfg.IP, restore); err != nil {
+		a.Log.Errorf("%s stays on %s but accepts nothing: %v", t.cfg.IP, door.Name, err)
+	}
 }
 
 // unblock removes what endConnections put in place once the address is

@@ -53,6 +53,9 @@ type Addresses interface {
 	// AddrOn returns the address p on link, nil when it is not there;
 	// label is the label it should carry, "" for the link's name.
 	AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error)
+	// AddrsIn returns the IPv4 addresses of link in p's subnet with p's
+	// prefix length, the primary and its secondaries (nil for IPv6).
+	AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error)
 	AddAddr(l netif.Link, a netif.NewAddr) error
 	DelAddr(l netif.Link, p netip.Prefix) error
 	// WaitDAD waits for the Duplicate Address Detection of an IPv6
@@ -92,6 +95,8 @@ type Node interface {
 	// Sysctl reads a kernel setting by its dotted name, as sysctl(8)
 	// names it (a dot in a nic name written as a slash).
 	Sysctl(name string) (string, error)
+	// SetSysctl writes a kernel setting named as Sysctl names it.
+	SetSysctl(name, value string) error
 	// CanDestroySockets says whether KillConnections can work here.
 	CanDestroySockets() (bool, error)
 	// KillConnections ends the TCP connections whose local address is ip,
@@ -180,7 +185,10 @@ type target struct {
 	prefix netip.Prefix
 	// linkMissing: the named nic does not exist here.
 	linkMissing bool
-	found       netif.Found
+	// nowhere: the routes give the address no place, and stop looks
+	// for it on every nic (see elsewhere).
+	nowhere bool
+	found   netif.Found
 	// netns is the namespace's inode (Node.NamespaceID), which keys the
 	// files of the address in HA_RSCTMP; 0 when it could not be read.
 	netns uint64
@@ -307,6 +315,13 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 	}
 	if cfg.NIC == "" || cfg.PrefixLen < 0 || needBroadcast(action, cfg) {
 		if err := a.find(t, q, needBroadcast(action, cfg)); err != nil {
+			if action == "stop" {
+				// The routes changed under the address: stop must still
+				// find it where it is.
+				a.Log.Infof("Unable to find nic or netmask: %v: looking for %s on every nic", err, cfg.IP)
+				t.nowhere = true
+				return t, nil
+			}
 			return nil, fail(noRoute, err)
 		}
 	} else {
@@ -415,7 +430,7 @@ func (a *Agent) warnUnknown() {
 // for this address only, so its cost does not grow with the number of
 // other addresses on the node.
 func (a *Agent) lookup(t *target) (*netif.Addr, error) {
-	if t.linkMissing {
+	if t.linkMissing || t.nowhere {
 		return nil, nil
 	}
 	return t.k.AddrOn(t.link, t.prefix, t.cfg.FullLabel(t.link.Name))

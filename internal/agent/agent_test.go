@@ -60,6 +60,10 @@ type fakeKernel struct {
 	failAdd   error
 	// failLookup, when set, is AddrOn's error: the kernel could not say.
 	failLookup error
+	// sysctlWrites are the SetSysctl calls, "name=value"; failSetSysctl
+	// fails them.
+	sysctlWrites  []string
+	failSetSysctl error
 	// unplugged is the index of a link that gets no carrier when set up.
 	unplugged int
 	// netns is the namespace's inode; 0 is fakeNetNS.
@@ -130,22 +134,71 @@ func (k *fakeKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
 		return k.failAdd
 	}
 	k.added = append(k.added, a)
-	k.addrs = append(k.addrs, netif.Addr{Prefix: a.Prefix, LinkIndex: l.Index, Label: a.Label, Broadcast: a.Broadcast})
+	ad := netif.Addr{Prefix: a.Prefix, LinkIndex: l.Index, Label: a.Label, Broadcast: a.Broadcast}
+	if len(k.subnetOf(l.Index, a.Prefix)) > 0 {
+		ad.Flags |= netif.FlagSecondary
+	}
+	k.addrs = append(k.addrs, ad)
 	return nil
 }
 
+// subnetOf is what AddrsIn returns, as indexes into addrs: the kernel's
+// IPv4 addresses of link index in p's subnet with p's prefix length.
+func (k *fakeKernel) subnetOf(index int, p netip.Prefix) []int {
+	var out []int
+	for i, a := range k.addrs {
+		if p.Addr().Is4() && a.Prefix.Addr().Is4() && a.LinkIndex == index && a.Prefix.Bits() == p.Bits() && a.Prefix.Masked() == p.Masked() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (k *fakeKernel) AddrsIn(l netif.Link, p netip.Prefix) ([]netif.Addr, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []netif.Addr
+	for _, i := range k.subnetOf(l.Index, p) {
+		out = append(out, k.addrs[i])
+	}
+	return out, nil
+}
+
+// DelAddr removes the address as the kernel does: the primary of IPv4
+// secondaries takes them with it, unless promote_secondaries (the nic's
+// or all's) makes the first of them the primary.
 func (k *fakeKernel) DelAddr(l netif.Link, p netip.Prefix) error {
 	k.events = append(k.events, "del "+p.String())
 	if k.failDel != nil {
 		return k.failDel
 	}
 	for i, a := range k.addrs {
-		if a.LinkIndex == l.Index && a.Prefix == p {
-			k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
-			k.stranded += k.conns
-			k.conns = 0
+		if a.LinkIndex != l.Index || a.Prefix != p {
+			continue
+		}
+		k.stranded += k.conns
+		k.conns = 0
+		if a.Flags&netif.FlagSecondary == 0 {
+			promote := k.sysctls["net.ipv4.conf."+l.Name+".promote_secondaries"] == "1" || k.sysctls["net.ipv4.conf.all.promote_secondaries"] == "1"
+			var keep []netif.Addr
+			promoted := false
+			for j, b := range k.addrs {
+				switch {
+				case j == i:
+					continue
+				case slices.Contains(k.subnetOf(l.Index, p), j) && !promote:
+					continue
+				case slices.Contains(k.subnetOf(l.Index, p), j) && !promoted:
+					b.Flags &^= netif.FlagSecondary
+					promoted = true
+				}
+				keep = append(keep, b)
+			}
+			k.addrs = keep
 			return nil
 		}
+		k.addrs = append(k.addrs[:i], k.addrs[i+1:]...)
+		return nil
 	}
 	return syscall.EADDRNOTAVAIL
 }
@@ -214,6 +267,18 @@ func (k *fakeKernel) Sysctl(name string) (string, error) {
 		return v, nil
 	}
 	return "0", nil
+}
+
+func (k *fakeKernel) SetSysctl(name, value string) error {
+	k.sysctlWrites = append(k.sysctlWrites, name+"="+value)
+	if k.failSetSysctl != nil {
+		return k.failSetSysctl
+	}
+	if k.sysctls == nil {
+		k.sysctls = map[string]string{}
+	}
+	k.sysctls[name] = value
+	return nil
 }
 
 func (k *fakeKernel) CanDestroySockets() (bool, error) { return true, nil }
@@ -593,35 +658,45 @@ func TestAddFailureIsGeneric(t *testing.T) {
 }
 
 // TestMonitorNeedsExactPrefix: the address with another prefix, or on
-// another nic, is not this resource running (IPaddr2's ip_served).
+// another nic, is not this resource running (IPaddr2's ip_served), but
+// neither is it stopped: monitor fails, naming where it is, so that
+// Pacemaker stops it here rather than starting it on a second node.
 func TestMonitorNeedsExactPrefix(t *testing.T) {
 	h := newHarness(t)
 	h.k.addrs = append(h.k.addrs,
 		netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/25"), LinkIndex: 2},
 		netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 3})
-	if st := h.run(t, "monitor", vip); st != ocf.NotRunning {
-		t.Errorf("monitor = %v", st)
+	if st := h.run(t, "monitor", vip); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "198.18.0.100 is on eth0 as 198.18.0.100/25 and eth1 as 198.18.0.100/24, not on eth0 as 198.18.0.100/24") {
+		t.Errorf("monitor = %v, reason %q", st, h.reason())
 	}
 	if st := h.run(t, "monitor", vip, "OCF_RESKEY_cidr_netmask=25"); st != ocf.Success {
 		t.Errorf("monitor /25 = %v", st)
 	}
 }
 
-// TestMonitorAsksForItsAddressOnly: with nic and prefix given, monitor
-// asks the kernel for its one address and nothing else, never for the
-// dump of all of them.
+// TestMonitorAsksForItsAddressOnly: with nic and prefix given, the
+// monitor of a running address asks the kernel for its one address and
+// nothing else, never for the dump of all of them. Only a monitor that
+// does not find it there looks for it elsewhere.
 func TestMonitorAsksForItsAddressOnly(t *testing.T) {
 	h := newHarness(t)
 	h.k.routes = nil // a route lookup would fail the monitor
+	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2})
 	h.run(t, "monitor", vip, "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24")
 	if h.k.lookups != 1 || h.k.dumps != 0 {
 		t.Errorf("%d lookups and %d address dumps, want 1 and 0", h.k.lookups, h.k.dumps)
 	}
 	// Without them, findif reads the routes and no address.
 	h = newHarness(t)
+	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2})
 	h.run(t, "monitor", vip)
 	if h.k.lookups != 1 || h.k.dumps != 0 {
 		t.Errorf("%d lookups and %d address dumps without nic and prefix, want 1 and 0", h.k.lookups, h.k.dumps)
+	}
+	h = newHarness(t)
+	h.run(t, "monitor", vip)
+	if h.k.lookups != 1 || h.k.dumps != 1 {
+		t.Errorf("%d lookups and %d address dumps when the address is not there, want 1 and 1", h.k.lookups, h.k.dumps)
 	}
 }
 
@@ -1098,6 +1173,38 @@ func TestStopWithBrokenCloneSettings(t *testing.T) {
 		h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
 		if st := h.run(t, "stop", append([]string{vip}, bad...)...); st != ocf.Success || len(h.k.addrs) != 2 {
 			t.Errorf("stop with %v = %v, addresses %+v", bad, st, h.k.addrs)
+		}
+	}
+}
+
+// TestUniqueCloneIPv6: unique_clone_address has no last octet to add the
+// clone number to in an IPv6 address, so every instance would hold the
+// one address; it is a configuration error, named, for each instance.
+// stop still removes the address as ip gives it.
+func TestUniqueCloneIPv6(t *testing.T) {
+	for _, clone := range []string{"0", "1"} {
+		env := []string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_unique_clone_address=true",
+			"OCF_RESKEY_CRM_meta_clone=" + clone, "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}
+		for _, step := range []struct {
+			action string
+			env    []string
+		}{
+			{"validate-all", nil},
+			{"start", nil},
+			{"monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
+		} {
+			h := newHarness(t)
+			if st := h.run(t, step.action, append(env, step.env...)...); st != ocf.ErrConfigured || !strings.Contains(h.reason(), "unique_clone_address works only for IPv4") {
+				t.Errorf("clone %s: %s = %v, reason %q; want OCF_ERR_CONFIGURED naming unique_clone_address", clone, step.action, st, h.reason())
+			}
+			if len(h.k.added) != 0 {
+				t.Errorf("clone %s: %s added %+v", clone, step.action, h.k.added)
+			}
+		}
+		h := newHarness(t)
+		h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), LinkIndex: 2})
+		if st := h.run(t, "stop", env...); st != ocf.Success || len(h.k.addrs) != 2 {
+			t.Errorf("clone %s: stop = %v, addresses %+v; want the address gone", clone, st, h.k.addrs)
 		}
 	}
 }

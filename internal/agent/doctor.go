@@ -79,6 +79,7 @@ func (a *Agent) Doctor(ctx context.Context) []Finding {
 
 	linkOK := a.checkLink(t, add)
 	a.checkAddress(t, add)
+	a.checkSecondaries(t, add)
 	a.checkSysctls(t, add)
 	a.checkNeighbours(ctx, t, linkOK, add)
 	a.checkRscTmp(add)

@@ -60,11 +60,15 @@ func (a *Agent) checkAddress(t *target, add addFunc) {
 		if o.LinkIndex == t.link.Index && o.Prefix == t.prefix {
 			continue
 		}
-		where := "link " + strconv.Itoa(o.LinkIndex)
+		where, fate := "link "+strconv.Itoa(o.LinkIndex), "stop removes it too"
 		if l, err := t.k.LinkByIndex(o.LinkIndex); err == nil {
 			where = l.Name
+			if l.Loopback && l.Index != t.link.Index {
+				// LVS direct routing's copy (lvs.go).
+				fate = "stop will leave it there"
+			}
 		}
-		add(Warn, "address", fmt.Sprintf("%s is also on %s as %s, which the resource does not manage: stop will leave it there", t.cfg.IP, where, o.Prefix),
+		add(Warn, "address", fmt.Sprintf("%s is also on %s as %s, which the resource does not manage: %s", t.cfg.IP, where, o.Prefix, fate),
 			fmt.Sprintf("ip %saddr del %s dev %s", a.nsArg(t), o.Prefix, where))
 	}
 }

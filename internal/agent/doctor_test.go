@@ -102,9 +102,36 @@ func TestDoctorLevels(t *testing.T) {
 		{
 			name: "held here", want: sound, st: DoctorOK, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
-				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2})
+				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagSecondary})
 			},
 			stdout: []string{"OK    address      198.18.0.100/24 is held here, on eth0"},
+		},
+		{
+			name: "held here, the primary of another address", want: append(sound[:3:3], append([]level{{Warn, "address"}}, sound[3:]...)...), st: DoctorWarn, probes: 1,
+			env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24"},
+			setup: func(k *doctorKernel, _ string) {
+				k.addrs = []netif.Addr{
+					{Prefix: netip.MustParsePrefix("198.19.0.1/24"), LinkIndex: 2},
+					{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2},
+					{Prefix: netip.MustParsePrefix("198.18.0.101/24"), LinkIndex: 2, Flags: netif.FlagSecondary},
+				}
+			},
+			stdout: []string{
+				"WARN  address      198.18.0.100/24 is the primary address of 198.18.0.101/24 on eth0, and net.ipv4.conf.eth0.promote_secondaries=0: floatip's stop keeps them",
+				"fix: sysctl -w net.ipv4.conf.eth0.promote_secondaries=1, and make it permanent in /etc/sysctl.d/",
+			},
+		},
+		{
+			name: "held here, the primary of another address, all.promote_secondaries=1", want: sound, st: DoctorOK, probes: 1,
+			env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24"},
+			setup: func(k *doctorKernel, _ string) {
+				k.addrs = []netif.Addr{
+					{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2},
+					{Prefix: netip.MustParsePrefix("198.18.0.101/24"), LinkIndex: 2, Flags: netif.FlagSecondary},
+				}
+				k.sysctls = map[string]string{"net.ipv4.conf.all.promote_secondaries": "1"}
+			},
+			never: []string{"is the primary address"},
 		},
 		{
 			name: "nic and prefix given", env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=32"}, want: sound, st: DoctorOK, probes: 1,
@@ -184,14 +211,14 @@ func TestDoctorLevels(t *testing.T) {
 			name: "split brain", want: with("neighbours", 0, Fail), st: DoctorFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.claimant = "02:00:00:00:00:09"
-				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2})
+				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagSecondary})
 			},
 			stdout: []string{"split brain: 02:00:00:00:00:09 also answers for 198.18.0.100, which this node holds"},
 		},
 		{
 			name: "DAD failed", want: with("address", 0, Fail), st: DoctorFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
-				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagDADFailed})
+				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagDADFailed | netif.FlagSecondary})
 			},
 			stdout: []string{"its Duplicate Address Detection failed"},
 		},
@@ -200,7 +227,14 @@ func TestDoctorLevels(t *testing.T) {
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1})
 			},
-			stdout: []string{"WARN  address      198.18.0.100 is also on lo as 198.18.0.100/32", "fix: ip addr del 198.18.0.100/32 dev lo"},
+			stdout: []string{"WARN  address      198.18.0.100 is also on lo as 198.18.0.100/32, which the resource does not manage: stop will leave it there", "fix: ip addr del 198.18.0.100/32 dev lo"},
+		},
+		{
+			name: "a copy on another nic", want: append(sound[:3:3], append([]level{{Warn, "address"}}, sound[3:]...)...), st: DoctorWarn, probes: 1,
+			setup: func(k *doctorKernel, _ string) {
+				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 3})
+			},
+			stdout: []string{"WARN  address      198.18.0.100 is also on eth1 as 198.18.0.100/24, which the resource does not manage: stop removes it too"},
 		},
 		{
 			name: "unreadable sysctls are not checked", want: []level{

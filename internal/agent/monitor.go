@@ -19,6 +19,9 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	if ad == nil {
+		if st, ok := a.misplaced(t); !ok {
+			return st
+		}
 		if t.linkMissing {
 			// Not running, as IPaddr2 answers, which also says why.
 			a.Log.Infof("Invalid interface name [%s]: no such interface: not running here", t.link.Name)
@@ -49,6 +52,9 @@ func (a *Agent) status(context.Context) ocf.Status {
 	if on {
 		fmt.Fprintln(a.Stdout, "running")
 		return ocf.Success
+	}
+	if st, ok := a.misplaced(t); !ok {
+		return st
 	}
 	fmt.Fprintln(a.Stdout, "stopped")
 	return ocf.NotRunning

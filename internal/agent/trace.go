@@ -56,6 +56,12 @@ func (t traceKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
 	return as, err
 }
 
+func (t traceKernel) AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error) {
+	as, err := t.k.AddrsIn(link, p)
+	t.log.Debugf("kernel: AddrsIn(%s, %s) = %d address(es) %v: %+v", link.Name, p, len(as), err, as)
+	return as, err
+}
+
 func (t traceKernel) AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error) {
 	a, err := t.k.AddrOn(link, p, label)
 	t.log.Debugf("kernel: AddrOn(%s, %s, %q) = %+v %v", link.Name, p, label, a, err)
@@ -152,6 +158,12 @@ func (t traceKernel) Sysctl(name string) (string, error) {
 	v, err := t.k.Sysctl(name)
 	t.log.Debugf("kernel: Sysctl(%s) = %q %v", name, v, err)
 	return v, err
+}
+
+func (t traceKernel) SetSysctl(name, value string) error {
+	err := t.k.SetSysctl(name, value)
+	t.log.Debugf("kernel: SetSysctl(%s, %q) = %v", name, value, err)
+	return err
 }
 
 func (t traceKernel) CanDestroySockets() (bool, error) {

@@ -63,6 +63,8 @@ func TestTraceKernel(t *testing.T) {
 		}},
 		{"AddrsOf", func(k Kernel) { k.AddrsOf(ip) },
 			[]string{"kernel: AddrsOf(198.18.0.100) = 0 address(es) <nil>: []"}},
+		{"AddrsIn", func(k Kernel) { k.AddrsIn(eth0, vip) },
+			[]string{fmt.Sprintf("kernel: AddrsIn(eth0, 198.18.0.100/24) = 1 address(es) <nil>: %+v", node().addrs[:1])}},
 		{"DelAddr fails", func(k Kernel) { k.DelAddr(eth0, vip) },
 			[]string{"kernel: DelAddr(eth0, 198.18.0.100/24) = cannot assign requested address"}},
 		{"Routes", func(k Kernel) { k.Routes(netif.IPv6) },
@@ -90,6 +92,8 @@ func TestTraceKernel(t *testing.T) {
 		}},
 		{"Sysctl", func(k Kernel) { k.Sysctl("net.ipv4.conf.eth0.arp_ignore") },
 			[]string{`kernel: Sysctl(net.ipv4.conf.eth0.arp_ignore) = "0" <nil>`}},
+		{"SetSysctl", func(k Kernel) { k.SetSysctl("net.ipv4.conf.eth0.promote_secondaries", "1") },
+			[]string{`kernel: SetSysctl(net.ipv4.conf.eth0.promote_secondaries, "1") = <nil>`}},
 		{"sockets", func(k Kernel) {
 			k.CanDestroySockets()
 			k.BlockInbound(eth0, ip)

@@ -201,7 +201,7 @@ func parse(p *parser, meta map[string]string) (*Config, error) {
 
 // parseIP reads ip. unique_clone_address adds the clone number to the last
 // octet, as IPaddr2 does, so that each instance of a globally unique clone
-// has its own address.
+// has its own address; an IPv6 address has no octet for it.
 func parseIP(s string, uniqueClone bool, meta map[string]string) (netip.Addr, error) {
 	if s == "" {
 		return netip.Addr{}, invalid("ip", "IP address (the ip parameter) is mandatory")
@@ -217,7 +217,13 @@ func parseIP(s string, uniqueClone bool, meta map[string]string) (netip.Addr, er
 	case ip.IsUnspecified(), ip.IsMulticast(), ip.Is4() && ip.As4()[0] == 0, ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return netip.Addr{}, invalid("ip", "IP address [%s] cannot be assigned to a host", s)
 	}
-	if uniqueClone && ip.Is4() {
+	if uniqueClone && ip.Is6() {
+		// The clone number goes into the last octet, which an IPv6
+		// address does not have: every instance would hold the one
+		// address. IPaddr2 refuses it too, with a garbled address.
+		return netip.Addr{}, invalid("unique_clone_address", "unique_clone_address works only for IPv4 addresses, not %s: use one resource per IPv6 address", ip)
+	}
+	if uniqueClone {
 		n, _ := strconv.Atoi(meta["clone"])
 		b := ip.As4()
 		last := int(b[3]) + n

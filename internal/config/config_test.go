@@ -178,6 +178,10 @@ func TestParseInvalid(t *testing.T) {
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
 		{"unique clone not unique", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, nil, "globally_unique"},
 		{"unique clone overflow", []string{"ip", "198.18.0.250", "unique_clone_address", "true"}, map[string]string{"clone": "9", "globally_unique": "true"}, "last octet"},
+		// IPaddr2 too refuses it (it makes no address of 2001:db8::100 and
+		// the clone number): two instances must not both hold one address.
+		{"unique clone ipv6 instance 0", []string{"ip", "2001:db8::100", "unique_clone_address", "true"}, map[string]string{"clone": "0", "clone_max": "2", "globally_unique": "true"}, "unique_clone_address works only for IPv4"},
+		{"unique clone ipv6 instance 1", []string{"ip", "2001:db8::100", "unique_clone_address", "true"}, map[string]string{"clone": "1", "clone_max": "2", "globally_unique": "true"}, "unique_clone_address works only for IPv4"},
 		{"bad hash", []string{"ip", "198.18.0.100", "clusterip_hash", "random"}, nil, "clusterip_hash"},
 		{"netns with slash", []string{"ip", "198.18.0.100", "network_namespace", "../x"}, nil, "network_namespace"},
 		{"non-UTF-8 ip", []string{"ip", "198.18.0.\xff"}, nil, `198.18.0.\xff`},
@@ -218,13 +222,15 @@ func TestParseInvalid(t *testing.T) {
 // faultOf is the parameter at fault in the rows of TestParseInvalid where
 // it is not the last one given; "" for a meta attribute or a combination.
 var faultOf = map[string]string{
-	"link-local without nic":  "nic",
-	"label too long":          "iflabel",
-	"lvs on ipv6":             "lvs_support",
-	"clusterip clone":         "",
-	"bad clone_max":           "",
-	"unique clone not unique": "unique_clone_address",
-	"unique clone overflow":   "ip",
+	"link-local without nic":       "nic",
+	"label too long":               "iflabel",
+	"lvs on ipv6":                  "lvs_support",
+	"clusterip clone":              "",
+	"bad clone_max":                "",
+	"unique clone not unique":      "unique_clone_address",
+	"unique clone overflow":        "ip",
+	"unique clone ipv6 instance 0": "unique_clone_address",
+	"unique clone ipv6 instance 1": "unique_clone_address",
 }
 
 func FuzzParse(f *testing.F) {

@@ -69,7 +69,7 @@ func TestReadAddrDump(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := readAddrDump(cannedDump(tt.reads...), vip.AsSlice())
+			got, err := readAddrDump(cannedDump(tt.reads...), func(_ int, local []byte, _ int) bool { return string(local) == string(vip.AsSlice()) })
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}

@@ -175,6 +175,43 @@ func getAddr6(link int, ip netip.Addr) (*Addr, error) {
 }
 
 func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
+	want := ip.AsSlice()
+	return dumpAddrs(ip.Is6(), func(_ int, local []byte, _ int) bool { return string(local) == string(want) })
+}
+
+// AddrsIn returns the IPv4 addresses of link in p's subnet with p's
+// prefix length: those the kernel ties to the subnet's primary address,
+// which it removes with it unless promote_secondaries says otherwise.
+// Their flags tell the primary (no FlagSecondary) from the secondaries.
+func (h *Handle) AddrsIn(link Link, p netip.Prefix) ([]Addr, error) {
+	if !p.Addr().Is4() {
+		return nil, nil
+	}
+	subnet := p.Masked()
+	match := func(index int, local []byte, bits int) bool {
+		ip, ok := netip.AddrFromSlice(local)
+		return ok && index == link.Index && bits == subnet.Bits() && netip.PrefixFrom(ip, bits).Masked() == subnet
+	}
+	var out []Addr
+	var err error
+	for range maxDumpRetries {
+		err = h.Do(func() error {
+			out, err = dumpAddrs(false, match)
+			return err
+		})
+		if !errors.Is(err, errDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the addresses of %s in %s: %w", link.Name, subnet, err)
+	}
+	return out, nil
+}
+
+// dumpAddrs dumps the addresses of a family and decodes those that match
+// (see decodeAddr).
+func dumpAddrs(v6 bool, match func(link int, local []byte, bits int) bool) ([]Addr, error) {
 	fd, err := rtnetlink()
 	if err != nil {
 		return nil, err
@@ -182,7 +219,7 @@ func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
 	defer unix.Close(fd)
 	req := request(unix.RTM_GETADDR, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, unix.SizeofIfAddrmsg)
 	req[unix.SizeofNlMsghdr] = unix.AF_INET
-	if ip.Is6() {
+	if v6 {
 		req[unix.SizeofNlMsghdr] = unix.AF_INET6
 	}
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
@@ -191,15 +228,16 @@ func dumpAddrsOf(ip netip.Addr) ([]Addr, error) {
 	return readAddrDump(func(b []byte) (int, error) {
 		n, _, err := unix.Recvfrom(fd, b, 0)
 		return n, err
-	}, ip.AsSlice())
+	}, match)
 }
 
 // readAddrDump reads the replies to an address dump from recv, one read of
-// the socket each, and returns the addresses equal to want. Only a dump
-// read to its NLMSG_DONE without an error is an answer: an NLMSG_DONE that
-// carries an errno (netlink_dump_done's dump_done_errno, when the kernel
-// could not finish the dump) leaves the addresses unknown, not absent.
-func readAddrDump(recv func([]byte) (int, error), want []byte) ([]Addr, error) {
+// the socket each, and returns the addresses that match (see decodeAddr).
+// Only a dump read to its NLMSG_DONE without an error is an answer: an
+// NLMSG_DONE that carries an errno (netlink_dump_done's dump_done_errno,
+// when the kernel could not finish the dump) leaves the addresses unknown,
+// not absent.
+func readAddrDump(recv func([]byte) (int, error), match func(link int, local []byte, bits int) bool) ([]Addr, error) {
 	var out []Addr
 	interrupted := false
 	buf := make([]byte, 1<<16)
@@ -230,7 +268,7 @@ func readAddrDump(recv func([]byte) (int, error), want []byte) ([]Addr, error) {
 					return nil, err
 				}
 			case unix.RTM_NEWADDR:
-				if a, ok := decodeAddrIf(m.body, want); ok {
+				if a, ok := decodeAddr(m.body, match); ok {
 					out = append(out, a)
 				}
 			}
@@ -296,6 +334,12 @@ func nlmAlign(l int) int { return (l + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_AL
 // decodeAddrIf decodes an ifaddrmsg and its attributes when its local
 // address (IFA_LOCAL for IPv4, IFA_ADDRESS for IPv6) is want.
 func decodeAddrIf(b []byte, want []byte) (Addr, bool) {
+	return decodeAddr(b, func(_ int, local []byte, _ int) bool { return string(local) == string(want) })
+}
+
+// decodeAddr decodes an ifaddrmsg and its attributes when match says yes
+// to its link index, local address and prefix length.
+func decodeAddr(b []byte, match func(link int, local []byte, bits int) bool) (Addr, bool) {
 	if len(b) < unix.SizeofIfAddrmsg {
 		return Addr{}, false
 	}
@@ -336,7 +380,7 @@ func decodeAddrIf(b []byte, want []byte) (Addr, bool) {
 	if mine == nil {
 		mine = address
 	}
-	if string(mine) != string(want) {
+	if !match(a.LinkIndex, mine, prefixLen) {
 		return Addr{}, false
 	}
 	ip, _ := netip.AddrFromSlice(mine)

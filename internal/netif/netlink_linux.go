@@ -330,6 +330,18 @@ func (h *Handle) Sysctl(name string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
+// SetSysctl writes value to /proc/sys/<name>, with name as Sysctl takes
+// it, in the handle's namespace.
+func (h *Handle) SetSysctl(name, value string) error {
+	err := h.Do(func() error {
+		return os.WriteFile("/proc/sys/"+strings.NewReplacer(".", "/", "/", ".").Replace(name), []byte(value), 0)
+	})
+	if err != nil {
+		return fmt.Errorf("set %s: %w", name, err)
+	}
+	return nil
+}
+
 // MACs lists the hardware addresses of the namespace's links.
 func (h *Handle) MACs() ([]net.HardwareAddr, error) {
 	links, err := h.nl.LinkList()

@@ -67,6 +67,10 @@ type AddrFlags uint32
 
 // The flags, with the values of linux/if_addr.h.
 const (
+	// FlagSecondary marks an IPv4 address that is not the first of its
+	// subnet on its link (IFA_F_SECONDARY; for IPv6 the same bit is
+	// IFA_F_TEMPORARY).
+	FlagSecondary AddrFlags = 0x01
 	FlagDADFailed AddrFlags = 0x08
 	FlagTentative AddrFlags = 0x40
 )

@@ -169,3 +169,38 @@ func TestSysctlOfDottedNic(t *testing.T) {
 		t.Errorf("Sysctl(net.ipv4.conf.x0/100.arp_ignore) = %q, %v; want 2", got, err)
 	}
 }
+
+// TestAddrsInAndPromoteSecondaries: AddrsIn lists the subnet's primary and
+// its secondaries on the link, telling them apart by their flags, and
+// with promote_secondaries set through SetSysctl the kernel keeps the
+// secondary when the primary goes.
+func TestAddrsInAndPromoteSecondaries(t *testing.T) {
+	k, link, a, _ := newNode(t)
+	for _, p := range []string{"198.19.0.100/24", "198.19.0.101/24", "198.19.0.102/25"} {
+		if err := a.IP("addr", "add", p, "dev", a.Dev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p100, p101 := netip.MustParsePrefix("198.19.0.100/24"), netip.MustParsePrefix("198.19.0.101/24")
+	got, err := k.AddrsIn(link, p101)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Prefix != p100 || got[0].Flags&netif.FlagSecondary != 0 || got[1].Prefix != p101 || got[1].Flags&netif.FlagSecondary == 0 {
+		t.Fatalf("AddrsIn(%s) = %+v, want the primary %s and the secondary %s", p101, got, p100, p101)
+	}
+	const name = "net.ipv4.conf.eth0.promote_secondaries"
+	if err := k.SetSysctl(name, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := k.Sysctl(name); err != nil || v != "1" {
+		t.Fatalf("%s = %q, %v after SetSysctl; want 1", name, v, err)
+	}
+	if err := k.DelAddr(link, p100); err != nil {
+		t.Fatal(err)
+	}
+	got, err = k.AddrsIn(link, p101)
+	if err != nil || len(got) != 1 || got[0].Prefix != p101 || got[0].Flags&netif.FlagSecondary != 0 {
+		t.Errorf("after the primary went: %+v, %v; want %s, promoted", got, err, p101)
+	}
+}
