@@ -1,0 +1,59 @@
+package tests
+
+import (
+	"testing"
+)
+
+// TestStartKeepsOneLocalRoute: a start on an address that is already there
+// (a second start, or one after a stop cut short) leaves exactly the one
+// local route the kernel keeps for it, and after the stop none is left. A
+// local route that outlives the address makes the node take the address
+// for its own after it has moved: its own packets to it go nowhere, and
+// packets routed to it are accepted here.
+func TestStartKeepsOneLocalRoute(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		vip      string
+		netmask  string
+		cutShort bool
+		kill     bool
+	}{
+		{"IPv4 twice", vip, "24", false, true},
+		{"IPv6 twice", vip6, "64", false, true},
+		{"IPv4 after a cut-short stop", vip, "24", true, true},
+		{"IPv6 after a cut-short stop", vip6, "64", true, true},
+		// The stop that follows does not block, as when kill_connections
+		// was turned off meanwhile.
+		{"IPv4 after a cut-short stop, then a plain stop", vip, "24", true, false},
+		{"IPv6 after a cut-short stop, then a plain stop", vip6, "64", true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLab(t, hostA6)
+			a := l.Host("a")
+			r := floatip(t, a)
+			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
+			t.Cleanup(func() { r.run("stop", p...) })
+			r.expect(0, "start", p...)
+			if tt.cutShort {
+				if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
+					t.Fatal(err)
+				}
+				if err := a.IP("route", "del", "local", tt.vip, "dev", a.Dev, "table", "local"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.expect(0, "start", p...)
+			if diff := cmpRoutes([]string{"local"}, localTable(t, a, tt.vip)); diff != "" {
+				t.Errorf("after the second start (-want +got):\n%s", diff)
+			}
+			stop := p
+			if !tt.kill {
+				stop = append(p[:len(p):len(p)], "kill_connections=false")
+			}
+			r.expect(0, "stop", stop...)
+			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
+				t.Errorf("after stop (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
