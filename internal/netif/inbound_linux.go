@@ -42,9 +42,11 @@ func anyScope(r *netlink.Route) *netlink.Route {
 }
 
 // localRoute is the local route of ip as the kernel makes it for an
-// address on link, to put back; the kernel's own names the subnet's
-// primary address as the source, ip itself serves as well.
-func localRoute(link Link, ip netip.Addr) *netlink.Route {
+// address on link, to put back. The source matters: for an IPv4 address the
+// kernel names the primary address of its subnet, and when the address
+// goes it deletes the route by that source, so a route with another would
+// outlive the address.
+func (h *Handle) localRoute(link Link, ip netip.Addr) (*netlink.Route, error) {
 	r := &netlink.Route{
 		LinkIndex: link.Index,
 		Table:     unix.RT_TABLE_LOCAL,
@@ -53,10 +55,63 @@ func localRoute(link Link, ip netip.Addr) *netlink.Route {
 		Protocol:  unix.RTPROT_KERNEL,
 	}
 	if ip.Is4() {
+		src, err := h.primaryOf(link, ip)
+		if err != nil {
+			return nil, err
+		}
 		r.Scope = netlink.SCOPE_HOST
-		r.Src = ip.AsSlice()
+		r.Src = src.AsSlice()
 	}
-	return r
+	return r, nil
+}
+
+// primaryOf is the primary address of the subnet of the IPv4 address ip
+// on link: ip itself, unless it is a secondary.
+func (h *Handle) primaryOf(link Link, ip netip.Addr) (netip.Addr, error) {
+	addrs, err := h.nl.AddrList(nlLink(link), netlink.FAMILY_V4)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("list the addresses of %s: %w", link.Name, err)
+	}
+	for _, a := range addrs {
+		p := prefixOf(a.IP, a.Mask)
+		if p.Addr() != ip || a.Flags&unix.IFA_F_SECONDARY == 0 {
+			continue
+		}
+		for _, b := range addrs {
+			q := prefixOf(b.IP, b.Mask)
+			if b.Flags&unix.IFA_F_SECONDARY == 0 && q.Bits() == p.Bits() && p.Masked().Contains(q.Addr()) {
+				return q.Addr(), nil
+			}
+		}
+	}
+	return ip, nil
+}
+
+// hasLocalRoute says whether the local table holds a local route of ip on
+// link: the kernel's, which a restore must not double (for IPv6 a second
+// route, with the default metric, is no duplicate to the kernel, and stays
+// when the address goes).
+func (h *Handle) hasLocalRoute(link Link, ip netip.Addr) (bool, error) {
+	var list []netlink.Route
+	var err error
+	for range maxDumpRetries {
+		list, err = h.nl.RouteListFiltered(family(FamilyOf(ip)), &netlink.Route{
+			Table: unix.RT_TABLE_LOCAL,
+			Dst:   ipNet(netip.PrefixFrom(ip, ip.BitLen())),
+		}, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("list the local routes of %s: %w", ip, err)
+	}
+	for _, r := range list {
+		if r.Type == unix.RTN_LOCAL && r.LinkIndex == link.Index {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // BlockInbound makes the kernel accept no more packets for ip while the
@@ -86,11 +141,25 @@ func (h *Handle) BlockInbound(link Link, ip netip.Addr) error {
 // address that is gone needs none, the kernel adds it with the address.
 func (h *Handle) UnblockInbound(link Link, ip netip.Addr, restore bool) error {
 	if restore {
-		if err := h.nl.RouteAdd(localRoute(link, ip)); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := h.restoreLocal(link, ip); err != nil {
 			return fmt.Errorf("restore the local route of %s: %w", ip, err)
 		}
 	}
 	return h.delBlackhole(ip)
+}
+
+func (h *Handle) restoreLocal(link Link, ip netip.Addr) error {
+	if on, err := h.hasLocalRoute(link, ip); err != nil || on {
+		return err
+	}
+	r, err := h.localRoute(link, ip)
+	if err != nil {
+		return err
+	}
+	if err := h.nl.RouteAdd(r); err != nil && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	return nil
 }
 
 func (h *Handle) delBlackhole(ip netip.Addr) error {
