@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,60 @@ func TestStartKeepsOneLocalRoute(t *testing.T) {
 			r.expect(0, "stop", stop...)
 			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after stop (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMonitorSeesCutShortStop: what a stop cut short by its timeout leaves
+// does not pass for healthy. An address that is still there but blocked
+// accepts nothing, so monitor fails and the cluster recovers it (a stop
+// and a start make it usable again). The blackhole of an address that
+// has gone would keep the node from reaching the address on its new
+// holder, and no start or stop may come to this node to remove it (a
+// cleanup probes, finds the address absent, and starts it elsewhere), so
+// monitor removes it.
+func TestMonitorSeesCutShortStop(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		vip     string
+		netmask string
+	}{
+		{"IPv4", vip, "24"},
+		{"IPv6", vip6, "64"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLab(t, hostA6)
+			a := l.Host("a")
+			r := floatip(t, a)
+			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
+			t.Cleanup(func() { r.run("stop", p...) })
+			block := func() {
+				t.Helper()
+				if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.expect(0, "start", p...)
+			block()
+			if err := a.IP("route", "del", "local", tt.vip, "dev", a.Dev, "table", "local"); err != nil {
+				t.Fatal(err)
+			}
+			res := r.expect(1, "monitor", p...)
+			if !strings.Contains(res.Stderr, "ocf-exit-reason:") {
+				t.Errorf("monitor of a blocked address gives no reason: %s", res.Stderr)
+			}
+			r.expect(0, "stop", p...)
+			r.expect(0, "start", p...)
+			r.expect(0, "monitor", p...)
+
+			block()
+			if err := a.IP("addr", "del", tt.vip+"/"+tt.netmask, "dev", a.Dev); err != nil {
+				t.Fatal(err)
+			}
+			r.expect(7, "monitor", p...)
+			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
+				t.Errorf("after monitor of the absent address (-want +got):\n%s", diff)
 			}
 		})
 	}
