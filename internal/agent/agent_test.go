@@ -160,6 +160,8 @@ func (k *fakeKernel) UnblockInbound(_ netif.Link, ip netip.Addr, restore bool) e
 	return nil
 }
 
+func (k *fakeKernel) Blocked(ip netip.Addr) (bool, error) { return k.blocked[ip], nil }
+
 func (k *fakeKernel) SetUp(l netif.Link) error {
 	for i := range k.links {
 		if k.links[i].Index == l.Index {

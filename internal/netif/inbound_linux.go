@@ -87,11 +87,8 @@ func (h *Handle) primaryOf(link Link, ip netip.Addr) (netip.Addr, error) {
 	return ip, nil
 }
 
-// hasLocalRoute says whether the local table holds a local route of ip on
-// link: the kernel's, which a restore must not double (for IPv6 a second
-// route, with the default metric, is no duplicate to the kernel, and stays
-// when the address goes).
-func (h *Handle) hasLocalRoute(link Link, ip netip.Addr) (bool, error) {
+// routesTo lists the routes to ip in the local table.
+func (h *Handle) routesTo(ip netip.Addr) ([]netlink.Route, error) {
 	var list []netlink.Route
 	var err error
 	for range maxDumpRetries {
@@ -104,10 +101,37 @@ func (h *Handle) hasLocalRoute(link Link, ip netip.Addr) (bool, error) {
 		}
 	}
 	if err != nil {
-		return false, fmt.Errorf("list the local routes of %s: %w", ip, err)
+		return nil, fmt.Errorf("list the local table's routes to %s: %w", ip, err)
+	}
+	return list, nil
+}
+
+// hasLocalRoute says whether the local table holds a local route of ip on
+// link: the kernel's, which a restore must not double (for IPv6 a second
+// route, with the default metric, is no duplicate to the kernel, and stays
+// when the address goes).
+func (h *Handle) hasLocalRoute(link Link, ip netip.Addr) (bool, error) {
+	list, err := h.routesTo(ip)
+	if err != nil {
+		return false, err
 	}
 	for _, r := range list {
 		if r.Type == unix.RTN_LOCAL && r.LinkIndex == link.Index {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Blocked says whether the blackhole of BlockInbound for ip is in the
+// local table: a stop is under way, or one was cut short.
+func (h *Handle) Blocked(ip netip.Addr) (bool, error) {
+	list, err := h.routesTo(ip)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range list {
+		if r.Type == unix.RTN_BLACKHOLE && r.Priority == blockMetric {
 			return true, nil
 		}
 	}
