@@ -3,6 +3,7 @@ package tests
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStartKeepsOneLocalRoute: a start on an address that is already there
@@ -109,5 +110,44 @@ func TestMonitorSeesCutShortStop(t *testing.T) {
 				t.Errorf("after monitor of the absent address (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestStartOnTentativeAddress: a start on an IPv6 address that is still
+// in DAD puts no local route of its own: the kernel adds the address's
+// route when DAD ends and removes it when the address goes. One added by
+// hand would make the node accept the address before DAD has passed, and
+// stay after the address has gone.
+func TestStartOnTentativeAddress(t *testing.T) {
+	l := newLab(t, hostA6, hostM6)
+	a := l.Host("a")
+	r := floatip(t, a)
+	p := []string{"ip=" + vip6, "cidr_netmask=64", "arp_bg=false", "arp_count=1", "kill_connections=true"}
+	t.Cleanup(func() { r.run("stop", p...) })
+	if err := a.IP("addr", "add", vip6+"/64", "dev", a.Dev); err != nil {
+		t.Fatal(err)
+	}
+	if got := vip6On(t, a, vip6); len(got) != 1 || !strings.Contains(got[0], "tentative") {
+		t.Fatalf("the address is not in DAD: %v", got)
+	}
+	r.expect(0, "start", p...)
+	if got := vip6On(t, a, vip6); len(got) == 1 && strings.Contains(got[0], "tentative") {
+		if diff := cmpRoutes(nil, localTable(t, a, vip6)); diff != "" {
+			t.Errorf("local routes of the address in DAD after start (-want +got):\n%s", diff)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for got := vip6On(t, a, vip6); len(got) != 1 || strings.Contains(got[0], "tentative"); got = vip6On(t, a, vip6) {
+		if time.Now().After(deadline) {
+			t.Fatalf("DAD did not end: %v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if diff := cmpRoutes([]string{"local"}, localTable(t, a, vip6)); diff != "" {
+		t.Errorf("local routes after DAD (-want +got):\n%s", diff)
+	}
+	r.expect(0, "stop", p...)
+	if diff := cmpRoutes(nil, localTable(t, a, vip6)); diff != "" {
+		t.Errorf("after stop (-want +got):\n%s", diff)
 	}
 }
