@@ -176,6 +176,18 @@ func (h *Handle) restoreLocal(link Link, ip netip.Addr) error {
 	if on, err := h.hasLocalRoute(link, ip); err != nil || on {
 		return err
 	}
+	if ip.Is6() {
+		// An IPv6 address in DAD has no local route yet: the kernel adds
+		// it when DAD passes. One added by hand would accept the address
+		// before that, and outlive it.
+		var a *Addr
+		if err := h.Do(func() (err error) { a, err = getAddr6(link.Index, ip); return err }); err != nil {
+			return err
+		}
+		if a != nil && a.Flags&FlagTentative != 0 {
+			return nil
+		}
+	}
 	r, err := h.localRoute(link, ip)
 	if err != nil {
 		return err
