@@ -27,6 +27,7 @@ func TestStartKeepsOneLocalRoute(t *testing.T) {
 		// The stop that follows does not block, as when kill_connections
 		// was turned off meanwhile.
 		{"IPv4 after a cut-short stop, then a plain stop", vip, "24", true, false},
+		{"IPv6 after a cut-short stop, then a plain stop", vip6, "64", true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t, hostA6)
