@@ -32,8 +32,9 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 	if blocked, err := t.k.Blocked(t.cfg.IP); err != nil {
 		a.Log.Warnf("could not tell whether %s is blocked: %v", t.cfg.IP, err)
 	} else if blocked {
-		// Only a stop cut short leaves it so; stop and start repair it.
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "%s is on %s but the node accepts nothing for it: a stop was cut short", t.cfg.IP, t.link.Name)
+		// Only a stop leaves it so, one under way or one cut short;
+		// stop and start repair it.
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%s is on %s but the node accepts nothing for it: a stop is under way or was cut short", t.cfg.IP, t.link.Name)
 	}
 	if t.cfg.ArpCountRefresh > 0 && !t.link.Loopback {
 		a.announce(ctx, t, t.cfg.ArpCountRefresh, "refresh")
