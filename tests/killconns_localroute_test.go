@@ -28,12 +28,15 @@ func TestStartKeepsOneLocalRoute(t *testing.T) {
 		// was turned off meanwhile.
 		{"IPv4 after a cut-short stop, then a plain stop", vip, "24", true, false},
 		{"IPv6 after a cut-short stop, then a plain stop", vip6, "64", true, false},
+		{"IPv4 /32 after a cut-short stop, then a plain stop", vip, "32", true, false},
+		// The address is the primary of its subnet on the nic.
+		{"IPv4 primary after a cut-short stop, then a plain stop", "198.19.5.100", "24", true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t, hostA6)
 			a := l.Host("a")
 			r := floatip(t, a)
-			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
+			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "nic=" + a.Dev, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
 			t.Cleanup(func() { r.run("stop", p...) })
 			r.expect(0, "start", p...)
 			if tt.cutShort {
