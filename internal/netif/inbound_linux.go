@@ -87,23 +87,41 @@ func (h *Handle) primaryOf(link Link, ip netip.Addr) (netip.Addr, error) {
 	return ip, nil
 }
 
-// routesTo lists the routes to ip in the local table.
-func (h *Handle) routesTo(ip netip.Addr) ([]netlink.Route, error) {
+// routesTo lists the local table's routes of type typ to ip. For a socket
+// in strict checking mode (4.20 and later) the kernel filters its dump by
+// table and type, so that monitor, which asks every 10 seconds, does not
+// read the local route of every address of a node with ten thousand; an
+// older kernel sends every route, and the netlink package skips the others.
+func (h *Handle) routesTo(ip netip.Addr, typ int) ([]netlink.Route, error) {
+	strict := h.nl.SetStrictCheck(true) == nil
 	var list []netlink.Route
 	var err error
 	for range maxDumpRetries {
-		list, err = h.nl.RouteListFiltered(family(FamilyOf(ip)), &netlink.Route{
-			Table: unix.RT_TABLE_LOCAL,
-			Dst:   ipNet(netip.PrefixFrom(ip, ip.BitLen())),
-		}, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+		list, err = h.nl.RouteListFiltered(family(FamilyOf(ip)),
+			&netlink.Route{Table: unix.RT_TABLE_LOCAL, Type: typ},
+			netlink.RT_FILTER_TABLE|netlink.RT_FILTER_TYPE)
 		if !errors.Is(err, netlink.ErrDumpInterrupted) {
 			break
+		}
+	}
+	if strict {
+		if serr := h.nl.SetStrictCheck(false); serr != nil && err == nil {
+			err = fmt.Errorf("strict checking: %w", serr)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list the local table's routes to %s: %w", ip, err)
 	}
-	return list, nil
+	out := list[:0]
+	for _, r := range list {
+		if r.Dst == nil {
+			continue
+		}
+		if d, ok := netip.AddrFromSlice(r.Dst.IP); ok && d.Unmap() == ip && prefixOf(r.Dst.IP, r.Dst.Mask).IsSingleIP() {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // hasLocalRoute says whether the local table holds a local route of ip on
@@ -111,12 +129,12 @@ func (h *Handle) routesTo(ip netip.Addr) ([]netlink.Route, error) {
 // route, with the default metric, is no duplicate to the kernel, and stays
 // when the address goes).
 func (h *Handle) hasLocalRoute(link Link, ip netip.Addr) (bool, error) {
-	list, err := h.routesTo(ip)
+	list, err := h.routesTo(ip, unix.RTN_LOCAL)
 	if err != nil {
 		return false, err
 	}
 	for _, r := range list {
-		if r.Type == unix.RTN_LOCAL && r.LinkIndex == link.Index {
+		if r.LinkIndex == link.Index {
 			return true, nil
 		}
 	}
@@ -126,12 +144,12 @@ func (h *Handle) hasLocalRoute(link Link, ip netip.Addr) (bool, error) {
 // Blocked says whether the blackhole of BlockInbound for ip is in the
 // local table: a stop is under way, or one was cut short.
 func (h *Handle) Blocked(ip netip.Addr) (bool, error) {
-	list, err := h.routesTo(ip)
+	list, err := h.routesTo(ip, unix.RTN_BLACKHOLE)
 	if err != nil {
 		return false, err
 	}
 	for _, r := range list {
-		if r.Type == unix.RTN_BLACKHOLE && r.Priority == blockMetric {
+		if r.Priority == blockMetric {
 			return true, nil
 		}
 	}
