@@ -190,6 +190,8 @@ func (h *Handle) UnblockInbound(link Link, ip netip.Addr, restore bool) error {
 	return h.delBlackhole(ip)
 }
 
+// restoreLocal puts the local route of ip on link back, unless the kernel
+// has it or will add it itself.
 func (h *Handle) restoreLocal(link Link, ip netip.Addr) error {
 	if on, err := h.hasLocalRoute(link, ip); err != nil || on {
 		return err
