@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -41,6 +42,22 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	}
 	if on && labelMissing(t, ad) {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "IP %s available, but label missing: it is on %s as %s, not %s", t.cfg.IP, t.link.Name, ad.Label, t.cfg.FullLabel(t.link.Name))
+	}
+	if on && t.cfg.Is6() {
+		// A stop cut short by its timeout left the address blocked, and
+		// perhaps without its local route. The kernel removes an IPv6
+		// address's local route by identity, so one put back by hand
+		// would outlive the address: start adds the address afresh,
+		// which brings the kernel's own.
+		if blocked, err := t.k.Blocked(t.cfg.IP); err != nil {
+			a.Log.Warnf("could not tell whether %s is blocked: %v", t.cfg.IP, err)
+		} else if blocked {
+			a.Log.Infof("%s was left blocked by a stop cut short: adding it afresh", t.prefix)
+			if err := t.k.DelAddr(t.link, t.prefix); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) {
+				return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s] to add it afresh: %v", t.cfg.IP, t.link.Name, err)
+			}
+			on = false
+		}
 	}
 	// A stop cut short by its timeout may have left the address blocked:
 	// a start makes it usable again.

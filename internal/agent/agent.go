@@ -70,6 +70,9 @@ type Addresses interface {
 	// restore keeps ip usable on l (an address that stays).
 	BlockInbound(l netif.Link, ip netip.Addr) error
 	UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error
+	// Blocked says whether BlockInbound's block of ip is in place: monitor
+	// must not take what a stop cut short left for a healthy address.
+	Blocked(ip netip.Addr) (bool, error)
 }
 
 // Wire is what goes on the link: announcements and the questions asked

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/metadata"
@@ -220,6 +221,8 @@ func (k *fakeKernel) UnblockInbound(_ netif.Link, ip netip.Addr, restore bool) e
 	delete(k.blocked, ip)
 	return nil
 }
+
+func (k *fakeKernel) Blocked(ip netip.Addr) (bool, error) { return k.blocked[ip], nil }
 
 func (k *fakeKernel) SetUp(l netif.Link) error {
 	for i := range k.links {
@@ -1130,6 +1133,59 @@ func TestStartUnblocks(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, h.k.events); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+}
+
+// TestCutShortStopLeftovers: what a stop cut short by its timeout left.
+// A start adds an IPv6 address that was left blocked afresh, so that it
+// gets the kernel's own local route, and puts an IPv4 one's route back; a
+// monitor fails on a blocked address that is there and removes the block
+// of one that has gone.
+func TestCutShortStopLeftovers(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("198.18.0.100"), netip.MustParseAddr("2001:db8::100")
+	for _, tt := range []struct {
+		name    string
+		ip      netip.Addr
+		env     []string
+		gone    bool
+		action  string
+		want    ocf.Status
+		events  []string
+		present bool
+	}{
+		{"IPv6 start", v6, []string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_nodad=true"}, false, "start", ocf.Success,
+			[]string{"del 2001:db8::100/64", "unblock 2001:db8::100 restore=false"}, true},
+		{"IPv4 start", v4, []string{vip}, false, "start", ocf.Success,
+			[]string{"unblock 198.18.0.100 restore=true"}, true},
+		{"monitor of the blocked address", v4, []string{vip}, false, "monitor", ocf.ErrGeneric, nil, true},
+		{"monitor of the gone address", v4, []string{vip}, true, "monitor", ocf.NotRunning,
+			[]string{"unblock 198.18.0.100 restore=false"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			env := append([]string{"OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}, tt.env...)
+			if st := h.run(t, "start", env...); st != ocf.Success {
+				t.Fatalf("start = %v: %s", st, h.stderr.String())
+			}
+			if tt.gone {
+				h.k.addrs = h.k.addrs[:len(h.k.addrs)-1]
+			}
+			h.k.blocked = map[netip.Addr]bool{tt.ip: true}
+			h.k.events = nil
+			if st := h.run(t, tt.action, env...); st != tt.want {
+				t.Errorf("%s = %v, want %v: %s", tt.action, st, tt.want, h.stderr.String())
+			}
+			if diff := cmp.Diff(tt.events, h.k.events, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+			present := false
+			for _, a := range h.k.addrs {
+				present = present || a.Prefix.Addr() == tt.ip
+			}
+			if present != tt.present {
+				t.Errorf("address present = %v, want %v", present, tt.present)
+			}
+		})
 	}
 }
 

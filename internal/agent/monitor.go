@@ -26,15 +26,36 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 			// Not running, as IPaddr2 answers, which also says why.
 			a.Log.Infof("Invalid interface name [%s]: no such interface: not running here", t.link.Name)
 		}
+		a.clearBlock(t)
 		return ocf.NotRunning
 	}
 	if st, ok := a.healthy(ctx, t, ad); !ok {
 		return st
 	}
+	if blocked, err := t.k.Blocked(t.cfg.IP); err != nil {
+		a.Log.Warnf("could not tell whether %s is blocked: %v", t.cfg.IP, err)
+	} else if blocked {
+		// Only a stop leaves it so, one under way or one cut short;
+		// stop and start repair it.
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%s is on %s but the node accepts nothing for it: a stop is under way or was cut short", t.cfg.IP, t.link.Name)
+	}
 	if t.cfg.ArpCountRefresh > 0 && !t.link.Loopback {
 		a.announce(ctx, t, t.cfg.ArpCountRefresh, "refresh")
 	}
 	return ocf.Success
+}
+
+// clearBlock removes the block of an address that is gone, left by a stop
+// cut short after it removed the address: it would keep the node from
+// reaching the address on its new holder, and after a cleanup no start or
+// stop of the address may come to this node, only probes.
+func (a *Agent) clearBlock(t *target) {
+	blocked, err := t.k.Blocked(t.cfg.IP)
+	if err != nil || !blocked {
+		return
+	}
+	a.Log.Infof("Removing the block of %s that a stop cut short left", t.cfg.IP)
+	a.unblock(t)
 }
 
 // status is the legacy LSB-style check: monitor's answer, and a word on
