@@ -41,7 +41,8 @@ type TraceOptions struct {
 // ocf_start_trace decides it. Exactly one of FD and Path is set when On.
 type Trace struct {
 	On bool
-	// FD is a descriptor from 3 to 9 that the caller opened for writing.
+	// FD is a descriptor from 3 to 9 that the caller opened for writing,
+	// or the caller's stdout or stderr named as a path (see streamFD).
 	FD int
 	// Path is the file the trace is appended to.
 	Path string
@@ -62,7 +63,8 @@ type Trace struct {
 // OCF_TRACE_RA, or else the trace_ra parameter, is true in ocf_is_true's
 // words: as in ocf-shellfuncs a non-empty OCF_TRACE_RA overrides trace_ra,
 // so that OCF_TRACE_RA=0 turns a configured trace off for one run. It goes
-// to OCF_TRACE_FILE or else trace_file, a descriptor 3-9 or an absolute
+// to OCF_TRACE_FILE or else trace_file, a descriptor 3-9, the caller's own
+// stream named as a path (/dev/stderr), or an absolute
 // path, and else to one file per action under trace_dir, by default
 // $HA_VARLIB/trace_ra.
 func ParseTrace(o TraceOptions) Trace {
@@ -90,6 +92,8 @@ func ParseTrace(o TraceOptions) Trace {
 	switch {
 	case len(file) == 1 && file[0] >= '3' && file[0] <= '9':
 		t.FD = int(file[0] - '0')
+	case streamFD(file) != 0:
+		t.FD = streamFD(file)
 	case isTracePath(file):
 		t.Path = filepath.Clean(file)
 	default:
@@ -102,6 +106,28 @@ func ParseTrace(o TraceOptions) Trace {
 	}
 	t.Header = traceHeader(o, t)
 	return t
+}
+
+// streamFD returns the descriptor that a path naming one of the caller's
+// own streams stands for: /dev/stdout, /dev/stderr, /dev/fd/N and
+// /proc/self/fd/N (N from 1 to 9), 0 for any other path. Such a path is
+// that stream, as bash's redirection and ocf-shellfuncs treat it:
+// crm_resource sets OCF_TRACE_FILE=/dev/stderr for the agents it runs
+// itself, so that an admin sees the trace on the terminal. As a file it
+// would be a symbolic link, which a trace does not follow.
+func streamFD(p string) int {
+	switch p {
+	case "/dev/stdout":
+		return 1
+	case "/dev/stderr":
+		return 2
+	}
+	for _, dir := range []string{"/dev/fd/", "/proc/self/fd/"} {
+		if n, ok := strings.CutPrefix(p, dir); ok && len(n) == 1 && n[0] >= '1' && n[0] <= '9' {
+			return int(n[0] - '0')
+		}
+	}
+	return 0
 }
 
 // isTracePath is ocf_start_trace's test for a trace file path, /*/*: an
@@ -222,7 +248,9 @@ func (l *Logger) StartTrace(t Trace) (end func(Status)) {
 	if !t.On {
 		return func(Status) {}
 	}
-	if isTerminal(l.stderr) {
+	// A trace to the caller's stdout or stderr is on the terminal
+	// already.
+	if isTerminal(l.stderr) && t.FD != 1 && t.FD != 2 {
 		l.mu.Lock()
 		l.echo = true
 		l.mu.Unlock()

@@ -298,6 +298,31 @@ func TestTraceEnv(t *testing.T) {
 	}
 }
 
+// TestTraceToStderr: crm_resource runs an agent itself (--force-start,
+// --validate, pcs's --agent-validation) with OCF_TRACE_FILE=/dev/stderr,
+// so that the admin sees the trace: the trace then goes to the agent's
+// stderr, not to a file, and no trace file is made.
+func TestTraceToStderr(t *testing.T) {
+	l := newLab(t, hostA)
+	a := floatip(t, l.Host("a"))
+	varlib := t.TempDir()
+	for _, file := range []string{"/dev/stderr", "/proc/self/fd/2"} {
+		p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "OCF_TRACE_RA=1", "OCF_TRACE_FILE=" + file, "HA_VARLIB=" + varlib}
+		res := a.expect(0, "start", p...)
+		wantIn(t, file+": start's stderr", res.Stderr,
+			"DEBUG: trace: floatip start of vip to fd 2\n",
+			"DEBUG: kernel: AddAddr(eth0, {Prefix:"+vip+"/24 ",
+			"DEBUG: trace: exit 0 (OCF_SUCCESS)\n")
+		if strings.Contains(res.Stderr, "not tracing") {
+			t.Errorf("%s: %s", file, res.Stderr)
+		}
+		a.expect(0, "stop", p...)
+	}
+	if got, _ := filepath.Glob(filepath.Join(varlib, "trace_ra", "*", "*")); len(got) != 0 {
+		t.Errorf("trace files %v: the trace went to a file", got)
+	}
+}
+
 // TestTraceOff: without trace_ra or OCF_TRACE_RA nothing is written, and
 // OCF_TRACE_RA=0 overrides trace_ra=1 as in ocf-shellfuncs.
 func TestTraceOff(t *testing.T) {
