@@ -23,6 +23,10 @@ type badCase struct {
 	// heartbeat:IPaddr2 as docs/compatibility.md says:
 	// step -> {floatip, IPaddr2}.
 	deliberate map[string][2]int
+	// findif: a value that IPaddr2's findif refuses, which fails start
+	// with OCF_ERR_INSTALLED since 4.17 where 4.12, the one run here,
+	// says OCF_ERR_CONFIGURED; validate-all says the latter in both.
+	findif bool
 }
 
 type badStep struct {
@@ -65,47 +69,47 @@ var badCases = []badCase{
 	// The address.
 	{name: "no ip", params: nil},
 	{name: "empty ip", params: []string{"ip="}},
-	{name: "ip garbage", params: []string{"ip=abc"}},
-	{name: "ip octet 256", params: []string{"ip=198.18.0.256"}},
-	{name: "ip negative octet", params: []string{"ip=198.18.0.-1"}},
-	{name: "ip in hex", params: []string{"ip=0xc6120064"}},
-	{name: "ip five octets", params: []string{"ip=198.18.0.100.1"}},
-	{name: "ip 10 kB", params: []string{"ip=" + badLong}},
-	{name: "ip 10 kB of badDigits", params: []string{"ip=198.18.0." + badDigits}},
-	{name: "ip not UTF-8", params: []string{"ip=198.18.0.\xff"}},
-	{name: "ip shell", params: []string{"ip=$(touch " + shellMarker + ")"}},
-	{name: "IPv6 bad hex", params: []string{"ip=2001:db8::g"}},
-	{name: "IPv6 zone", params: []string{"ip=fe80::1%eth0", "nic=eth0"}},
-	{name: "ip 0.0.0.0", params: []string{"ip=0.0.0.0"}},
-	{name: "ip 255.255.255.255", params: []string{"ip=255.255.255.255"}, deliberate: map[string][2]int{"validate-all": {6, 1}, "start": {6, 1}}},
-	{name: "ip multicast", params: []string{"ip=224.0.0.1", "nic=eth0", mask24}, deliberate: map[string][2]int{"validate-all": {6, 0}, "start": {6, 0}, "monitor": {1, 0}}},
+	{name: "ip garbage", params: []string{"ip=abc"}, findif: true},
+	{name: "ip octet 256", params: []string{"ip=198.18.0.256"}, findif: true},
+	{name: "ip negative octet", params: []string{"ip=198.18.0.-1"}, findif: true},
+	{name: "ip in hex", params: []string{"ip=0xc6120064"}, findif: true},
+	{name: "ip five octets", params: []string{"ip=198.18.0.100.1"}, findif: true},
+	{name: "ip 10 kB", params: []string{"ip=" + badLong}, findif: true},
+	{name: "ip 10 kB of badDigits", params: []string{"ip=198.18.0." + badDigits}, findif: true},
+	{name: "ip not UTF-8", params: []string{"ip=198.18.0.\xff"}, findif: true},
+	{name: "ip shell", params: []string{"ip=$(touch " + shellMarker + ")"}, findif: true},
+	{name: "IPv6 bad hex", params: []string{"ip=2001:db8::g"}, findif: true},
+	{name: "IPv6 zone", params: []string{"ip=fe80::1%eth0", "nic=eth0"}, findif: true},
+	{name: "ip 0.0.0.0", params: []string{"ip=0.0.0.0"}, findif: true},
+	{name: "ip 255.255.255.255", params: []string{"ip=255.255.255.255"}, deliberate: map[string][2]int{"validate-all": {6, 1}, "start": {5, 1}}},
+	{name: "ip multicast", params: []string{"ip=224.0.0.1", "nic=eth0", mask24}, deliberate: map[string][2]int{"validate-all": {6, 0}, "start": {5, 0}, "monitor": {1, 0}}},
 	// Both agents take the network and broadcast addresses of the subnet:
 	// the kernel accepts them, and stop removes them again.
 	{name: "network address as VIP", params: []string{"ip=198.18.0.0", mask24}},
 	{name: "broadcast address as VIP", params: []string{"ip=198.18.0.255", mask24}},
 	{name: "broadcast address as VIP, prefix from the route", params: []string{"ip=198.18.0.255"}},
 	// The prefix.
-	{name: "cidr_netmask 0", params: []string{v4, "cidr_netmask=0"}},
-	{name: "cidr_netmask 33", params: []string{v4, "cidr_netmask=33"}},
-	{name: "cidr_netmask -1", params: []string{v4, "cidr_netmask=-1"}},
-	{name: "cidr_netmask garbage", params: []string{v4, "cidr_netmask=abc"}},
-	{name: "cidr_netmask 24.5", params: []string{v4, "cidr_netmask=24.5"}},
-	{name: "cidr_netmask huge", params: []string{v4, "cidr_netmask=99999999999"}},
-	{name: "cidr_netmask with holes", params: []string{v4, "cidr_netmask=255.0.255.0"}},
-	{name: "cidr_netmask 10 kB", params: []string{v4, "cidr_netmask=" + badDigits}},
-	{name: "IPv6 cidr_netmask 129", params: []string{v6, "cidr_netmask=129"}},
+	{name: "cidr_netmask 0", params: []string{v4, "cidr_netmask=0"}, findif: true},
+	{name: "cidr_netmask 33", params: []string{v4, "cidr_netmask=33"}, findif: true},
+	{name: "cidr_netmask -1", params: []string{v4, "cidr_netmask=-1"}, findif: true},
+	{name: "cidr_netmask garbage", params: []string{v4, "cidr_netmask=abc"}, findif: true},
+	{name: "cidr_netmask 24.5", params: []string{v4, "cidr_netmask=24.5"}, findif: true},
+	{name: "cidr_netmask huge", params: []string{v4, "cidr_netmask=99999999999"}, findif: true},
+	{name: "cidr_netmask with holes", params: []string{v4, "cidr_netmask=255.0.255.0"}, findif: true},
+	{name: "cidr_netmask 10 kB", params: []string{v4, "cidr_netmask=" + badDigits}, findif: true},
+	{name: "IPv6 cidr_netmask 129", params: []string{v6, "cidr_netmask=129"}, findif: true},
 	// The nic: names no kernel takes, and shell syntax that must reach no
 	// shell.
-	{name: "unknown nic", params: []string{v4, "nic=eth9"}},
-	{name: "nic $()", params: []string{v4, mask24, "nic=$(touch " + shellMarker + ")"}},
-	{name: "nic backquotes", params: []string{v4, mask24, "nic=`touch " + shellMarker + "`"}},
-	{name: "nic ;", params: []string{v4, mask24, "nic=eth0;touch " + shellMarker}},
-	{name: "nic |", params: []string{v4, mask24, "nic=eth0|touch"}},
-	{name: "nic &&", params: []string{v4, mask24, "nic=eth0&&touch"}},
-	{name: "nic glob", params: []string{v4, mask24, "nic=*"}},
-	{name: "nic 16 characters", params: []string{v4, mask24, "nic=abcdefghijklmnop"}},
-	{name: "nic 10 kB", params: []string{v4, mask24, "nic=" + badLong}},
-	{name: "nic ..", params: []string{v4, mask24, "nic=.."}},
+	{name: "unknown nic", params: []string{v4, "nic=eth9"}, findif: true},
+	{name: "nic $()", params: []string{v4, mask24, "nic=$(touch " + shellMarker + ")"}, findif: true},
+	{name: "nic backquotes", params: []string{v4, mask24, "nic=`touch " + shellMarker + "`"}, findif: true},
+	{name: "nic ;", params: []string{v4, mask24, "nic=eth0;touch " + shellMarker}, findif: true},
+	{name: "nic |", params: []string{v4, mask24, "nic=eth0|touch"}, findif: true},
+	{name: "nic &&", params: []string{v4, mask24, "nic=eth0&&touch"}, findif: true},
+	{name: "nic glob", params: []string{v4, mask24, "nic=*"}, findif: true},
+	{name: "nic 16 characters", params: []string{v4, mask24, "nic=abcdefghijklmnop"}, findif: true},
+	{name: "nic 10 kB", params: []string{v4, mask24, "nic=" + badLong}, findif: true},
+	{name: "nic ..", params: []string{v4, mask24, "nic=.."}, findif: true},
 	// The announcements.
 	{name: "arp_count 0", params: []string{v4, "arp_count=0"}, deliberate: stopAnyway},
 	{name: "arp_count negative", params: []string{v4, "arp_count=-5"}, deliberate: stopAnyway},
@@ -126,9 +130,9 @@ var badCases = []badCase{
 	{name: "unique_clone_address x", params: []string{v4, "unique_clone_address=x"}, deliberate: notABoolean},
 	// Other parameters.
 	{name: "preferred_lft empty", params: []string{v4, "preferred_lft="}, deliberate: stopAnyway},
-	{name: "broadcast octet 300", params: []string{v4, "broadcast=300.1.1.1"}},
-	{name: "broadcast 10 kB", params: []string{v4, "broadcast=" + badLong}},
-	{name: "broadcast +-", params: []string{v4, "broadcast=+-"}},
+	{name: "broadcast octet 300", params: []string{v4, "broadcast=300.1.1.1"}, findif: true},
+	{name: "broadcast 10 kB", params: []string{v4, "broadcast=" + badLong}, findif: true},
+	{name: "broadcast +-", params: []string{v4, "broadcast=+-"}, findif: true},
 	// docs/compatibility.md: "stop when iflabel makes a label longer than 15 characters".
 	{name: "iflabel 10 kB", params: []string{v4, "iflabel=" + badLong}, deliberate: stopAnyway},
 	// The environment.
@@ -143,7 +147,7 @@ var badCases = []badCase{
 	{name: "OCF_CHECK_LEVEL garbage", params: []string{v4, "OCF_CHECK_LEVEL=abc"}},
 	// docs/compatibility.md: network_namespace missing on this node.
 	{name: "network_namespace missing", params: []string{v4, mask24, "network_namespace=fip-nowhere"}, deliberate: map[string][2]int{
-		"validate-all": {6, 255}, "probe": {7, 255}, "start": {6, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
+		"validate-all": {5, 255}, "probe": {7, 255}, "start": {5, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
 	// Actions.
 	{name: "unknown action", params: []string{v4}, action: "promote"},
 	{name: "unknown action, shell", params: []string{v4}, action: "$(touch " + shellMarker + ")"},
@@ -207,6 +211,9 @@ func runBadCase(t *testing.T, h *lab.Host, bc badCase) {
 	for _, s := range steps {
 		c := codes[s.name]
 		want := c[1]
+		if bc.findif && s.name == "start" && want == 6 {
+			want = 5
+		}
 		if d, ok := bc.deliberate[s.name]; ok {
 			if c[1] != d[1] {
 				t.Errorf("%s: heartbeat:IPaddr2 exited %d, the pinned difference says %d", s.name, c[1], d[1])

@@ -278,6 +278,8 @@ func parseFailure(err error) error {
 			return fail(badNicName, err)
 		case "ip", "cidr_netmask":
 			return fail(badAddress, err)
+		case "broadcast":
+			return fail(badBroadcast, err)
 		}
 	}
 	return fail(badParam, err)

@@ -25,6 +25,9 @@ const (
 	// badAddress: ip or cidr_netmask do not parse. Only start and
 	// validate-all judge them; elsewhere findif finds nothing.
 	badAddress
+	// badBroadcast: broadcast does not parse; IPaddr2's findif judges it
+	// with the address.
+	badBroadcast
 	// noNamespace: network_namespace does not exist on this node.
 	noNamespace
 	// noNic: the nic does not exist on this node.
@@ -65,10 +68,17 @@ func exitCode(f failure, r role) ocf.Status {
 		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.ErrConfigured, ocf.ErrConfigured)
 	case notRoot:
 		return ocf.ErrPerm
+	// What findif refuses (the nic, the address, the prefix, the
+	// broadcast) fails start with OCF_ERR_INSTALLED since IPaddr2 4.17:
+	// a nic that exists on some nodes only is exactly what it is for,
+	// and Pacemaker tries another node instead of banning the resource
+	// from all of them; validate-all still says OCF_ERR_CONFIGURED.
 	case badNicName:
-		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
+		return pick(r, ocf.ErrInstalled, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
 	case badAddress:
-		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.ErrGeneric)
+		return pick(r, ocf.ErrInstalled, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.ErrGeneric)
+	case badBroadcast:
+		return pick(r, ocf.ErrInstalled, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
 	case noNamespace:
 		// IPaddr2 runs itself under ip netns exec, which exits 255 for
 		// every action, stop too (a failed stop gets the node fenced).
@@ -80,7 +90,7 @@ func exitCode(f failure, r role) ocf.Status {
 		// monitor finds it not running.
 		return pick(r, ocf.ErrInstalled, ocf.ErrInstalled, ocf.Success, ocf.NotRunning, ocf.NotRunning)
 	case noNic:
-		return pick(r, ocf.ErrConfigured, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
+		return pick(r, ocf.ErrInstalled, ocf.ErrConfigured, ocf.Success, ocf.NotRunning, ocf.NotRunning)
 	case noRoute:
 		// OCF_ERR_INSTALLED at start since IPaddr2 4.17: Pacemaker tries
 		// another node at once instead of this one again.
