@@ -975,6 +975,22 @@ func TestMonitorBlocked(t *testing.T) {
 	}
 }
 
+// TestStopClearsBlockWithoutKillConnections: a stop cut short left the
+// address blocked, and the admin turned kill_connections off before the
+// next stop. That stop removes the block with the address: left behind,
+// the blackhole would keep this node from reaching the VIP on its new
+// holder.
+func TestStopClearsBlockWithoutKillConnections(t *testing.T) {
+	h := newHarness(t)
+	if st := h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"); st != ocf.Success {
+		t.Fatalf("start = %v", st)
+	}
+	h.k.blocked = map[netip.Addr]bool{netip.MustParseAddr("198.18.0.100"): true}
+	if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=false"); st != ocf.Success || len(h.k.blocked) != 0 {
+		t.Errorf("stop = %v, blocked %v", st, h.k.blocked)
+	}
+}
+
 func TestKillConnections(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
