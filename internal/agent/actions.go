@@ -368,11 +368,11 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err)
 	}
 	a.Log.Infof("Removed %s from %s", t.prefix, t.link.Name)
-	if blocked {
-		// Before LVS's loopback copy comes back, which needs its
-		// address to be local again.
-		a.unblock(t)
-	}
+	// Also without kill_connections now: a stop cut short may have left
+	// the address blocked, and the blackhole would keep this node from
+	// reaching the address on its next holder. Before LVS's loopback
+	// copy comes back, which needs its address to be local again.
+	a.unblock(t)
 	a.afterDel(t)
 	if t.cfg.FlushRoutes {
 		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {

@@ -1028,7 +1028,7 @@ func TestKillConnectionsReconnect(t *testing.T) {
 			failBlock: syscall.EPERM,
 			want:      ocf.Success,
 			events: []string{"block 198.18.0.100", "kill 3", "kill 3", "kill 3", "kill 3", "kill 3",
-				"del 198.18.0.100/24"},
+				"del 198.18.0.100/24", "unblock 198.18.0.100 restore=false"},
 			stranded: 3,
 		},
 		{
@@ -1078,6 +1078,7 @@ func TestStartUnblocks(t *testing.T) {
 		"unblock 198.18.0.100 restore=true",
 		"del 198.18.0.100/24",
 		"del 198.18.0.100/24",
+		"unblock 198.18.0.100 restore=false",
 		"unblock 198.18.0.100 restore=false",
 	}
 	if diff := cmp.Diff(want, h.k.events); diff != "" {
