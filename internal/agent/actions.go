@@ -280,6 +280,12 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 		defer f.Close()
 		hold = append(hold, f)
 	}
+	a.spawning.Lock()
+	defer a.spawning.Unlock()
+	if a.quiet {
+		// The action's deadline has passed and the process is exiting.
+		return
+	}
 	pid, err := a.Background(a.senderArgs(t, count, now), hold...)
 	if err != nil {
 		a.Log.Errorf("Could not start the background announcer of %s: %v", t.cfg.IP, err)

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
@@ -162,6 +163,23 @@ type Agent struct {
 	// the Kernel and its answer is logged at debug level, which the
 	// Logger writes to the trace.
 	Trace bool
+
+	// spawning is held from starting a background sender to recording
+	// it; quiet, set under it, says that no other may start (Quiesce).
+	spawning sync.Mutex
+	quiet    bool
+}
+
+// Quiesce waits until a background sender being started is recorded, and
+// lets no other start. The caller calls it before the process exits: an
+// action that its deadline cut short (ocf.Run answered for it) still
+// runs, and a sender started but not recorded would announce on unseen
+// by stop, by monitor's refresh and by the next start, which starts
+// another beside it. The wait is a fork and a small file's write.
+func (a *Agent) Quiesce() {
+	a.spawning.Lock()
+	defer a.spawning.Unlock()
+	a.quiet = true
 }
 
 // Actions returns the agent's OCF actions by name.

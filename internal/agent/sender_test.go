@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -112,4 +113,22 @@ func TestSenderThatCannotSendSaysSoAtError(t *testing.T) {
 func (h *harness) announce(t *testing.T, netns uint64) ocf.Status {
 	t.Helper()
 	return h.agent(nil).Announce(context.Background(), 1, netns)
+}
+
+// TestQuiesceStartsNoSender: once the process is exiting (Quiesce), an
+// action that its deadline cut short starts no background sender, which
+// nothing would record: the address stays, with the frames sent so far.
+func TestQuiesceStartsNoSender(t *testing.T) {
+	h := newHarness(t)
+	a := h.agent([]string{vip, "OCF_RESKEY_arp_count=5"})
+	a.Quiesce()
+	if st := ocf.Run(context.Background(), "start", a.Actions(), a.Log); st != ocf.Success {
+		t.Fatalf("start = %v: %s", st, h.stderr.String())
+	}
+	if len(h.bg) != 0 || h.senders.of(netip.MustParseAddr("198.18.0.100")) != 0 {
+		t.Errorf("senders started %q, recorded %v", h.bg, h.senders)
+	}
+	if h.announced != 1 {
+		t.Errorf("%d frames sent, want the first", h.announced)
+	}
 }
