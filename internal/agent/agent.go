@@ -68,10 +68,6 @@ type Addresses interface {
 	// restore keeps ip usable on l (an address that stays).
 	BlockInbound(l netif.Link, ip netip.Addr) error
 	UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error
-	// Blocked says whether BlockInbound's block of ip is in place, which
-	// a stop cut short leaves: monitor must not call such an address
-	// running.
-	Blocked(ip netip.Addr) (bool, error)
 }
 
 // Wire is what goes on the link: announcements and the questions asked

@@ -163,10 +163,6 @@ func (k *fakeKernel) UnblockInbound(_ netif.Link, ip netip.Addr, restore bool) e
 	return nil
 }
 
-func (k *fakeKernel) Blocked(ip netip.Addr) (bool, error) {
-	return k.blocked[ip], nil
-}
-
 func (k *fakeKernel) SetUp(l netif.Link) error {
 	for i := range k.links {
 		if k.links[i].Index == l.Index {
@@ -946,32 +942,6 @@ func TestMonitorDADFailed(t *testing.T) {
 	h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("2001:db8::100/64"), LinkIndex: 2, Flags: netif.FlagDADFailed | netif.FlagTentative})
 	if st := h.run(t, "monitor", "OCF_RESKEY_ip=2001:db8::100"); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "IPv6 address collision 2001:db8::100 [DAD]") {
 		t.Errorf("monitor = %v, reason %q", st, h.reason())
-	}
-}
-
-// TestMonitorBlocked: an address that a stop cut short left blocked is on
-// its nic, but the node answers nothing for it: monitor, a probe and
-// reload-agent fail, and the next stop removes the block.
-func TestMonitorBlocked(t *testing.T) {
-	h := newHarness(t)
-	if st := h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"); st != ocf.Success {
-		t.Fatalf("start = %v", st)
-	}
-	h.k.blocked = map[netip.Addr]bool{netip.MustParseAddr("198.18.0.100"): true}
-	for _, tt := range []struct {
-		action string
-		env    []string
-	}{
-		{"monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
-		{"monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}},
-		{"reload-agent", nil},
-	} {
-		if st := h.run(t, tt.action, append(tt.env, vip)...); st != ocf.ErrGeneric || !strings.Contains(h.reason(), "accepts nothing") {
-			t.Errorf("%s %v = %v, reason %q", tt.action, tt.env, st, h.reason())
-		}
-	}
-	if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=true"); st != ocf.Success || len(h.k.blocked) != 0 {
-		t.Errorf("stop = %v, blocked %v", st, h.k.blocked)
 	}
 }
 

@@ -62,16 +62,6 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 	if ad.Flags&netif.FlagDADFailed != 0 {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
 	}
-	if blocked, err := t.k.Blocked(t.cfg.IP); err != nil {
-		// Not knowing is no reason to move the address.
-		a.Log.Warnf("could not tell whether the node accepts %s: %v", t.cfg.IP, err)
-	} else if blocked {
-		// A stop cut short after it blocked the address: the node holds
-		// it but answers nothing for it. Called running, it would stay a
-		// black hole; a failure makes Pacemaker recover it, whose stop
-		// removes the block.
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "%s is on %s but the node accepts nothing for it: a stop cut short blocked it", t.cfg.IP, t.link.Name), false
-	}
 	if t.cfg.CheckLinkStatus && linkDown(t.link) {
 		// Not running, as upstream's IPaddr2 answers after 4.18
 		// (resource-agents PR #2166; 4.17 and 4.18 say

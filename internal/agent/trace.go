@@ -94,12 +94,6 @@ func (t traceKernel) UnblockInbound(l netif.Link, ip netip.Addr, restore bool) e
 	return err
 }
 
-func (t traceKernel) Blocked(ip netip.Addr) (bool, error) {
-	b, err := t.k.Blocked(ip)
-	t.log.Debugf("kernel: Blocked(%s) = %v %v", ip, b, err)
-	return b, err
-}
-
 func (t traceKernel) SetUp(l netif.Link) error {
 	err := t.k.SetUp(l)
 	t.log.Debugf("kernel: SetUp(%s) = %v", l.Name, err)

@@ -99,38 +99,3 @@ func (h *Handle) delBlackhole(ip netip.Addr) error {
 	}
 	return nil
 }
-
-// Blocked says whether BlockInbound's blackhole for ip is in the local
-// table: the node then accepts nothing for ip (a stop cut short between
-// blocking and removing the address leaves it so). The kernel is asked
-// for the local table's blackholes alone, normally none, so that the
-// answer costs the same on a node with thousands of addresses; a kernel
-// without strict checking (before 4.20) sends every route, and the
-// netlink package skips the others.
-func (h *Handle) Blocked(ip netip.Addr) (bool, error) {
-	strict := h.nl.SetStrictCheck(true) == nil
-	filter := &netlink.Route{Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_BLACKHOLE}
-	var list []netlink.Route
-	var err error
-	for range maxDumpRetries {
-		list, err = h.nl.RouteListFiltered(family(FamilyOf(ip)), filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_TYPE)
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			break
-		}
-	}
-	if strict {
-		if serr := h.nl.SetStrictCheck(false); serr != nil && err == nil {
-			err = fmt.Errorf("strict checking: %w", serr)
-		}
-	}
-	if err != nil {
-		return false, fmt.Errorf("look for a blackhole for %s in the local table: %w", ip, err)
-	}
-	host := netip.PrefixFrom(ip, ip.BitLen())
-	for _, r := range list {
-		if r.Dst != nil && prefixOf(r.Dst.IP, r.Dst.Mask) == host {
-			return true, nil
-		}
-	}
-	return false, nil
-}
