@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -322,48 +321,3 @@ func localTable(t *testing.T, h *lab.Host, ip string) []string {
 }
 
 func cmpRoutes(want, got []string) string { return cmp.Diff(want, got, cmpopts.EquateEmpty()) }
-
-// TestMonitorSeesCutShortStop: a stop with kill_connections cut short
-// after it blocked the address leaves the address on the nic and the node
-// accepting nothing for it. Without fencing, Pacemaker then probes the
-// node after a cleanup: monitor must not call that address running, or
-// the VIP stays a black hole that no one recovers. It fails with one
-// exit reason, and the stop of the recovery leaves nothing.
-func TestMonitorSeesCutShortStop(t *testing.T) {
-	for _, tt := range []struct {
-		name    string
-		spec    lab.HostSpec
-		vip     string
-		netmask string
-	}{
-		{"IPv4", hostA, vip, "24"},
-		{"IPv6", hostA6, vip6, "64"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, tt.spec)
-			a := l.Host("a")
-			r := floatip(t, a)
-			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
-			t.Cleanup(func() { r.run("stop", p...) })
-			r.expect(0, "start", p...)
-			r.expect(0, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
-			if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
-				t.Fatal(err)
-			}
-			if err := a.IP("route", "del", "local", tt.vip, "dev", a.Dev, "table", "local"); err != nil {
-				t.Fatal(err)
-			}
-			for _, interval := range []string{"10000", "0"} {
-				res := r.expect(1, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval="+interval)...)
-				if reasons := exitReasons(res.Stderr); len(reasons) != 1 || !strings.Contains(reasons[0], "accepts nothing") {
-					t.Errorf("monitor interval %s: exit reasons %q", interval, reasons)
-				}
-			}
-			r.expect(0, "stop", p...)
-			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
-				t.Errorf("after stop (-want +got):\n%s", diff)
-			}
-			r.expect(7, "monitor", p...)
-		})
-	}
-}
