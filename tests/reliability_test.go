@@ -337,3 +337,26 @@ func TestTimeoutWhileStartingSender(t *testing.T) {
 	r.expect(0, "stop", p...)
 	checkNothingLeft(t, h, before, r.rsctmp)
 }
+
+// TestReadOnlyRscTmpStartsNoUntrackedSender: with HA_RSCTMP read-only (a
+// full or remounted /run), start cannot record its background sender.
+// A sender that no file names is one that stop, the next start and
+// monitor's refresh cannot see: two starts must not leave two senders
+// sending side by side.
+func TestReadOnlyRscTmpStartsNoUntrackedSender(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	r := fastFloatip(t, h)
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	t.Cleanup(func() { r.run("stop", p...) })
+	// The agent runs in a mount namespace of its own where HA_RSCTMP is
+	// mounted read-only; the test's own view stays writable.
+	r.wrap = []string{needTool(t, "unshare"), "-m", "sh", "-c", `mount --bind -o ro "$0" "$0" && exec "$@"`, r.rsctmp}
+	long := append(slices.Clone(p), "arp_count=30", "arp_interval=200")
+	r.expect(0, "start", long...)
+	r.expect(0, "start", long...)
+	r.wrap = nil
+	if !eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
+		t.Errorf("%d senders: %q", len(sendersIn(t, h)), sendersIn(t, h))
+	}
+}
