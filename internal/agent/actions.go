@@ -265,6 +265,12 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	now := frames
 	if t.cfg.ArpBackground && a.Background != nil {
 		now = 1
+		if err := pf.Writable(); err != nil {
+			// Nothing could end a sender that no file names, nor keep the
+			// next start from adding a second: none is started.
+			a.Log.Errorf("Could not start the background announcer of %s: %v: the other %d frames are not sent", t.cfg.IP, err, frames-1)
+			frames = now
+		}
 	}
 	r := announce.Burst(ctx, an, 0, now, spacing, false)
 	a.logBurst(t, why, r, frames)

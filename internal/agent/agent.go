@@ -118,6 +118,9 @@ type Announcer interface {
 // SenderRecord keeps the background sender of one address, so that the
 // actions after the start that spawned it find it and end it.
 type SenderRecord interface {
+	// Writable says whether Record can keep a sender: the agent starts
+	// none that it could not record.
+	Writable() error
 	// Record keeps pid as the address's sender.
 	Record(pid int) error
 	// Running returns the recorded sender's pid while it runs, else 0.

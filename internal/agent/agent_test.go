@@ -330,6 +330,7 @@ type fakeSender struct {
 	ip senderKey
 }
 
+func (s fakeSender) Writable() error      { return nil }
 func (s fakeSender) Record(pid int) error { s.f[s.ip] = pid; return nil }
 func (s fakeSender) Running() int         { return s.f[s.ip] }
 func (s fakeSender) Done()                { delete(s.f, s.ip) }
