@@ -59,11 +59,14 @@ func (h *Handle) watchDAD(ctx context.Context, link Link, p netip.Prefix) error 
 			return fmt.Errorf("wait for DAD of %s on %s: %w", p, link.Name, ErrTentative)
 		case u, ok := <-ch:
 			if !ok {
-				// The netlink package reports the read's error as text.
-				if lost != nil && (errors.Is(lost, unix.ENOBUFS) || strings.Contains(lost.Error(), unix.ENOBUFS.Error())) {
+				switch {
+				case lost == nil:
+					return fmt.Errorf("watch addresses of %s: subscription ended", link.Name)
+				case errors.Is(lost, unix.ENOBUFS) || strings.Contains(lost.Error(), unix.ENOBUFS.Error()):
+					// The netlink package reports the read's error as text.
 					return errOverrun
 				}
-				return fmt.Errorf("watch addresses of %s: subscription ended: %v", link.Name, lost)
+				return fmt.Errorf("watch addresses of %s: subscription ended: %w", link.Name, lost)
 			}
 			if u.LinkIndex != link.Index || prefixOf(u.LinkAddress.IP, u.LinkAddress.Mask) != p {
 				continue
