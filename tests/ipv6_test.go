@@ -1,13 +1,19 @@
 package tests
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/floatip/floatip/tests/lab"
 )
@@ -115,4 +121,82 @@ func addrLabels(t *testing.T, h *lab.Host) string {
 		t.Fatalf("ip addrlabel list: %v: %s", err, out)
 	}
 	return string(out)
+}
+
+// TestDADWaitSurvivesNotificationOverrun: while start waits for the DAD of
+// a new IPv6 address, someone else adds and removes thousands of
+// addresses, faster than start reads their notifications (strace slows
+// its every read): the kernel drops some and says so (ENOBUFS). Start
+// must still learn how DAD ended, succeed, and leave the address usable,
+// as IPaddr2, which polls, does.
+func TestDADWaitSurvivesNotificationOverrun(t *testing.T) {
+	l := newLab(t, hostA6)
+	a := l.Host("a")
+	r := fastFloatip(t, a)
+	p := []string{"ip=" + vip6, "cidr_netmask=64", "arp_bg=false", "arp_count=1"}
+	t.Cleanup(func() { r.run("stop", p...) })
+	r.wrap = []string{needTool(t, "strace"), "-f", "-qq", "-o", "/dev/null", "-e", "trace=recvfrom", "-e", "inject=recvfrom:delay_exit=20000"}
+
+	nh, err := a.Handle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	eth0, err := nh.LinkByName(a.Dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updates := make(chan netlink.AddrUpdate, 64)
+	done := make(chan struct{})
+	defer close(done)
+	ns, err := netns.GetFromName(a.NS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	if err := netlink.AddrSubscribeWithOptions(updates, done, netlink.AddrSubscribeOptions{Namespace: &ns}); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd, err := r.start(ctx, &stdout, &stderr, "start", p...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Once the address is there, tentative, the churn begins.
+	for added := false; !added; {
+		select {
+		case u := <-updates:
+			added = u.NewAddr && u.LinkAddress.IP.String() == vip6
+		case <-ctx.Done():
+			t.Fatal("the address did not appear")
+		}
+	}
+	go func() {
+		for range updates {
+		}
+	}()
+	for i := 1; i <= 2000; i++ {
+		other := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(fmt.Sprintf("2001:db8:ffff::%x", i)), Mask: net.CIDRMask(128, 128)}, Flags: unix.IFA_F_NODAD}
+		if err := nh.AddrAdd(eth0, other); err != nil {
+			t.Fatal(err)
+		}
+		if err := nh.AddrDel(eth0, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = cmd.Wait()
+	if err != nil {
+		t.Errorf("start: %v\n%s", err, stderr.String())
+	}
+	if got := vip6On(t, a, vip6); len(got) != 1 || strings.Contains(got[0], "tentative") || strings.Contains(got[0], "dadfailed") {
+		t.Errorf("after start: %q", got)
+	}
+	r.wrap = nil
+	r.expect(0, "stop", p...)
+	if got := vip6On(t, a, vip6); len(got) != 0 {
+		t.Errorf("after stop: %q", got)
+	}
 }

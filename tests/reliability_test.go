@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -304,4 +305,58 @@ func TestTimeoutDuringForegroundBurst(t *testing.T) {
 	}
 	t.Logf("exit codes of 10 starts cut by the timeout: %v; the longest took %v", codes, longest.Round(time.Millisecond))
 	checkNothingLeft(t, h, before, r.rsctmp)
+}
+
+// TestTimeoutWhileStartingSender: start's deadline passes after it started
+// the background sender and before it recorded it (strace holds the
+// pid file's rename). The sender must not run on unrecorded: the next
+// start would not end it, and two bursts would go out side by side,
+// which neither stop, monitor's refresh nor reload-agent sees.
+func TestTimeoutWhileStartingSender(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	before := hostState(t, h)
+	r := fastFloatip(t, h)
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	long := []string{"arp_count=30", "arp_interval=200"}
+	// -b execve: strace lets go of the sender, whose end it would
+	// otherwise wait for.
+	r.wrap = []string{needTool(t, "strace"), "-f", "-b", "execve", "-qq", "-o", "/dev/null",
+		"-e", "trace=execve,renameat,renameat2", "-e", "inject=renameat,renameat2:delay_enter=1500000"}
+	res := r.run("start", append(slices.Clone(p), append(long, "OCF_RESKEY_CRM_meta_timeout=1000")...)...)
+	r.wrap = nil
+	t.Logf("start cut short exited %d after %v", res.Code, res.End.Sub(res.Start).Round(time.Millisecond))
+	if n := len(exitReasons(res.Stderr)); res.Code != 0 && n != 1 {
+		t.Errorf("start exited %d with %d exit reasons:\n%s", res.Code, n, res.Stderr)
+	}
+	r.expect(0, "start", append(slices.Clone(p), long...)...)
+	// The sender that the second start ended may take a moment to go.
+	if !eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
+		t.Errorf("%d senders: %q", len(sendersIn(t, h)), sendersIn(t, h))
+	}
+	r.expect(0, "stop", p...)
+	checkNothingLeft(t, h, before, r.rsctmp)
+}
+
+// TestReadOnlyRscTmpStartsNoUntrackedSender: with HA_RSCTMP read-only (a
+// full or remounted /run), start cannot record its background sender.
+// A sender that no file names is one that stop, the next start and
+// monitor's refresh cannot see: two starts must not leave two senders
+// sending side by side.
+func TestReadOnlyRscTmpStartsNoUntrackedSender(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	r := fastFloatip(t, h)
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	t.Cleanup(func() { r.run("stop", p...) })
+	// The agent runs in a mount namespace of its own where HA_RSCTMP is
+	// mounted read-only; the test's own view stays writable.
+	r.wrap = []string{needTool(t, "unshare"), "-m", "sh", "-c", `mount --bind -o ro "$0" "$0" && exec "$@"`, r.rsctmp}
+	long := append(slices.Clone(p), "arp_count=30", "arp_interval=200")
+	r.expect(0, "start", long...)
+	r.expect(0, "start", long...)
+	r.wrap = nil
+	if !eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
+		t.Errorf("%d senders: %q", len(sendersIn(t, h)), sendersIn(t, h))
+	}
 }

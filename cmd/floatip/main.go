@@ -149,6 +149,9 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	}
 	actions["doctor"] = func(ctx context.Context) ocf.Status { return agent.PrintDoctor(stdout, a.Doctor(ctx)) }
 	st := ocf.Run(ctx, action, actions, log)
+	// An action cut short by its deadline runs on until the exit: not
+	// between starting a sender and recording it.
+	a.Quiesce()
 	endTrace(st)
 	return st
 }

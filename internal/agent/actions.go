@@ -282,6 +282,12 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	now := frames
 	if t.cfg.ArpBackground && a.Background != nil {
 		now = 1
+		if err := pf.Writable(); err != nil {
+			// Nothing could end a sender that no file names, nor keep the
+			// next start from adding a second: none is started.
+			a.Log.Errorf("Could not start the background announcer of %s: %v: the other %d frames are not sent", t.cfg.IP, err, frames-1)
+			frames = now
+		}
 	}
 	r := announce.Burst(ctx, an, 0, now, spacing, false)
 	a.logBurst(t, why, r, frames)
@@ -296,6 +302,12 @@ func (a *Agent) announce(ctx context.Context, t *target, count int, why string) 
 	} else if f != nil {
 		defer f.Close()
 		hold = append(hold, f)
+	}
+	a.spawning.Lock()
+	defer a.spawning.Unlock()
+	if a.quiet {
+		// The action's deadline has passed and the process is exiting.
+		return
 	}
 	pid, err := a.Background(a.senderArgs(t, count, now), hold...)
 	if err != nil {
@@ -390,11 +402,11 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 		}
 		return st
 	}
-	if blocked {
-		// Before LVS's loopback copy comes back, which needs its
-		// address to be local again.
-		a.unblock(t)
-	}
+	// Also without kill_connections: a stop cut short may have left the
+	// address blocked, and the blackhole would keep this node from
+	// reaching the address on its next holder. Before LVS's loopback
+	// copy comes back, which needs its address to be local again.
+	a.unblock(t)
 	a.afterDel(t)
 	if t.cfg.FlushRoutes {
 		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {

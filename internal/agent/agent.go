@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
@@ -125,6 +126,9 @@ type Announcer interface {
 // SenderRecord keeps the background sender of one address, so that the
 // actions after the start that spawned it find it and end it.
 type SenderRecord interface {
+	// Writable says whether Record can keep a sender: the agent starts
+	// none that it could not record.
+	Writable() error
 	// Record keeps pid as the address's sender.
 	Record(pid int) error
 	// Running returns the recorded sender's pid while it runs, else 0.
@@ -166,6 +170,23 @@ type Agent struct {
 	// the Kernel and its answer is logged at debug level, which the
 	// Logger writes to the trace.
 	Trace bool
+
+	// spawning is held from starting a background sender to recording
+	// it; quiet, set under it, says that no other may start (Quiesce).
+	spawning sync.Mutex
+	quiet    bool
+}
+
+// Quiesce waits until a background sender being started is recorded, and
+// lets no other start. The caller calls it before the process exits: an
+// action that its deadline cut short (ocf.Run answered for it) still
+// runs, and a sender started but not recorded would announce on unseen
+// by stop, by monitor's refresh and by the next start, which starts
+// another beside it. The wait is a fork and a small file's write.
+func (a *Agent) Quiesce() {
+	a.spawning.Lock()
+	defer a.spawning.Unlock()
+	a.quiet = true
 }
 
 // Actions returns the agent's OCF actions by name.

@@ -403,6 +403,7 @@ type fakeSender struct {
 	ip senderKey
 }
 
+func (s fakeSender) Writable() error      { return nil }
 func (s fakeSender) Record(pid int) error { s.f[s.ip] = pid; return nil }
 func (s fakeSender) Running() int         { return s.f[s.ip] }
 func (s fakeSender) Done()                { delete(s.f, s.ip) }
@@ -1042,6 +1043,22 @@ func TestMonitorCannotTell(t *testing.T) {
 	}
 }
 
+// TestStopClearsBlockWithoutKillConnections: a stop cut short left the
+// address blocked, and the admin turned kill_connections off before the
+// next stop. That stop removes the block with the address: left behind,
+// the blackhole would keep this node from reaching the VIP on its new
+// holder.
+func TestStopClearsBlockWithoutKillConnections(t *testing.T) {
+	h := newHarness(t)
+	if st := h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"); st != ocf.Success {
+		t.Fatalf("start = %v", st)
+	}
+	h.k.blocked = map[netip.Addr]bool{netip.MustParseAddr("198.18.0.100"): true}
+	if st := h.run(t, "stop", vip, "OCF_RESKEY_kill_connections=false"); st != ocf.Success || len(h.k.blocked) != 0 {
+		t.Errorf("stop = %v, blocked %v", st, h.k.blocked)
+	}
+}
+
 func TestKillConnections(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
@@ -1079,7 +1096,7 @@ func TestKillConnectionsReconnect(t *testing.T) {
 			failBlock: syscall.EPERM,
 			want:      ocf.Success,
 			events: []string{"block 198.18.0.100", "kill 3", "kill 3", "kill 3", "kill 3", "kill 3",
-				"del 198.18.0.100/24"},
+				"del 198.18.0.100/24", "unblock 198.18.0.100 restore=false"},
 			stranded: 3,
 		},
 		{
@@ -1129,6 +1146,7 @@ func TestStartUnblocks(t *testing.T) {
 		"unblock 198.18.0.100 restore=true",
 		"del 198.18.0.100/24",
 		"del 198.18.0.100/24",
+		"unblock 198.18.0.100 restore=false",
 		"unblock 198.18.0.100 restore=false",
 	}
 	if diff := cmp.Diff(want, h.k.events); diff != "" {

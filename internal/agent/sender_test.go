@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -112,4 +114,48 @@ func TestSenderThatCannotSendSaysSoAtError(t *testing.T) {
 func (h *harness) announce(t *testing.T, netns uint64) ocf.Status {
 	t.Helper()
 	return h.agent(nil).Announce(context.Background(), 1, netns)
+}
+
+// TestQuiesceStartsNoSender: once the process is exiting (Quiesce), an
+// action that its deadline cut short starts no background sender, which
+// nothing would record: the address stays, with the frames sent so far.
+func TestQuiesceStartsNoSender(t *testing.T) {
+	h := newHarness(t)
+	a := h.agent([]string{vip, "OCF_RESKEY_arp_count=5"})
+	a.Quiesce()
+	if st := ocf.Run(context.Background(), "start", a.Actions(), a.Log); st != ocf.Success {
+		t.Fatalf("start = %v: %s", st, h.stderr.String())
+	}
+	if len(h.bg) != 0 || h.senders.of(netip.MustParseAddr("198.18.0.100")) != 0 {
+		t.Errorf("senders started %q, recorded %v", h.bg, h.senders)
+	}
+	if h.announced != 1 {
+		t.Errorf("%d frames sent, want the first", h.announced)
+	}
+}
+
+// unrecordable is the record of a sender in an HA_RSCTMP that cannot be
+// written.
+type unrecordable struct{ fakeSender }
+
+func (unrecordable) Writable() error { return errors.New("record a sender: read-only file system") }
+
+// TestNoSenderThatCannotBeRecorded: when no sender could be recorded,
+// start starts none, which nothing could end: it sends the first frame,
+// says at ERROR that the others are not sent, and succeeds.
+func TestNoSenderThatCannotBeRecorded(t *testing.T) {
+	h := newHarness(t)
+	a := h.agent([]string{vip, "OCF_RESKEY_arp_count=5"})
+	a.Senders = func(ip netip.Addr, netns uint64) SenderRecord {
+		return unrecordable{h.senders.For(ip, netns).(fakeSender)}
+	}
+	if st := ocf.Run(context.Background(), "start", a.Actions(), a.Log); st != ocf.Success {
+		t.Fatalf("start = %v: %s", st, h.stderr.String())
+	}
+	if len(h.bg) != 0 || h.announced != 1 {
+		t.Errorf("senders started %q, %d frames sent; want none and the first", h.bg, h.announced)
+	}
+	if !strings.Contains(h.stderr.String(), "ERROR: Could not start the background announcer of 198.18.0.100: record a sender: read-only file system: the other 9 frames are not sent") {
+		t.Errorf("log: %s", h.stderr.String())
+	}
 }

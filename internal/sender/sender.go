@@ -96,6 +96,23 @@ func (s PIDFile) Record(pid int) error {
 	return nil
 }
 
+// Writable says whether Record can write the pid file, by creating and
+// removing the file that Record writes first. A sender that could not be
+// recorded would run on unseen by stop and by the next start: the agent
+// starts none when this fails.
+func (s PIDFile) Writable() error {
+	tmp := fmt.Sprintf("%s.%d.tmp", s.Path, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("record a sender: %w", err)
+	}
+	f.Close()
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("record a sender: %w", err)
+	}
+	return nil
+}
+
 // Running returns the pid of the recorded sender if that very process is
 // still alive; 0 when there is none, the file is stale or unreadable.
 func (s PIDFile) Running() int {

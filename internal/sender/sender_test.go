@@ -317,3 +317,19 @@ func TestStopEndsALegacySender(t *testing.T) {
 		t.Error("the legacy sender of another address was signalled")
 	}
 }
+
+// TestWritable: Writable says whether the pid file can be written, and
+// leaves nothing behind either way.
+func TestWritable(t *testing.T) {
+	dir := t.TempDir()
+	ip := netip.MustParseAddr("198.18.0.100")
+	if err := For(dir, ip, 4026531840).Writable(); err != nil {
+		t.Errorf("Writable in %s: %v", dir, err)
+	}
+	if err := For(filepath.Join(dir, "missing"), ip, 4026531840).Writable(); err == nil {
+		t.Error("Writable in a missing directory: no error")
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+}
