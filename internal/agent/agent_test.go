@@ -679,6 +679,30 @@ func TestStopWithInvalidParameters(t *testing.T) {
 	}
 }
 
+// TestStopWithABadCloneNumber: the clone number decides a unique clone's
+// address. A stop with a number that does not read cannot know which
+// address is its own, and must not take the clone's base address, which
+// instance 0 may hold on this node.
+func TestStopWithABadCloneNumber(t *testing.T) {
+	for _, clone := range []string{"-5", "abc"} {
+		t.Run(clone, func(t *testing.T) {
+			h := newHarness(t)
+			base := []string{vip, "OCF_RESKEY_unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2"}
+			h.run(t, "start", append(base, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1", "OCF_RESKEY_CRM_meta_clone=0")...)
+			before := len(h.k.addrs)
+			if st := h.run(t, "start", append(base, "OCF_RESKEY_CRM_meta_clone="+clone)...); st != ocf.ErrConfigured {
+				t.Errorf("start with clone %s = %v, want %v", clone, st, ocf.ErrConfigured)
+			}
+			if st := h.run(t, "stop", append(base, "OCF_RESKEY_CRM_meta_clone="+clone)...); st != ocf.Success {
+				t.Errorf("stop with clone %s = %v, want success", clone, st)
+			}
+			if len(h.k.addrs) != before {
+				t.Errorf("%d addresses after start and stop of clone %s, want the %d of instance 0: %+v", len(h.k.addrs), clone, before, h.k.addrs)
+			}
+		})
+	}
+}
+
 func TestStopFlushesRoutes(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")

@@ -178,6 +178,12 @@ func TestParseInvalid(t *testing.T) {
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
 		{"unique clone not unique", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, nil, "globally_unique"},
 		{"unique clone overflow", []string{"ip", "198.18.0.250", "unique_clone_address", "true"}, map[string]string{"clone": "9", "globally_unique": "true"}, "last octet"},
+		// Pacemaker numbers clone instances from 0. Another clone number
+		// must not become another address: 198.18.0.1 with clone -5
+		// would be 198.18.0.252, someone else's.
+		{"negative clone number", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": "-5", "globally_unique": "true"}, "meta attribute clone [-5]"},
+		{"clone number not a number", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": "abc", "globally_unique": "true"}, "meta attribute clone [abc]"},
+		{"clone number with a space", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": " 1", "globally_unique": "true"}, "meta attribute clone [ 1]"},
 		{"bad hash", []string{"ip", "198.18.0.100", "clusterip_hash", "random"}, nil, "clusterip_hash"},
 		{"netns with slash", []string{"ip", "198.18.0.100", "network_namespace", "../x"}, nil, "network_namespace"},
 		{"non-UTF-8 ip", []string{"ip", "198.18.0.\xff"}, nil, `198.18.0.\xff`},
@@ -225,6 +231,11 @@ var faultOf = map[string]string{
 	"bad clone_max":           "",
 	"unique clone not unique": "unique_clone_address",
 	"unique clone overflow":   "ip",
+	// The address follows from the clone number: without one that
+	// reads, there is no address.
+	"negative clone number":     "ip",
+	"clone number not a number": "ip",
+	"clone number with a space": "ip",
 }
 
 func FuzzParse(f *testing.F) {
