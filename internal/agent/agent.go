@@ -223,9 +223,13 @@ func (a *Agent) resolve(action string) (*target, error) {
 			}
 		}
 		cfg, err = config.Parse(params, a.Env.Meta)
-		if err != nil {
+		var ce *config.Error
+		if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
 			// The clone settings themselves are broken: the address as
-			// the ip parameter gives it is the best guess left.
+			// the ip parameter gives it is the best guess left. Not when
+			// the address is what does not read: for a unique clone
+			// whose number does not, that guess is another instance's
+			// address.
 			params["unique_clone_address"] = a.Defaults["unique_clone_address"]
 			cfg, err = config.Parse(params, nil)
 		}

@@ -218,7 +218,17 @@ func parseIP(s string, uniqueClone bool, meta map[string]string) (netip.Addr, er
 		return netip.Addr{}, invalid("ip", "IP address [%s] cannot be assigned to a host", s)
 	}
 	if uniqueClone && ip.Is4() {
-		n, _ := strconv.Atoi(meta["clone"])
+		// Pacemaker numbers instances from 0; unset is 0, as IPaddr2
+		// reads it. Any other text is no instance, and so no address:
+		// a sign or a wrapped byte would name another host's.
+		n := 0
+		if s := meta["clone"]; s != "" {
+			v, err := strconv.ParseUint(s, 10, 16)
+			if err != nil || s[0] == '+' {
+				return netip.Addr{}, invalid("ip", "meta attribute clone [%s] is not a clone instance number: unique_clone_address adds it to the address", printable(s))
+			}
+			n = int(v)
+		}
 		b := ip.As4()
 		last := int(b[3]) + n
 		if last > 255 {
