@@ -48,7 +48,7 @@ func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
 	if fac, ok := facilities[strings.ToLower(env.LogFacility)]; ok {
 		// No syslog daemon is not a reason to fail an action: log to
 		// stderr only.
-		if w, err := syslog.New(fac|syslog.LOG_INFO, tag); err == nil {
+		if w, err := dialSyslog(fac|syslog.LOG_INFO, tag); err == nil {
 			l.sys, l.sysw = w, w
 		}
 	}
@@ -65,6 +65,9 @@ func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
 	}
 	return l
 }
+
+// dialSyslog connects to the syslog daemon; tests connect to their own.
+var dialSyslog = syslog.New
 
 var facilities = map[string]syslog.Priority{
 	"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL,
