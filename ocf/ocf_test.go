@@ -331,7 +331,7 @@ func TestLogTagIsOnePrintableLine(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	for name, out := range map[string]string{"stderr": stderr.String(), "HA_LOGFILE": string(b)} {
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-		if len(lines) != 1 || !strings.Contains(lines[0], `IP\x09addr2(v\x0aocf-exit-reason:forged\x0a)[1234]: INFO: added`) {
+		if len(lines) != 1 || !strings.Contains(lines[0], `IP\x09addr2(v ocf-exit-reason:forged)[1234]: INFO: added`) {
 			t.Errorf("%s: %q, want one line with the tag escaped", name, out)
 		}
 	}
