@@ -112,6 +112,11 @@ func TestParseValid(t *testing.T) {
 			return c.IP == netip.MustParseAddr("198.18.0.103")
 		}},
 		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpCount == 5 }},
+		// Each neighbour is asked for its MAC once and announced to once
+		// per round, however often the list names it.
+		{"announce_to duplicates", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.2 198.18.0.3\t198.18.0.2\n198.18.0.2"}, nil, func(c *config.Config) bool {
+			return slices.Equal(c.AnnounceTo, []netip.Addr{netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.3")})
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +189,13 @@ func TestParseInvalid(t *testing.T) {
 		{"negative clone number", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": "-5", "globally_unique": "true"}, "meta attribute clone [-5]"},
 		{"clone number not a number", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": "abc", "globally_unique": "true"}, "meta attribute clone [abc]"},
 		{"clone number with a space", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": " 1", "globally_unique": "true"}, "meta attribute clone [ 1]"},
+		// Addresses that no neighbour on the link can hold: each would
+		// cost an ARP request and a wait at every start.
+		{"announce_to loopback", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.2 127.0.0.1"}, nil, "announce_to [127.0.0.1]"},
+		{"announce_to limited broadcast", []string{"ip", "198.18.0.100", "announce_to", "255.255.255.255"}, nil, "announce_to [255.255.255.255]"},
+		{"announce_to the address itself", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.100"}, nil, "announce_to [198.18.0.100]"},
+		{"announce_to IPv6 loopback", []string{"ip", "2001:db8::100", "announce_to", "::1"}, nil, "announce_to [::1]"},
+		{"announce_to the IPv6 address itself", []string{"ip", "2001:db8::100", "announce_to", "2001:db8::100"}, nil, "announce_to [2001:db8::100]"},
 		{"bad hash", []string{"ip", "198.18.0.100", "clusterip_hash", "random"}, nil, "clusterip_hash"},
 		{"netns with slash", []string{"ip", "198.18.0.100", "network_namespace", "../x"}, nil, "network_namespace"},
 		{"non-UTF-8 ip", []string{"ip", "198.18.0.\xff"}, nil, `198.18.0.\xff`},
