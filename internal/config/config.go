@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -187,10 +188,17 @@ func parse(p *parser, meta map[string]string) (*Config, error) {
 	}
 	for _, f := range strings.Fields(p.text("announce_to")) {
 		n, err := netip.ParseAddr(f)
-		if err != nil || n.Zone() != "" || n.Is4() != c.IP.Is4() || n.IsMulticast() || n.IsUnspecified() {
+		// No neighbour on the link holds the loopback, a broadcast or
+		// multicast address, or the floating address: asking the link
+		// for one would only delay every start.
+		if err != nil || n.Zone() != "" || n.Is4() != c.IP.Is4() || n.IsMulticast() || n.IsUnspecified() ||
+			n.IsLoopback() || n == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || n == c.IP {
 			return nil, invalid("announce_to", "announce_to [%s] is not an %s neighbour address", printable(f), map[bool]string{true: "IPv4", false: "IPv6"}[c.IP.Is4()])
 		}
-		c.AnnounceTo = append(c.AnnounceTo, n)
+		// Once each, however often the list names it.
+		if !slices.Contains(c.AnnounceTo, n) {
+			c.AnnounceTo = append(c.AnnounceTo, n)
+		}
 	}
 	c.NetworkNamespace = p.text("network_namespace")
 	if strings.ContainsAny(c.NetworkNamespace, "/\x00") || c.NetworkNamespace == "." || c.NetworkNamespace == ".." {
