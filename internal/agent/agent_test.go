@@ -679,6 +679,34 @@ func TestStopWithInvalidParameters(t *testing.T) {
 	}
 }
 
+// TestStopRemovesALabelledAddress: heartbeat:IPaddr2 and the kernel take
+// labels that floatip refuses to add (control characters). A stop after
+// a move from IPaddr2 must still take such an address away: the label
+// plays no part in finding it, and an address left behind while stop
+// says success is the same address on two nodes.
+func TestStopRemovesALabelledAddress(t *testing.T) {
+	for _, tt := range []struct{ name, label string }{
+		{"iflabel with a tab", "iflabel=a\tb"},
+		{"nic:label with a tab", "nic=eth0:a\tb"},
+		{"UTF-8 iflabel", "iflabel=\u00e9"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			_, label, _ := strings.Cut(tt.label, "=")
+			label = strings.TrimPrefix(label, "eth0:")
+			h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Label: "eth0:" + label, Broadcast: netip.MustParseAddr("198.18.0.255")})
+			if st := h.run(t, "stop", vip, "OCF_RESKEY_"+tt.label); st != ocf.Success {
+				t.Errorf("stop = %v, want success", st)
+			}
+			for _, a := range h.k.addrs {
+				if a.Prefix.Addr() == netip.MustParseAddr("198.18.0.100") {
+					t.Errorf("stop left %+v on the nic: %s", a, h.stderr.String())
+				}
+			}
+		})
+	}
+}
+
 // TestStopWithABadCloneNumber: the clone number decides a unique clone's
 // address. A stop with a number that does not read cannot know which
 // address is its own, and must not take the clone's base address, which

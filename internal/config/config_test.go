@@ -112,6 +112,10 @@ func TestParseValid(t *testing.T) {
 			return c.IP == netip.MustParseAddr("198.18.0.103")
 		}},
 		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpCount == 5 }},
+		// The kernel keeps any bytes as a label, and IPaddr2 passes
+		// them on: only control characters are refused.
+		{"UTF-8 iflabel", []string{"ip", "198.18.0.100", "nic", "eth0", "iflabel", "\u00e9t\u00e9"}, nil, func(c *config.Config) bool { return c.Label == "\u00e9t\u00e9" }},
+		{"UTF-8 label in nic", []string{"ip", "198.18.0.100", "nic", "eth0:\u00e9"}, nil, func(c *config.Config) bool { return c.NIC == "eth0" && c.Label == "\u00e9" }},
 		// Each neighbour is asked for its MAC once and announced to once
 		// per round, however often the list names it.
 		{"announce_to duplicates", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.2 198.18.0.3\t198.18.0.2\n198.18.0.2"}, nil, func(c *config.Config) bool {
@@ -160,6 +164,8 @@ func TestParseInvalid(t *testing.T) {
 		{"nic with slash", []string{"ip", "198.18.0.100", "nic", "a/b"}, nil, "not a valid interface name"},
 		{"nic with space", []string{"ip", "198.18.0.100", "nic", "eth 0"}, nil, "not a valid interface name"},
 		{"nic too long", []string{"ip", "198.18.0.100", "nic", "abcdefghijklmnop"}, nil, "not a valid interface name"},
+		{"iflabel with a tab", []string{"ip", "198.18.0.100", "iflabel", "a\tb"}, nil, `iflabel [a\tb]`},
+		{"iflabel not UTF-8", []string{"ip", "198.18.0.100", "iflabel", "a\xffb"}, nil, `iflabel [a\xffb]`},
 		{"label too long", []string{"ip", "198.18.0.100", "nic", "eth0", "iflabel", "abcdefghijk"}, nil, "longer than 15"},
 		{"arp_count 0", []string{"ip", "198.18.0.100", "arp_count", "0"}, nil, "arp_count [0] is not a positive integer"},
 		{"arp_count negative", []string{"ip", "198.18.0.100", "arp_count", "-1"}, nil, "arp_count"},
