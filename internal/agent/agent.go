@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
@@ -223,7 +224,14 @@ func (a *Agent) resolve(action string) (*target, error) {
 			}
 		}
 		cfg, err = config.Parse(params, a.Env.Meta)
-		var ce *config.Error
+		if errors.As(err, &ce) && ce.Param == "iflabel" {
+			// The label plays no part in finding the address, and one
+			// that floatip would not add may still be on the nic:
+			// heartbeat:IPaddr2 and the kernel take any bytes.
+			params["iflabel"] = ""
+			params["nic"], _, _ = strings.Cut(params["nic"], ":")
+			cfg, err = config.Parse(params, a.Env.Meta)
+		}
 		if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
 			// The clone settings themselves are broken: the address as
 			// the ip parameter gives it is the best guess left. Not when

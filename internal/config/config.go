@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
@@ -125,7 +127,7 @@ func (c *Config) FullLabel(nic string) string {
 // nic. It runs once the nic is known.
 func (c *Config) CheckLabel(nic string) error {
 	if l := c.FullLabel(nic); len(l) > maxLabel {
-		return invalid("iflabel", "label %q is longer than %d characters", l, maxLabel)
+		return invalid("iflabel", "label [%s] is longer than %d characters", printable(l), maxLabel)
 	}
 	return nil
 }
@@ -256,7 +258,7 @@ func (c *Config) parseNIC(nic, label string) error {
 	if nic != "" && !validIfName(nic) {
 		return invalid("nic", "nic [%s] is not a valid interface name", printable(nic))
 	}
-	if strings.ContainsAny(label, "\x00\n") || !isPrint(label) {
+	if !validLabel(label) {
 		return invalid("iflabel", "iflabel [%s] is not valid", printable(label))
 	}
 	if c.IP.Is6() && nic == "" && c.IP.IsLinkLocalUnicast() {
@@ -569,4 +571,17 @@ func printable(s string) string {
 	return q
 }
 
-func isPrint(s string) bool { return printable(s) == s }
+// validLabel accepts text without control characters. The kernel keeps
+// any bytes as a label, and IPaddr2 passes UTF-8 on: an address it
+// labelled "eth0:été" must stay one that floatip monitors.
+func validLabel(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
