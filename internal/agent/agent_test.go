@@ -707,6 +707,26 @@ func TestStopRemovesALabelledAddress(t *testing.T) {
 	}
 }
 
+// TestStopTrimsTheAddress: heartbeat:IPaddr2 4.12 adds "198.18.0.100 ";
+// floatip refuses to, but its stop removes what IPaddr2 added.
+func TestStopTrimsTheAddress(t *testing.T) {
+	for _, ip := range []string{"198.18.0.100 ", " 198.18.0.100", "198.18.0.100\t"} {
+		h := newHarness(t)
+		h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Label: "eth0", Broadcast: netip.MustParseAddr("198.18.0.255")})
+		if st := h.run(t, "start", "OCF_RESKEY_ip="+ip); st != ocf.ErrConfigured {
+			t.Errorf("start of %q = %v, want %v", ip, st, ocf.ErrConfigured)
+		}
+		if st := h.run(t, "stop", "OCF_RESKEY_ip="+ip); st != ocf.Success {
+			t.Errorf("stop of %q = %v, want success", ip, st)
+		}
+		for _, a := range h.k.addrs {
+			if a.Prefix.Addr() == netip.MustParseAddr("198.18.0.100") {
+				t.Errorf("stop of %q left %+v on the nic", ip, a)
+			}
+		}
+	}
+}
+
 // TestStopWithABadCloneNumber: the clone number decides a unique clone's
 // address. A stop with a number that does not read cannot know which
 // address is its own, and must not take the clone's base address, which

@@ -37,3 +37,26 @@ func TestTakeOverIPaddr2sLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestTakeOverIPaddr2sSpacedAddress: heartbeat:IPaddr2 4.12 (Debian 12)
+// adds an address written with a space before or after it. floatip
+// refuses to start it (docs/compatibility.md), but its stop must remove
+// the address that IPaddr2 left there.
+func TestTakeOverIPaddr2sSpacedAddress(t *testing.T) {
+	for _, ip := range []string{vip + " ", " " + vip} {
+		t.Run(ip, func(t *testing.T) {
+			l := newLab(t, hostA)
+			h := l.Host("a")
+			// Without cidr_netmask: findif of 4.12 fails on "198.18.0.100 /24".
+			p := []string{"ip=" + ip}
+			heartbeat(t, h).expect(0, "start", p...)
+			if !hasAddr(t, h, vip+"/24") {
+				t.Fatalf("heartbeat:IPaddr2 did not add %s", vip)
+			}
+			floatip(t, h).expect(0, "stop", p...)
+			if hasAddr(t, h, vip+"/24") {
+				t.Errorf("floatip's stop exited 0 and left %s on the nic", vip)
+			}
+		})
+	}
+}
