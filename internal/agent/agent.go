@@ -223,6 +223,10 @@ func (a *Agent) resolve(action string) (*target, error) {
 				params[k] = v
 			}
 		}
+		// heartbeat:IPaddr2 4.12 adds an address written with spaces
+		// around it, which floatip refuses to start: its stop still
+		// removes what IPaddr2 left.
+		params["ip"] = strings.TrimSpace(params["ip"])
 		cfg, err = config.Parse(params, a.Env.Meta)
 		if errors.As(err, &ce) && ce.Param == "iflabel" {
 			// The label plays no part in finding the address, and one
