@@ -144,6 +144,9 @@ var badCases = []badCase{
 	// docs/compatibility.md: network_namespace missing on this node.
 	{name: "network_namespace missing", params: []string{v4, mask24, "network_namespace=fip-nowhere"}, deliberate: map[string][2]int{
 		"validate-all": {6, 255}, "probe": {7, 255}, "start": {6, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
+	// A name longer than a file name can be names no namespace either.
+	{name: "network_namespace too long", params: []string{v4, mask24, "network_namespace=" + strings.Repeat("n", 300)}, deliberate: map[string][2]int{
+		"validate-all": {6, 255}, "probe": {7, 255}, "start": {6, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
 	// Actions.
 	{name: "unknown action", params: []string{v4}, action: "promote"},
 	{name: "unknown action, shell", params: []string{v4}, action: "$(touch " + shellMarker + ")"},
