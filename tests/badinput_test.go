@@ -128,6 +128,7 @@ var badCases = []badCase{
 	{name: "preferred_lft empty", params: []string{v4, "preferred_lft="}, deliberate: stopAnyway},
 	{name: "broadcast octet 300", params: []string{v4, "broadcast=300.1.1.1"}},
 	{name: "broadcast 10 kB", params: []string{v4, "broadcast=" + badLong}},
+	{name: "broadcast 0.0.0.0", params: []string{v4, "broadcast=0.0.0.0"}},
 	{name: "broadcast +-", params: []string{v4, "broadcast=+-"}},
 	// docs/compatibility.md: "stop when iflabel makes a label longer than 15 characters".
 	{name: "iflabel 10 kB", params: []string{v4, "iflabel=" + badLong}, deliberate: stopAnyway},

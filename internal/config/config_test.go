@@ -160,6 +160,8 @@ func TestParseInvalid(t *testing.T) {
 		{"prefix 129", []string{"ip", "2001:db8::1", "cidr_netmask", "129"}, nil, "from 1 to 128"},
 		{"holey mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.0.255.0"}, nil, "not a valid netmask"},
 		{"bad broadcast", []string{"ip", "198.18.0.100", "broadcast", "x"}, nil, "broadcast [x]"},
+		// findif's ipcheck_ipv4 takes no address in 0.0.0.0/8.
+		{"broadcast 0.0.0.0", []string{"ip", "198.18.0.100", "broadcast", "0.0.0.0"}, nil, "broadcast [0.0.0.0]"},
 		{"v6 broadcast", []string{"ip", "198.18.0.100", "broadcast", "2001:db8::1"}, nil, "broadcast"},
 		{"nic with slash", []string{"ip", "198.18.0.100", "nic", "a/b"}, nil, "not a valid interface name"},
 		{"nic with space", []string{"ip", "198.18.0.100", "nic", "eth 0"}, nil, "not a valid interface name"},
