@@ -335,7 +335,8 @@ func (c *Config) parseBroadcast(s string) error {
 		c.BroadcastMode = BroadcastNetwork
 	default:
 		b, err := netip.ParseAddr(s)
-		if err != nil || !b.Is4() || c.IP.Is6() {
+		// As findif's check: no address in 0.0.0.0/8.
+		if err != nil || !b.Is4() || c.IP.Is6() || b.As4()[0] == 0 {
 			return invalid("broadcast", "broadcast [%s] is not an IPv4 address, + or -", printable(s))
 		}
 		c.BroadcastMode, c.Broadcast = BroadcastExplicit, b
