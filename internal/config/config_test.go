@@ -204,6 +204,10 @@ func TestParseInvalid(t *testing.T) {
 		{"announce_to the address itself", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.100"}, nil, "announce_to [198.18.0.100]"},
 		{"announce_to IPv6 loopback", []string{"ip", "2001:db8::100", "announce_to", "::1"}, nil, "announce_to [::1]"},
 		{"announce_to the IPv6 address itself", []string{"ip", "2001:db8::100", "announce_to", "2001:db8::100"}, nil, "announce_to [2001:db8::100]"},
+		// The clone number goes into the last octet of an IPv4 address:
+		// an IPv6 address would be the same for every instance, on every
+		// node that runs one. IPaddr2's findif fails on what it makes of it.
+		{"unique clone IPv6", []string{"ip", "2001:db8::100", "unique_clone_address", "true"}, map[string]string{"clone": "1", "clone_max": "2", "globally_unique": "true"}, "IPv4"},
 		{"bad hash", []string{"ip", "198.18.0.100", "clusterip_hash", "random"}, nil, "clusterip_hash"},
 		{"netns with slash", []string{"ip", "198.18.0.100", "network_namespace", "../x"}, nil, "network_namespace"},
 		{"non-UTF-8 ip", []string{"ip", "198.18.0.\xff"}, nil, `198.18.0.\xff`},
@@ -251,6 +255,7 @@ var faultOf = map[string]string{
 	"bad clone_max":           "",
 	"unique clone not unique": "unique_clone_address",
 	"unique clone overflow":   "ip",
+	"unique clone IPv6":       "unique_clone_address",
 	// The address follows from the clone number: without one that
 	// reads, there is no address.
 	"negative clone number":     "ip",
