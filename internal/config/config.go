@@ -227,7 +227,11 @@ func parseIP(s string, uniqueClone bool, meta map[string]string) (netip.Addr, er
 	case ip.IsUnspecified(), ip.IsMulticast(), ip.Is4() && ip.As4()[0] == 0, ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return netip.Addr{}, invalid("ip", "IP address [%s] cannot be assigned to a host", s)
 	}
-	if uniqueClone && ip.Is4() {
+	if uniqueClone && ip.Is6() {
+		// Every instance would hold the same address, each on its node.
+		return netip.Addr{}, invalid("ip", "unique_clone_address works for IPv4 addresses only: the clone number goes into the last octet")
+	}
+	if uniqueClone {
 		// Pacemaker numbers instances from 0; unset is 0, as IPaddr2
 		// reads it. Any other text is no instance, and so no address:
 		// a sign or a wrapped byte would name another host's.

@@ -255,7 +255,7 @@ var faultOf = map[string]string{
 	"bad clone_max":           "",
 	"unique clone not unique": "unique_clone_address",
 	"unique clone overflow":   "ip",
-	"unique clone IPv6":       "unique_clone_address",
+	"unique clone IPv6":       "ip",
 	// The address follows from the clone number: without one that
 	// reads, there is no address.
 	"negative clone number":     "ip",
