@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -39,16 +40,20 @@ func TestTakeOverIPaddr2sLabels(t *testing.T) {
 }
 
 // TestTakeOverIPaddr2sSpacedAddress: heartbeat:IPaddr2 4.12 (Debian 12)
-// adds an address written with a space before or after it. floatip
+// adds an address written with a space before or after it, or with a
+// space after its cidr_netmask. floatip
 // refuses to start it (docs/compatibility.md), but its stop must remove
 // the address that IPaddr2 left there.
 func TestTakeOverIPaddr2sSpacedAddress(t *testing.T) {
-	for _, ip := range []string{vip + " ", " " + vip} {
-		t.Run(ip, func(t *testing.T) {
+	for _, p := range [][]string{
+		// Without cidr_netmask: findif of 4.12 fails on "198.18.0.100 /24".
+		{"ip=" + vip + " "},
+		{"ip= " + vip},
+		{"ip=" + vip, "cidr_netmask=24 "},
+	} {
+		t.Run(strings.Join(p, ","), func(t *testing.T) {
 			l := newLab(t, hostA)
 			h := l.Host("a")
-			// Without cidr_netmask: findif of 4.12 fails on "198.18.0.100 /24".
-			p := []string{"ip=" + ip}
 			heartbeat(t, h).expect(0, "start", p...)
 			if !hasAddr(t, h, vip+"/24") {
 				t.Fatalf("heartbeat:IPaddr2 did not add %s", vip)

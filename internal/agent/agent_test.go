@@ -707,16 +707,21 @@ func TestStopRemovesALabelledAddress(t *testing.T) {
 	}
 }
 
-// TestStopTrimsTheAddress: heartbeat:IPaddr2 4.12 adds "198.18.0.100 ";
-// floatip refuses to, but its stop removes what IPaddr2 added.
+// TestStopTrimsTheAddress: heartbeat:IPaddr2 4.12 adds "198.18.0.100 ",
+// and takes cidr_netmask "24 "; floatip refuses to, but its stop removes
+// what IPaddr2 added.
 func TestStopTrimsTheAddress(t *testing.T) {
-	for _, ip := range []string{"198.18.0.100 ", " 198.18.0.100", "198.18.0.100\t"} {
+	for _, ip := range []string{"198.18.0.100 ", " 198.18.0.100", "198.18.0.100\t", "198.18.0.100 cidr_netmask=24 ", "198.18.0.100 cidr_netmask=24\n"} {
 		h := newHarness(t)
 		h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Label: "eth0", Broadcast: netip.MustParseAddr("198.18.0.255")})
-		if st := h.run(t, "start", "OCF_RESKEY_ip="+ip); st != ocf.ErrConfigured {
+		env := []string{"OCF_RESKEY_ip=" + ip}
+		if a, mask, ok := strings.Cut(ip, " cidr_netmask="); ok {
+			env = []string{"OCF_RESKEY_ip=" + a, "OCF_RESKEY_cidr_netmask=" + mask}
+		}
+		if st := h.run(t, "start", env...); st != ocf.ErrConfigured {
 			t.Errorf("start of %q = %v, want %v", ip, st, ocf.ErrConfigured)
 		}
-		if st := h.run(t, "stop", "OCF_RESKEY_ip="+ip); st != ocf.Success {
+		if st := h.run(t, "stop", env...); st != ocf.Success {
 			t.Errorf("stop of %q = %v, want success", ip, st)
 		}
 		for _, a := range h.k.addrs {
