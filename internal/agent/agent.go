@@ -224,9 +224,10 @@ func (a *Agent) resolve(action string) (*target, error) {
 			}
 		}
 		// heartbeat:IPaddr2 4.12 adds an address written with spaces
-		// around it, which floatip refuses to start: its stop still
-		// removes what IPaddr2 left.
+		// around it, or after its prefix, which floatip refuses to
+		// start: its stop still removes what IPaddr2 left.
 		params["ip"] = strings.TrimSpace(params["ip"])
+		params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
 		cfg, err = config.Parse(params, a.Env.Meta)
 		if errors.As(err, &ce) && ce.Param == "iflabel" {
 			// The label plays no part in finding the address, and one
