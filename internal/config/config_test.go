@@ -97,6 +97,10 @@ func TestParseValid(t *testing.T) {
 		{"addrlabel on by default for ipv6 (4.15)", []string{"ip", "2001:db8::100"}, nil, func(c *config.Config) bool {
 			return c.LVSIPv6AddrLabel && c.LVSIPv6AddrLabelValue == 99
 		}},
+		// The kernel's label is 32 bits; all ones is its "no label".
+		{"addrlabel value beyond 31 bits", []string{"ip", "2001:db8::100", "lvs_ipv6_addrlabel_value", "4294967294"}, nil, func(c *config.Config) bool {
+			return c.LVSIPv6AddrLabel && c.LVSIPv6AddrLabelValue == 4294967294
+		}},
 		{"any proto", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool { return c.Proto == -1 }},
 		{"proto kernel", []string{"ip", "198.18.0.100", "proto", "kernel"}, nil, func(c *config.Config) bool { return c.Proto == 2 }},
 		{"proto number", []string{"ip", "198.18.0.100", "proto", "186"}, nil, func(c *config.Config) bool { return c.Proto == 186 }},
@@ -186,6 +190,7 @@ func TestParseInvalid(t *testing.T) {
 		{"proto beyond a byte", []string{"ip", "198.18.0.100", "proto", "256"}, nil, "proto [256]"},
 		{"clusterip_firewall", []string{"ip", "198.18.0.100", "clusterip_firewall", "ipfw"}, nil, "clusterip_firewall [ipfw]"},
 		{"clusterip_mac_mangle", []string{"ip", "198.18.0.100", "clusterip_mac_mangle", "perhaps"}, nil, "clusterip_mac_mangle [perhaps]"},
+		{"addrlabel value all ones", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "4294967295"}, nil, "lvs_ipv6_addrlabel_value"},
 		{"bad addrlabel value", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "x"}, nil, "lvs_ipv6_addrlabel_value"},
 		{"clusterip clone", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2"}, "CLUSTERIP"},
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
