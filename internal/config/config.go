@@ -383,10 +383,13 @@ func (c *Config) parseIPv6(p *parser) error {
 		return invalid("lvs_support", "IPv6 does not support lvs_support")
 	}
 	if c.IP.Is6() && c.LVSIPv6AddrLabel {
-		c.LVSIPv6AddrLabelValue = p.integer("lvs_ipv6_addrlabel_value", 0)
-		if p.err != nil {
-			return p.err
+		// The kernel's label is 32 bits, all ones meaning none.
+		v := p.value("lvs_ipv6_addrlabel_value", "integer")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || v == "" || v[0] < '0' || v[0] > '9' || n == 0xffffffff {
+			return invalid("lvs_ipv6_addrlabel_value", "lvs_ipv6_addrlabel_value [%s] is not a label from 0 to 4294967294", printable(v))
 		}
+		c.LVSIPv6AddrLabelValue = int(n)
 	}
 	switch s := p.text("preferred_lft"); s {
 	case "":
