@@ -161,8 +161,6 @@ func (l *Logger) write(level, format string, args ...any) {
 	}
 	if !debug || l.debug {
 		l.toSys(level, msg)
-	}
-	if !debug || l.debug {
 		l.toFile(level, msg)
 	}
 	l.toTrace(level, msg)
