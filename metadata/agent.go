@@ -129,7 +129,7 @@ func generated() *Agent {
 				ShortDesc: "Consider the resource failed if the nic is DOWN or LOWERLAYERDOWN",
 				Content:   Content{Type: "string", Default: ptr("true")}},
 			{Name: "announce_to", Required: false, Unique: false,
-				LongDesc:  "Not in heartbeat:IPaddr2. A space-separated list of neighbour addresses\n(typically the gateway) that get a unicast announcement beside each\nbroadcast one, for equipment that ignores gratuitous ARP sent to everyone.\nTheir MACs come from the neighbour table, or are asked for on the link; one\nthat cannot be found is logged and skipped.",
+				LongDesc:  "Not in heartbeat:IPaddr2. A space-separated list of neighbour addresses\n(typically the gateway) that get a unicast announcement beside each\nbroadcast one, for equipment that ignores gratuitous ARP sent to everyone.\nTheir MACs come from the neighbour table, or are asked for on the link; one\nthat cannot be found is logged and skipped. A neighbour named twice gets\nits announcements once; the loopback, a broadcast or multicast address and\nthe floating address itself are no neighbours.",
 				ShortDesc: "Neighbours to announce to by unicast",
 				Content:   Content{Type: "string", Default: ptr("")}},
 			{Name: "kill_connections", Required: false, Unique: false,

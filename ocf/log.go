@@ -41,17 +41,18 @@ type Logger struct {
 // NewLogger returns a Logger for the agent called agent (the name Pacemaker
 // knows it by, e.g. IPaddr2) running as process pid.
 func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
-	// The instance is Pacemaker's resource id, or whatever the caller's
-	// environment holds: escaped like the messages.
-	tag := fmt.Sprintf("%s[%d]", Printable(agent), pid)
+	// The names come from argv[0] and the environment: escaped, so
+	// that every line stays one.
+	name := oneLine(agent)
 	if env.Instance != "" {
-		tag = fmt.Sprintf("%s(%s)[%d]", Printable(agent), Printable(env.Instance), pid)
+		name = fmt.Sprintf("%s(%s)", name, oneLine(env.Instance))
 	}
+	tag := fmt.Sprintf("%s[%d]", name, pid)
 	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug, now: time.Now}
 	if fac, ok := facilities[strings.ToLower(env.LogFacility)]; ok {
 		// No syslog daemon is not a reason to fail an action: log to
-		// stderr only.
-		if w, err := syslog.New(fac|syslog.LOG_INFO, tag); err == nil {
+		// stderr only. The syslog writer adds the pid itself.
+		if w, err := dialSyslog(fac|syslog.LOG_INFO, name); err == nil {
 			l.sys, l.sysw = w, w
 		}
 	}
@@ -68,6 +69,9 @@ func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
 	}
 	return l
 }
+
+// dialSyslog connects to the syslog daemon; tests connect to their own.
+var dialSyslog = syslog.New
 
 var facilities = map[string]syslog.Priority{
 	"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL,
@@ -143,9 +147,7 @@ func (l *Logger) ExitReason(format string, args ...any) {
 	l.reasoned = true
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.stderr, "ocf-exit-reason:%s\n", msg)
-	if l.sys != nil {
-		fmt.Fprintf(l.sys, "ERROR: %s", msg)
-	}
+	l.toSys("ERROR", msg)
 	l.toFile("ERROR", msg)
 	l.toTrace("ERROR", "ocf-exit-reason:"+msg)
 }
@@ -158,15 +160,33 @@ func (l *Logger) write(level, format string, args ...any) {
 	if !debug || l.debug || l.echo {
 		fmt.Fprintf(l.stderr, "%s: %s: %s\n", l.tag, level, msg)
 	}
-	if l.sys != nil && (!debug || l.debug) {
-		// The syslog writer adds the tag itself; the level word lets the
-		// line be read the same way as resource-agents' logger calls.
-		fmt.Fprintf(l.sys, "%s: %s", level, msg)
-	}
 	if !debug || l.debug {
+		l.toSys(level, msg)
 		l.toFile(level, msg)
 	}
 	l.toTrace(level, msg)
+}
+
+// toSys sends a line to syslog, if any, with l.mu held, at the priority
+// of its level, as ha_log's logger -p does. The syslog writer adds the
+// tag; the level word lets the line be read the same way as
+// resource-agents' logger calls.
+func (l *Logger) toSys(level, msg string) {
+	line := level + ": " + msg
+	w, ok := l.sys.(*syslog.Writer)
+	switch {
+	case l.sys == nil:
+	case !ok:
+		io.WriteString(l.sys, line)
+	case level == "ERROR":
+		w.Err(line)
+	case level == "WARNING":
+		w.Warning(line)
+	case level == "DEBUG":
+		w.Debug(line)
+	default:
+		w.Info(line)
+	}
 }
 
 // toFile appends a line to HA_LOGFILE, with l.mu held. One write per
@@ -198,9 +218,7 @@ func (l *Logger) toTrace(level, msg string) {
 		l.trace = nil
 		warn := oneLine(fmt.Sprintf("write trace: %v: not tracing any more", err))
 		fmt.Fprintf(l.stderr, "%s: WARNING: %s\n", l.tag, warn)
-		if l.sys != nil {
-			fmt.Fprintf(l.sys, "WARNING: %s", warn)
-		}
+		l.toSys("WARNING", warn)
 	}
 }
 

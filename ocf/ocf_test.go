@@ -3,9 +3,14 @@ package ocf
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/syslog"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -364,6 +369,60 @@ func TestParseBool(t *testing.T) {
 		}
 		if IsTrue(tt.in) != (tt.value && tt.ok) {
 			t.Errorf("IsTrue(%q) = %t", tt.in, IsTrue(tt.in))
+		}
+	}
+}
+
+// TestLogTagIsOnePrintableLine: the resource's name and the agent's come
+// from the environment and argv[0], and every log line carries them. A
+// line break there must not start a line of its own, least of all an
+// ocf-exit-reason line on a success.
+func TestLogTagIsOnePrintableLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ha.log")
+	var stderr bytes.Buffer
+	l := NewLogger(ParseEnv([]string{"OCF_RESOURCE_INSTANCE=v\nocf-exit-reason:forged\n", "HA_LOGFILE=" + path}), "IP\taddr2", 1234, &stderr)
+	l.Infof("added")
+	l.Close()
+	b, _ := os.ReadFile(path)
+	for name, out := range map[string]string{"stderr": stderr.String(), "HA_LOGFILE": string(b)} {
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], `IP\x09addr2(v ocf-exit-reason:forged)[1234]: INFO: added`) {
+			t.Errorf("%s: %q, want one line with the tag escaped", name, out)
+		}
+	}
+}
+
+// TestSyslogLine: the syslog writer adds the pid to the tag itself, as
+// logger -t IPaddr2(vip) -i would: the tag must not carry it again. Each
+// line has its level's priority, as ha_log gives it (logger -p
+// facility.err), so that a rule on daemon.err sees the agent's errors.
+func TestSyslogLine(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer func(d func(syslog.Priority, string) (*syslog.Writer, error)) { dialSyslog = d }(dialSyslog)
+	dialSyslog = func(p syslog.Priority, tag string) (*syslog.Writer, error) {
+		return syslog.Dial("unixgram", sock, p, tag)
+	}
+	l := NewLogger(ParseEnv([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_LOGFACILITY=daemon"}), "IPaddr2", 1234, io.Discard)
+	l.Infof("added")
+	l.Warnf("odd")
+	l.Errorf("failed")
+	l.ExitReason("bad")
+	l.Close()
+	tag := `IPaddr2\(vip\)\[` + strconv.Itoa(os.Getpid()) + `\]: `
+	for _, want := range []string{`<30>.* ` + tag + `INFO: added`, `<28>.* ` + tag + `WARNING: odd`, `<27>.* ` + tag + `ERROR: failed`, `<27>.* ` + tag + `ERROR: bad`} {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b := make([]byte, 1024)
+		n, err := c.Read(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if re := regexp.MustCompile("^" + want + "\n$"); !re.Match(b[:n]) {
+			t.Errorf("syslog got %q, want it to match %s", b[:n], re)
 		}
 	}
 }

@@ -132,6 +132,7 @@ var badCases = []badCase{
 	{name: "preferred_lft empty", params: []string{v4, "preferred_lft="}, deliberate: stopAnyway},
 	{name: "broadcast octet 300", params: []string{v4, "broadcast=300.1.1.1"}, findif: true},
 	{name: "broadcast 10 kB", params: []string{v4, "broadcast=" + badLong}, findif: true},
+	{name: "broadcast 0.0.0.0", params: []string{v4, "broadcast=0.0.0.0"}, findif: true},
 	{name: "broadcast +-", params: []string{v4, "broadcast=+-"}, findif: true},
 	// docs/compatibility.md: "stop when iflabel makes a label longer than 15 characters".
 	{name: "iflabel 10 kB", params: []string{v4, "iflabel=" + badLong}, deliberate: stopAnyway},
@@ -142,11 +143,15 @@ var badCases = []badCase{
 	// unique_clone_address)"; IPaddr2 fails for want of iptables.
 	{name: "meta clone_max 2", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2"}, deliberate: map[string][2]int{
 		"validate-all": {6, 5}, "probe": {6, 5}, "start": {6, 5}, "monitor": {6, 5}, "stop": {0, 5}}},
+	{name: "unique clone IPv6", params: []string{v6, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=1"}},
 	{name: "meta timeout garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_timeout=abc"}},
 	{name: "meta interval garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_interval=abc"}},
 	{name: "OCF_CHECK_LEVEL garbage", params: []string{v4, "OCF_CHECK_LEVEL=abc"}},
 	// docs/compatibility.md: network_namespace missing on this node.
 	{name: "network_namespace missing", params: []string{v4, mask24, "network_namespace=fip-nowhere"}, deliberate: map[string][2]int{
+		"validate-all": {5, 255}, "probe": {7, 255}, "start": {5, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
+	// A name longer than a file name can be names no namespace either.
+	{name: "network_namespace too long", params: []string{v4, mask24, "network_namespace=" + strings.Repeat("n", 300)}, deliberate: map[string][2]int{
 		"validate-all": {5, 255}, "probe": {7, 255}, "start": {5, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
 	// Actions.
 	{name: "unknown action", params: []string{v4}, action: "promote"},

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/floatip/floatip/internal/announce"
@@ -254,10 +255,26 @@ func (a *Agent) resolve(action string) (*target, error) {
 				params[k] = v
 			}
 		}
+		// heartbeat:IPaddr2 4.12 adds an address written with spaces
+		// around it, or after its prefix, which floatip refuses to
+		// start: its stop still removes what IPaddr2 left.
+		params["ip"] = strings.TrimSpace(params["ip"])
+		params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
 		cfg, err = config.Parse(params, a.Env.Meta)
-		if err != nil {
+		if errors.As(err, &ce) && ce.Param == "iflabel" {
+			// The label plays no part in finding the address, and one
+			// that floatip would not add may still be on the nic:
+			// heartbeat:IPaddr2 and the kernel take any bytes.
+			params["iflabel"] = ""
+			params["nic"], _, _ = strings.Cut(params["nic"], ":")
+			cfg, err = config.Parse(params, a.Env.Meta)
+		}
+		if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
 			// The clone settings themselves are broken: the address as
-			// the ip parameter gives it is the best guess left.
+			// the ip parameter gives it is the best guess left. Not when
+			// the address is what does not read: for a unique clone
+			// whose number does not, that guess is another instance's
+			// address.
 			params["unique_clone_address"] = a.Defaults["unique_clone_address"]
 			cfg, err = config.Parse(params, nil)
 		}

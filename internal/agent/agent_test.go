@@ -764,6 +764,83 @@ func TestStopWithInvalidParameters(t *testing.T) {
 	}
 }
 
+// TestStopRemovesALabelledAddress: heartbeat:IPaddr2 and the kernel take
+// labels that floatip refuses to add (control characters). A stop after
+// a move from IPaddr2 must still take such an address away: the label
+// plays no part in finding it, and an address left behind while stop
+// says success is the same address on two nodes.
+func TestStopRemovesALabelledAddress(t *testing.T) {
+	for _, tt := range []struct{ name, label string }{
+		{"iflabel with a tab", "iflabel=a\tb"},
+		{"nic:label with a tab", "nic=eth0:a\tb"},
+		{"UTF-8 iflabel", "iflabel=\u00e9"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			_, label, _ := strings.Cut(tt.label, "=")
+			label = strings.TrimPrefix(label, "eth0:")
+			h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Label: "eth0:" + label, Broadcast: netip.MustParseAddr("198.18.0.255")})
+			if st := h.run(t, "stop", vip, "OCF_RESKEY_"+tt.label); st != ocf.Success {
+				t.Errorf("stop = %v, want success", st)
+			}
+			for _, a := range h.k.addrs {
+				if a.Prefix.Addr() == netip.MustParseAddr("198.18.0.100") {
+					t.Errorf("stop left %+v on the nic: %s", a, h.stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// TestStopTrimsTheAddress: heartbeat:IPaddr2 4.12 adds "198.18.0.100 ",
+// and takes cidr_netmask "24 "; floatip refuses to, but its stop removes
+// what IPaddr2 added.
+func TestStopTrimsTheAddress(t *testing.T) {
+	for _, ip := range []string{"198.18.0.100 ", " 198.18.0.100", "198.18.0.100\t", "198.18.0.100 cidr_netmask=24 ", "198.18.0.100 cidr_netmask=24\n"} {
+		h := newHarness(t)
+		h.k.addrs = append(h.k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Label: "eth0", Broadcast: netip.MustParseAddr("198.18.0.255")})
+		env := []string{"OCF_RESKEY_ip=" + ip}
+		if a, mask, ok := strings.Cut(ip, " cidr_netmask="); ok {
+			env = []string{"OCF_RESKEY_ip=" + a, "OCF_RESKEY_cidr_netmask=" + mask}
+		}
+		if st := h.run(t, "start", env...); st != ocf.ErrInstalled {
+			t.Errorf("start of %q = %v, want %v", ip, st, ocf.ErrInstalled)
+		}
+		if st := h.run(t, "stop", env...); st != ocf.Success {
+			t.Errorf("stop of %q = %v, want success", ip, st)
+		}
+		for _, a := range h.k.addrs {
+			if a.Prefix.Addr() == netip.MustParseAddr("198.18.0.100") {
+				t.Errorf("stop of %q left %+v on the nic", ip, a)
+			}
+		}
+	}
+}
+
+// TestStopWithABadCloneNumber: the clone number decides a unique clone's
+// address. A stop with a number that does not read cannot know which
+// address is its own, and must not take the clone's base address, which
+// instance 0 may hold on this node.
+func TestStopWithABadCloneNumber(t *testing.T) {
+	for _, clone := range []string{"-5", "abc"} {
+		t.Run(clone, func(t *testing.T) {
+			h := newHarness(t)
+			base := []string{vip, "OCF_RESKEY_unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2"}
+			h.run(t, "start", append(base, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1", "OCF_RESKEY_CRM_meta_clone=0")...)
+			before := len(h.k.addrs)
+			if st := h.run(t, "start", append(base, "OCF_RESKEY_CRM_meta_clone="+clone)...); st != ocf.ErrInstalled {
+				t.Errorf("start with clone %s = %v, want %v", clone, st, ocf.ErrInstalled)
+			}
+			if st := h.run(t, "stop", append(base, "OCF_RESKEY_CRM_meta_clone="+clone)...); st != ocf.Success {
+				t.Errorf("stop with clone %s = %v, want success", clone, st)
+			}
+			if len(h.k.addrs) != before {
+				t.Errorf("%d addresses after start and stop of clone %s, want the %d of instance 0: %+v", len(h.k.addrs), clone, before, h.k.addrs)
+			}
+		})
+	}
+}
+
 func TestStopFlushesRoutes(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")

@@ -11,9 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
@@ -124,7 +127,7 @@ func (c *Config) FullLabel(nic string) string {
 // nic. It runs once the nic is known.
 func (c *Config) CheckLabel(nic string) error {
 	if l := c.FullLabel(nic); len(l) > maxLabel {
-		return invalid("iflabel", "label %q is longer than %d characters", l, maxLabel)
+		return invalid("iflabel", "label [%s] is longer than %d characters", printable(l), maxLabel)
 	}
 	return nil
 }
@@ -187,10 +190,17 @@ func parse(p *parser, meta map[string]string) (*Config, error) {
 	}
 	for _, f := range strings.Fields(p.text("announce_to")) {
 		n, err := netip.ParseAddr(f)
-		if err != nil || n.Zone() != "" || n.Is4() != c.IP.Is4() || n.IsMulticast() || n.IsUnspecified() {
+		// No neighbour on the link holds the loopback, a broadcast or
+		// multicast address, or the floating address: asking the link
+		// for one would only delay every start.
+		if err != nil || n.Zone() != "" || n.Is4() != c.IP.Is4() || n.IsMulticast() || n.IsUnspecified() ||
+			n.IsLoopback() || n == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || n == c.IP {
 			return nil, invalid("announce_to", "announce_to [%s] is not an %s neighbour address", printable(f), map[bool]string{true: "IPv4", false: "IPv6"}[c.IP.Is4()])
 		}
-		c.AnnounceTo = append(c.AnnounceTo, n)
+		// Once each, however often the list names it.
+		if !slices.Contains(c.AnnounceTo, n) {
+			c.AnnounceTo = append(c.AnnounceTo, n)
+		}
 	}
 	c.NetworkNamespace = p.text("network_namespace")
 	if strings.ContainsAny(c.NetworkNamespace, "/\x00") || c.NetworkNamespace == "." || c.NetworkNamespace == ".." {
@@ -224,7 +234,17 @@ func parseIP(s string, uniqueClone bool, meta map[string]string) (netip.Addr, er
 		return netip.Addr{}, invalid("unique_clone_address", "unique_clone_address works only for IPv4 addresses, not %s: use one resource per IPv6 address", ip)
 	}
 	if uniqueClone {
-		n, _ := strconv.Atoi(meta["clone"])
+		// Pacemaker numbers instances from 0; unset is 0, as IPaddr2
+		// reads it. Any other text is no instance, and so no address:
+		// a sign or a wrapped byte would name another host's.
+		n := 0
+		if s := meta["clone"]; s != "" {
+			v, err := strconv.ParseUint(s, 10, 16)
+			if err != nil || s[0] == '+' {
+				return netip.Addr{}, invalid("ip", "meta attribute clone [%s] is not a clone instance number: unique_clone_address adds it to the address", printable(s))
+			}
+			n = int(v)
+		}
 		b := ip.As4()
 		last := int(b[3]) + n
 		if last > 255 {
@@ -244,7 +264,7 @@ func (c *Config) parseNIC(nic, label string) error {
 	if nic != "" && !validIfName(nic) {
 		return invalid("nic", "nic [%s] is not a valid interface name", printable(nic))
 	}
-	if strings.ContainsAny(label, "\x00\n") || !isPrint(label) {
+	if !validLabel(label) {
 		return invalid("iflabel", "iflabel [%s] is not valid", printable(label))
 	}
 	if c.IP.Is6() && nic == "" && c.IP.IsLinkLocalUnicast() {
@@ -321,7 +341,8 @@ func (c *Config) parseBroadcast(s string) error {
 		c.BroadcastMode = BroadcastNetwork
 	default:
 		b, err := netip.ParseAddr(s)
-		if err != nil || !b.Is4() || c.IP.Is6() {
+		// As findif's check: no address in 0.0.0.0/8.
+		if err != nil || !b.Is4() || c.IP.Is6() || b.As4()[0] == 0 {
 			return invalid("broadcast", "broadcast [%s] is not an IPv4 address, + or -", printable(s))
 		}
 		c.BroadcastMode, c.Broadcast = BroadcastExplicit, b
@@ -364,10 +385,13 @@ func (c *Config) parseIPv6(p *parser) error {
 		return invalid("lvs_support", "IPv6 does not support lvs_support")
 	}
 	if c.IP.Is6() && c.LVSIPv6AddrLabel {
-		c.LVSIPv6AddrLabelValue = p.integer("lvs_ipv6_addrlabel_value", 0)
-		if p.err != nil {
-			return p.err
+		// The kernel's label is 32 bits, all ones meaning none.
+		v := p.value("lvs_ipv6_addrlabel_value", "integer")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || v == "" || v[0] < '0' || v[0] > '9' || n == 0xffffffff {
+			return invalid("lvs_ipv6_addrlabel_value", "lvs_ipv6_addrlabel_value [%s] is not a label from 0 to 4294967294", printable(v))
 		}
+		c.LVSIPv6AddrLabelValue = int(n)
 	}
 	switch s := p.text("preferred_lft"); s {
 	case "":
@@ -557,4 +581,17 @@ func printable(s string) string {
 	return q
 }
 
-func isPrint(s string) bool { return printable(s) == s }
+// validLabel accepts text without control characters. The kernel keeps
+// any bytes as a label, and IPaddr2 passes UTF-8 on: an address it
+// labelled "eth0:été" must stay one that floatip monitors.
+func validLabel(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}

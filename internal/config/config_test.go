@@ -97,6 +97,10 @@ func TestParseValid(t *testing.T) {
 		{"addrlabel on by default for ipv6 (4.15)", []string{"ip", "2001:db8::100"}, nil, func(c *config.Config) bool {
 			return c.LVSIPv6AddrLabel && c.LVSIPv6AddrLabelValue == 99
 		}},
+		// The kernel's label is 32 bits; all ones is its "no label".
+		{"addrlabel value beyond 31 bits", []string{"ip", "2001:db8::100", "lvs_ipv6_addrlabel_value", "4294967294"}, nil, func(c *config.Config) bool {
+			return c.LVSIPv6AddrLabel && c.LVSIPv6AddrLabelValue == 4294967294
+		}},
 		{"any proto", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool { return c.Proto == -1 }},
 		{"proto kernel", []string{"ip", "198.18.0.100", "proto", "kernel"}, nil, func(c *config.Config) bool { return c.Proto == 2 }},
 		{"proto number", []string{"ip", "198.18.0.100", "proto", "186"}, nil, func(c *config.Config) bool { return c.Proto == 186 }},
@@ -112,6 +116,15 @@ func TestParseValid(t *testing.T) {
 			return c.IP == netip.MustParseAddr("198.18.0.103")
 		}},
 		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpCount == 5 }},
+		// The kernel keeps any bytes as a label, and IPaddr2 passes
+		// them on: only control characters are refused.
+		{"UTF-8 iflabel", []string{"ip", "198.18.0.100", "nic", "eth0", "iflabel", "\u00e9t\u00e9"}, nil, func(c *config.Config) bool { return c.Label == "\u00e9t\u00e9" }},
+		{"UTF-8 label in nic", []string{"ip", "198.18.0.100", "nic", "eth0:\u00e9"}, nil, func(c *config.Config) bool { return c.NIC == "eth0" && c.Label == "\u00e9" }},
+		// Each neighbour is asked for its MAC once and announced to once
+		// per round, however often the list names it.
+		{"announce_to duplicates", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.2 198.18.0.3\t198.18.0.2\n198.18.0.2"}, nil, func(c *config.Config) bool {
+			return slices.Equal(c.AnnounceTo, []netip.Addr{netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.3")})
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,10 +164,14 @@ func TestParseInvalid(t *testing.T) {
 		{"prefix 129", []string{"ip", "2001:db8::1", "cidr_netmask", "129"}, nil, "from 1 to 128"},
 		{"holey mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.0.255.0"}, nil, "not a valid netmask"},
 		{"bad broadcast", []string{"ip", "198.18.0.100", "broadcast", "x"}, nil, "broadcast [x]"},
+		// findif's ipcheck_ipv4 takes no address in 0.0.0.0/8.
+		{"broadcast 0.0.0.0", []string{"ip", "198.18.0.100", "broadcast", "0.0.0.0"}, nil, "broadcast [0.0.0.0]"},
 		{"v6 broadcast", []string{"ip", "198.18.0.100", "broadcast", "2001:db8::1"}, nil, "broadcast"},
 		{"nic with slash", []string{"ip", "198.18.0.100", "nic", "a/b"}, nil, "not a valid interface name"},
 		{"nic with space", []string{"ip", "198.18.0.100", "nic", "eth 0"}, nil, "not a valid interface name"},
 		{"nic too long", []string{"ip", "198.18.0.100", "nic", "abcdefghijklmnop"}, nil, "not a valid interface name"},
+		{"iflabel with a tab", []string{"ip", "198.18.0.100", "iflabel", "a\tb"}, nil, `iflabel [a\tb]`},
+		{"iflabel not UTF-8", []string{"ip", "198.18.0.100", "iflabel", "a\xffb"}, nil, `iflabel [a\xffb]`},
 		{"label too long", []string{"ip", "198.18.0.100", "nic", "eth0", "iflabel", "abcdefghijk"}, nil, "longer than 15"},
 		{"arp_count 0", []string{"ip", "198.18.0.100", "arp_count", "0"}, nil, "arp_count [0] is not a positive integer"},
 		{"arp_count negative", []string{"ip", "198.18.0.100", "arp_count", "-1"}, nil, "arp_count"},
@@ -173,6 +190,7 @@ func TestParseInvalid(t *testing.T) {
 		{"proto beyond a byte", []string{"ip", "198.18.0.100", "proto", "256"}, nil, "proto [256]"},
 		{"clusterip_firewall", []string{"ip", "198.18.0.100", "clusterip_firewall", "ipfw"}, nil, "clusterip_firewall [ipfw]"},
 		{"clusterip_mac_mangle", []string{"ip", "198.18.0.100", "clusterip_mac_mangle", "perhaps"}, nil, "clusterip_mac_mangle [perhaps]"},
+		{"addrlabel value all ones", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "4294967295"}, nil, "lvs_ipv6_addrlabel_value"},
 		{"bad addrlabel value", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "x"}, nil, "lvs_ipv6_addrlabel_value"},
 		{"clusterip clone", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2"}, "CLUSTERIP"},
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
@@ -182,6 +200,19 @@ func TestParseInvalid(t *testing.T) {
 		// the clone number): two instances must not both hold one address.
 		{"unique clone ipv6 instance 0", []string{"ip", "2001:db8::100", "unique_clone_address", "true"}, map[string]string{"clone": "0", "clone_max": "2", "globally_unique": "true"}, "unique_clone_address works only for IPv4"},
 		{"unique clone ipv6 instance 1", []string{"ip", "2001:db8::100", "unique_clone_address", "true"}, map[string]string{"clone": "1", "clone_max": "2", "globally_unique": "true"}, "unique_clone_address works only for IPv4"},
+		// Pacemaker numbers clone instances from 0. Another clone number
+		// must not become another address: 198.18.0.1 with clone -5
+		// would be 198.18.0.252, someone else's.
+		{"negative clone number", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": "-5", "globally_unique": "true"}, "meta attribute clone [-5]"},
+		{"clone number not a number", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": "abc", "globally_unique": "true"}, "meta attribute clone [abc]"},
+		{"clone number with a space", []string{"ip", "198.18.0.1", "unique_clone_address", "true"}, map[string]string{"clone": " 1", "globally_unique": "true"}, "meta attribute clone [ 1]"},
+		// Addresses that no neighbour on the link can hold: each would
+		// cost an ARP request and a wait at every start.
+		{"announce_to loopback", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.2 127.0.0.1"}, nil, "announce_to [127.0.0.1]"},
+		{"announce_to limited broadcast", []string{"ip", "198.18.0.100", "announce_to", "255.255.255.255"}, nil, "announce_to [255.255.255.255]"},
+		{"announce_to the address itself", []string{"ip", "198.18.0.100", "announce_to", "198.18.0.100"}, nil, "announce_to [198.18.0.100]"},
+		{"announce_to IPv6 loopback", []string{"ip", "2001:db8::100", "announce_to", "::1"}, nil, "announce_to [::1]"},
+		{"announce_to the IPv6 address itself", []string{"ip", "2001:db8::100", "announce_to", "2001:db8::100"}, nil, "announce_to [2001:db8::100]"},
 		{"bad hash", []string{"ip", "198.18.0.100", "clusterip_hash", "random"}, nil, "clusterip_hash"},
 		{"netns with slash", []string{"ip", "198.18.0.100", "network_namespace", "../x"}, nil, "network_namespace"},
 		{"non-UTF-8 ip", []string{"ip", "198.18.0.\xff"}, nil, `198.18.0.\xff`},
@@ -231,6 +262,11 @@ var faultOf = map[string]string{
 	"unique clone overflow":        "ip",
 	"unique clone ipv6 instance 0": "unique_clone_address",
 	"unique clone ipv6 instance 1": "unique_clone_address",
+	// The address follows from the clone number: without one that
+	// reads, there is no address.
+	"negative clone number":     "ip",
+	"clone number not a number": "ip",
+	"clone number with a space": "ip",
 }
 
 func FuzzParse(f *testing.F) {

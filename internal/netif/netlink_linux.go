@@ -34,7 +34,8 @@ func Open(name string) (*Handle, error) {
 		return &Handle{nl: h, ns: -1}, nil
 	}
 	ns, err := netns.GetFromName(name)
-	if errors.Is(err, os.ErrNotExist) {
+	// A name too long for a file name is no namespace either.
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENAMETOOLONG) {
 		return nil, fmt.Errorf("network namespace %s: %w", name, ErrNoNamespace)
 	}
 	if err != nil {

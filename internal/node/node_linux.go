@@ -138,6 +138,17 @@ func SpawnSelf(environ []string) func(args []string, hold ...*os.File) (int, err
 	environ = slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
 		return strings.HasPrefix(kv, "OCF_RESKEY_CRM_meta_")
 	})
+	// The sender runs in "/": a relative log file or state directory
+	// must name for it what it names for the agent, not a file under
+	// the root directory.
+	for i, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if (k == "HA_LOGFILE" || k == "HA_RSCTMP") && v != "" && !filepath.IsAbs(v) {
+			if abs, err := filepath.Abs(v); err == nil {
+				environ[i] = k + "=" + abs
+			}
+		}
+	}
 	return func(args []string, hold ...*os.File) (int, error) {
 		exe, err := os.Executable()
 		if err != nil {
