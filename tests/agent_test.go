@@ -174,7 +174,7 @@ func TestProbeWithoutNic(t *testing.T) {
 	a.expect(7, "monitor", "ip="+vip, "OCF_RESKEY_CRM_meta_interval=0")
 	a.expect(0, "stop", "ip="+vip, "nic=eth7")
 	a.expect(0, "stop", "ip="+vip)
-	if r := a.expect(6, "start", "ip="+vip, "nic=eth7", "cidr_netmask=24"); !strings.Contains(r.Stderr, "ocf-exit-reason:Invalid interface name [eth7]") {
+	if r := a.expect(5, "start", "ip="+vip, "nic=eth7", "cidr_netmask=24"); !strings.Contains(r.Stderr, "ocf-exit-reason:Invalid interface name [eth7]") {
 		t.Errorf("start reason: %s", r.Stderr)
 	}
 }
