@@ -54,6 +54,14 @@ in_root apt-get install -y --no-install-recommends $packages || {
 	in_root apt-get install -y --no-install-recommends python3-cffi-backend
 	in_root apt-get -f install -y --no-install-recommends
 }
+# A package left unpacked but not configured (pcs, when apt could not
+# resolve its dependencies) would pass the binaries' check.
+audit=$(in_root dpkg --audit)
+if [ -n "$audit" ]; then
+	echo "$tmp: packages not configured:" >&2
+	echo "$audit" >&2
+	exit 1
+fi
 in_root apt-get clean
 rm -rf "$root"
 mv "$tmp" "$root"
