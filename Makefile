@@ -120,9 +120,26 @@ test: deps lint build
 # it prints the timings (docs/cluster-test.md). AGENT=heartbeat runs the
 # same scenarios with ocf:heartbeat:IPaddr2 instead, and says what it skips
 # for lack of reload-agent, kill_connections and the depth-10 monitor.
+#
+# STACK=debian13 runs the same scenarios with every node's corosync,
+# Pacemaker 3, pcs, crm tools, fence and resource agents from a Debian 13
+# root, which stack-debian13 builds first (docs/cluster-test.md);
+# debian12, this machine's own stack, is the default.
+STACK ?= debian12
 .PHONY: cluster-test
-cluster-test: cluster-deps build
-	$(GO) run ./tests/cluster -agent $(AGENT) -binary $(BIN)
+cluster-test: cluster-deps build $(if $(filter debian13,$(STACK)),stack-debian13)
+	$(GO) run ./tests/cluster -agent $(AGENT) -binary $(BIN) -stack $(STACK) $(if $(filter debian13,$(STACK)),-stack-root $(STACK_DEBIAN13))
+
+# stack-debian13 (root) builds STACK_DEBIAN13, a Debian 13 root with the
+# cluster stack, with debootstrap and apt from deb.debian.org, once: it is
+# kept outside the tree, so that it outlives make clean and a CI step, and
+# a second run checks that it is complete and returns
+# (tests/cluster/stack/debian13.sh).
+STACK_DEBIAN13 ?= /var/cache/floatip/debian13
+.PHONY: stack-debian13
+stack-debian13:
+	$(call install-packages,debootstrap util-linux)
+	tests/cluster/stack/debian13.sh $(STACK_DEBIAN13)
 
 # cluster-bench (root) runs BENCH_VIPS VIPs (a count, or a list such as
 # 10,100) on cluster-test's two-node lab, under the floor (examples/dummy,

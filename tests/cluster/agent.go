@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"os"
 	"strings"
-
-	"github.com/floatip/floatip/tests/lab"
 )
 
 // Agent is the resource agent that the VIPs run under: floatip (the
@@ -50,7 +47,7 @@ func agentByName(name string) (*Agent, error) {
 		return &Agent{Name: name, Type: "ocf:floatip:IPaddr2", Title: "ocf:floatip:IPaddr2",
 			ReloadAgent: true, KillConnections: true, SplitBrainMonitor: true}, nil
 	case "heartbeat":
-		if _, err := os.Stat(heartbeatAgent); err != nil {
+		if _, err := os.Stat(stack.Path(heartbeatAgent)); err != nil {
 			return nil, fmt.Errorf("-agent heartbeat: %w (apt-get install resource-agents)", err)
 		}
 		a := &Agent{Name: name, Type: "ocf:heartbeat:IPaddr2",
@@ -75,12 +72,12 @@ type metadata struct {
 	} `xml:"actions>action"`
 }
 
-// checkLacks reads heartbeat:IPaddr2's meta-data on the host and checks
+// checkLacks reads heartbeat:IPaddr2's meta-data in the nodes' stack and checks
 // that it lacks what the scenarios skip for it: should a later
 // resource-agents add reload-agent, kill_connections or a deeper monitor,
 // the skips would hide a test that could run, so the run fails instead.
 func (a *Agent) checkLacks() error {
-	r, err := lab.RunHere(context.Background(), []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT=/usr/lib/ocf"}, heartbeatAgent, "meta-data")
+	r, err := stack.run([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT=/usr/lib/ocf"}, heartbeatAgent, "meta-data")
 	if err != nil {
 		return fmt.Errorf("%s meta-data: %w", heartbeatAgent, err)
 	}
@@ -118,10 +115,10 @@ func (a *Agent) lacks(b []byte) error {
 // Floatip says whether the agent is floatip.
 func (a *Agent) Floatip() bool { return a.Name == "floatip" }
 
-// packageVersion is the version of an installed Debian package, without
-// its epoch.
+// packageVersion is the version of a Debian package installed in the
+// nodes' stack, without its epoch.
 func packageVersion(pkg string) string {
-	r, err := lab.RunHere(context.Background(), []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, "dpkg-query", "-W", "-f", "${Version}", pkg)
+	r, err := stack.run([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, "dpkg-query", "-W", "-f", "${Version}", pkg)
 	if err != nil || r.Code != 0 || strings.TrimSpace(r.Stdout) == "" {
 		return "unknown version"
 	}

@@ -56,11 +56,11 @@ func daemonEnv() []string {
 // corosync" would. SIGKILL (from the host: a PID namespace's init gets no
 // other signal it has no handler for) ends the whole node at once, which is
 // how the test pulls a node's plug.
-func nodeInit(name, dir string) error {
+func nodeInit(name, dir, root string) error {
 	// Ask for the signals before anything can die or be asked to stop.
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT)
-	if err := privateFS(dir); err != nil {
+	if err := privateFS(dir, root); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
@@ -137,9 +137,14 @@ func nodeInit(name, dir string) error {
 // the host's /run is left alone), and bind-mounts the node's copies of
 // privateDirs and of the agents' directory. Each mount is made by the
 // mount(2) call itself, which writes no mtab: the "mount -n" of a script.
-func privateFS(dir string) error {
+func privateFS(dir, root string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / rprivate: %w", err)
+	}
+	if root != "" {
+		if err := enterRoot(dir, root); err != nil {
+			return err
+		}
 	}
 	for _, m := range []struct{ target, mode string }{{"/run", "0755"}, {"/dev/shm", "1777"}} {
 		if err := unix.Mount("tmpfs", m.target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode="+m.mode); err != nil {
@@ -160,6 +165,62 @@ func privateFS(dir string) error {
 		return err
 	}
 	return privateAgents(dir)
+}
+
+// enterRoot makes a copy of the stack's root the node's / (Stack): an
+// overlay with the root below and the node's own upper directory above,
+// so that the nodes share the root and never write it, and a reboot finds
+// what the node wrote before. The host's /dev and /sys (the node's network
+// namespace's, which ip netns exec mounted) and the lab's work directory
+// (the node's files, the power switch's socket, lab-web) are bound in at
+// their paths, then pivot_root makes it the mount namespace's root: the
+// daemons and everything nsenter runs in the node see the root's /usr and
+// /etc alone. privateFS then makes the node's private directories in it
+// as it does on the host.
+func enterRoot(dir, root string) error {
+	top := filepath.Join(dir, "root")
+	merged, upper, work := filepath.Join(top, "merged"), filepath.Join(top, "upper"), filepath.Join(top, "work")
+	for _, d := range []string{merged, upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	opts := "lowerdir=" + root + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("overlay %s on %s: %w", root, merged, err)
+	}
+	labDir := filepath.Dir(dir)
+	for _, p := range []string{"/dev", "/sys", labDir} {
+		target := filepath.Join(merged, p)
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+		if err := bind(p, target, unix.MS_REC); err != nil {
+			return err
+		}
+	}
+	old := filepath.Join(merged, ".host")
+	if err := os.MkdirAll(old, 0o700); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(merged, old); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", merged, err)
+	}
+	if err := os.Chdir("/"); err != nil {
+		return err
+	}
+	if err := unix.Unmount("/.host", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount the host's root: %w", err)
+	}
+	if err := os.Remove("/.host"); err != nil {
+		return err
+	}
+	// The PID namespace's own /proc, as unshare's --mount-proc made it on
+	// the host's root.
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	return nil
 }
 
 // privateSbin adds the node's fence_lab to the host's /usr/sbin: a
@@ -258,13 +319,18 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 }
 
-// initMain is main for "node-init NAME DIR".
+// initMain is main for "node-init NAME DIR [ROOT]", ROOT the stack's
+// root when the node runs on one (enterRoot).
 func initMain(args []string) {
-	if len(args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: node-init NAME DIR")
+	if len(args) != 2 && len(args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: node-init NAME DIR [ROOT]")
 		os.Exit(2)
 	}
-	if err := nodeInit(args[0], args[1]); err != nil {
+	root := ""
+	if len(args) == 3 {
+		root = args[2]
+	}
+	if err := nodeInit(args[0], args[1], root); err != nil {
 		logf("%s: %v", args[0], err)
 		os.Exit(1)
 	}

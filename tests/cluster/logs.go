@@ -154,8 +154,9 @@ var (
 	// no longer part of the cluster"
 	willFenceRE = regexp.MustCompile(`\(pe_fence_node\)\s+warning: Cluster node (\S+) will be fenced: (.*)`)
 	// "(controld_execute_fence_action) notice: Requesting fencing
-	// (reboot) of node n1 | action=1 timeout=60000"
-	requestFenceRE = regexp.MustCompile(`notice: Requesting fencing \((\S+)\) of node (\S+)`)
+	// (reboot) of node n1 | action=1 timeout=60000"; Pacemaker 3 says
+	// "targeting node n1".
+	requestFenceRE = regexp.MustCompile(`notice: Requesting fencing \((\S+)\) (?:of|targeting) node (\S+)`)
 	// "(log_async_result) notice: Operation 'reboot' [319] targeting n1
 	// using fence-lab returned 0 | call 7 from pacemaker-controld.28"
 	agentFenceRE = regexp.MustCompile(`notice: Operation '(\S+)' \[\d+\] targeting (\S+) using (\S+) returned (-?\d+)`)
@@ -175,7 +176,7 @@ func fenceEvents(r io.Reader, node, target string, since, now time.Time) []Fence
 		} else if m := agentFenceRE.FindStringSubmatch(line); m != nil && m[2] == target {
 			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's fencer: the agent of %s (%s %s) exited %s", node, m[3], m[1], target, m[4]), Line: line})
 		} else if m := fenceResultRE.FindStringSubmatch(line); m != nil && m[2] == target {
-			// "OK (complete)"; a failure reads "Error occurred
+			// "OK (complete)", "OK (Done)" in Pacemaker 3; a failure reads "Error occurred
 			// (...)", "Timeout occurred" and the like.
 			out = append(out, FenceEvent{Time: t, What: fmt.Sprintf("%s's fencer: %s of %s by %s: %s", node, m[1], target, m[3], m[4]),
 				Result: true, OK: strings.HasPrefix(m[4], "OK"), Line: line})

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The lines are Pacemaker 2.1.5's and corosync 3.1.7's, from a run of the
@@ -140,5 +143,33 @@ func TestFenceAction(t *testing.T) {
 	readFenceParams(strings.NewReader("# a comment\noption=status\n\nport=n2\nnodename=n1\n"), params)
 	if params["action"] != "status" || params["port"] != "n2" || params["nodename"] != "n1" {
 		t.Errorf("readFenceParams: %v", params)
+	}
+}
+
+// Pacemaker 3.0.0's lines of the same fencing (make cluster-test
+// STACK=debian13): its controller says "targeting node" where 2.1.5 said
+// "of node", and its fencer's result reads "OK (Done)".
+const fenceLog3 = `Dec 07 17:40:02.118 n1 pacemaker-schedulerd[41] (pe_fence_node) 	warning: Cluster node n2 will be fenced: peer is no longer part of the cluster
+Dec 07 17:40:02.122 n1 pacemaker-controld  [42] (controld_execute_fence_action) 	notice: Requesting fencing (reboot) targeting node n2 | action=1 timeout=60000
+Dec 07 17:40:02.190 n1 pacemaker-fenced    [38] (log_async_result) 	notice: Operation 'reboot' [412] targeting n2 using fence-lab returned 0 | call 7 from pacemaker-controld.42
+Dec 07 17:40:02.222 n1 pacemaker-fenced    [38] (finalize_op) 	notice: Operation 'reboot' targeting n2 by n1 for pacemaker-controld.42@n1: OK (Done) | id=5e0a1c44
+`
+
+// TestFenceEvents3 checks that the timeline of a fencing under Pacemaker 3
+// has every step that it has under 2.1.5: the controller's request too.
+func TestFenceEvents3(t *testing.T) {
+	now := time.Date(2026, 12, 7, 18, 0, 0, 0, time.Local)
+	var got []string
+	for _, e := range fenceEvents(strings.NewReader(fenceLog3), "n1", "n2", now.Add(-time.Hour), now) {
+		got = append(got, fmt.Sprintf("%s %v %v %s", e.Time.Format("15:04:05.000"), e.Result, e.OK, e.What))
+	}
+	want := []string{
+		"17:40:02.118 false false n1's scheduler: n2 will be fenced (peer is no longer part of the cluster)",
+		"17:40:02.122 false false n1's controller requests fencing (reboot) of n2",
+		"17:40:02.190 false false n1's fencer: the agent of fence-lab (reboot n2) exited 0",
+		"17:40:02.222 true true n1's fencer: reboot of n2 by n1: OK (Done)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Pacemaker 3's fencing events (-want +got):\n%s", diff)
 	}
 }

@@ -140,7 +140,15 @@ func main() {
 	binary := flag.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
 	only := flag.String("only", "", "run only these scenarios, comma-separated: two-node, quorum, splitring (default all)")
 	agentName := flag.String("agent", "floatip", "the VIPs' agent: floatip (ocf:floatip:IPaddr2) or heartbeat (ocf:heartbeat:IPaddr2, resource-agents)")
+	stackName := flag.String("stack", "debian12", "the nodes' cluster stack: debian12 (this machine's own) or debian13 (Pacemaker 3, from the root that make stack-debian13 builds)")
+	stackRoot := flag.String("stack-root", "", "the root of a -stack other than debian12 (default: where make stack-<name> builds it)")
 	flag.Parse()
+	st, err := stackByName(*stackName, *stackRoot)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cluster-test: %v\n", err)
+		os.Exit(2)
+	}
+	stack = st
 	ag, err := agentByName(*agentName)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cluster-test: %v\n", err)
@@ -240,6 +248,9 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 		return err
 	}
 	fmt.Fprintf(w, "\ncluster up: n1 and n2 online, DC %s, %.1f s after the nodes started\n", s.DC.Name, time.Since(t).Seconds())
+	if err := checkStack(ctx, w, c.Nodes); err != nil {
+		return err
+	}
 	// crm_attribute rather than pcs for the two properties: each pcs
 	// call costs seconds of Python start-up, and pcs's part is the
 	// resource commands. stonith-enabled is true by default; set, it
@@ -356,13 +367,19 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 	return nil
 }
 
-// version is the first line of a tool's version output.
+// version is the first line of a tool's version output, in the nodes'
+// stack.
 func version(argv ...string) string {
-	r, err := lab.RunHere(context.Background(), []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, argv...)
-	if err != nil {
+	r, err := stack.run([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, argv...)
+	if err != nil || r.Code != 0 {
 		return argv[0] + " (unknown version)"
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(r.Stdout), "\n")
+	return versionLine(r.Stdout)
+}
+
+// versionLine is the first line of a version output, corosync's shortened.
+func versionLine(out string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
 	return strings.NewReplacer("Corosync Cluster Engine, version", "Corosync", "'", "").Replace(line)
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ type Node struct {
 // state directories owned as the Debian packages own them, and floatip as
 // the node's ocf:floatip:IPaddr2.
 func (n *Node) prepare(conf, binary string) error {
-	hacluster, err := lookupIDs("hacluster", "haclient")
+	hacluster, err := stack.IDs("hacluster", "haclient")
 	if err != nil {
 		return err
 	}
@@ -103,21 +102,6 @@ func (n *Node) prepare(conf, binary string) error {
 	return copyFile(binary, filepath.Join(n.Dir, ocfDir, "floatip/IPaddr2"), 0o755)
 }
 
-// lookupIDs returns the uid of user u and the gid of group g.
-func lookupIDs(u, g string) ([2]int, error) {
-	usr, err := user.Lookup(u)
-	if err != nil {
-		return [2]int{}, fmt.Errorf("user %s (is pacemaker installed?): %w", u, err)
-	}
-	grp, err := user.LookupGroup(g)
-	if err != nil {
-		return [2]int{}, fmt.Errorf("group %s: %w", g, err)
-	}
-	uid, _ := strconv.Atoi(usr.Uid)
-	gid, _ := strconv.Atoi(grp.Gid)
-	return [2]int{uid, gid}, nil
-}
-
 func copyFile(src, dst string, mode os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -150,9 +134,14 @@ func (n *Node) Start() error {
 	// Pdeathsig chain the node's life to this program's: should the test
 	// die without its cleanup, the kernel kills unshare, then the init,
 	// and with the init every process of the node.
-	n.cmd = exec.Command("ip", "netns", "exec", n.Host.NS,
+	argv := []string{"netns", "exec", n.Host.NS,
 		"unshare", "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc",
-		n.exe, "node-init", n.Name, n.Dir)
+		n.exe, "node-init", n.Name, n.Dir}
+	if stack.Root != "" {
+		// The init makes the stack's root the node's / (enterRoot).
+		argv = append(argv, stack.Root)
+	}
+	n.cmd = exec.Command("ip", argv...)
 	n.cmd.Env = daemonEnv()
 	n.inCgroup(n.cmd)
 	n.cmd.Stdout, n.cmd.Stderr = log, log

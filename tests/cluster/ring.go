@@ -191,6 +191,9 @@ func (rc *ringCluster) boot(ctx context.Context, w io.Writer, conf, binary strin
 		return err
 	}
 	fmt.Fprintf(w, "  cluster up: %s online, DC %s, %.1f s after the nodes started\n", strings.Join(names, ", "), s.DC.Name, time.Since(t).Seconds())
+	if err := checkStack(ctx, w, rc.Nodes); err != nil {
+		return err
+	}
 	for _, p := range props {
 		typ := "crm_config"
 		if p[0] == "resource-stickiness" {

@@ -36,6 +36,7 @@ func runScenarios(ctx context.Context, w io.Writer, binary, only string, ag *Age
 			}
 		}
 	}
+	stack.PrintVersions(w)
 	t0 := time.Now()
 	var took []string
 	for _, s := range scenarios {
