@@ -150,6 +150,8 @@ func TestLoggerFormat(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
+	// An action that ignores its context: Run must return at the
+	// deadline all the same, so this sleep is never waited out.
 	slow := func(ctx context.Context) Status {
 		time.Sleep(time.Hour)
 		return Success

@@ -6,6 +6,7 @@ package failover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -142,7 +143,10 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	if _, err := op(a, "start"); err != nil {
 		return nil, err
 	}
-	time.Sleep(1200 * time.Millisecond)
+	// A late announcement from A would take M's entry back from B.
+	if err := a.Idle(ctx, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("wait for A's burst to end: %w", err)
+	}
 	tl = &Timeline{Lab: l.Prefix, Agent: agent.Name, Kind: kind, MACA: a.MAC, MACB: b.MAC, Flip: -1, FirstAnnouncement: -1}
 	if tl.Before, err = m.Learn(ctx, VIP); err != nil {
 		return nil, err
@@ -173,7 +177,14 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		stopWatch()
 		return nil, err
 	}
-	time.Sleep(100 * time.Millisecond) // answered probes before the move
+	// Answered probes before the move, for the gap to start from.
+	if !until(ctx, func() bool { return answered(pinger.Probes(), time.Time{}) }) {
+		pinger.Close()
+		capture.Close()
+		outgoing.Close()
+		stopWatch()
+		return nil, fmt.Errorf("M's pings of the VIP on A were not answered")
+	}
 
 	t0 := time.Now()
 	at := func(t time.Time) time.Duration { return t.Sub(t0) }
@@ -204,16 +215,23 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	tl.StartReturned = at(r.End)
 	startCalled := at(r.Start)
 
-	// Wait for the flip, then for the burst to end.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && lab.FirstChangeTo(changes(), b.MAC) == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(1200 * time.Millisecond)
+	// Wait for the flip, for B's burst to end, and for a ping sent after
+	// the move to be answered; then every frame of the burst is in the
+	// capture, before a marker that B sends after it. Each wait ends
+	// early when what it waits for does not come: the timeline says so.
+	until(ctx, func() bool { return lab.FirstChangeTo(changes(), b.MAC) != nil })
+	idle := b.Idle(ctx, 10*time.Second)
+	until(ctx, func() bool { return answered(pinger.Probes(), r.End) })
 	probes := pinger.Close()
 	stopWatch()
-	frames := lab.DecodeARP(capture.Close())
-	mine := lab.DecodeARP(outgoing.Close())
+	received, drained := capture.Drain(b, 5*time.Second)
+	capture.Close()
+	sent, sentDrained := outgoing.Drain(m, 5*time.Second)
+	outgoing.Close()
+	if err := errors.Join(idle, drained, sentDrained); err != nil {
+		return nil, err
+	}
+	frames, mine := lab.DecodeARP(received), lab.DecodeARP(sent)
 
 	tl.Agents = -1
 	if c := lab.FirstChangeTo(changes(), b.MAC); c != nil {
@@ -252,6 +270,38 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	return tl, nil
 }
 
+// until polls cond for up to 5 s, and says whether it held.
+func until(ctx context.Context, cond func() bool) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(ProbeInterval)
+	}
+	return true
+}
+
+// answered says that a probe sent after from had an answer, and that the
+// pinger went on long enough after it for probes to count it (they leave
+// out the last inFlight).
+func answered(probes []lab.Probe, from time.Time) bool {
+	if len(probes) == 0 {
+		return false
+	}
+	end := probes[len(probes)-1].Sent.Add(-inFlight)
+	for _, p := range probes {
+		if p.Sent.After(from) && p.Sent.Before(end) && !p.Replied.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// inFlight is how long an answer may take: probes sent that recently are
+// not counted lost yet.
+const inFlight = 50 * time.Millisecond
+
 // probes counts M's probes from t0 on and finds the longest time M went
 // without an answer.
 func (tl *Timeline) probes(probes []lab.Probe, t0 time.Time) {
@@ -259,7 +309,7 @@ func (tl *Timeline) probes(probes []lab.Probe, t0 time.Time) {
 		return
 	}
 	// The last probes may still be in flight.
-	end := probes[len(probes)-1].Sent.Add(-50 * time.Millisecond)
+	end := probes[len(probes)-1].Sent.Add(-inFlight)
 	var answers []time.Time
 	for _, p := range probes {
 		if p.Sent.After(end) {
