@@ -154,11 +154,11 @@ func TestCheckLinkStatus(t *testing.T) {
 	if err := l.Cut(a); err != nil {
 		t.Fatal(err)
 	}
-	// The agent reads the carrier that the kernel takes from the nic once
-	// its peer is down.
+	// The monitor reads the operational state, which the kernel sets a
+	// while after the carrier (linkwatch).
 	waitFor(t, 5*time.Second, func() (bool, string) {
-		link := linkOf(t, a)
-		return link.Attrs().RawFlags&unix.IFF_LOWER_UP == 0, "eth0 still has carrier: " + link.Attrs().OperState.String()
+		state := linkOf(t, a).Attrs().OperState
+		return state == netlink.OperDown || state == netlink.OperLowerLayerDown, "eth0 is still " + state.String()
 	})
 	if res := r.expect(7, "monitor", p...); !strings.Contains(res.Stderr, "WARNING: IP "+vip+" available, but device has status down") {
 		t.Errorf("monitor warning: %s", res.Stderr)

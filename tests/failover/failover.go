@@ -86,9 +86,9 @@ type Timeline struct {
 	FirstAnnouncement time.Duration
 	// Announcements counts the announcement frames from B that M saw.
 	Announcements int
-	// RequestsFromM counts M's own ARP requests for the VIP before the
-	// flip: had M resolved the VIP itself, the flip would not be the
-	// announcement's doing.
+	// RequestsFromM counts M's own broadcast ARP requests for the VIP
+	// before the flip: had M resolved the VIP itself, the flip would not
+	// be the announcement's doing.
 	RequestsFromM int
 	// StartReturned is when start on B returned.
 	StartReturned time.Duration
@@ -254,7 +254,10 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		add(f.Time, "M received %s from B (announcement %d)", opName(f), tl.Announcements)
 	}
 	for _, f := range mine {
-		if !f.Time.Before(t0) && f.TargetIP == VIP && (tl.Flip < 0 || at(f.Time) < tl.Flip) {
+		// Only a broadcast request could have B answer M; M's answers
+		// to B's requests for M's own address name the VIP as their
+		// target too.
+		if !f.Time.Before(t0) && f.Op == 1 && f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP == VIP && (tl.Flip < 0 || at(f.Time) < tl.Flip) {
 			tl.RequestsFromM++
 			add(f.Time, "M asked who has %s", VIP)
 		}
