@@ -217,8 +217,8 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 
 	// Wait for the flip, for B's burst to end, and for a ping sent after
 	// the move to be answered; then every frame of the burst is in the
-	// capture, before a marker that B sends after it. Each wait ends
-	// early when what it waits for does not come: the timeline says so.
+	// capture, before a marker that B sends after it. A wait for what
+	// does not come gives up after 5 s, and the timeline shows it.
 	until(ctx, func() bool { return lab.FirstChangeTo(changes(), b.MAC) != nil })
 	idle := b.Idle(ctx, 10*time.Second)
 	until(ctx, func() bool { return answered(pinger.Probes(), r.End) })
