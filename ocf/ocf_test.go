@@ -229,6 +229,8 @@ func TestLoggerLogFile(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
+	// An action that ignores its context: Run must return at the
+	// deadline all the same, so this sleep is never waited out.
 	slow := func(ctx context.Context) Status {
 		time.Sleep(time.Hour)
 		return Success

@@ -107,7 +107,8 @@ func TestStopEndsTheBurst(t *testing.T) {
 	}
 	p := []string{"ip=" + vip, "arp_count=100", "arp_interval=40"}
 	a.expect(0, "start", p...)
-	time.Sleep(150 * time.Millisecond)
+	// The burst is under way once its first frames reach M.
+	capture.Until(func(fs []lab.Frame) bool { return len(lab.DecodeARP(fs)) >= 3 }, 5*time.Second)
 	if len(announcers()) != 1 {
 		t.Fatalf("announcers running: %v", announcers())
 	}
@@ -116,8 +117,10 @@ func TestStopEndsTheBurst(t *testing.T) {
 		t.Fatalf("no pid file during the burst: %v", err)
 	}
 	stop := a.expect(0, "stop", p...)
-	time.Sleep(200 * time.Millisecond)
-	frames := lab.DecodeARP(capture.Close())
+	// Any frame the sender sent after stop is in what M received before a
+	// marker sent from A once no sender runs.
+	burstOver(t, l.Host("a"))
+	frames := lab.DecodeARP(drain(t, capture, l.Host("a")))
 	if len(frames) < 3 || len(frames) >= 200 {
 		t.Errorf("%d frames, want a burst cut short by stop", len(frames))
 	}
@@ -144,7 +147,7 @@ func TestFirstFrameBeforeStartReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := r.expect(0, "start", "ip="+vip)
-	time.Sleep(100 * time.Millisecond)
+	c.Until(func(fs []lab.Frame) bool { return len(lab.DecodeARP(fs)) > 0 }, 5*time.Second)
 	frames := lab.DecodeARP(c.Close())
 	if len(frames) == 0 || !frames[0].Time.Before(start.End) {
 		t.Errorf("first of %d frames did not arrive before start returned", len(frames))
@@ -249,11 +252,11 @@ func TestNetworkNamespace(t *testing.T) {
 	run(7, "monitor", p...)
 	run(0, "start", p...)
 	run(0, "monitor", p...)
-	time.Sleep(1100 * time.Millisecond)
+	burstOver(t, a)
 	if got := vipOn(t, a, vip); len(got) != 1 || got[0].Prefix != vip+"/24" {
 		t.Errorf("host a has %+v", got)
 	}
-	frames := lab.DecodeARP(c.Close())
+	frames := lab.DecodeARP(drain(t, c, a))
 	if len(frames) != 10 || frames[0].SenderHW.String() != a.MAC.String() {
 		t.Errorf("M saw %d frames (want 10 from %s): %v", len(frames), a.MAC, frames)
 	}

@@ -68,13 +68,9 @@ func TestClientFollowsEachForm(t *testing.T) {
 			l := newLab(t, failover.HostA, failover.HostB, failover.HostM)
 			a, b, m := l.Host("a"), l.Host("b"), l.Host("m")
 			floatip(t, a).expect(0, "start", "ip="+vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1")
-			p, err := m.Ping(failover.VIP, 10*time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-			p.Close()
-			if mac, err := m.Neighbor(failover.VIP); err != nil || mac.String() != a.MAC.String() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if mac, err := m.Learn(ctx, failover.VIP); err != nil || mac.String() != a.MAC.String() {
 				t.Fatalf("M's entry %v (%v), want A's %s", mac, err, a.MAC)
 			}
 			frames, err := announce.GARPFrames(b.MAC, netip.MustParseAddr(vip))

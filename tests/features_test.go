@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/floatip/floatip/tests/lab"
 )
@@ -58,9 +62,9 @@ func TestAnnounceTo(t *testing.T) {
 	r := floatip(t, a)
 	p := []string{"ip=" + vip, "arp_count=3", "arp_interval=50", "announce_to=" + hostM.Addr.Addr().String()}
 	r.expect(0, "start", p...)
-	time.Sleep(400 * time.Millisecond)
+	burstOver(t, a)
 	var unicast, broadcast int
-	for _, f := range lab.DecodeARP(c.Close()) {
+	for _, f := range lab.DecodeARP(drain(t, c, a)) {
 		switch {
 		case f.SenderIP != netipOf(vip):
 		case f.EthDst.String() == m.MAC.String() && f.TargetIP == hostM.Addr.Addr() && f.TargetHW.String() == m.MAC.String():
@@ -150,7 +154,12 @@ func TestCheckLinkStatus(t *testing.T) {
 	if err := l.Cut(a); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The monitor reads the operational state, which the kernel sets a
+	// while after the carrier (linkwatch).
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		state := linkOf(t, a).Attrs().OperState
+		return state == netlink.OperDown || state == netlink.OperLowerLayerDown, "eth0 is still " + state.String()
+	})
 	if res := r.expect(7, "monitor", p...); !strings.Contains(res.Stderr, "WARNING: IP "+vip+" available, but device has status down") {
 		t.Errorf("monitor warning: %s", res.Stderr)
 	}
@@ -176,7 +185,19 @@ func TestMonitorDADFailed(t *testing.T) {
 	if err := a.IP("addr", "add", vip6+"/64", "dev", a.Dev); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond) // DAD: one probe, one second
+	// DAD sends one probe and waits a second for an answer, M's.
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		addrs, err := a.Addrs(netlink.FAMILY_V6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ad := range addrs {
+			if ad.IP.String() == netip.MustParseAddr(vip6).String() {
+				return ad.Flags&unix.IFA_F_DADFAILED != 0, fmt.Sprintf("%s has flags %#x, not dadfailed", vip6, ad.Flags)
+			}
+		}
+		return false, vip6 + " is not on a"
+	})
 	r := floatip(t, a)
 	res := r.expect(1, "monitor", "ip="+vip6, "cidr_netmask=64")
 	if !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+vip6+" [DAD]") {
@@ -198,42 +219,56 @@ func TestSenderSocketsReceiveNothing(t *testing.T) {
 	p := []string{"ip=" + vip, "arp_count=100", "arp_interval=40"}
 	r.expect(0, "start", p...)
 	t.Cleanup(func() { r.run("stop", p...) })
-	time.Sleep(200 * time.Millisecond)
 	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+key(t, a, vip)+".pid"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pid := strings.Fields(string(b))[0]
-	// M sends ARP traffic that a socket bound to ARP would queue.
-	if ping, err := l.Host("m").Ping(netipOf(vip), 5*time.Millisecond); err == nil {
-		time.Sleep(100 * time.Millisecond)
-		ping.Close()
-	}
-	inodes := map[string]bool{}
-	fds, _ := filepath.Glob("/proc/" + pid + "/fd/*")
-	for _, fd := range fds {
-		if target, err := os.Readlink(fd); err == nil && strings.HasPrefix(target, "socket:[") {
-			inodes[strings.Trim(target[len("socket:"):], "[]")] = true
+	// packetSockets lists the sender's packet sockets as
+	// /proc/net/packet has them: sk RefCnt Type Proto Iface R Rmem User Inode.
+	packetSockets := func() [][]string {
+		inodes := map[string]bool{}
+		fds, _ := filepath.Glob("/proc/" + pid + "/fd/*")
+		for _, fd := range fds {
+			if target, err := os.Readlink(fd); err == nil && strings.HasPrefix(target, "socket:[") {
+				inodes[strings.Trim(target[len("socket:"):], "[]")] = true
+			}
 		}
+		table, err := os.ReadFile("/proc/" + pid + "/net/packet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]string
+		for _, line := range strings.Split(string(table), "\n")[1:] {
+			if f := strings.Fields(line); len(f) >= 9 && inodes[f[8]] {
+				out = append(out, f)
+			}
+		}
+		return out
 	}
-	table, err := os.ReadFile("/proc/" + pid + "/net/packet")
+	// The sender opens its own socket once it runs: wait for both.
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		n := len(packetSockets())
+		return n >= 2, fmt.Sprintf("found %d packet sockets of sender %s, want 2: its own and start's", n, pid)
+	})
+	// M sends ARP traffic that a socket bound to ARP would queue: once M
+	// has an answer, its ARP request reached every packet socket on A.
+	ping, err := l.Host("m").Ping(netipOf(vip), 5*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := 0
-	for _, line := range strings.Split(string(table), "\n")[1:] {
-		f := strings.Fields(line)
-		// sk RefCnt Type Proto Iface R Rmem User Inode
-		if len(f) < 9 || !inodes[f[8]] {
-			continue
-		}
-		found++
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		return answered(ping.Probes(), time.Time{}) > 0, "M's pings of the VIP were not answered"
+	})
+	ping.Close()
+	socks := packetSockets()
+	for _, f := range socks {
 		if f[3] != "0000" || f[6] != "0" {
 			t.Errorf("sender's packet socket: proto %s, %s bytes queued; want 0000 and 0", f[3], f[6])
 		}
 	}
-	if found != 2 {
-		t.Errorf("found %d packet sockets of sender %s, want 2: its own and start's", found, pid)
+	if len(socks) != 2 {
+		t.Errorf("found %d packet sockets of sender %s, want 2: its own and start's", len(socks), pid)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,17 +87,9 @@ func nsInode(t *testing.T, h *lab.Host) (dev, ino uint64) {
 // burst the list must be empty.
 func procsIn(t *testing.T, h *lab.Host) []string {
 	t.Helper()
-	dev, ino := nsInode(t, h)
-	links, _ := filepath.Glob("/proc/[0-9]*/ns/net")
-	var out []string
-	for _, p := range links {
-		var st unix.Stat_t
-		pid := strings.Split(p, "/")[2]
-		if unix.Stat(p, &st) != nil || st.Dev != dev || st.Ino != ino || pid == strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
-		out = append(out, pid+" "+strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " "))
+	out, err := h.Processes()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -139,21 +130,6 @@ func filesIn(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
-}
-
-// eventually polls cond every 10ms until it holds or d has passed, and
-// says whether it held.
-func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // checkNothingLeft fails the test when the host differs from before, when

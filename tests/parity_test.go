@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -217,15 +216,15 @@ func runParity(t *testing.T, pc parityCase, agent string) parityRun {
 		if s.name == "monitor" || pc.refresh && (s.name == "start" || s.name == "probe after start") {
 			// The rest of the burst, or of a refresh, before the next
 			// step can end it.
-			time.Sleep(1200 * time.Millisecond)
+			burstOver(t, host)
 		}
 	}
-	for _, f := range lab.DecodeARP(arpc.Close()) {
+	for _, f := range lab.DecodeARP(drain(t, arpc, host)) {
 		if f.SenderIP == f.TargetIP {
 			run.frames = append(run.frames, describe(f, host))
 		}
 	}
-	for _, n := range lab.DecodeNA(nac.Close()) {
+	for _, n := range lab.DecodeNA(drain(t, nac, host)) {
 		if !n.Solicited {
 			run.frames = append(run.frames, describeNA(n, host))
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/floatip/floatip/tests/lab"
 )
 
 // killPoint is a moment of start at which the test kills it with SIGKILL.
@@ -82,8 +84,14 @@ func TestKillDuringStart(t *testing.T) {
 	t.Run("sender during its burst", func(t *testing.T) {
 		r := fastFloatip(t, h)
 		p := []string{"ip=" + vip, "cidr_netmask=24"}
-		r.expect(0, "start", append(p, "arp_count=5", "arp_interval=200")...)
-		time.Sleep(150 * time.Millisecond)
+		c, err := h.CaptureOutgoing(0x0806)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.expect(0, "start", append(p, "arp_count=100", "arp_interval=40")...)
+		// In the middle of its burst: frames went out, many are to come.
+		c.Until(func(fs []lab.Frame) bool { return len(fs) >= 3 }, 5*time.Second)
+		c.Close()
 		pid := senderPid(t, r)
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -141,6 +149,10 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 		}
 		cmd.Process.Kill()
 	default:
+		// A kill at a point in time, wherever start then is: the test
+		// accepts either state it leaves (address there or not) and
+		// checks that the agent recovers from it, so how far start got
+		// in kp.after is no race.
 		time.Sleep(kp.after)
 		cmd.Process.Kill()
 	}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -48,11 +49,14 @@ func TestIPv6RouterFlag(t *testing.T) {
 			}
 			ra.expect(0, "stop", p...)
 			rb.expect(0, "start", p...)
-			time.Sleep(200 * time.Millisecond)
+			// M's entry follows once B's burst reached it: by then it
+			// must name B, and carry the router flag as the agent set it.
+			burstOver(t, b)
+			waitFor(t, 5*time.Second, func() (bool, string) {
+				entry := neigh6(t, m, vip6)
+				return strings.Contains(entry, "lladdr "+b.MAC.String()), fmt.Sprintf("M's entry after the move: %q, want B's MAC %s", entry, b.MAC)
+			})
 			entry := neigh6(t, m, vip6)
-			if !strings.Contains(entry, "lladdr "+b.MAC.String()) {
-				t.Errorf("M's entry after the move: %q, want B's MAC %s", entry, b.MAC)
-			}
 			if got := strings.Contains(entry, " router"); got != tc.router {
 				t.Errorf("M's entry after the move: %q; router flag %v, want %v", entry, got, tc.router)
 			}

@@ -306,7 +306,11 @@ func (ch *chaos) play(ctx context.Context, r *round) error {
 		return err
 	}
 	defer watch.close()
-	time.Sleep(100 * time.Millisecond) // answered pings before the fault
+	// Answered pings before the fault, for the gaps to start from; a VIP
+	// that runs nowhere has none to wait for.
+	for _, p := range watch.pingers {
+		waitAnswered(ctx, p, time.Time{}, 2*time.Second)
+	}
 	r.t0 = time.Now()
 	if err := r.fault.run(ctx, ch, r); err != nil {
 		return err

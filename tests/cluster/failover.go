@@ -88,7 +88,10 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 		return nil, err
 	}
 	defer w6.close()
-	time.Sleep(100 * time.Millisecond) // answered probes before the trigger
+	// Answered probes before the trigger, for the gap to start from.
+	if !waitAnswered(ctx, w.pinger, time.Time{}, 5*time.Second) || w6 != nil && !waitAnswered(ctx, w6.pinger, time.Time{}, 5*time.Second) {
+		return nil, fmt.Errorf("%s: before it, the client's pings to the VIPs on %s got no answer within 5s", name, from.Name)
+	}
 
 	f := &Failover{Name: name, Trigger: what, From: from, To: to, Followed: -1, t0: time.Now()}
 	finish, err := trig(ctx, f)
@@ -108,7 +111,13 @@ func (c *Cluster) failover(ctx context.Context, name, what string, from, to *Nod
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	time.Sleep(1200 * time.Millisecond) // the rest of the burst, answered pings
+	// The rest of the burst, for the count of announcements the timeline
+	// prints; no check reads it. The answered ping the check below wants
+	// is waited for.
+	time.Sleep(1200 * time.Millisecond)
+	if !waitAnswered(ctx, w.pinger, lab.FirstChangeTo(w.changes(), to.Host.MAC).Time, 10*time.Second) {
+		return nil, fmt.Errorf("%s: the client's pings to %s got no answer within 10s after it followed to %s", name, VIP, to.Name)
+	}
 	if finish != nil {
 		if err := finish(); err != nil {
 			return nil, err
@@ -182,6 +191,38 @@ func watchClient(m *lab.Host) (*clientWatch, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// inFlight is how long a ping's answer may take: Failover.probes does
+// not count the probes sent that recently, lost or not.
+const inFlight = 50 * time.Millisecond
+
+// waitAnswered waits until a probe of p sent after from had its answer
+// and p went on for inFlight after it, so that Failover.probes counts it,
+// or until timeout; it says which. A test that needs answered pings
+// before or after an event waits for them with it, not for a guessed
+// time.
+func waitAnswered(ctx context.Context, p *lab.Pinger, from time.Time, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		probes := p.Probes()
+		if n := len(probes); n > 0 {
+			end := probes[n-1].Sent.Add(-inFlight)
+			for _, pr := range probes {
+				if pr.Sent.After(from) && pr.Sent.Before(end) && !pr.Replied.IsZero() {
+					return true
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(probeInterval):
+		}
+	}
 }
 
 // close stops every watch, once, and returns what they saw.
@@ -286,7 +327,7 @@ func (f *Failover) probes(probes []lab.Probe, followed time.Time) bool {
 		return false
 	}
 	// The last probes may still be in flight.
-	end := probes[len(probes)-1].Sent.Add(-50 * time.Millisecond)
+	end := probes[len(probes)-1].Sent.Add(-inFlight)
 	var answers []time.Time
 	answeredAfter := false
 	for _, p := range probes {

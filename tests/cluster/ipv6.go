@@ -240,7 +240,22 @@ func (w *watch6) finish(ctx context.Context, c *Cluster, f *Failover) (*Failover
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	time.Sleep(1200 * time.Millisecond) // the rest of the burst, answered pings
+	// The rest of the burst, for the count of NAs the timeline prints;
+	// no check reads it. The answered ping and its echo reply that the
+	// checks below want are waited for.
+	time.Sleep(1200 * time.Millisecond)
+	followed := lab.FirstChangeTo(w.changes(), to.Host.MAC).Time
+	if !waitAnswered(ctx, w.pinger, followed, 10*time.Second) {
+		return nil, fmt.Errorf("%s: the client's pings to %s got no answer within 10s after it followed to %s", f.Name, VIP6, to.Name)
+	}
+	w.in.Until(func(fs []lab.Frame) bool {
+		for _, e := range decodeEchoReplies(fs) {
+			if e.Src == VIP6 && !e.Time.Before(followed) {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second)
 	if _, err := waitStatus(ctx, to, 30*time.Second, f.Name+": vip6 started on "+to.Name, func(s *Status) bool {
 		return slices.Equal(s.RunningOn("vip6"), []string{to.Name})
 	}); err != nil {

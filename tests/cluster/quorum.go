@@ -66,7 +66,9 @@ func quorumScenario(ctx context.Context, w io.Writer, binary string, ag *Agent) 
 	defer cw.close()
 	poll := pollAddrs(rc.Nodes, VIP)
 	defer poll.close()
-	time.Sleep(100 * time.Millisecond) // answered probes before the cut
+	if !waitAnswered(ctx, cw.pinger, time.Time{}, 5*time.Second) {
+		return fmt.Errorf("quorum: the client's pings to %s on %s got no answer within 5s before the cut", VIP, holder.Name)
+	}
 
 	tl := &timeline{t0: time.Now()}
 	if err := rc.cutRing(holder); err != nil {
@@ -96,7 +98,15 @@ func quorumScenario(ctx context.Context, w io.Writer, binary string, ag *Agent) 
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	time.Sleep(1500 * time.Millisecond) // the rest of the burst, and anything the isolated node still sends
+	// The rest of the burst, and anything the isolated node still sends.
+	// The check on the isolated node's ARPs below is bounded by this
+	// time alone, not by an event: it could pass on a loaded machine
+	// where the node sent late; only its fencing, later, ends it for
+	// good.
+	time.Sleep(1500 * time.Millisecond)
+	if !waitAnswered(ctx, cw.pinger, lab.FirstChangeTo(cw.changes(), to.Host.MAC).Time, 10*time.Second) {
+		return fmt.Errorf("quorum: the client's pings to %s got no answer within 10s after it followed to %s", VIP, to.Name)
+	}
 	in, _, probes := cw.close()
 	changes, perr := poll.close()
 	if perr != nil {

@@ -274,14 +274,28 @@ func (c *Cluster) measure(ctx context.Context, holder *Node, rsc, dep string, ip
 	watch := watchVIP(holder, ip)
 	ops, depOps, took, err := c.updateOf(ctx, holder, rsc, dep, want, args...)
 	polls, absent := watch.close()
-	// The last probes may still be in flight: their answers come within
-	// a millisecond.
-	time.Sleep(50 * time.Millisecond)
+	// The probes sent up to now count; those of them still in flight
+	// have a second for their answers, a lost one gets none.
+	end := time.Now()
+	allAnswered := func() bool {
+		for _, p := range pinger.Probes() {
+			if p.Sent.Before(end) && p.Replied.IsZero() {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := end.Add(time.Second); !allAnswered() && time.Now().Before(deadline); {
+		time.Sleep(probeInterval)
+	}
 	probes := pinger.Close()
-	u := updateSummary{ops: ops, depOps: depOps, took: took, polls: polls, absent: absent, sent: len(probes)}
-	for _, p := range probes[:max(0, len(probes)-2)] {
-		if p.Replied.IsZero() {
-			u.lost++
+	u := updateSummary{ops: ops, depOps: depOps, took: took, polls: polls, absent: absent}
+	for _, p := range probes {
+		if p.Sent.Before(end) {
+			u.sent++
+			if p.Replied.IsZero() {
+				u.lost++
+			}
 		}
 	}
 	return u, err

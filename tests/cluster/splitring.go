@@ -154,15 +154,10 @@ func splitRingScenario(ctx context.Context, w io.Writer, binary string, ag *Agen
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // answered pings
-	_, _, probes := cw.close()
-	answered := 0
-	for _, p := range probes {
-		if p.Sent.After(time.Now().Add(-250*time.Millisecond)) && !p.Replied.IsZero() {
-			answered++
-		}
-	}
-	if answered == 0 {
+	// A ping sent once the entry names the holder must be answered.
+	answered := waitAnswered(ctx, cw.pinger, time.Now(), 5*time.Second)
+	cw.close()
+	if !answered {
 		return fmt.Errorf("split ring: the client's pings to %s got no answer from %s after the heal", VIP, final.Name)
 	}
 	changes, perr := poll.close()

@@ -6,6 +6,7 @@ package failover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -85,9 +86,9 @@ type Timeline struct {
 	FirstAnnouncement time.Duration
 	// Announcements counts the announcement frames from B that M saw.
 	Announcements int
-	// RequestsFromM counts M's own ARP requests for the VIP before the
-	// flip: had M resolved the VIP itself, the flip would not be the
-	// announcement's doing.
+	// RequestsFromM counts M's own broadcast ARP requests for the VIP
+	// before the flip: had M resolved the VIP itself, the flip would not
+	// be the announcement's doing.
 	RequestsFromM int
 	// StartReturned is when start on B returned.
 	StartReturned time.Duration
@@ -142,7 +143,10 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	if _, err := op(a, "start"); err != nil {
 		return nil, err
 	}
-	time.Sleep(1200 * time.Millisecond)
+	// A late announcement from A would take M's entry back from B.
+	if err := a.Idle(ctx, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("wait for A's burst to end: %w", err)
+	}
 	tl = &Timeline{Lab: l.Prefix, Agent: agent.Name, Kind: kind, MACA: a.MAC, MACB: b.MAC, Flip: -1, FirstAnnouncement: -1}
 	if tl.Before, err = m.Learn(ctx, VIP); err != nil {
 		return nil, err
@@ -173,7 +177,14 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		stopWatch()
 		return nil, err
 	}
-	time.Sleep(100 * time.Millisecond) // answered probes before the move
+	// Answered probes before the move, for the gap to start from.
+	if !until(ctx, func() bool { return answered(pinger.Probes(), time.Time{}) }) {
+		pinger.Close()
+		capture.Close()
+		outgoing.Close()
+		stopWatch()
+		return nil, fmt.Errorf("M's pings of the VIP on A were not answered")
+	}
 
 	t0 := time.Now()
 	at := func(t time.Time) time.Duration { return t.Sub(t0) }
@@ -204,16 +215,23 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	tl.StartReturned = at(r.End)
 	startCalled := at(r.Start)
 
-	// Wait for the flip, then for the burst to end.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && lab.FirstChangeTo(changes(), b.MAC) == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(1200 * time.Millisecond)
+	// Wait for the flip, for B's burst to end, and for a ping sent after
+	// the move to be answered; then every frame of the burst is in the
+	// capture, before a marker that B sends after it. A wait for what
+	// does not come gives up after 5 s, and the timeline shows it.
+	until(ctx, func() bool { return lab.FirstChangeTo(changes(), b.MAC) != nil })
+	idle := b.Idle(ctx, 10*time.Second)
+	until(ctx, func() bool { return answered(pinger.Probes(), r.End) })
 	probes := pinger.Close()
 	stopWatch()
-	frames := lab.DecodeARP(capture.Close())
-	mine := lab.DecodeARP(outgoing.Close())
+	received, drained := capture.Drain(b, 5*time.Second)
+	capture.Close()
+	sent, sentDrained := outgoing.Drain(m, 5*time.Second)
+	outgoing.Close()
+	if err := errors.Join(idle, drained, sentDrained); err != nil {
+		return nil, err
+	}
+	frames, mine := lab.DecodeARP(received), lab.DecodeARP(sent)
 
 	tl.Agents = -1
 	if c := lab.FirstChangeTo(changes(), b.MAC); c != nil {
@@ -236,7 +254,10 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		add(f.Time, "M received %s from B (announcement %d)", opName(f), tl.Announcements)
 	}
 	for _, f := range mine {
-		if !f.Time.Before(t0) && f.TargetIP == VIP && (tl.Flip < 0 || at(f.Time) < tl.Flip) {
+		// Only a broadcast request could have B answer M; M's answers
+		// to B's requests for M's own address name the VIP as their
+		// target too.
+		if !f.Time.Before(t0) && f.Op == 1 && f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP == VIP && (tl.Flip < 0 || at(f.Time) < tl.Flip) {
 			tl.RequestsFromM++
 			add(f.Time, "M asked who has %s", VIP)
 		}
@@ -252,6 +273,38 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 	return tl, nil
 }
 
+// until polls cond for up to 5 s, and says whether it held.
+func until(ctx context.Context, cond func() bool) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(ProbeInterval)
+	}
+	return true
+}
+
+// answered says that a probe sent after from had an answer, and that the
+// pinger went on long enough after it for probes to count it (they leave
+// out the last inFlight).
+func answered(probes []lab.Probe, from time.Time) bool {
+	if len(probes) == 0 {
+		return false
+	}
+	end := probes[len(probes)-1].Sent.Add(-inFlight)
+	for _, p := range probes {
+		if p.Sent.After(from) && p.Sent.Before(end) && !p.Replied.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// inFlight is how long an answer may take: probes sent that recently are
+// not counted lost yet.
+const inFlight = 50 * time.Millisecond
+
 // probes counts M's probes from t0 on and finds the longest time M went
 // without an answer.
 func (tl *Timeline) probes(probes []lab.Probe, t0 time.Time) {
@@ -259,7 +312,7 @@ func (tl *Timeline) probes(probes []lab.Probe, t0 time.Time) {
 		return
 	}
 	// The last probes may still be in flight.
-	end := probes[len(probes)-1].Sent.Add(-50 * time.Millisecond)
+	end := probes[len(probes)-1].Sent.Add(-inFlight)
 	var answers []time.Time
 	for _, p := range probes {
 		if p.Sent.After(end) {

@@ -27,6 +27,8 @@ type Frame struct {
 // compared with when a command in another host returned.
 type Capture struct {
 	fd       int
+	proto    uint16
+	host     *Host
 	outgoing bool
 	mu       sync.Mutex
 	frames   []Frame
@@ -57,11 +59,18 @@ func (h *Host) capture(proto uint16, outgoing bool) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := h.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons(proto)))
+	// The kernel hands a host's outgoing frames to the packet sockets
+	// of every protocol (ETH_P_ALL) alone: such a capture keeps the
+	// frames of proto itself.
+	bind := proto
+	if outgoing {
+		bind = unix.ETH_P_ALL
+	}
+	fd, err := h.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons(bind)))
 	if err != nil {
 		return nil, err
 	}
-	sa := &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: link.Attrs().Index}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(bind), Ifindex: link.Attrs().Index}
 	tv := unix.Timeval{Usec: 50_000}
 	for _, err := range []error{
 		unix.Bind(fd, sa),
@@ -73,7 +82,7 @@ func (h *Host) capture(proto uint16, outgoing bool) (*Capture, error) {
 			return nil, fmt.Errorf("capture on %s: %w", h.Name, err)
 		}
 	}
-	c := &Capture{fd: fd, outgoing: outgoing, stop: make(chan struct{}), done: make(chan struct{}), arrived: make(chan struct{}, 1)}
+	c := &Capture{fd: fd, proto: proto, host: h, outgoing: outgoing, stop: make(chan struct{}), done: make(chan struct{}), arrived: make(chan struct{}, 1)}
 	go c.loop()
 	return c, nil
 }
@@ -141,6 +150,9 @@ func (c *Capture) loop() {
 		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || (ll.Pkttype == unix.PACKET_OUTGOING) != c.outgoing {
 			continue
 		}
+		if n < 14 || binary.BigEndian.Uint16(buf[12:14]) != c.proto {
+			continue
+		}
 		f := Frame{Time: time.Now(), Data: append([]byte{}, buf[:n]...)}
 		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
 			for _, m := range msgs {
@@ -173,6 +185,85 @@ func (c *Capture) Until(done func([]Frame) bool, timeout time.Duration) {
 			return
 		}
 	}
+}
+
+// Drain returns every frame the capture has received up to now, none of
+// those still on their way left out: it sends a marker frame of the
+// capture's EtherType from host from, which takes the same path as the
+// frames from before it, and waits for the marker to arrive. A test that
+// checks that something did NOT happen (no frame after stop, no more than
+// a burst) reads the frames before the marker rather than after a guessed
+// sleep. For a capture of outgoing frames, from is the capturing host.
+// The marker is not among the frames returned, nor are any after it.
+func (c *Capture) Drain(from *Host, timeout time.Duration) ([]Frame, error) {
+	marker, err := c.sendMarker(from)
+	if err != nil {
+		return nil, err
+	}
+	var at int
+	c.Until(func(fs []Frame) bool {
+		at = markerIndex(fs, marker)
+		return at >= 0
+	}, timeout)
+	if at < 0 {
+		return nil, fmt.Errorf("drain capture on %s: the marker from %s did not arrive within %v", c.host.Name, from.Name, timeout)
+	}
+	return c.Frames()[:at], nil
+}
+
+func markerIndex(fs []Frame, marker []byte) int {
+	for i, f := range fs {
+		if len(f.Data) >= len(marker) && string(f.Data[:len(marker)]) == string(marker) {
+			return i
+		}
+	}
+	return -1
+}
+
+// sendMarker sends, from host from to the capturing host, a frame of the
+// capture's EtherType that no host acts on and that no other frame
+// equals: an ARP packet of an unknown hardware type, which arp_rcv drops,
+// or an IPv6 packet with no next header (RFC 8200, 59), which a bridge's
+// netfilter still finds well formed.
+func (c *Capture) sendMarker(from *Host) ([]byte, error) {
+	var nonce [8]byte
+	binary.NativeEndian.PutUint64(nonce[:], uint64(time.Now().UnixNano()))
+	frame := append(append([]byte{}, c.host.MAC...), from.MAC...)
+	frame = binary.BigEndian.AppendUint16(frame, c.proto)
+	switch c.proto {
+	case 0x0806:
+		frame = append(frame, 0xff, 0xff, 0x08, 0x00, 8, 4, 0, 1)
+		frame = append(frame, nonce[:]...)
+	case 0x86dd:
+		frame = append(frame, 0x60, 0, 0, 0, 0, 0, 59, 1)
+		src := netip.MustParseAddr("2001:db8::").As16()
+		copy(src[8:], nonce[:])
+		frame = append(frame, src[:]...)
+		dst := netip.MustParseAddr("ff02::1").As16()
+		frame = append(frame, dst[:]...)
+	default:
+		return nil, fmt.Errorf("drain capture on %s: no marker for EtherType %#04x", c.host.Name, c.proto)
+	}
+	fd, err := from.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	nh, err := from.Handle()
+	if err != nil {
+		return nil, err
+	}
+	link, err := nh.LinkByName(from.Dev)
+	nh.Close()
+	if err != nil {
+		return nil, err
+	}
+	to := &unix.SockaddrLinklayer{Ifindex: link.Attrs().Index, Halen: 6}
+	copy(to.Addr[:], c.host.MAC)
+	if err := unix.Sendto(fd, frame, 0, to); err != nil {
+		return nil, fmt.Errorf("send marker from %s: %w", from.Name, err)
+	}
+	return frame, nil
 }
 
 // Frames returns the frames captured so far.

@@ -15,12 +15,15 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Lab is a set of hosts on one bridge. The bridge lives in a namespace of
@@ -358,4 +361,50 @@ func (h *Host) Learn(ctx context.Context, ip netip.Addr) (net.HardwareAddr, erro
 		}
 	}
 	return nil, fmt.Errorf("%s has no neighbour entry for %s", h.Name, ip)
+}
+
+// Processes lists the processes in the host's network namespace, as
+// "pid cmdline", but for the caller itself (whose threads enter the
+// namespace to open sockets there). An agent's background sender is such
+// a process while its burst lasts.
+func (h *Host) Processes() ([]string, error) {
+	var ns unix.Stat_t
+	if err := unix.Stat(filepath.Join("/run/netns", h.NS), &ns); err != nil {
+		return nil, fmt.Errorf("stat namespace %s: %w", h.NS, err)
+	}
+	links, _ := filepath.Glob("/proc/[0-9]*/ns/net")
+	var out []string
+	for _, p := range links {
+		var st unix.Stat_t
+		pid := strings.Split(p, "/")[2]
+		if unix.Stat(p, &st) != nil || st.Dev != ns.Dev || st.Ino != ns.Ino || pid == strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		out = append(out, pid+" "+strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " "))
+	}
+	return out, nil
+}
+
+// Idle waits until no process runs in the host's namespace: the
+// background burst of an agent run there is over, so every frame of it
+// has been sent. It fails after timeout, naming what still runs.
+func (h *Host) Idle(ctx context.Context, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		procs, err := h.Processes()
+		if err != nil || len(procs) == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("%s still runs %q after %v", h.Name, procs, timeout)
+		case <-tick.C:
+		}
+	}
 }
