@@ -143,7 +143,9 @@ var badCases = []badCase{
 	// unique_clone_address)"; IPaddr2 fails for want of iptables.
 	{name: "meta clone_max 2", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2"}, deliberate: map[string][2]int{
 		"validate-all": {6, 5}, "probe": {6, 5}, "start": {6, 5}, "monitor": {6, 5}, "stop": {0, 5}}},
-	{name: "unique clone IPv6", params: []string{v6, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=1"}},
+	// docs/compatibility.md: unique_clone_address with an IPv6 ip.
+	{name: "unique clone IPv6", params: []string{v6, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=1"},
+		deliberate: map[string][2]int{"probe": {6, 7}, "monitor": {6, 1}}},
 	{name: "meta timeout garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_timeout=abc"}},
 	{name: "meta interval garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_interval=abc"}},
 	{name: "OCF_CHECK_LEVEL garbage", params: []string{v4, "OCF_CHECK_LEVEL=abc"}},

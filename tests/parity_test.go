@@ -57,6 +57,11 @@ var v6 = "ip=" + vip6
 // OCF_ERR_INSTALLED where 4.12 says OCF_ERR_GENERIC.
 var findifInstalled = map[string][2]int{"start": {5, 1}}
 
+// findifRefuses is IPaddr2 4.17's answer when findif refuses the ip,
+// cidr_netmask, broadcast or nic at start, where 4.12 says
+// OCF_ERR_CONFIGURED; validate-all says that in both.
+var findifRefuses = map[string][2]int{"start": {5, 6}}
+
 // badStop is the deliberate difference for a parameter that stop does not
 // need: IPaddr2 fails stop with OCF_ERR_CONFIGURED, floatip stops.
 var badStop = map[string][2]int{"stop": {0, 6}, "stop again": {0, 6}}
@@ -89,23 +94,23 @@ var parityCases = []parityCase{
 		"OCF_RESKEY_CRM_meta_clone_max=3", "OCF_RESKEY_CRM_meta_globally_unique=true"}},
 	{name: "network_namespace", params: []string{v4, "cidr_netmask=24"}, inNamespace: true},
 	{name: "missing ip", params: nil},
-	{name: "garbage ip", params: []string{"ip=abc"}},
-	{name: "octet out of range", params: []string{"ip=300.1.1.1"}},
+	{name: "garbage ip", params: []string{"ip=abc"}, newer: findifRefuses},
+	{name: "octet out of range", params: []string{"ip=300.1.1.1"}, newer: findifRefuses},
 	// iproute2 reads 198.18.0 as 198.18.0.0, so IPaddr2's monitor finds a
 	// route and says not running; floatip cannot read the address at all.
-	{name: "three octets", params: []string{"ip=198.18.0"}, deliberate: map[string][2]int{"monitor": {1, 7}, "monitor after stop": {1, 7}}},
-	{name: "prefix 33", params: []string{v4, "cidr_netmask=33"}},
-	{name: "prefix 0", params: []string{v4, "cidr_netmask=0"}},
-	{name: "unknown nic with prefix", params: []string{v4, "nic=eth9", "cidr_netmask=24"}},
-	{name: "unknown nic", params: []string{v4, "nic=eth9"}},
-	{name: "nic with shell characters", params: []string{v4, "nic=e;reboot", "cidr_netmask=24"}},
+	{name: "three octets", params: []string{"ip=198.18.0"}, deliberate: map[string][2]int{"monitor": {1, 7}, "monitor after stop": {1, 7}}, newer: findifRefuses},
+	{name: "prefix 33", params: []string{v4, "cidr_netmask=33"}, newer: findifRefuses},
+	{name: "prefix 0", params: []string{v4, "cidr_netmask=0"}, newer: findifRefuses},
+	{name: "unknown nic with prefix", params: []string{v4, "nic=eth9", "cidr_netmask=24"}, newer: findifRefuses},
+	{name: "unknown nic", params: []string{v4, "nic=eth9"}, newer: findifRefuses},
+	{name: "nic with shell characters", params: []string{v4, "nic=e;reboot", "cidr_netmask=24"}, newer: findifRefuses},
 	{name: "outside every subnet", params: []string{"ip=198.19.5.5"}, newer: findifInstalled},
 	{name: "no connected subnet", params: []string{v4}, bare: true, newer: findifInstalled},
 	{name: "arp_count 0", params: []string{v4, "arp_count=0"}, deliberate: badStop},
 	{name: "arp_count negative", params: []string{v4, "arp_count=-1"}, deliberate: badStop},
 	{name: "arp_interval 0", params: []string{v4, "arp_interval=0"}, deliberate: badStop},
 	{name: "arp_count not a number", params: []string{v4, "arp_count=abc"}, deliberate: badStop},
-	{name: "garbage broadcast", params: []string{v4, "broadcast=garbage"}},
+	{name: "garbage broadcast", params: []string{v4, "broadcast=garbage"}, newer: findifRefuses},
 	{name: "label too long", params: []string{v4, "iflabel=abcdefghijk"}, deliberate: badStop},
 	// 4.15.1: an IPv4 address ignores lvs_ipv6_addrlabel, on by default.
 	{name: "lvs_ipv6_addrlabel on IPv4", params: []string{v4, "lvs_ipv6_addrlabel=true"}, newer: map[string][2]int{
@@ -124,8 +129,8 @@ var parityCases = []parityCase{
 	// The advertisements leave from the namespace's eth0 even when the
 	// agent's own namespace has an eth0 too.
 	{name: "IPv6 network_namespace", params: []string{v6, "cidr_netmask=64", "nodad=true"}, v6: true, inNamespace: true},
-	{name: "IPv6 prefix 129", params: []string{v6, "cidr_netmask=129"}, v6: true},
-	{name: "IPv6 link-local without nic", params: []string{"ip=fe80::100"}, v6: true},
+	{name: "IPv6 prefix 129", params: []string{v6, "cidr_netmask=129"}, v6: true, newer: findifRefuses},
+	{name: "IPv6 link-local without nic", params: []string{"ip=fe80::100"}, v6: true, newer: findifRefuses},
 	{name: "IPv6 lvs_support", params: []string{v6, "lvs_support=true"}, v6: true, deliberate: badStop},
 }
 
