@@ -183,7 +183,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		capture.Close()
 		outgoing.Close()
 		stopWatch()
-		return nil, fmt.Errorf("M's pings of the VIP on A were not answered")
+		return nil, errors.New("pings from M to the VIP on A were not answered")
 	}
 
 	t0 := time.Now()
