@@ -38,7 +38,8 @@ type Capture struct {
 	arrived chan struct{}
 }
 
-// Capture starts capturing frames of EtherType proto (e.g. 0x0806 for ARP)
+// Capture starts capturing frames of EtherType proto (e.g. 0x0806 for ARP;
+// ETH_P_ALL for every frame)
 // received on the host's nic; frames the host sends are left out.
 func (h *Host) Capture(proto uint16) (*Capture, error) {
 	return h.capture(proto, false)
@@ -150,7 +151,7 @@ func (c *Capture) loop() {
 		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || (ll.Pkttype == unix.PACKET_OUTGOING) != c.outgoing {
 			continue
 		}
-		if n < 14 || binary.BigEndian.Uint16(buf[12:14]) != c.proto {
+		if n < 14 || c.proto != unix.ETH_P_ALL && binary.BigEndian.Uint16(buf[12:14]) != c.proto {
 			continue
 		}
 		f := Frame{Time: time.Now(), Data: append([]byte{}, buf[:n]...)}
