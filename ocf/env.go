@@ -116,14 +116,22 @@ func (e Env) IsProbe(action string) bool {
 
 // Context returns a context whose deadline leaves a margin before the
 // operation timeout, so that the agent answers before Pacemaker gives up on
-// it and records a timeout instead of the agent's own result.
+// it and records a timeout instead of the agent's own result. The timeout
+// counts from now; an agent's main wants ContextSince(ProcessStart()).
 func (e Env) Context(parent context.Context) (context.Context, context.CancelFunc) {
+	return e.ContextSince(parent, time.Now())
+}
+
+// ContextSince is Context with the timeout counted from start, the moment
+// the caller began timing the operation: for an agent, the fork that
+// ProcessStart reports.
+func (e Env) ContextSince(parent context.Context, start time.Time) (context.Context, context.CancelFunc) {
 	if e.Timeout <= 0 {
 		return context.WithCancel(parent)
 	}
 	timeout := min(e.Timeout, MaxTimeout) // an Env not made by ParseEnv
 	margin := min(timeout/10, time.Second)
-	return context.WithTimeout(parent, timeout-margin)
+	return context.WithDeadline(parent, start.Add(timeout-margin))
 }
 
 // SpeaksOCF11 says whether the caller speaks version 1.1 or later of the

@@ -376,3 +376,32 @@ func TestReadOnlyRscTmpStartsNoUntrackedSender(t *testing.T) {
 		t.Errorf("%d senders: %q", len(sendersIn(t, h)), sendersIn(t, h))
 	}
 }
+
+// TestTimeoutCountsFromFork: Pacemaker's executor times an operation from
+// the fork, but a loaded node may take a tenth of a second or more to
+// exec the agent and start its runtime. A shell holds the forked process
+// for 800 ms before it execs the agent in its place: start's deadline must
+// still fall within the timeout counted from the fork, not from main.
+func TestTimeoutCountsFromFork(t *testing.T) {
+	l := newLab(t, hostA)
+	h := l.Host("a")
+	before := hostState(t, h)
+	r := fastFloatip(t, h)
+	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	r.wrap = []string{"/bin/sh", "-c", `sleep 0.8; exec "$@"`, "sh"}
+	res := r.run("start", append(slices.Clone(p), "arp_bg=false", "arp_count=50", "OCF_RESKEY_CRM_meta_timeout=1000")...)
+	r.wrap = nil
+	took := res.End.Sub(res.Start)
+	t.Logf("start with its exec held 800 ms exited %d after %v:\n%s", res.Code, took.Round(time.Millisecond), res.Stderr)
+	// Counted from main, the 900 ms deadline would end 1.7 s after the
+	// fork; from the fork, at 0.9 s. The rest allows for this test's own
+	// scheduling on a loaded machine.
+	if took > 1300*time.Millisecond {
+		t.Errorf("start took %v from the fork, beyond the 1 s timeout", took)
+	}
+	if res.Code != 0 && res.Code != 1 {
+		t.Errorf("start exited %d, want 0 or 1", res.Code)
+	}
+	r.expect(0, "stop", p...)
+	checkNothingLeft(t, h, before, r.rsctmp)
+}

@@ -137,7 +137,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		Trace:      trace.On,
 	}
 	actions := a.Actions()
-	ctx, cancel := env.Context(context.Background())
+	ctx, cancel := env.ContextSince(context.Background(), ocf.ProcessStart())
 	defer cancel()
 	if action == "announce" {
 		if sent > 0 {

@@ -81,7 +81,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 			return ocf.Success
 		},
 	}
-	ctx, cancel := env.Context(context.Background())
+	ctx, cancel := env.ContextSince(context.Background(), ocf.ProcessStart())
 	defer cancel()
 	st := ocf.Run(ctx, action, actions, log)
 	end(st)
