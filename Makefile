@@ -124,11 +124,16 @@ test: deps lint build
 # STACK=debian13 runs the same scenarios with every node's corosync,
 # Pacemaker 3, pcs, crm tools, fence and resource agents from a Debian 13
 # root, which stack-debian13 builds first (docs/cluster-test.md);
-# debian12, this machine's own stack, is the default.
+# debian12, this machine's own stack, is the default; cluster-bench and
+# cluster-chaos take STACK too. ONLY names the scenarios to run
+# (two-node,quorum,splitring; default all).
 STACK ?= debian12
+ONLY  ?=
+STACK_DEP   = $(if $(filter debian13,$(STACK)),stack-debian13)
+STACK_FLAGS = -stack $(STACK) $(if $(filter debian13,$(STACK)),-stack-root $(STACK_DEBIAN13))
 .PHONY: cluster-test
-cluster-test: cluster-deps build $(if $(filter debian13,$(STACK)),stack-debian13)
-	$(GO) run ./tests/cluster -agent $(AGENT) -binary $(BIN) -stack $(STACK) $(if $(filter debian13,$(STACK)),-stack-root $(STACK_DEBIAN13))
+cluster-test: cluster-deps build $(STACK_DEP)
+	$(GO) run ./tests/cluster -agent $(AGENT) -binary $(BIN) $(STACK_FLAGS) -only "$(ONLY)"
 
 # stack-debian13 (root) builds STACK_DEBIAN13, a Debian 13 root with the
 # cluster stack, with debootstrap and apt from deb.debian.org, once: it is
@@ -155,9 +160,9 @@ BENCH_WINDOW   ?= 120s
 BENCH_INTERVAL ?= 10s
 DUMMY          := bin/dummy
 .PHONY: cluster-bench cluster-bench-ci
-cluster-bench: cluster-deps build
+cluster-bench: cluster-deps build $(STACK_DEP)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(DUMMY) ./examples/dummy
-	$(GO) run ./tests/cluster bench -binary $(BIN) -dummy $(DUMMY) -vips $(BENCH_VIPS) -window $(BENCH_WINDOW) -interval $(BENCH_INTERVAL)
+	$(GO) run ./tests/cluster bench $(STACK_FLAGS) -binary $(BIN) -dummy $(DUMMY) -vips $(BENCH_VIPS) -window $(BENCH_WINDOW) -interval $(BENCH_INTERVAL)
 
 cluster-bench-ci:
 	$(MAKE) cluster-bench BENCH_VIPS=10 BENCH_WINDOW=20s BENCH_INTERVAL=10s
@@ -172,8 +177,8 @@ CHAOS_ROUNDS   ?= 40
 CHAOS_SEED     ?= 0
 CHAOS_DURATION ?= 0
 .PHONY: cluster-chaos
-cluster-chaos: cluster-deps build
-	$(GO) run ./tests/cluster chaos -agent $(AGENT) -binary $(BIN) -rounds $(CHAOS_ROUNDS) -seed $(CHAOS_SEED) -duration $(CHAOS_DURATION)
+cluster-chaos: cluster-deps build $(STACK_DEP)
+	$(GO) run ./tests/cluster chaos $(STACK_FLAGS) -agent $(AGENT) -binary $(BIN) -rounds $(CHAOS_ROUNDS) -seed $(CHAOS_SEED) -duration $(CHAOS_DURATION)
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)

@@ -86,10 +86,14 @@ func benchMain(args []string) {
 	actionLimit := fs.Int("node-action-limit", 0, "set Pacemaker's node-action-limit to this (0: leave it unset, its default of twice the cores)")
 	batchLimit := fs.Int("batch-limit", 0, "set Pacemaker's batch-limit to this (0: leave it unset, its default of a limit by the nodes' load)")
 	options := fs.String("cluster-options", "", "further cluster options to set, name=value,... (load-threshold=400%: the CPU load from which Pacemaker throttles, by default 80%)")
+	setStack := stackFlags(fs)
 	fs.Parse(args)
 	cfg := benchConfig{binary: *binary, dummy: *dummy, window: *window, kill: *kill, actionLimit: *actionLimit, batchLimit: *batchLimit}
-	var err error
-	if cfg.counts, err = parseCounts(*vips); err == nil {
+	err := setStack()
+	if err == nil {
+		cfg.counts, err = parseCounts(*vips)
+	}
+	if err == nil {
 		cfg.intervals, err = parseIntervals(*interval)
 	}
 	if err == nil {
@@ -235,6 +239,7 @@ func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binar
 	n1, n2 := c.Nodes[0], c.Nodes[1]
 	facts := machineFacts()
 	fmt.Fprintf(w, "cluster-bench: %s\n", facts)
+	stack.PrintVersions(w)
 	fmt.Fprintf(w, "Nodes n1 (%s, %s) and n2 (%s, %s): %s (knet, token %d ms, two_node) and %s, stonith-enabled=true,\n"+
 		"fence_lab as in cluster-test. Client m (%s). VIPs %s and on, /%d. Each node's CPU: the cpuacct cgroup %s/floatip-bench-<lab>-<node>,\n"+
 		"which the node's init is born in, before it forks corosync and Pacemaker (cpuacct.usage: every process of the node, agents included).\n",
@@ -260,6 +265,9 @@ func (c *Cluster) bench(ctx context.Context, w io.Writer, cfg benchConfig, binar
 		return err
 	}
 	fmt.Fprintf(w, "\ncluster up: n1 and n2 online, DC %s, %.1f s after the nodes started\n", s.DC.Name, time.Since(t).Seconds())
+	if err := checkStack(ctx, w, c.Nodes); err != nil {
+		return err
+	}
 	for i, n := range c.Nodes {
 		procs, err := groups[i].Procs()
 		if err != nil {

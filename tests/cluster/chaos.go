@@ -80,6 +80,7 @@ func chaosMain(args []string) {
 	faultsFlag := fs.String("faults", "", "the faults to draw from, comma-separated (default all: "+strings.Join(faultNames(), ",")+")")
 	agentName := fs.String("agent", "floatip", "the VIPs' agent: floatip or heartbeat")
 	keepLogs := fs.String("keep-logs", "", "on failure, copy the nodes' logs into this directory")
+	setStack := stackFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cluster chaos [flags]\n")
 		fs.PrintDefaults()
@@ -90,8 +91,11 @@ func chaosMain(args []string) {
 	}
 	fs.Parse(args)
 	cfg := chaosConfig{binary: *binary, rounds: *rounds, seed: *seed, duration: *duration, keepLogs: *keepLogs}
-	var err error
-	if cfg.faults, err = parseFaults(*faultsFlag); err == nil {
+	err := setStack()
+	if err == nil {
+		cfg.faults, err = parseFaults(*faultsFlag)
+	}
+	if err == nil {
 		cfg.agent, err = agentByName(*agentName)
 	}
 	if err == nil && cfg.rounds < 1 {
@@ -160,6 +164,7 @@ func chaosRun(ctx context.Context, w io.Writer, cfg chaosConfig) (err error) {
 	}()
 	ch := &chaos{ringCluster: rc, w: w, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15)), cfg: cfg}
 	fmt.Fprintf(w, "chaos: %d rounds, seed %d (-seed %d repeats them), faults: %s\n", cfg.rounds, cfg.seed, cfg.seed, faultList(cfg.faults))
+	stack.PrintVersions(w)
 	fmt.Fprintf(w, "three nodes, corosync on a ring of its own (%s), no-quorum-policy=stop, fencing with fence_lab, VIPs as %s:", ringPrefix, cfg.agent.Title)
 	for _, v := range chaosVIPs {
 		fmt.Fprintf(w, " %s %s", v.ID, v.Prefix())

@@ -140,15 +140,12 @@ func main() {
 	binary := flag.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
 	only := flag.String("only", "", "run only these scenarios, comma-separated: two-node, quorum, splitring (default all)")
 	agentName := flag.String("agent", "floatip", "the VIPs' agent: floatip (ocf:floatip:IPaddr2) or heartbeat (ocf:heartbeat:IPaddr2, resource-agents)")
-	stackName := flag.String("stack", "debian12", "the nodes' cluster stack: debian12 (this machine's own) or debian13 (Pacemaker 3, from the root that make stack-debian13 builds)")
-	stackRoot := flag.String("stack-root", "", "the root of a -stack other than debian12 (default: where make stack-<name> builds it)")
+	setStack := stackFlags(flag.CommandLine)
 	flag.Parse()
-	st, err := stackByName(*stackName, *stackRoot)
-	if err != nil {
+	if err := setStack(); err != nil {
 		fmt.Fprintf(os.Stderr, "cluster-test: %v\n", err)
 		os.Exit(2)
 	}
-	stack = st
 	ag, err := agentByName(*agentName)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cluster-test: %v\n", err)

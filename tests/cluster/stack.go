@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,22 @@ var stacks = map[string]string{
 
 // stack is the nodes' stack, which -stack sets before anything runs.
 var stack = Stack{Name: "debian12"}
+
+// stackFlags defines -stack and -stack-root on fs, for each of the
+// programs (test, bench, chaos); the function it returns sets stack from
+// them once fs is parsed.
+func stackFlags(fs *flag.FlagSet) func() error {
+	name := fs.String("stack", "debian12", "the nodes' cluster stack: debian12 (this machine's own) or debian13 (Pacemaker 3, from the root that make stack-debian13 builds)")
+	root := fs.String("stack-root", "", "the root of a -stack other than debian12 (default: where make stack-<name> builds it)")
+	return func() error {
+		st, err := stackByName(*name, *root)
+		if err != nil {
+			return err
+		}
+		stack = st
+		return nil
+	}
+}
 
 // stackByName returns the stack that -stack names, with its root at root
 // when root is not empty, and checks that a rooted stack's root is
@@ -79,7 +96,19 @@ func (s Stack) PrintVersions(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Stack %s, from %s: %s, %s, pcs %s, crmsh %s, resource-agents %s, fence-agents %s.\n", s.Name, where,
 		version("pacemakerd", "--version"), version("corosync", "-v"), version("pcs", "--version"),
-		packageVersion("crmsh"), packageVersion("resource-agents"), packageVersion("fence-agents"))
+		packageVersion("crmsh"), packageVersion("resource-agents"), fenceAgentsVersion())
+}
+
+// fenceAgentsVersion is the version of the fence agents: Debian 12 ships
+// them as one package, fence-agents; Debian 13 splits them, and the root
+// has fence-agents-common and the dummy agent only (debian13.sh).
+func fenceAgentsVersion() string {
+	for _, pkg := range []string{"fence-agents-common", "fence-agents"} {
+		if v := packageVersion(pkg); v != "unknown version" {
+			return v
+		}
+	}
+	return "unknown version"
 }
 
 // IDs returns the uid of user u and the gid of group g in the stack, as

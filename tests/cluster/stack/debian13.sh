@@ -12,10 +12,13 @@ mirror=${MIRROR:-http://deb.debian.org/debian}
 stamp=$root/.floatip-stack
 
 # The nodes need the stack, ip (iproute2) for the agents, and the tools of
-# util-linux. python3-cffi-backend is named so that apt can resolve pcs's
+# util-linux; ocf-tester needs xmllint (libxml2-utils, only recommended). python3-cffi-backend is named so that apt can resolve pcs's
 # python3-cffi-backend-api-* dependency, which no package of that name
-# provides.
-packages="pacemaker corosync pcs crmsh pacemaker-cli-utils resource-agents fence-agents iproute2 util-linux procps python3-cffi-backend"
+# provides. The lab fences with an agent of its own: of the fence agents
+# the root has the common part and fence_dummy only, since Debian 13's
+# fence-agents pulls in all of them, some 75 packages and their Python
+# libraries, a root five times as large and seven times as slow to build.
+packages="pacemaker corosync pcs crmsh pacemaker-cli-utils resource-agents fence-agents-dummy iproute2 util-linux procps libxml2-utils python3-cffi-backend"
 
 complete() {
 	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$packages" ] || return 1
