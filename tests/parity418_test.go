@@ -717,18 +717,8 @@ func TestParity418(t *testing.T) {
 		{name: "floatip", runner: floatip},
 		{name: "4.12", runner: heartbeat},
 	}
-	if dir := os.Getenv("FLOATIP_IPADDR2_418"); dir != "" {
-		path := filepath.Join(dir, "IPaddr2")
-		if _, err := os.Stat(path); err != nil {
-			t.Fatalf("FLOATIP_IPADDR2_418: %v", err)
-		}
-		agents = append(agents, agent418{
-			name: "4.18",
-			runner: func(t *testing.T, h *lab.Host) *agentRunner {
-				return &agentRunner{t: t, host: h, path: path, rsctmp: t.TempDir()}
-			},
-			env: []string{"OCF_FUNCTIONS_DIR=" + filepath.Join(dir, "lib")},
-		})
+	if a, ok := ipaddr418(t); ok {
+		agents = append(agents, a)
 	}
 	record := os.Getenv("FLOATIP_PARITY418_RECORD") == "1"
 	for _, c := range parity418Cases {
@@ -767,6 +757,27 @@ func TestParity418(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ipaddr418 is heartbeat:IPaddr2 4.18 as an agent, when
+// FLOATIP_IPADDR2_418 names the directory that holds it.
+func ipaddr418(t *testing.T) (agent418, bool) {
+	t.Helper()
+	dir := os.Getenv("FLOATIP_IPADDR2_418")
+	if dir == "" {
+		return agent418{}, false
+	}
+	path := filepath.Join(dir, "IPaddr2")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("FLOATIP_IPADDR2_418: %v", err)
+	}
+	return agent418{
+		name: "4.18",
+		runner: func(t *testing.T, h *lab.Host) *agentRunner {
+			return &agentRunner{t: t, host: h, path: path, rsctmp: t.TempDir()}
+		},
+		env: []string{"OCF_FUNCTIONS_DIR=" + filepath.Join(dir, "lib")},
+	}, true
 }
 
 // ours418 is what floatip must do in case c: 4.18's facts, with the
