@@ -3,6 +3,8 @@ package lab
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,7 +33,11 @@ type Stack struct {
 	Root string
 	// dir is the mount point of the tmpfs above the root, made empty in
 	// the machine's /tmp and only ever mounted on in a private namespace.
-	dir   string
+	dir string
+	// tag is the source of the stack's tmpfs and overlay mounts, by
+	// which a mount table shows them: a chrooted process's table has no
+	// mount point outside its root, but it has its root's overlay.
+	tag   string
 	binds [][2]string
 }
 
@@ -48,6 +54,9 @@ func NewStack(tb testing.TB, name, root string) *Stack {
 	// TempDir's removal comes after the check, which was registered
 	// later.
 	s.dir = tb.TempDir()
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	s.tag = "floatip-stack-" + hex.EncodeToString(rnd[:])
 	tb.Cleanup(func() {
 		if err := s.waitUnmounted(10 * time.Second); err != nil {
 			tb.Error(err)
@@ -89,17 +98,17 @@ func (s *Stack) LookPath(name string) (string, error) {
 }
 
 // enterRoot is the shell script that builds the mount namespace of a
-// root's tool and runs it: $1 the mount point, $2 the root, then pairs of
-// a file and its path in the root up to "--", then the tool's argv. The
-// tmpfs gives the overlay its upper and work directories, so that nothing
-// of a run is left on disk. /tmp is bound without its submounts: the
-// mount point is below it.
+// root's tool and runs it: $1 the mount point, $2 the root, $3 the source
+// that names the mounts, then pairs of a file and its path in the root up
+// to "--", then the tool's argv. The tmpfs gives the overlay its upper and
+// work directories, so that nothing of a run is left on disk. /tmp is
+// bound without its submounts: the mount point is below it.
 const enterRoot = `set -e
-T=$1 ROOT=$2
-shift 2
-mount -t tmpfs -o mode=0755 floatip-stack "$T"
+T=$1 ROOT=$2 TAG=$3
+shift 3
+mount -t tmpfs -o mode=0755 "$TAG" "$T"
 mkdir "$T/upper" "$T/work" "$T/merged"
-mount -t overlay -o "lowerdir=$ROOT,upperdir=$T/upper,workdir=$T/work" floatip-stack "$T/merged"
+mount -t overlay -o "lowerdir=$ROOT,upperdir=$T/upper,workdir=$T/work" "$TAG" "$T/merged"
 for d in /dev /proc /sys; do mount --rbind "$d" "$T/merged$d"; done
 mount --bind /tmp "$T/merged/tmp"
 while [ "$1" != -- ]; do
@@ -119,7 +128,7 @@ exec chroot "$T/merged" "$@"
 func (s *Stack) Command(ctx context.Context, ns string, env []string, argv ...string) *exec.Cmd {
 	args := argv
 	if s.Root != "" {
-		args = []string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", enterRoot, "sh", s.dir, s.Root}
+		args = []string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", enterRoot, "sh", s.dir, s.Root, s.tag}
 		for _, b := range s.binds {
 			args = append(args, b[0], b[1])
 		}
@@ -139,10 +148,9 @@ func (s *Stack) Run(ctx context.Context, ns string, env []string, argv ...string
 	return RunCmd(s.Command(ctx, ns, env, argv...))
 }
 
-// waitUnmounted waits until no process has a mount at or below the
-// stack's mount point, the test's own included: a tool's detached child
-// (the agent's background sender) keeps its namespace, and the mounts,
-// until it exits.
+// waitUnmounted waits until no process has a mount of the stack, the
+// test's own included: a tool's detached child (the agent's background
+// sender) keeps its namespace, and the mounts, until it exits.
 func (s *Stack) waitUnmounted(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -151,28 +159,28 @@ func (s *Stack) waitUnmounted(timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("stack %s: mounts at %s still held after %v by %s", s.Name, s.dir, timeout, strings.Join(held, ", "))
+			return fmt.Errorf("stack %s: mounts %s still held after %v by %s", s.Name, s.tag, timeout, strings.Join(held, ", "))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // holders lists the processes ("self" for the caller) whose mount table
-// has a mount at or below the stack's mount point.
+// has a mount of the stack.
 func (s *Stack) holders() []string {
 	var out []string
 	files, _ := filepath.Glob("/proc/[0-9]*/mountinfo")
 	for _, f := range append([]string{"/proc/self/mountinfo"}, files...) {
-		if mounted(f, s.dir) {
+		if mounted(f, s.tag) {
 			out = append(out, strings.Split(f, "/")[2])
 		}
 	}
 	return out
 }
 
-// mounted tells whether the mountinfo file lists a mount point at or
-// below dir.
-func mounted(mountinfo, dir string) bool {
+// mounted tells whether the mountinfo file lists a mount whose source is
+// tag.
+func mounted(mountinfo, tag string) bool {
 	f, err := os.Open(mountinfo)
 	if err != nil {
 		return false // the process has exited
@@ -180,8 +188,9 @@ func mounted(mountinfo, dir string) bool {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && (fields[4] == dir || strings.HasPrefix(fields[4], dir+"/")) {
+		// The source is the second field after the separator "-".
+		_, after, ok := strings.Cut(sc.Text(), " - ")
+		if fields := strings.Fields(after); ok && len(fields) > 1 && fields[1] == tag {
 			return true
 		}
 	}

@@ -17,7 +17,7 @@ func TestStackCommand(t *testing.T) {
 	root := NewStack(t, "debian13", "/srv/root")
 	root.Bind("/tmp/floatip", "/usr/lib/ocf/resource.d/floatip/IPaddr2")
 	root.Bind("/tmp/floatip2", "/usr/lib/ocf/resource.d/floatip/IPaddr2")
-	inRoot := []string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", enterRoot, "sh", root.dir, "/srv/root",
+	inRoot := []string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", enterRoot, "sh", root.dir, "/srv/root", root.tag,
 		"/tmp/floatip2", "/usr/lib/ocf/resource.d/floatip/IPaddr2", "--", "pcs", "--version"}
 	tests := []struct {
 		name  string
@@ -43,19 +43,19 @@ func TestStackCommand(t *testing.T) {
 	}
 }
 
-// TestMounted: a mount at or below the stack's mount point counts, one
-// of a directory that merely starts with the same name does not.
+// TestMounted: a mount whose source is the stack's tag counts, one whose
+// source merely starts with it does not.
 func TestMounted(t *testing.T) {
 	info := filepath.Join(t.TempDir(), "mountinfo")
 	lines := "22 1 0:21 / /proc rw,nosuid - proc proc rw\n" +
-		"40 22 0:35 / /tmp/T/0012 rw - tmpfs floatip-stack rw\n" +
-		"41 40 0:36 / /tmp/T/001/merged rw - overlay floatip-stack rw\n"
+		"40 22 0:35 / /tmp/T/001 rw - tmpfs floatip-stack-0a0b rw\n" +
+		"41 40 0:36 / / rw shared:7 - overlay floatip-stack-0c0d rw,lowerdir=/srv/root\n"
 	if err := os.WriteFile(info, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for dir, want := range map[string]bool{"/tmp/T/001": true, "/tmp/T/0012": true, "/tmp/T/00": false, "/tmp/T/001/merged/x": false} {
-		if got := mounted(info, dir); got != want {
-			t.Errorf("mounted(%s) = %v, want %v", dir, got, want)
+	for tag, want := range map[string]bool{"floatip-stack-0a0b": true, "floatip-stack-0c0d": true, "floatip-stack-0a": false, "proc": true, "/proc": false} {
+		if got := mounted(info, tag); got != want {
+			t.Errorf("mounted(%s) = %v, want %v", tag, got, want)
 		}
 	}
 }
