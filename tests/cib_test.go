@@ -247,8 +247,9 @@ func TestCIBFileForceStart(t *testing.T) {
 		provider := stackProvider(t, s)
 		cib := emptyCIB(t, s)
 		// /25 while the subnet is a /24: the address can only come out as
-		// /25 if the parameters came from the CIB.
-		if r := runTool(t, s, nil, toolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
+		// /25 if the parameters came from the CIB. In host a, as pcs 0.12
+		// runs the agent's validate-all.
+		if r := runTool(t, s, a, toolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
 			"ip="+vip, "cidr_netmask=25", "op", "monitor", "interval=10s"); r.Code != 0 {
 			t.Fatalf("pcs resource create: exit %d: %s", r.Code, r.Stderr)
 		}
