@@ -146,6 +146,17 @@ stack-debian13:
 	$(call install-packages,debootstrap util-linux)
 	tests/cluster/stack/debian13.sh $(STACK_DEBIAN13)
 
+# tool-test (root) runs the tests that drive the admins' tools
+# (crm_resource, pcs, crmsh, ocf-tester) against this machine's stack and
+# against the Debian 13 root's, which stack-debian13 builds first; with
+# FLOATIP_REQUIRE_STACKS=debian13 a missing root fails them instead of
+# skipping them (tests/stacks_test.go).
+TOOL_TESTS = TestCrmResource|TestPcs|TestCIBFile|TestCrm|TestOCFTester
+.PHONY: tool-test
+tool-test: deps stack-debian13
+	FLOATIP_REQUIRE_ROOT=1 FLOATIP_REQUIRE_STACKS=debian13 FLOATIP_STACK_DEBIAN13=$(STACK_DEBIAN13) \
+		$(GO) test -count=1 -timeout 20m -run '$(TOOL_TESTS)' ./tests
+
 # cluster-bench (root) runs BENCH_VIPS VIPs (a count, or a list such as
 # 10,100) on cluster-test's two-node lab, under the floor (examples/dummy,
 # an agent that does nothing: Pacemaker's own cost), floatip and

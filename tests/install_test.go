@@ -159,10 +159,10 @@ func TestDebPackage(t *testing.T) {
 		t.Errorf("%s resolves to %q (%v), want %s", debAgent, resolved, err, debBinary)
 	}
 	env := toolEnv(t)
-	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
+	if r := runTool(t, nil, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
 		t.Errorf("--list-agents ocf:floatip after dpkg -i: exit %d, stdout %q, want IPaddr2\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
-	if r := runTool(t, nil, env, crm, "--show-metadata", "ocf:floatip:IPaddr2"); r.Code != 0 || !strings.Contains(r.Stdout, `<resource-agent name="IPaddr2"`) {
+	if r := runTool(t, nil, nil, env, crm, "--show-metadata", "ocf:floatip:IPaddr2"); r.Code != 0 || !strings.Contains(r.Stdout, `<resource-agent name="IPaddr2"`) {
 		t.Errorf("--show-metadata ocf:floatip:IPaddr2: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 
@@ -174,7 +174,7 @@ func TestDebPackage(t *testing.T) {
 			t.Errorf("dpkg --purge left %s (%v)", p, err)
 		}
 	}
-	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code == 0 {
+	if r := runTool(t, nil, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code == 0 {
 		t.Errorf("--list-agents ocf:floatip after dpkg --purge still succeeds: %q", r.Stdout)
 	}
 }

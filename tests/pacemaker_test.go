@@ -1,19 +1,15 @@
 package tests
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -77,38 +73,6 @@ func toolEnv(t *testing.T, extra ...string) []string {
 	}, extra...)
 }
 
-// runTool runs argv in host h, or in the root namespace when h is nil (for
-// commands after which the agent touches no network: meta-data and offline
-// CIB edits). A non-zero exit is a Result, not a failure.
-func runTool(t *testing.T, h *lab.Host, env []string, argv ...string) lab.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if h != nil {
-		res, err := h.Run(ctx, env, argv...)
-		if err != nil {
-			t.Fatalf("%s: %v", strings.Join(argv, " "), err)
-		}
-		return res
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	res := lab.Result{Start: time.Now()}
-	err := cmd.Run()
-	res.End = time.Now()
-	res.Stdout, res.Stderr = stdout.String(), stderr.String()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		res.Code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
-	}
-	return res
-}
-
 // raMetadata is the part of an agent's meta-data XML the tests look at.
 type raMetadata struct {
 	XMLName    xml.Name `xml:"resource-agent"`
@@ -158,50 +122,51 @@ func hasAddr(t *testing.T, h *lab.Host, prefix string) bool {
 // TestCrmResourceFindsTheAgent: crm_resource lists the agent only once it
 // is in a provider directory, and shows the binary's own meta-data.
 func TestCrmResourceFindsTheAgent(t *testing.T) {
-	needRoot(t)
-	crm := needTool(t, "crm_resource")
-	env := toolEnv(t)
+	eachStack(t, func(t *testing.T, s *lab.Stack) {
+		crm := stackTool(t, s, "crm_resource")
+		env := toolEnv(t)
 
-	// The provider name is not known to crm_resource before the install,
-	// so the listing below comes from the directory and nothing else.
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:floatip-test-"+hex.EncodeToString(rnd[:])); r.Code == 0 {
-		t.Errorf("--list-agents of a provider that does not exist succeeded: %q", r.Stdout)
-	}
-
-	provider := installProvider(t)
-	if r := runTool(t, nil, env, crm, "--list-agents", "ocf:"+provider); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
-		t.Errorf("--list-agents ocf:%s: exit %d, stdout %q, want exactly IPaddr2\nstderr: %s", provider, r.Code, r.Stdout, r.Stderr)
-	}
-	if r := runTool(t, nil, env, crm, "--list-ocf-providers"); !containsLine(r.Stdout, provider) {
-		t.Errorf("--list-ocf-providers does not list %s:\n%s", provider, r.Stdout)
-	}
-
-	// Pacemaker speaks OCF 1.1, so it gets the 1.1 face: reloadable
-	// parameters and reload-agent.
-	want, md := ownMetadata(t, "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1")
-	r := runTool(t, nil, env, crm, "--show-metadata", "ocf:"+provider+":IPaddr2")
-	if r.Code != 0 {
-		t.Fatalf("--show-metadata: exit %d: %s", r.Code, r.Stderr)
-	}
-	if r.Stdout != want {
-		t.Errorf("--show-metadata differs from floatip meta-data:\n%s", r.Stdout)
-	}
-	for _, mark := range []string{"<version>1.1</version>", `<parameter name="arp_count" reloadable="1">`, `<action name="reload-agent"`} {
-		if !strings.Contains(r.Stdout, mark) {
-			t.Errorf("--show-metadata lacks %s", mark)
+		// The provider name is not known to crm_resource before the install,
+		// so the listing below comes from the directory and nothing else.
+		var rnd [4]byte
+		rand.Read(rnd[:])
+		if r := runTool(t, s, nil, env, crm, "--list-agents", "ocf:floatip-test-"+hex.EncodeToString(rnd[:])); r.Code == 0 {
+			t.Errorf("--list-agents of a provider that does not exist succeeded: %q", r.Stdout)
 		}
-	}
-	if strings.Contains(r.Stdout, `<parameter name="cidr_netmask" reloadable`) {
-		t.Error("--show-metadata marks cidr_netmask reloadable: a change of it must restart")
-	}
-	if old, _ := ownMetadata(t); strings.Contains(old, "reload") || !strings.Contains(old, "<version>1.0</version>") {
-		t.Error("the meta-data for a caller that does not speak OCF 1.1 is not the 1.0 face")
-	}
-	if md.Name != "IPaddr2" {
-		t.Errorf("meta-data names the agent %q, want IPaddr2 (the name Pacemaker knows it by)", md.Name)
-	}
+
+		provider := stackProvider(t, s)
+		if r := runTool(t, s, nil, env, crm, "--list-agents", "ocf:"+provider); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
+			t.Errorf("--list-agents ocf:%s: exit %d, stdout %q, want exactly IPaddr2\nstderr: %s", provider, r.Code, r.Stdout, r.Stderr)
+		}
+		if r := runTool(t, s, nil, env, crm, "--list-ocf-providers"); !containsLine(r.Stdout, provider) {
+			t.Errorf("--list-ocf-providers does not list %s:\n%s", provider, r.Stdout)
+		}
+
+		// Pacemaker speaks OCF 1.1, so it gets the 1.1 face: reloadable
+		// parameters and reload-agent.
+		want, md := ownMetadata(t, "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1")
+		r := runTool(t, s, nil, env, crm, "--show-metadata", "ocf:"+provider+":IPaddr2")
+		if r.Code != 0 {
+			t.Fatalf("--show-metadata: exit %d: %s", r.Code, r.Stderr)
+		}
+		if r.Stdout != want {
+			t.Errorf("--show-metadata differs from floatip meta-data:\n%s", r.Stdout)
+		}
+		for _, mark := range []string{"<version>1.1</version>", `<parameter name="arp_count" reloadable="1">`, `<action name="reload-agent"`} {
+			if !strings.Contains(r.Stdout, mark) {
+				t.Errorf("--show-metadata lacks %s", mark)
+			}
+		}
+		if strings.Contains(r.Stdout, `<parameter name="cidr_netmask" reloadable`) {
+			t.Error("--show-metadata marks cidr_netmask reloadable: a change of it must restart")
+		}
+		if old, _ := ownMetadata(t); strings.Contains(old, "reload") || !strings.Contains(old, "<version>1.0</version>") {
+			t.Error("the meta-data for a caller that does not speak OCF 1.1 is not the 1.0 face")
+		}
+		if md.Name != "IPaddr2" {
+			t.Errorf("meta-data names the agent %q, want IPaddr2 (the name Pacemaker knows it by)", md.Name)
+		}
+	})
 }
 
 func containsLine(s, line string) bool {
@@ -218,110 +183,114 @@ func containsLine(s, line string) bool {
 // a host that has 198.18.0.0/24 and 2001:db8::/64 on eth0, as validation
 // looks up the nic.
 func TestCrmResourceValidate(t *testing.T) {
-	l := newLab(t, hostA6)
-	crm := needTool(t, "crm_resource")
-	provider := installProvider(t)
-	env := toolEnv(t)
-	tests := []struct {
-		name    string
-		options []string
-		code    int
-		reason  string
-	}{
-		{"ip only", []string{"ip=" + vip}, 0, ""},
-		{"ip, nic and cidr_netmask", []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}, 0, ""},
-		{"IPv6", []string{"ip=" + vip6, "cidr_netmask=64"}, 0, ""},
-		{"IPv6 prefix too long", []string{"ip=" + vip6, "cidr_netmask=129"}, 6, "cidr_netmask [129]"},
-		{"no ip", []string{"cidr_netmask=24"}, 6, "IP address (the ip parameter) is mandatory"},
-		{"ip not an address", []string{"ip=198.18.0.300"}, 6, "IP address [198.18.0.300] not valid"},
-		{"prefix too long", []string{"ip=" + vip, "cidr_netmask=40"}, 6, "cidr_netmask [40]"},
-		{"no such nic", []string{"ip=" + vip, "nic=eth9"}, 6, "Invalid interface name [eth9]"},
-		// No connected route covers 198.18.5.0/24 in the host: the agent
-		// cannot choose a nic (OCF_ERR_GENERIC, as IPaddr2 says).
-		{"no route", []string{"ip=198.18.5.100"}, 1, "Unable to find nic or netmask"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := []string{crm, "--validate", "--class", "ocf", "--provider", provider, "--agent", "IPaddr2"}
-			for _, o := range tt.options {
-				args = append(args, "--option", o)
-			}
-			r := runTool(t, l.Host("a"), env, args...)
-			if r.Code != tt.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.Code, tt.code, r.Stdout, r.Stderr)
-			}
-			if tt.reason != "" && !strings.Contains(r.Stdout, "ocf-exit-reason:"+tt.reason) {
-				t.Errorf("no exit reason %q in the output:\n%s", tt.reason, r.Stdout)
-			}
-		})
-	}
+	eachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := newLab(t, hostA6)
+		crm := stackTool(t, s, "crm_resource")
+		provider := stackProvider(t, s)
+		env := toolEnv(t)
+		tests := []struct {
+			name    string
+			options []string
+			code    int
+			reason  string
+		}{
+			{"ip only", []string{"ip=" + vip}, 0, ""},
+			{"ip, nic and cidr_netmask", []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}, 0, ""},
+			{"IPv6", []string{"ip=" + vip6, "cidr_netmask=64"}, 0, ""},
+			{"IPv6 prefix too long", []string{"ip=" + vip6, "cidr_netmask=129"}, 6, "cidr_netmask [129]"},
+			{"no ip", []string{"cidr_netmask=24"}, 6, "IP address (the ip parameter) is mandatory"},
+			{"ip not an address", []string{"ip=198.18.0.300"}, 6, "IP address [198.18.0.300] not valid"},
+			{"prefix too long", []string{"ip=" + vip, "cidr_netmask=40"}, 6, "cidr_netmask [40]"},
+			{"no such nic", []string{"ip=" + vip, "nic=eth9"}, 6, "Invalid interface name [eth9]"},
+			// No connected route covers 198.18.5.0/24 in the host: the agent
+			// cannot choose a nic (OCF_ERR_GENERIC, as IPaddr2 says).
+			{"no route", []string{"ip=198.18.5.100"}, 1, "Unable to find nic or netmask"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				args := []string{crm, "--validate", "--class", "ocf", "--provider", provider, "--agent", "IPaddr2"}
+				for _, o := range tt.options {
+					args = append(args, "--option", o)
+				}
+				r := runTool(t, s, l.Host("a"), env, args...)
+				if r.Code != tt.code {
+					t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.Code, tt.code, r.Stdout, r.Stderr)
+				}
+				if tt.reason != "" && !strings.Contains(r.Stdout, "ocf-exit-reason:"+tt.reason) {
+					t.Errorf("no exit reason %q in the output:\n%s", tt.reason, r.Stdout)
+				}
+			})
+		}
+	})
 }
 
 // TestCrmResourceForceActions drives the agent as an admin does by hand,
 // with no cluster and no CIB: --force-start, --force-check (also at depth
 // 10) and --force-stop, and looks at the address over netlink after each.
 func TestCrmResourceForceActions(t *testing.T) {
-	families := []struct {
-		name   string
-		ip     string
-		prefix string
-	}{
-		{"IPv4", vip, "24"},
-		{"IPv6", vip6, "64"},
-	}
-	for _, f := range families {
-		t.Run(f.name, func(t *testing.T) {
-			l := newLab(t, hostA6)
-			a := l.Host("a")
-			crm := needTool(t, "crm_resource")
-			strace := needTool(t, "strace")
-			provider := installProvider(t)
-			agent := filepath.Join(ocfProviders, provider, "IPaddr2")
-			env := toolEnv(t)
-			rsc := []string{"--class", "ocf", "--provider", provider, "--agent", "IPaddr2",
-				"--option", "ip=" + f.ip, "--option", "cidr_netmask=" + f.prefix}
-			addr := f.ip + "/" + f.prefix
-			steps := []struct {
-				action  string
-				code    int
-				present bool
-			}{
-				{"--force-check", 7, false},
-				{"--force-check=10", 7, false},
-				{"--force-start", 0, true},
-				{"--force-check", 0, true},
-				{"--force-check=10", 0, true},
-				{"--force-stop", 0, false},
-				{"--force-stop", 0, false}, // stop of a stopped address succeeds
-				{"--force-check", 7, false},
-			}
-			for i, s := range steps {
-				// Each call runs under strace to see the environment the
-				// agent got: --force-check=10 must reach it as
-				// OCF_CHECK_LEVEL=10.
-				trace := filepath.Join(t.TempDir(), "trace")
-				args := append([]string{strace, "-f", "-qq", "-v", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", trace, crm, s.action}, rsc...)
-				r := runTool(t, a, env, args...)
-				if r.Code != s.code {
-					t.Errorf("step %d: %s exit %d, want %d\nstdout: %s\nstderr: %s", i, s.action, r.Code, s.code, r.Stdout, r.Stderr)
+	eachStack(t, func(t *testing.T, s *lab.Stack) {
+		families := []struct {
+			name   string
+			ip     string
+			prefix string
+		}{
+			{"IPv4", vip, "24"},
+			{"IPv6", vip6, "64"},
+		}
+		for _, f := range families {
+			t.Run(f.name, func(t *testing.T) {
+				l := newLab(t, hostA6)
+				a := l.Host("a")
+				crm := stackTool(t, s, "crm_resource")
+				strace := needTool(t, "strace")
+				provider := stackProvider(t, s)
+				agent := filepath.Join(ocfProviders, provider, "IPaddr2")
+				env := toolEnv(t)
+				rsc := []string{"--class", "ocf", "--provider", provider, "--agent", "IPaddr2",
+					"--option", "ip=" + f.ip, "--option", "cidr_netmask=" + f.prefix}
+				addr := f.ip + "/" + f.prefix
+				steps := []struct {
+					action  string
+					code    int
+					present bool
+				}{
+					{"--force-check", 7, false},
+					{"--force-check=10", 7, false},
+					{"--force-start", 0, true},
+					{"--force-check", 0, true},
+					{"--force-check=10", 0, true},
+					{"--force-stop", 0, false},
+					{"--force-stop", 0, false}, // stop of a stopped address succeeds
+					{"--force-check", 7, false},
 				}
-				if got := hasAddr(t, a, addr); got != s.present {
-					t.Errorf("step %d: after %s, %s on eth0: %v, want %v", i, s.action, addr, got, s.present)
+				for i, st := range steps {
+					// Each call runs under the machine's strace to see the
+					// environment the agent got: --force-check=10 must
+					// reach it as OCF_CHECK_LEVEL=10.
+					trace := filepath.Join(t.TempDir(), "trace")
+					wrap := []string{strace, "-f", "-qq", "-v", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", trace}
+					r := runWrapped(t, s, a, env, wrap, append([]string{crm, st.action}, rsc...)...)
+					if r.Code != st.code {
+						t.Errorf("step %d: %s exit %d, want %d\nstdout: %s\nstderr: %s", i, st.action, r.Code, st.code, r.Stdout, r.Stderr)
+					}
+					if got := hasAddr(t, a, addr); got != st.present {
+						t.Errorf("step %d: after %s, %s on eth0: %v, want %v", i, st.action, addr, got, st.present)
+					}
+					level, ok := checkLevel(t, trace, agent)
+					if !ok {
+						t.Errorf("step %d: %s did not execute %s", i, st.action, agent)
+					}
+					wantLevel := ""
+					if strings.HasSuffix(st.action, "=10") {
+						wantLevel = "10"
+					}
+					if level != wantLevel {
+						t.Errorf("step %d: %s gave the agent OCF_CHECK_LEVEL=%q, want %q", i, st.action, level, wantLevel)
+					}
 				}
-				level, ok := checkLevel(t, trace, agent)
-				if !ok {
-					t.Errorf("step %d: %s did not execute %s", i, s.action, agent)
-				}
-				wantLevel := ""
-				if strings.HasSuffix(s.action, "=10") {
-					wantLevel = "10"
-				}
-				if level != wantLevel {
-					t.Errorf("step %d: %s gave the agent OCF_CHECK_LEVEL=%q, want %q", i, s.action, level, wantLevel)
-				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // checkLevel reads an strace -v execve trace and returns the

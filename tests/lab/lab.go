@@ -189,6 +189,12 @@ func (h *Host) Run(ctx context.Context, env []string, argv ...string) (Result, e
 func RunHere(ctx context.Context, env []string, argv ...string) (Result, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
+	return RunCmd(cmd)
+}
+
+// RunCmd runs cmd, whose output must not be set, and returns what it
+// printed. A non-zero exit is a Result, not an error.
+func RunCmd(cmd *exec.Cmd) (Result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	r := Result{Start: time.Now()}
