@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -230,8 +229,11 @@ func TestBoolWords(t *testing.T) {
 // TestCommands: the documented actions are exactly what run dispatches:
 // the agent's own, and the command line's.
 func TestCommands(t *testing.T) {
-	agentActions := slices.Sorted(maps.Keys((&agent.Agent{}).Actions()))
-	own := []string{"announce", "doctor", "meta-data", "usage", "help", "version", "man", "completion"}
+	var agentActions []string
+	for _, x := range agent.Actions() {
+		agentActions = append(agentActions, x.String())
+	}
+	own := []string{"doctor", "meta-data", "usage", "help", "version", "man", "completion"}
 	want := slices.Sorted(slices.Values(append(agentActions, own...)))
 	got := slices.Sorted(slices.Values(actionNames()))
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -240,6 +242,9 @@ func TestCommands(t *testing.T) {
 	for _, c := range commands {
 		if c.short == "" || c.long == "" {
 			t.Errorf("%s: no help", c.name)
+		}
+		if (c.local != nil) == (c.agent != 0 || c.handler != nil) {
+			t.Errorf("%s: runs both or neither on the command line and as the resource", c.name)
 		}
 		_, stdout, _ := runArgs(nil, "help", c.name)
 		if !strings.HasPrefix(stdout, "usage: IPaddr2 "+c.name+" ") || !strings.Contains(stdout, wrap(c.long, 72)) {

@@ -61,11 +61,11 @@ func (a *Agent) Doctor(ctx context.Context) []Finding {
 	var out []Finding
 	add := func(l Level, check, what, fix string) { out = append(out, Finding{l, check, what, fix}) }
 
-	t, err := a.resolve("validate-all")
+	t, err := a.resolve(ValidateAll)
 	if err != nil {
 		// statusFor prints the exit reason on stderr, as validate-all
 		// would; the doctor's reader gets it on stdout as well.
-		st := a.statusFor("validate-all", err)
+		st := a.statusFor(ValidateAll, err)
 		add(Fail, "config", fmt.Sprintf("the configuration does not validate here (%s): %s", st, validationReason(err)), configFix(err))
 		add(Skip, "checks", "the other checks need a configuration that validates", "")
 		return out

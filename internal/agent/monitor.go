@@ -9,9 +9,9 @@ import (
 )
 
 func (a *Agent) monitor(ctx context.Context) ocf.Status {
-	t, err := a.resolve("monitor")
+	t, err := a.resolve(Monitor)
 	if err != nil {
-		return a.statusFor("monitor", err)
+		return a.statusFor(Monitor, err)
 	}
 	defer t.k.Close()
 	ad, err := a.lookup(t)
@@ -61,9 +61,9 @@ func (a *Agent) clearBlock(t *target) {
 // status is the legacy LSB-style check: monitor's answer, and a word on
 // stdout.
 func (a *Agent) status(context.Context) ocf.Status {
-	t, err := a.resolve("status")
+	t, err := a.resolve(Status)
 	if err != nil {
-		return a.statusFor("status", err)
+		return a.statusFor(Status, err)
 	}
 	defer t.k.Close()
 	on, err := a.served(t)
