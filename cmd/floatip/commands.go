@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/floatip/floatip/internal/agent"
+	"github.com/floatip/floatip/internal/doctor"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
@@ -34,6 +35,9 @@ type command struct {
 	// handler makes what an action of the resource runs, with the agent
 	// made for it; nil is the agent's handler of agent.
 	handler func(inv *invocation, a *agent.Agent) ocf.Action
+	// codes names the action's exit code for the trace when its codes
+	// are its own, not OCF's; nil names it as an ocf.Status.
+	codes func(ocf.Status) ocf.ExitCode
 	// sender says that the action is what the background sender of a
 	// burst runs (--background-sender): that sender outlives the
 	// operation that started it, whose timeout it inherited, so its
@@ -68,7 +72,7 @@ func init() {
 			long: "Alone, prints the usage. help action explains that action."},
 		{agent: agent.Announce, handler: announceHandler, sender: true, short: "send the announcement burst again now",
 			long: "Sends the announcement burst of an address that is on its nic again, arp_count times every arp_interval ms, and changes nothing: after a switch was replaced, or to see what the neighbours learn. It exits 7 when the address is not on its nic. It needs root, for the raw socket."},
-		{name: "doctor", handler: doctorHandler, short: "check this node for what would break a failover",
+		{name: "doctor", handler: doctorHandler, codes: doctorCode, short: "check this node for what would break a failover",
 			long: "Checks this node for what would break a failover of the address and prints each check on stdout as OK, WARN, FAIL or SKIP, with a fix for each that is not OK: that the configuration validates (with the reason when it does not), the nic's link, whether the address is held here and on which nic, the kernel settings that hide it (arp_ignore, arp_filter, drop_gratuitous_arp and rp_filter for IPv4; disable_ipv6, accept_dad and drop_unsolicited_na for IPv6), another host that answers for it, HA_RSCTMP, and whether kill_connections can work. SKIP is a check it could not make, such as asking a link that is down, or asking at all without root. It changes nothing. Its exit codes are its own: 0 when every check passed, 1 when some only warned or could not be made, 2 when one failed. Run it as root."},
 		{name: "version", local: printVersion, short: "print the version",
 			long: "Prints floatip and its version. --version and -V do the same."},
@@ -162,5 +166,11 @@ func announceHandler(inv *invocation, a *agent.Agent) ocf.Action {
 
 // doctorHandler is doctor: its findings on stdout, and its own exit code.
 func doctorHandler(inv *invocation, a *agent.Agent) ocf.Action {
-	return func(ctx context.Context) ocf.Status { return agent.PrintDoctor(inv.stdout, a.Doctor(ctx)) }
+	d := &doctor.Doctor{Resolve: a.ResolveForDoctor, RscTmp: a.Env.RscTmp}
+	return func(ctx context.Context) ocf.Status {
+		return ocf.Status(doctor.Print(inv.stdout, d.Examine(ctx)))
+	}
 }
+
+// doctorCode names the doctor's exit code as its own.
+func doctorCode(st ocf.Status) ocf.ExitCode { return doctor.Status(st) }

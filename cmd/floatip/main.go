@@ -145,7 +145,11 @@ func (inv *invocation) runResource(name string, cmd *command) ocf.Status {
 	// An action cut short by its deadline runs on until the exit: not
 	// between starting a sender and recording it.
 	a.Quiesce()
-	endTrace(st)
+	if cmd.codes != nil {
+		endTrace(cmd.codes(st))
+	} else {
+		endTrace(st)
+	}
 	return st
 }
 

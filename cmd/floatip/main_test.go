@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -361,5 +363,26 @@ func TestManPage(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("man -l output lacks %q:\n%.2000s", want, text)
 		}
+	}
+}
+
+// TestTraceNamesTheDoctorsCode: a traced doctor ends its trace with its
+// own exit code's name, not the OCF code of the same number (2 is
+// OCF_ERR_ARGS, which the doctor never means).
+func TestTraceNamesTheDoctorsCode(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "doctor.trace")
+	env := []string{"OCF_TRACE_RA=1", "OCF_TRACE_FILE=" + trace, "HA_RSCTMP=" + dir}
+	// Without ip the configuration does not validate: the doctor fails.
+	st, stdout, _ := runArgs(env, "doctor")
+	if st != 2 || !strings.Contains(stdout, "exit 2\n") {
+		t.Fatalf("doctor exited %d:\n%s", st, stdout)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "trace: exit 2 (DOCTOR_FAIL)") || strings.Contains(string(b), "OCF_ERR_ARGS") {
+		t.Errorf("the trace does not name the doctor's exit code:\n%s", b)
 	}
 }

@@ -32,7 +32,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	on := ad != nil
-	if t.cfg.CheckLinkStatus && linkDown(t.link) && (on || t.link.Up) {
+	if t.cfg.CheckLinkStatus && t.link.OperDown() && (on || t.link.Up) {
 		// A node whose link is down cannot serve the address: say so
 		// before changing anything, with the code that keeps Pacemaker
 		// from trying this node again (resource-agents #2047). A nic
@@ -157,13 +157,6 @@ func (a *Agent) bringUp(t *target) (ocf.Status, bool) {
 		a.Log.Errorf("Could not remove %s again: %v", t.prefix, err)
 	}
 	return ocf.Fail(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s has no carrier (check_link_status)", t.cfg.IP, t.link.Name), false
-}
-
-// linkDown is check_link_status's question, as IPaddr2 asks it: is the
-// nic's operational state DOWN or LOWERLAYERDOWN. A loopback device is
-// UNKNOWN, never down.
-func linkDown(l netif.Link) bool {
-	return l.OperState == "DOWN" || l.OperState == "LOWERLAYERDOWN"
 }
 
 // labelMissing says whether the address on the nic lacks the label that

@@ -89,7 +89,7 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 	if ad.Flags&netif.FlagDADFailed != 0 {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
 	}
-	if t.cfg.CheckLinkStatus && linkDown(t.link) {
+	if t.cfg.CheckLinkStatus && t.link.OperDown() {
 		// Not running, as upstream's IPaddr2 answers after 4.18
 		// (resource-agents PR #2166; 4.17 and 4.18 say
 		// OCF_ERR_INSTALLED): an ordinary failure, which the resource's
