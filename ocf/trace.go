@@ -78,7 +78,7 @@ func ParseTrace(o TraceOptions) Trace {
 	if on == "" {
 		on = o.Params["trace_ra"]
 	}
-	if !isTrue(on) {
+	if !IsTrue(on) {
 		return Trace{}
 	}
 	if o.Instance == "" {
@@ -165,16 +165,6 @@ func safeName(s string) string {
 		return "_" + s
 	}
 	return s
-}
-
-// isTrue is ocf_is_true: the words resource-agents' shell functions take
-// for true, and no others.
-func isTrue(s string) bool {
-	switch s {
-	case "yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON":
-		return true
-	}
-	return false
 }
 
 // Dest names the destination for log lines: the path, or "fd N".

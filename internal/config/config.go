@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
@@ -90,7 +91,7 @@ type Config struct {
 	NoDAD                 bool
 	NoPrefixRoute         bool
 	// PreferredLifetime is the IPv6 preferred lifetime in seconds, or
-	// Forever.
+	// netif.Forever, the kernel's value for none.
 	PreferredLifetime uint32
 	NetworkNamespace  string
 
@@ -106,10 +107,6 @@ type Config struct {
 	// KillConnections ends the address's TCP connections at stop.
 	KillConnections bool
 }
-
-// Forever is the PreferredLifetime of an address that never stops being
-// preferred: the kernel's INFINITY_LIFE_TIME, which netif.Forever is too.
-const Forever = 0xffffffff
 
 // Is6 says whether the address is IPv6. Like IPaddr2, the family follows
 // from the text of ip: a colon makes it IPv6.
@@ -397,7 +394,7 @@ func (c *Config) parseIPv6(p *parser) error {
 	case "":
 		return invalid("preferred_lft", "empty value is invalid for preferred_lft")
 	case "forever", "infinity":
-		c.PreferredLifetime = Forever
+		c.PreferredLifetime = netif.Forever
 	default:
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil || n == 0xffffffff {
