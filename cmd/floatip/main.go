@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/floatip/floatip/internal/agent"
-	"github.com/floatip/floatip/internal/node"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
@@ -79,6 +78,9 @@ type invocation struct {
 	// that start announced in.
 	sent  int
 	netns uint64
+	// host gives the system's namespaces and sender (linuxHost), or says
+	// why this system has none.
+	host func(environ []string) (host, error)
 }
 
 func newInvocation(argv, environ []string, stdout, stderr io.Writer) *invocation {
@@ -89,6 +91,7 @@ func newInvocation(argv, environ []string, stdout, stderr io.Writer) *invocation
 		environ:  environ,
 		stdout:   stdout,
 		stderr:   stderr,
+		host:     linuxHost,
 	}
 	inv.defaults = inv.md.Defaults()
 	maps.Copy(inv.defaults, inv.platform)
@@ -118,12 +121,18 @@ func (inv *invocation) runResource(name string, cmd *command) ocf.Status {
 		// that a typo by hand is plain.
 		return ocf.Fail(log, ocf.ErrUnimplemented, "unknown action %s: the actions are %s", quoteArg(name), strings.Join(actionNames(), ", "))
 	}
+	h, err := inv.host(inv.environ)
+	if err != nil {
+		// Not installed, as an agent without its tools: Pacemaker tries
+		// another node rather than banning the resource from all.
+		return ocf.Fail(log, ocf.ErrInstalled, "%v", err)
+	}
 	trace := ocf.ParseTrace(ocf.TraceOptions{Environ: inv.environ, Params: params, Agent: agentName(inv.prog), Instance: env.Instance, Action: name, Now: time.Now()})
 	endTrace := log.StartTrace(trace)
 
 	a := &agent.Agent{
-		Open:       node.Open,
-		Background: node.SpawnSelf(inv.environ),
+		Open:       h.open,
+		Background: h.spawn,
 		Log:        log,
 		Env:        env,
 		Params:     params,

@@ -386,3 +386,26 @@ func TestTraceNamesTheDoctorsCode(t *testing.T) {
 		t.Errorf("the trace does not name the doctor's exit code:\n%s", b)
 	}
 }
+
+// TestNotLinux: on another system every action of the resource answers
+// OCF_ERR_INSTALLED with one line that says floatip needs Linux, and
+// changes nothing; the actions of the command line work on.
+func TestNotLinux(t *testing.T) {
+	want := "ocf-exit-reason:floatip needs Linux: it manages the address through netlink, packet sockets and network namespaces, and this system is darwin\n"
+	for _, c := range commands {
+		if c.local != nil {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			inv := newInvocation([]string{agentPath}, []string{"OCF_RESKEY_ip=198.18.0.100"}, &stdout, &stderr)
+			inv.host = func([]string) (host, error) { return host{}, notLinux("darwin") }
+			if st := inv.runResource(c.name, &c); st != ocf.ErrInstalled {
+				t.Errorf("exit %d (%v), want OCF_ERR_INSTALLED", st, st)
+			}
+			if stderr.String() != want || stdout.Len() != 0 {
+				t.Errorf("stdout %q, stderr %q; want stderr %q", stdout.String(), stderr.String(), want)
+			}
+		})
+	}
+}
