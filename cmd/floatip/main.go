@@ -83,6 +83,8 @@ type invocation struct {
 	host func(environ []string) (host, error)
 }
 
+// newInvocation reads what every action shares: the meta-data, the
+// platform's defaults, and the flags they make.
 func newInvocation(argv, environ []string, stdout, stderr io.Writer) *invocation {
 	inv := &invocation{
 		prog:     filepath.Base(argv[0]),
