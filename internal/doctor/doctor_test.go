@@ -2,9 +2,14 @@ package doctor
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/ocf"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestPrint: the exit code is the worst finding's, a SKIP counting
@@ -41,5 +46,42 @@ func TestPrint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExamineInvalid: a configuration that does not validate is one FAIL
+// with validate-all's code, reason and fix, and the other checks are
+// skipped; an error that is no *Invalid still reads as one.
+func TestExamineInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want []Finding
+	}{
+		{"invalid", &Invalid{Status: ocf.ErrConfigured, Reason: "Invalid interface name [x]", Fix: "name an interface"}, []Finding{
+			{Fail, "config", "the configuration does not validate here (OCF_ERR_CONFIGURED): Invalid interface name [x]", "name an interface"},
+			{Skip, "checks", "the other checks need a configuration that validates", ""},
+		}},
+		{"any other error", errors.New("read the routes: permission denied"), []Finding{
+			{Fail, "config", "the configuration does not validate here (OCF_ERR_GENERIC): read the routes: permission denied", "run the doctor as root"},
+			{Skip, "checks", "the other checks need a configuration that validates", ""},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Doctor{Resolve: func() (*Subject, func(), error) { return nil, nil, tt.err }}
+			if diff := cmp.Diff(tt.want, d.Examine(context.Background())); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestStatusNames: the doctor's codes are named as its own.
+func TestStatusNames(t *testing.T) {
+	got := []string{ExitOK.String(), ExitWarn.String(), ExitFail.String(), Status(5).String()}
+	want := []string{"DOCTOR_OK", "DOCTOR_WARN", "DOCTOR_FAIL", "doctor.Status(5)"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
 	}
 }
