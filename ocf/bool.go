@@ -1,10 +1,11 @@
 package ocf
 
-// trueWords are the words ocf_is_true (resource-agents' ocf-shellfuncs)
-// takes for true; falseWords the usual words for false, and empty, as an
-// unset parameter is.
+// trueWords are exactly the words ocf_is_true (resource-agents'
+// ocf-shellfuncs) takes for true, no more: y is not one of them.
+// falseWords are the usual words for false, and empty, as an unset
+// parameter is.
 var (
-	trueWords  = []string{"yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON", "y", "Y"}
+	trueWords  = []string{"yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON"}
 	falseWords = []string{"", "no", "false", "0", "NO", "FALSE", "False", "nein", "off", "OFF", "n", "N"}
 )
 

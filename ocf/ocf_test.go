@@ -3,11 +3,13 @@ package ocf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/syslog"
 	"math"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -361,7 +363,7 @@ func TestParseBool(t *testing.T) {
 		in        string
 		value, ok bool
 	}{
-		{"yes", true, true}, {"ja", true, true}, {"Y", true, true},
+		{"yes", true, true}, {"ja", true, true}, {"Y", false, false}, {"y", false, false},
 		{"", false, true}, {"nein", false, true}, {"OFF", false, true},
 		{"perhaps", false, false}, {"Yes ", false, false}, {"2", false, false}, {"t", false, false},
 	}
@@ -371,6 +373,49 @@ func TestParseBool(t *testing.T) {
 		}
 		if IsTrue(tt.in) != (tt.value && tt.ok) {
 			t.Errorf("IsTrue(%q) = %t", tt.in, IsTrue(tt.in))
+		}
+	}
+}
+
+// ocfShellfuncs is resource-agents' shell library, whose ocf_is_true
+// IsTrue must match.
+const ocfShellfuncs = "/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs"
+
+// TestIsTrue: IsTrue takes exactly the words ocf_is_true takes, as
+// resource-agents 4.12 to 4.18 and main write it: not y, not Yes, not On,
+// nothing with spaces. Where ocf-shellfuncs is installed, it answers too.
+func TestIsTrue(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"yes", true}, {"true", true}, {"1", true}, {"YES", true}, {"TRUE", true},
+		{"True", true}, {"ja", true}, {"on", true}, {"ON", true},
+		{"y", false}, {"Y", false}, {"Yes", false}, {"On", false}, {"tRUE", false},
+		{"JA", false}, {"Ja", false}, {"t", false}, {"2", false}, {"01", false},
+		{" yes", false}, {"yes ", false}, {"", false}, {"no", false}, {"false", false}, {"0", false},
+	}
+	for _, tt := range tests {
+		if got := IsTrue(tt.in); got != tt.want {
+			t.Errorf("IsTrue(%q) = %t, want %t", tt.in, got, tt.want)
+		}
+	}
+	if _, err := os.Stat(ocfShellfuncs); err != nil {
+		t.Logf("%v: not asking ocf_is_true itself", err)
+		return
+	}
+	for _, tt := range tests {
+		// ocf-shellfuncs runs setup code that wants OCF_ROOT; the word is
+		// $1, never part of the script.
+		cmd := exec.Command("sh", "-c", `. "$0" >/dev/null 2>&1; ocf_is_true "$1"`, ocfShellfuncs, tt.in)
+		cmd.Env = []string{"OCF_ROOT=/usr/lib/ocf", "PATH=/usr/bin:/bin"}
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("run ocf_is_true: %v", err)
+		}
+		if shell := err == nil; shell != tt.want {
+			t.Errorf("ocf_is_true %q is %t, the table says %t", tt.in, shell, tt.want)
 		}
 	}
 }

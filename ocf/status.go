@@ -33,6 +33,9 @@ var statusNames = [...]string{
 	"OCF_FAILED_PROMOTED",
 }
 
+// Code is the status as a number, for ExitCode.
+func (s Status) Code() int { return int(s) }
+
 // String returns the name the OCF shell functions use for the code.
 func (s Status) String() string {
 	if s >= 0 && int(s) < len(statusNames) {

@@ -78,7 +78,7 @@ func ParseTrace(o TraceOptions) Trace {
 	if on == "" {
 		on = o.Params["trace_ra"]
 	}
-	if !isTrue(on) {
+	if !IsTrue(on) {
 		return Trace{}
 	}
 	if o.Instance == "" {
@@ -167,16 +167,6 @@ func safeName(s string) string {
 	return s
 }
 
-// isTrue is ocf_is_true: the words resource-agents' shell functions take
-// for true, and no others.
-func isTrue(s string) bool {
-	switch s {
-	case "yes", "true", "1", "YES", "TRUE", "True", "ja", "on", "ON":
-		return true
-	}
-	return false
-}
-
 // Dest names the destination for log lines: the path, or "fd N".
 func (t Trace) Dest() string {
 	if t.FD != 0 {
@@ -239,14 +229,22 @@ func (t Trace) Open() (io.WriteCloser, error) {
 	return openTraceFile(t.Dir, false, parts[:len(parts)-1], parts[len(parts)-1])
 }
 
+// ExitCode is what an action exits with, as the end of a trace names it:
+// a Status, or the code of an action whose codes are its own, such as a
+// doctor's, which the trace must not name as the OCF code of that number.
+type ExitCode interface {
+	Code() int
+	String() string
+}
+
 // StartTrace attaches the trace t to l, if t is on, and returns the
-// function that ends it with the action's status. Debug lines go to the
+// function that ends it with the action's exit code. Debug lines go to the
 // trace; when stderr is a terminal, an admin running the agent by hand
 // sees them there too. A trace that cannot be opened is a warning, never
 // a reason to fail the action.
-func (l *Logger) StartTrace(t Trace) (end func(Status)) {
+func (l *Logger) StartTrace(t Trace) (end func(ExitCode)) {
 	if !t.On {
-		return func(Status) {}
+		return func(ExitCode) {}
 	}
 	// A trace to the caller's stdout or stderr is on the terminal
 	// already.
@@ -267,8 +265,8 @@ func (l *Logger) StartTrace(t Trace) (end func(Status)) {
 	for _, s := range t.Header {
 		l.Debugf("%s", s)
 	}
-	return func(st Status) {
-		l.Debugf("trace: exit %d (%s)", int(st), st)
+	return func(st ExitCode) {
+		l.Debugf("trace: exit %d (%s)", st.Code(), st)
 		l.mu.Lock()
 		l.echo = false
 		l.mu.Unlock()

@@ -14,7 +14,7 @@ import (
 // paramFlag is the value of a parameter's flag. It keeps the text as
 // typed: the flag's value goes into the parameter map as a string, and
 // config alone decides what it means (an OCF boolean is also yes, on, 1
-// or y), so that --nodad=yes and OCF_RESKEY_nodad=yes cannot differ. Type
+// or ja), so that --nodad=yes and OCF_RESKEY_nodad=yes cannot differ. Type
 // names the type of the values, for --help and pflag's messages.
 type paramFlag struct {
 	value string

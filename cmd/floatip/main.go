@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/floatip/floatip/internal/agent"
-	"github.com/floatip/floatip/internal/node"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
@@ -28,132 +27,155 @@ func main() {
 	os.Exit(int(run(os.Args, os.Environ(), os.Stdout, os.Stderr)))
 }
 
+// run parses the command line and carries out the action it names, from
+// the table of commands.
 func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
-	md := metadata.Declared()
-	name := filepath.Base(argv[0])
-	platform := metadata.PlatformDefaults(osRelease())
-	defaults := md.Defaults()
-	maps.Copy(defaults, platform)
-	fs := newFlagSet(name, md, defaults, stderr)
-	// Until the environment is read, a failure has no resource to name
-	// and no syslog to go to: the exit reason alone tells it.
-	early := ocf.NewLogger(ocf.Env{}, agentName(name), os.Getpid(), stderr)
-	if err := fs.Parse(joinBoolValues(fs, argv[1:])); err != nil {
-		return ocf.Fail(early, ocf.ErrArgs, "%v", err)
+	inv := newInvocation(argv, environ, stdout, stderr)
+	if err := inv.fs.Parse(joinBoolValues(inv.fs, argv[1:])); err != nil {
+		return ocf.Fail(inv.early, ocf.ErrArgs, "%v", err)
 	}
-	action, args := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
-	if v, _ := fs.GetBool("version"); v {
-		action, args = "version", nil
+	name, args := inv.fs.Arg(0), inv.fs.Args()[min(1, inv.fs.NArg()):]
+	if v, _ := inv.fs.GetBool("version"); v {
+		name, args = "version", nil
 	}
-	if help, _ := fs.GetBool("help"); help {
-		action, args = "help", nil
+	if help, _ := inv.fs.GetBool("help"); help {
+		name, args = "help", nil
 	}
-	if action == "" {
-		fmt.Fprint(stderr, usage(name, md, defaults))
+	if name == "" {
+		fmt.Fprint(stderr, usage(inv.prog, inv.md, inv.defaults))
 		return ocf.ErrArgs
 	}
-	cmd, known := lookupCommand(action)
-	if known && len(args) > cmd.max {
-		return ocf.Fail(early, ocf.ErrArgs, "unexpected argument %s after %s: a parameter is --name value, or OCF_RESKEY_name in the environment", quoteArg(args[cmd.max]), action)
+	cmd, known := lookupCommand(name)
+	switch {
+	case !known:
+		return inv.runResource(name, nil)
+	case len(args) > cmd.max:
+		return ocf.Fail(inv.early, ocf.ErrArgs, "unexpected argument %s after %s: a parameter is --name value, or OCF_RESKEY_name in the environment", quoteArg(args[cmd.max]), name)
+	case cmd.local != nil:
+		return cmd.local(inv, args)
 	}
-	switch action {
-	case "meta-data":
-		doc := metadata.WithDefaults(metadata.XML, platform)
-		if ocf.SpeaksOCF11(environ) {
-			doc = metadata.XML11(doc)
-		}
-		stdout.Write(metadata.WithVersion(doc, version))
-		return ocf.Success
-	case "usage", "help":
-		if len(args) == 0 {
-			fmt.Fprint(stdout, usage(name, md, defaults))
-			return ocf.Success
-		}
-		c, ok := lookupCommand(args[0])
-		if !ok {
-			return ocf.Fail(early, ocf.ErrArgs, "help: unknown action %s: the actions are %s", quoteArg(args[0]), strings.Join(actionNames(), ", "))
-		}
-		fmt.Fprint(stdout, actionHelp(name, c))
-		return ocf.Success
-	case "version":
-		fmt.Fprintf(stdout, "floatip %s\n", version)
-		return ocf.Success
-	case "man":
-		fmt.Fprint(stdout, manPage(md, defaults, manDate()))
-		return ocf.Success
-	case "completion":
-		if len(args) == 0 || args[0] != "bash" {
-			shell := "none"
-			if len(args) > 0 {
-				shell = quoteArg(args[0])
-			}
-			return ocf.Fail(early, ocf.ErrArgs, "completion: shell %s: floatip completes for %s", shell, strings.Join(completionShells, ", "))
-		}
-		fmt.Fprint(stdout, bashCompletion(md))
-		return ocf.Success
-	}
+	return inv.runResource(name, &cmd)
+}
 
-	env := ocf.ParseEnv(environ)
-	fs.Visit(func(f *pflag.Flag) {
-		if _, ok := md.Parameter(f.Name); ok {
-			env.Params[f.Name] = f.Value.String()
-		}
-	})
-	params := make(map[string]string, len(defaults))
-	for k, v := range defaults {
-		params[k] = v
-	}
-	for k, v := range env.Params {
-		params[k] = v
-	}
+// invocation is one run of floatip: what the command line and the
+// platform give every action.
+type invocation struct {
+	// prog is the name floatip was called by.
+	prog string
+	md   *metadata.Agent
+	// platform are the defaults that depend on the distribution;
+	// defaults, all of the parameters' defaults on this platform.
+	platform, defaults map[string]string
+	environ            []string
+	fs                 *pflag.FlagSet
+	stdout, stderr     io.Writer
+	// early logs until the environment is read: a failure then has no
+	// resource to name and no syslog to go to, and the exit reason alone
+	// tells it.
+	early *ocf.Logger
+	// sent and netns are --background-sender and --background-netns:
+	// the background sender's frames already sent, and the namespace
+	// that start announced in.
+	sent  int
+	netns uint64
+	// host gives the system's namespaces and sender (linuxHost), or says
+	// why this system has none.
+	host func(environ []string) (host, error)
+}
 
-	sent, _ := fs.GetInt("background-sender")
-	netns, _ := fs.GetUint64("background-netns")
-	if sent > 0 && env.LogFacility == "" {
+// newInvocation reads what every action shares: the meta-data, the
+// platform's defaults, and the flags they make.
+func newInvocation(argv, environ []string, stdout, stderr io.Writer) *invocation {
+	inv := &invocation{
+		prog:     filepath.Base(argv[0]),
+		md:       metadata.Declared(),
+		platform: metadata.PlatformDefaults(osRelease()),
+		environ:  environ,
+		stdout:   stdout,
+		stderr:   stderr,
+		host:     linuxHost,
+	}
+	inv.defaults = inv.md.Defaults()
+	maps.Copy(inv.defaults, inv.platform)
+	inv.fs = newFlagSet(inv.prog, inv.md, inv.defaults, stderr)
+	inv.early = ocf.NewLogger(ocf.Env{}, agentName(inv.prog), os.Getpid(), stderr)
+	return inv
+}
+
+// runResource carries out the action of the resource cmd, called name,
+// or answers for an unknown one (nil): with the parameters of the
+// environment and the flags, logged as the resource, traced when asked,
+// and within the operation's timeout.
+func (inv *invocation) runResource(name string, cmd *command) ocf.Status {
+	env, params := inv.parameters()
+	inv.sent, _ = inv.fs.GetInt("background-sender")
+	inv.netns, _ = inv.fs.GetUint64("background-netns")
+	if inv.sent > 0 && env.LogFacility == "" {
 		// The background sender's stderr is /dev/null: without syslog a
 		// failing burst would go unseen (resource-agents #958, #1076).
 		env.LogFacility = "daemon"
 	}
-	log := ocf.NewLogger(env, agentName(name), os.Getpid(), stderr)
+	log := ocf.NewLogger(env, agentName(inv.prog), os.Getpid(), inv.stderr)
 	defer log.Close()
-	if !known {
+	if cmd == nil {
 		// OCF_ERR_UNIMPLEMENTED, as IPaddr2 answers an action it lacks
 		// (Pacemaker may ask for promote or notify): with the list, so
 		// that a typo by hand is plain.
-		return ocf.Fail(log, ocf.ErrUnimplemented, "unknown action %s: the actions are %s", quoteArg(action), strings.Join(actionNames(), ", "))
+		return ocf.Fail(log, ocf.ErrUnimplemented, "unknown action %s: the actions are %s", quoteArg(name), strings.Join(actionNames(), ", "))
 	}
-	trace := ocf.ParseTrace(ocf.TraceOptions{Environ: environ, Params: params, Agent: agentName(name), Instance: env.Instance, Action: action, Now: time.Now()})
+	h, err := inv.host(inv.environ)
+	if err != nil {
+		// Not installed, as an agent without its tools: Pacemaker tries
+		// another node rather than banning the resource from all.
+		return ocf.Fail(log, ocf.ErrInstalled, "%v", err)
+	}
+	trace := ocf.ParseTrace(ocf.TraceOptions{Environ: inv.environ, Params: params, Agent: agentName(inv.prog), Instance: env.Instance, Action: name, Now: time.Now()})
 	endTrace := log.StartTrace(trace)
 
 	a := &agent.Agent{
-		Open:       node.Open,
-		Background: node.SpawnSelf(environ),
+		Open:       h.open,
+		Background: h.spawn,
 		Log:        log,
 		Env:        env,
 		Params:     params,
-		Defaults:   defaults,
+		Defaults:   inv.defaults,
 		Root:       os.Geteuid() == 0,
-		Stdout:     stdout,
+		Stdout:     inv.stdout,
 		Trace:      trace.On,
 	}
-	actions := a.Actions()
+	handler := a.Handler(cmd.agent)
+	if cmd.handler != nil {
+		handler = cmd.handler(inv, a)
+	}
 	ctx, cancel := env.ContextSince(context.Background(), ocf.ProcessStart())
 	defer cancel()
-	if action == "announce" {
-		if sent > 0 {
-			// The sender outlives the operation that started it, whose
-			// timeout it inherited: its bound is its own burst.
-			ctx = context.Background()
-		}
-		actions["announce"] = func(ctx context.Context) ocf.Status { return a.Announce(ctx, sent, netns) }
+	if cmd.sender && inv.sent > 0 {
+		ctx = context.Background()
 	}
-	actions["doctor"] = func(ctx context.Context) ocf.Status { return agent.PrintDoctor(stdout, a.Doctor(ctx)) }
-	st := ocf.Run(ctx, action, actions, log)
+	st := ocf.Run(ctx, name, map[string]ocf.Action{name: handler}, log)
 	// An action cut short by its deadline runs on until the exit: not
 	// between starting a sender and recording it.
 	a.Quiesce()
-	endTrace(st)
+	if cmd.codes != nil {
+		endTrace(cmd.codes(st))
+	} else {
+		endTrace(st)
+	}
 	return st
+}
+
+// parameters reads the environment, and the parameters from it and the
+// flags, which override it, with the defaults for those neither gives.
+func (inv *invocation) parameters() (ocf.Env, map[string]string) {
+	env := ocf.ParseEnv(inv.environ)
+	inv.fs.Visit(func(f *pflag.Flag) {
+		if _, ok := inv.md.Parameter(f.Name); ok {
+			env.Params[f.Name] = f.Value.String()
+		}
+	})
+	params := maps.Clone(inv.defaults)
+	maps.Copy(params, env.Params)
+	return env, params
 }
 
 // osRelease reads os-release(5), which decides the defaults that depend on

@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
-	"maps"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -230,8 +231,11 @@ func TestBoolWords(t *testing.T) {
 // TestCommands: the documented actions are exactly what run dispatches:
 // the agent's own, and the command line's.
 func TestCommands(t *testing.T) {
-	agentActions := slices.Sorted(maps.Keys((&agent.Agent{}).Actions()))
-	own := []string{"announce", "doctor", "meta-data", "usage", "help", "version", "man", "completion"}
+	var agentActions []string
+	for _, x := range agent.Actions() {
+		agentActions = append(agentActions, x.String())
+	}
+	own := []string{"doctor", "meta-data", "usage", "help", "version", "man", "completion"}
 	want := slices.Sorted(slices.Values(append(agentActions, own...)))
 	got := slices.Sorted(slices.Values(actionNames()))
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -240,6 +244,9 @@ func TestCommands(t *testing.T) {
 	for _, c := range commands {
 		if c.short == "" || c.long == "" {
 			t.Errorf("%s: no help", c.name)
+		}
+		if (c.local != nil) == (c.agent != 0 || c.handler != nil) {
+			t.Errorf("%s: runs both or neither on the command line and as the resource", c.name)
 		}
 		_, stdout, _ := runArgs(nil, "help", c.name)
 		if !strings.HasPrefix(stdout, "usage: IPaddr2 "+c.name+" ") || !strings.Contains(stdout, wrap(c.long, 72)) {
@@ -356,5 +363,49 @@ func TestManPage(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("man -l output lacks %q:\n%.2000s", want, text)
 		}
+	}
+}
+
+// TestTraceNamesTheDoctorsCode: a traced doctor ends its trace with its
+// own exit code's name, not the OCF code of the same number (2 is
+// OCF_ERR_ARGS, which the doctor never means).
+func TestTraceNamesTheDoctorsCode(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "doctor.trace")
+	env := []string{"OCF_TRACE_RA=1", "OCF_TRACE_FILE=" + trace, "HA_RSCTMP=" + dir}
+	// Without ip the configuration does not validate: the doctor fails.
+	st, stdout, _ := runArgs(env, "doctor")
+	if st != 2 || !strings.Contains(stdout, "exit 2\n") {
+		t.Fatalf("doctor exited %d:\n%s", st, stdout)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "trace: exit 2 (DOCTOR_FAIL)") || strings.Contains(string(b), "OCF_ERR_ARGS") {
+		t.Errorf("the trace does not name the doctor's exit code:\n%s", b)
+	}
+}
+
+// TestNotLinux: on another system every action of the resource answers
+// OCF_ERR_INSTALLED with one line that says floatip needs Linux, and
+// changes nothing; the actions of the command line work on.
+func TestNotLinux(t *testing.T) {
+	want := "ocf-exit-reason:floatip needs Linux: it manages the address through netlink, packet sockets and network namespaces, and this system is darwin\n"
+	for _, c := range commands {
+		if c.local != nil {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			inv := newInvocation([]string{agentPath}, []string{"OCF_RESKEY_ip=198.18.0.100"}, &stdout, &stderr)
+			inv.host = func([]string) (host, error) { return host{}, notLinux("darwin") }
+			if st := inv.runResource(c.name, &c); st != ocf.ErrInstalled {
+				t.Errorf("exit %d (%v), want OCF_ERR_INSTALLED", st, st)
+			}
+			if stderr.String() != want || stdout.Len() != 0 {
+				t.Errorf("stdout %q, stderr %q; want stderr %q", stdout.String(), stderr.String(), want)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"slices"
 	"syscall"
 	"time"
 
@@ -17,9 +16,9 @@ import (
 )
 
 func (a *Agent) start(ctx context.Context) ocf.Status {
-	t, err := a.resolve("start")
+	t, err := a.resolve(Start)
 	if err != nil {
-		return a.statusFor("start", err)
+		return a.statusFor(Start, err)
 	}
 	defer t.k.Close()
 	unlock, err := a.lock(ctx, t)
@@ -33,7 +32,7 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
 	}
 	on := ad != nil
-	if t.cfg.CheckLinkStatus && linkDown(t.link) && (on || t.link.Up) {
+	if t.cfg.CheckLinkStatus && t.link.OperDown() && (on || t.link.Up) {
 		// A node whose link is down cannot serve the address: say so
 		// before changing anything, with the code that keeps Pacemaker
 		// from trying this node again (resource-agents #2047). A nic
@@ -69,58 +68,67 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 	}
 	if on {
 		a.Log.Infof("%s is already on %s: announcing it again", t.prefix, t.link.Name)
-	} else {
-		if t.cfg.RunArping && !t.cfg.Is6() {
-			who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
-			switch {
-			case err != nil:
-				a.Log.Warnf("could not probe for %s on %s: %v", t.cfg.IP, t.link.Name, err)
-			case who != "":
-				// Another host holds it: a collision, not a configuration
-				// error (resource-agents #1163).
-				return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name)
-			}
-		}
-		if err := a.beforeAdd(t); err != nil {
-			return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
-		}
-		na := netif.NewAddr{
-			Prefix:            t.prefix,
-			NoPrefixRoute:     t.cfg.NoPrefixRoute,
-			PreferredLifetime: netif.Forever,
-		}
-		if t.cfg.Is6() {
-			if t.found.Route != nil {
-				// The address's prefix route gets the metric of the
-				// route findif chose (IPaddr2 4.16).
-				na.Metric = uint32(t.found.Route.Metric)
-			}
-			na.NoDAD = t.cfg.NoDAD
-			na.PreferredLifetime = t.cfg.PreferredLifetime
-		} else {
-			na.Label = t.cfg.FullLabel(t.link.Name)
-			na.Broadcast = broadcastFor(t)
-		}
-		a.Log.Infof("Adding %s%s to device %s%s", t.prefix, brdText(na.Broadcast), t.link.Name, labelText(na.Label))
-		if err := t.k.AddAddr(t.link, na); err != nil {
-			return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err)
-		}
-		if !t.link.Up {
-			if st, ok := a.bringUp(t); !ok {
-				return st
-			}
-		}
-		if t.cfg.Is6() && !t.cfg.NoDAD {
-			if st, ok := a.waitDAD(ctx, t); !ok {
-				return st
-			}
-		}
+	} else if st, ok := a.add(ctx, t); !ok {
+		return st
 	}
 	if t.link.Loopback {
 		return ocf.Success
 	}
 	a.announce(ctx, t, t.cfg.ArpCount, "start")
 	return ocf.Success
+}
+
+// add adds the address that is not on its nic yet: after an ARP probe
+// for another holder when run_arping says so, with its broadcast, label,
+// metric and lifetime, on a nic it brings up, and past Duplicate Address
+// Detection. It reports false with the status when start must end.
+func (a *Agent) add(ctx context.Context, t *target) (ocf.Status, bool) {
+	if t.cfg.RunArping && !t.cfg.Is6() {
+		who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
+		switch {
+		case err != nil:
+			a.Log.Warnf("could not probe for %s on %s: %v", t.cfg.IP, t.link.Name, err)
+		case who != "":
+			// Another host holds it: a collision, not a configuration
+			// error (resource-agents #1163).
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv4 address collision %s [DAD]: %s on %s answers for it", t.cfg.IP, who, t.link.Name), false
+		}
+	}
+	if err := a.beforeAdd(t); err != nil {
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+	}
+	na := netif.NewAddr{
+		Prefix:            t.prefix,
+		NoPrefixRoute:     t.cfg.NoPrefixRoute,
+		PreferredLifetime: netif.Forever,
+	}
+	if t.cfg.Is6() {
+		if t.found.Route != nil {
+			// The address's prefix route gets the metric of the
+			// route findif chose (IPaddr2 4.16).
+			na.Metric = uint32(t.found.Route.Metric)
+		}
+		na.NoDAD = t.cfg.NoDAD
+		na.PreferredLifetime = t.cfg.PreferredLifetime
+	} else {
+		na.Label = t.cfg.FullLabel(t.link.Name)
+		na.Broadcast = broadcastFor(t)
+	}
+	a.Log.Infof("Adding %s%s to device %s%s", t.prefix, brdText(na.Broadcast), t.link.Name, labelText(na.Label))
+	if err := t.k.AddAddr(t.link, na); err != nil {
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to add %s: %v", t.cfg.IP, err), false
+	}
+	if !t.link.Up {
+		if st, ok := a.bringUp(t); !ok {
+			return st, false
+		}
+	}
+	if t.cfg.Is6() && !t.cfg.NoDAD {
+		if st, ok := a.waitDAD(ctx, t); !ok {
+			return st, false
+		}
+	}
+	return ocf.Success, true
 }
 
 // bringUp sets the nic of a new address up, as IPaddr2 does. With
@@ -149,13 +157,6 @@ func (a *Agent) bringUp(t *target) (ocf.Status, bool) {
 		a.Log.Errorf("Could not remove %s again: %v", t.prefix, err)
 	}
 	return ocf.Fail(a.Log, ocf.ErrInstalled, "IP %s available, but device has status down: %s has no carrier (check_link_status)", t.cfg.IP, t.link.Name), false
-}
-
-// linkDown is check_link_status's question, as IPaddr2 asks it: is the
-// nic's operational state DOWN or LOWERLAYERDOWN. A loopback device is
-// UNKNOWN, never down.
-func linkDown(l netif.Link) bool {
-	return l.OperState == "DOWN" || l.OperState == "LOWERLAYERDOWN"
 }
 
 // labelMissing says whether the address on the nic lacks the label that
@@ -348,131 +349,4 @@ func (a *Agent) logBurst(t *target, why string, r announce.Report, frames int) {
 		return
 	}
 	a.Log.Infof("%s", msg)
-}
-
-func (a *Agent) stop(ctx context.Context) ocf.Status {
-	t, err := a.resolve("stop")
-	if err != nil {
-		return a.statusFor("stop", err)
-	}
-	defer t.k.Close()
-	unlock, err := a.lock(ctx, t)
-	if err != nil {
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
-	}
-	removeLock := false
-	defer func() { unlock(removeLock) }()
-
-	pf := a.sender(t.cfg.IP, t.netns)
-	// Stop waits until the sender has exited: it must not announce the
-	// address after it is gone.
-	if stopped, err := pf.Stop(ctx); err != nil {
-		a.Log.Warnf("Could not stop the announcer of %s: %v", t.cfg.IP, err)
-	} else if stopped {
-		a.Log.Infof("stopped the background announcer of %s", t.cfg.IP)
-	}
-	on, err := a.served(t)
-	if err != nil {
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
-	}
-	others, err := a.elsewhere(t)
-	if err != nil {
-		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
-	}
-	if !on && len(others) == 0 {
-		a.Log.Infof("%s is not on this node's nics: nothing to stop", t.cfg.IP)
-		// What a stop cut short by its timeout may have left.
-		a.unblock(t)
-		removeLock = true
-		return ocf.Success
-	}
-	blocked := false
-	// door is the nic whose local route of the address endConnections
-	// replaces: where the address is.
-	door := t.link
-	if !on {
-		door = netif.Link{Name: a.linkName(t, others[0].LinkIndex), Index: others[0].LinkIndex}
-	}
-	if t.cfg.KillConnections {
-		blocked = a.endConnections(t, door)
-	}
-	if st, ok := a.remove(ctx, t, on, others); !ok {
-		if blocked {
-			a.reopen(t, door)
-		}
-		return st
-	}
-	// Also without kill_connections: a stop cut short may have left the
-	// address blocked, and the blackhole would keep this node from
-	// reaching the address on its next holder. Before LVS's loopback
-	// copy comes back, which needs its address to be local again.
-	a.unblock(t)
-	a.afterDel(t)
-	if t.cfg.FlushRoutes {
-		if err := t.k.FlushRouteCache(netif.FamilyOf(t.cfg.IP)); err != nil {
-			a.Log.Warnf("%v", err)
-		}
-	}
-	removeLock = true
-	return ocf.Success
-}
-
-// killRounds bounds the rounds of endConnections: with the node no longer
-// accepting, the second finds none; without, clients that reconnect at
-// once would keep it going.
-const killRounds = 5
-
-// endConnections resets the address's TCP connections before the address
-// goes, so that clients reconnect to the new holder at once instead of
-// retransmitting into the void. First the node stops accepting anything
-// for the address: a client that reconnects the instant it is reset would
-// otherwise complete a new handshake here, in the moment before the
-// address leaves, and hang with it. Then it resets until a look finds no
-// connection left. It reports whether inbound packets are blocked, which
-// stop must undo.
-func (a *Agent) endConnections(t *target, door netif.Link) bool {
-	blocked := true
-	if err := t.k.BlockInbound(door, t.cfg.IP); err != nil {
-		a.Log.Warnf("Could not stop accepting connections to %s before ending them: %v", t.cfg.IP, err)
-		blocked = false
-	}
-	total := 0
-	for round := 1; ; round++ {
-		n, err := t.k.KillConnections(t.cfg.IP)
-		total += n
-		if err != nil {
-			a.Log.Warnf("Could not end the TCP connections of %s: %v", t.cfg.IP, err)
-			break
-		}
-		if n == 0 {
-			break
-		}
-		if round == killRounds {
-			a.Log.Warnf("New TCP connections to %s kept arriving: ended %d in %d rounds", t.cfg.IP, total, round)
-			break
-		}
-	}
-	a.Log.Infof("Ended %d TCP connection(s) of %s", total, t.cfg.IP)
-	return blocked
-}
-
-// reopen undoes endConnections when stop could not remove the address:
-// its local route on door comes back if the address is still there.
-func (a *Agent) reopen(t *target, door netif.Link) {
-	restore := true
-	if addrs, err := t.k.AddrsOf(t.cfg.IP); err == nil {
-		restore = slices.ContainsFunc(addrs, func(ad netif.Addr) bool { return ad.LinkIndex == door.Index })
-	}
-	if err := t.k.UnblockInbound(door, t.cfg.IP, restore); err != nil {
-		a.Log.Errorf("%s stays on %s but accepts nothing: %v", t.cfg.IP, door.Name, err)
-	}
-}
-
-// unblock removes what endConnections put in place once the address is
-// gone. A failure leaves a blackhole for an address this node no longer
-// holds, which the next start removes: worth a warning, not a failed stop.
-func (a *Agent) unblock(t *target) {
-	if err := t.k.UnblockInbound(t.link, t.cfg.IP, false); err != nil {
-		a.Log.Warnf("%v", err)
-	}
 }

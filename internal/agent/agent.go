@@ -11,135 +11,16 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/config"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/ocf"
 )
-
-// Kernel is one network namespace as the agent sees it: the configuration
-// it reads and changes, the sockets it opens on the links, and the rest of
-// the node it consults. internal/node makes one from the kernel packages;
-// the tests, from fakes.
-type Kernel interface {
-	Links
-	Addresses
-	Wire
-	Node
-	Close()
-}
-
-// Links are the interfaces and routes findif looks at.
-type Links interface {
-	LinkByName(name string) (netif.Link, error)
-	LinkByIndex(index int) (netif.Link, error)
-	// SetUp is "ip link set up".
-	SetUp(l netif.Link) error
-	// Routes are the main table's routes of a family.
-	Routes(f netif.Family) ([]netif.Route, error)
-	// FlushRouteCache is "ip route flush cache".
-	FlushRouteCache(f netif.Family) error
-}
-
-// Addresses are the floating address itself and what goes with it.
-type Addresses interface {
-	// AddrsOf returns the addresses equal to ip, on any link.
-	AddrsOf(ip netip.Addr) ([]netif.Addr, error)
-	// AddrOn returns the address p on link, nil when it is not there;
-	// label is the label it should carry, "" for the link's name.
-	AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error)
-	// AddrsIn returns the IPv4 addresses of link in p's subnet with p's
-	// prefix length, the primary and its secondaries (nil for IPv6).
-	AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error)
-	AddAddr(l netif.Link, a netif.NewAddr) error
-	DelAddr(l netif.Link, p netip.Prefix) error
-	// WaitDAD waits for the Duplicate Address Detection of an IPv6
-	// address (netif.ErrDADFailed, netif.ErrTentative).
-	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
-	// AddAddrLabel and DelAddrLabel are "ip addrlabel add/del".
-	AddAddrLabel(p netip.Prefix, label uint32) error
-	DelAddrLabel(p netip.Prefix, label uint32) error
-	// BlockInbound makes the node accept nothing more for ip, which stays
-	// on l, so that stop can reset its connections without a client
-	// reconnecting here meanwhile; UnblockInbound undoes it, and with
-	// restore keeps ip usable on l (an address that stays).
-	BlockInbound(l netif.Link, ip netip.Addr) error
-	UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error
-	// Blocked says whether BlockInbound's block of ip is in place: monitor
-	// must not take what a stop cut short left for a healthy address.
-	Blocked(ip netip.Addr) (bool, error)
-}
-
-// Wire is what goes on the link: announcements and the questions asked
-// of the neighbours.
-type Wire interface {
-	// Dial opens an announcer for ip on link that also announces to the
-	// neighbours in to by unicast. It is called after the address is on
-	// the link.
-	Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error)
-	// Probe asks the link whether another host uses ip (run_arping, and
-	// monitor at depth 10) and names it, by MAC where it can; "" when
-	// none answered.
-	Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error)
-	// Resolve finds the MAC of the neighbour ip on link, from the
-	// neighbour table or by asking the link from src; nil when none is
-	// known. For IPv6 it may return nil: the kernel resolves unicast
-	// advertisements itself.
-	Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error)
-}
-
-// Node is the rest of the node that the agent and the doctor consult.
-type Node interface {
-	// Sysctl reads a kernel setting by its dotted name, as sysctl(8)
-	// names it (a dot in a nic name written as a slash).
-	Sysctl(name string) (string, error)
-	// SetSysctl writes a kernel setting named as Sysctl names it.
-	SetSysctl(name, value string) error
-	// CanDestroySockets says whether KillConnections can work here.
-	CanDestroySockets() (bool, error)
-	// KillConnections ends the TCP connections whose local address is ip,
-	// except listening sockets, and says how many it ended.
-	KillConnections(ip netip.Addr) (int, error)
-	// NamespaceID is the network namespace's inode number, which names
-	// it for as long as it lives: the files an address keeps in
-	// HA_RSCTMP carry it, so that the same address in two namespaces
-	// (two containers, two labs on one host) has two of each.
-	NamespaceID() (uint64, error)
-}
-
-// Announcer sends announcements of one address on one link.
-type Announcer interface {
-	announce.Announcer
-	// File returns a duplicate of the socket for the background sender
-	// to hold until it exits, nil when there is no need (see
-	// announce.GARP.File).
-	File() (*os.File, error)
-	Close() error
-}
-
-// SenderRecord keeps the background sender of one address, so that the
-// actions after the start that spawned it find it and end it.
-type SenderRecord interface {
-	// Writable says whether Record can keep a sender: the agent starts
-	// none that it could not record.
-	Writable() error
-	// Record keeps pid as the address's sender.
-	Record(pid int) error
-	// Running returns the recorded sender's pid while it runs, else 0.
-	Running() int
-	// Stop ends the recorded sender, waits until it has exited (or ctx
-	// ends), and forgets it; it reports whether a process was signalled.
-	Stop(ctx context.Context) (bool, error)
-	// Done forgets the calling process, a sender whose burst is over.
-	Done()
-}
 
 // Agent carries out the actions for one resource.
 type Agent struct {
@@ -190,16 +71,36 @@ func (a *Agent) Quiesce() {
 	a.quiet = true
 }
 
-// Actions returns the agent's OCF actions by name.
-func (a *Agent) Actions() map[string]ocf.Action {
-	return map[string]ocf.Action{
-		"start":        a.start,
-		"stop":         a.stop,
-		"monitor":      a.monitor,
-		"status":       a.status,
-		"validate-all": a.validate,
-		"reload-agent": a.reload,
+// Handler returns the function that carries out x, for ocf.Run. Announce
+// is a burst by hand here; the background sender calls Announce itself.
+func (a *Agent) Handler(x Action) ocf.Action {
+	switch x {
+	case Start:
+		return a.start
+	case Stop:
+		return a.stop
+	case Monitor:
+		return a.monitor
+	case Status:
+		return a.status
+	case ValidateAll:
+		return a.validate
+	case ReloadAgent:
+		return a.reload
+	case Announce:
+		return func(ctx context.Context) ocf.Status { return a.Announce(ctx, 0, 0) }
 	}
+	return nil
+}
+
+// Handlers returns the handler of each action by its name, the map
+// ocf.Run dispatches from.
+func (a *Agent) Handlers() map[string]ocf.Action {
+	m := make(map[string]ocf.Action, len(actions))
+	for _, x := range Actions() {
+		m[x.String()] = a.Handler(x)
+	}
+	return m
 }
 
 // target is a resolved configuration: where the address belongs.
@@ -227,27 +128,29 @@ var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_
 
 // resolve validates the configuration and finds the nic and prefix, as
 // IPaddr2's ip_init and findif do. When it cannot, its error says why, and
-// statusFor turns that into the action's exit code.
-func (a *Agent) resolve(action string) (*target, error) {
+// statusFor turns that into the action's exit code. The action's role
+// decides what it insists on.
+func (a *Agent) resolve(x Action) (*target, error) {
 	params := a.Params
+	r := a.roleOf(x)
 	a.warnUnknown()
 	// IPaddr2's order: a missing ip, then privileges, then the rest.
-	if params["ip"] == "" && action != "stop" {
+	if params["ip"] == "" && r != roleStop {
 		return nil, failf(missingIP, "IP address (the ip parameter) is mandatory")
 	}
-	if !a.Root && (action == "start" || action == "stop") {
-		return nil, failf(notRoot, "You must be root for %s operation.", action)
+	if !a.Root && (r == roleStart || r == roleStop) {
+		return nil, failf(notRoot, "You must be root for %s operation.", x)
 	}
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
-	if errors.As(err, &ce) && ce.Param == "broadcast" && action != "start" && action != "validate-all" {
+	if errors.As(err, &ce) && ce.Param == "broadcast" && r != roleStart && r != roleValidate {
 		// Only start uses the broadcast address; like IPaddr2's findif,
 		// only start and validate-all judge it.
 		params = maps.Clone(params)
 		params["broadcast"] = ""
 		cfg, err = config.Parse(params, a.Env.Meta)
 	}
-	if err != nil && action == "stop" {
+	if err != nil && r == roleStop {
 		a.Log.Warnf("%v: stopping with the address parameters alone", err)
 		params = maps.Clone(a.Defaults)
 		for _, k := range stopParams {
@@ -291,7 +194,7 @@ func (a *Agent) resolve(action string) (*target, error) {
 	case err != nil:
 		return nil, fail(kernelError, err)
 	}
-	t, err := a.locate(action, cfg, k)
+	t, err := a.locate(r, cfg, k)
 	if err != nil {
 		k.Close()
 		return nil, err
@@ -323,8 +226,8 @@ func parseFailure(err error) error {
 	return fail(badParam, err)
 }
 
-// locate finds the nic and prefix of cfg in k.
-func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, error) {
+// locate finds the nic and prefix of cfg in k for an action of role r.
+func (a *Agent) locate(r role, cfg *config.Config, k Kernel) (*target, error) {
 	t := &target{k: k, cfg: cfg}
 	q := netif.Query{IP: cfg.IP, PrefixLen: cfg.PrefixLen}
 	if cfg.Proto >= 0 {
@@ -337,7 +240,7 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 			// Only start and validate-all insist on the nic: elsewhere a
 			// node without it is a node where the address is not running
 			// (resource-agents #334).
-			if action == "start" || action == "validate-all" {
+			if r == roleStart || r == roleValidate {
 				return nil, failf(noNic, "Invalid interface name [%s]: no such interface", cfg.NIC)
 			}
 			t.linkMissing = true
@@ -356,9 +259,9 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 		t.prefix = netip.PrefixFrom(cfg.IP, cfg.PrefixLen)
 		return t, nil
 	}
-	if cfg.NIC == "" || cfg.PrefixLen < 0 || needBroadcast(action, cfg) {
-		if err := a.find(t, q, needBroadcast(action, cfg)); err != nil {
-			if action == "stop" {
+	if cfg.NIC == "" || cfg.PrefixLen < 0 || needBroadcast(r, cfg) {
+		if err := a.find(t, q, needBroadcast(r, cfg)); err != nil {
+			if r == roleStop {
 				// The routes changed under the address: stop must still
 				// find it where it is.
 				a.Log.Infof("Unable to find nic or netmask: %v: looking for %s on every nic", err, cfg.IP)
@@ -371,7 +274,7 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 		t.found = netif.Found{LinkIndex: t.link.Index, PrefixLen: cfg.PrefixLen}
 	}
 	t.prefix = netip.PrefixFrom(cfg.IP, t.found.PrefixLen)
-	if action == "start" || action == "validate-all" {
+	if r == roleStart || r == roleValidate {
 		if err := linkKindError(t.link); err != nil {
 			return nil, fail(notEthernet, err)
 		}
@@ -386,8 +289,8 @@ func (a *Agent) locate(action string, cfg *config.Config, k Kernel) (*target, er
 
 // needBroadcast says whether start must look at the routes for the
 // broadcast address even though nic and prefix are both given.
-func needBroadcast(action string, cfg *config.Config) bool {
-	return action == "start" && !cfg.Is6() && cfg.BroadcastMode == config.BroadcastAuto
+func needBroadcast(r role, cfg *config.Config) bool {
+	return r == roleStart && !cfg.Is6() && cfg.BroadcastMode == config.BroadcastAuto
 }
 
 // find runs findif over the kernel's routes and addresses.
@@ -486,9 +389,9 @@ func (a *Agent) served(t *target) (bool, error) {
 }
 
 func (a *Agent) validate(context.Context) ocf.Status {
-	t, err := a.resolve("validate-all")
+	t, err := a.resolve(ValidateAll)
 	if err != nil {
-		return a.statusFor("validate-all", err)
+		return a.statusFor(ValidateAll, err)
 	}
 	t.k.Close()
 	return ocf.Success

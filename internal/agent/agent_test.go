@@ -416,7 +416,7 @@ func (s fakeSender) Stop(context.Context) (bool, error) {
 func (h *harness) run(t *testing.T, action string, env ...string) ocf.Status {
 	t.Helper()
 	a := h.agent(env)
-	return ocf.Run(context.Background(), action, a.Actions(), a.Log)
+	return ocf.Run(context.Background(), action, a.Handlers(), a.Log)
 }
 
 // agent is the Agent of an action with the environment env and the

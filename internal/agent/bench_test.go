@@ -120,7 +120,7 @@ func BenchmarkServed(b *testing.B) {
 	for _, n := range []int{0, 10000} {
 		b.Run(fmt.Sprintf("others=%d", n), func(b *testing.B) {
 			a := benchAgent(b, newBenchKernel(n))
-			t, err := a.resolve("monitor")
+			t, err := a.resolve(Monitor)
 			if err != nil {
 				b.Fatalf("resolve: %v", err)
 			}
@@ -141,7 +141,7 @@ func BenchmarkMonitor(b *testing.B) {
 	for _, n := range []int{0, 10000} {
 		b.Run(fmt.Sprintf("others=%d", n), func(b *testing.B) {
 			a := benchAgent(b, newBenchKernel(n))
-			monitor := a.Actions()["monitor"]
+			monitor := a.Handlers()["monitor"]
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {

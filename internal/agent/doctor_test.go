@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/floatip/floatip/internal/doctor"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
@@ -47,21 +48,21 @@ func (k *doctorKernel) CanDestroySockets() (bool, error) { return k.canDestroy, 
 
 // level is a finding without its words: what the table compares whole.
 type level struct {
-	Level Level
+	Level doctor.Level
 	Check string
 }
 
 // sound are the findings of a sound IPv4 node that does not hold the
 // address, in the doctor's order.
 var sound = []level{
-	{OK, "config"}, {OK, "link"}, {OK, "address"},
-	{OK, "sysctl"}, {OK, "sysctl"}, {OK, "sysctl"}, {OK, "sysctl"},
-	{OK, "neighbours"}, {OK, "rsctmp"}, {OK, "connections"},
+	{doctor.OK, "config"}, {doctor.OK, "link"}, {doctor.OK, "address"},
+	{doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.OK, "sysctl"},
+	{doctor.OK, "neighbours"}, {doctor.OK, "rsctmp"}, {doctor.OK, "connections"},
 }
 
 // with returns sound with the finding of check at its n-th occurrence
 // (from 0) set to l.
-func with(check string, n int, l Level) []level {
+func with(check string, n int, l doctor.Level) []level {
 	out := append([]level(nil), sound...)
 	for i := range out {
 		if out[i].Check == check {
@@ -81,7 +82,7 @@ func TestDoctorLevels(t *testing.T) {
 		env   []string
 		setup func(k *doctorKernel, rsctmp string)
 		want  []level
-		st    ocf.Status
+		st    doctor.Status
 		// stdout are lines, or parts of lines, that must be printed;
 		// never, parts that must not be.
 		stdout []string
@@ -89,7 +90,7 @@ func TestDoctorLevels(t *testing.T) {
 		probes int
 	}{
 		{
-			name: "sound", want: sound, st: DoctorOK, probes: 1,
+			name: "sound", want: sound, st: doctor.ExitOK, probes: 1,
 			stdout: []string{
 				"OK    config       198.18.0.100 belongs on eth0 with prefix /24 (the routes chose them)",
 				"OK    address      198.18.0.100/24 is not held here: start would add it to eth0",
@@ -100,14 +101,14 @@ func TestDoctorLevels(t *testing.T) {
 			never: []string{"fix:"},
 		},
 		{
-			name: "held here", want: sound, st: DoctorOK, probes: 1,
+			name: "held here", want: sound, st: doctor.ExitOK, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagSecondary})
 			},
 			stdout: []string{"OK    address      198.18.0.100/24 is held here, on eth0"},
 		},
 		{
-			name: "held here, the primary of another address", want: append(sound[:3:3], append([]level{{Warn, "address"}}, sound[3:]...)...), st: DoctorWarn, probes: 1,
+			name: "held here, the primary of another address", want: append(sound[:3:3], append([]level{{doctor.Warn, "address"}}, sound[3:]...)...), st: doctor.ExitWarn, probes: 1,
 			env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24"},
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = []netif.Addr{
@@ -122,7 +123,7 @@ func TestDoctorLevels(t *testing.T) {
 			},
 		},
 		{
-			name: "held here, the primary of another address, all.promote_secondaries=1", want: sound, st: DoctorOK, probes: 1,
+			name: "held here, the primary of another address, all.promote_secondaries=1", want: sound, st: doctor.ExitOK, probes: 1,
 			env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24"},
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = []netif.Addr{
@@ -134,11 +135,11 @@ func TestDoctorLevels(t *testing.T) {
 			never: []string{"is the primary address"},
 		},
 		{
-			name: "nic and prefix given", env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=32"}, want: sound, st: DoctorOK, probes: 1,
+			name: "nic and prefix given", env: []string{"OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=32"}, want: sound, st: doctor.ExitOK, probes: 1,
 			stdout: []string{"198.18.0.100 belongs on eth0 with prefix /32 (as nic and cidr_netmask give them)"},
 		},
 		{
-			name: "rp_filter=1 with one nic warns", want: with("sysctl", 3, Warn), st: DoctorWarn, probes: 1,
+			name: "rp_filter=1 with one nic warns", want: with("sysctl", 3, doctor.Warn), st: doctor.ExitWarn, probes: 1,
 			setup: func(k *doctorKernel, _ string) { k.sysctls = map[string]string{"net.ipv4.conf.all.rp_filter": "1"} },
 			stdout: []string{
 				"WARN  sysctl       net.ipv4.conf.all.rp_filter=1: strict reverse-path filtering: harmless while eth0 is this node's only nic with routes",
@@ -147,7 +148,7 @@ func TestDoctorLevels(t *testing.T) {
 			},
 		},
 		{
-			name: "rp_filter=1 with two nics fails", want: with("sysctl", 3, Fail), st: DoctorFail, probes: 1,
+			name: "rp_filter=1 with two nics fails", want: with("sysctl", 3, doctor.Fail), st: doctor.ExitFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.sysctls = map[string]string{"net.ipv4.conf.eth0.rp_filter": "1"}
 				k.routes = append(k.routes, netif.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), LinkIndex: 3, Type: netif.RouteUnicast})
@@ -155,7 +156,7 @@ func TestDoctorLevels(t *testing.T) {
 			stdout: []string{"FAIL  sysctl       net.ipv4.conf.eth0.rp_filter=1: strict reverse-path filtering drops traffic", "fix: sysctl -w net.ipv4.conf.eth0.rp_filter=2,"},
 		},
 		{
-			name: "arp_ignore bad in the nic and in all", want: with("sysctl", 0, Fail), st: DoctorFail, probes: 1,
+			name: "arp_ignore bad in the nic and in all", want: with("sysctl", 0, doctor.Fail), st: doctor.ExitFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.sysctls = map[string]string{"net.ipv4.conf.eth0.arp_ignore": "8", "net.ipv4.conf.all.arp_ignore": "2"}
 			},
@@ -166,7 +167,7 @@ func TestDoctorLevels(t *testing.T) {
 		},
 		{
 			name: "in a network namespace, the fix runs there", env: []string{"OCF_RESKEY_network_namespace=blue"},
-			want: with("sysctl", 1, Fail), st: DoctorFail, probes: 1,
+			want: with("sysctl", 1, doctor.Fail), st: doctor.ExitFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.sysctls = map[string]string{"net.ipv4.conf.all.drop_gratuitous_arp": "1"}
 			},
@@ -174,8 +175,8 @@ func TestDoctorLevels(t *testing.T) {
 		},
 		{
 			name: "admin down: set it up, and the link is not asked",
-			want: append(with("link", 0, Fail)[:3:3], append([]level{{OK, "sysctl"}, {OK, "sysctl"}, {OK, "sysctl"}, {OK, "sysctl"}, {Skip, "neighbours"}}, sound[8:]...)...),
-			st:   DoctorFail, probes: 0,
+			want: append(with("link", 0, doctor.Fail)[:3:3], append([]level{{doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.Skip, "neighbours"}}, sound[8:]...)...),
+			st:   doctor.ExitFail, probes: 0,
 			setup: func(k *doctorKernel, _ string) {
 				k.links[1].Up, k.links[1].Carrier, k.links[1].OperState = false, false, "DOWN"
 			},
@@ -187,8 +188,8 @@ func TestDoctorLevels(t *testing.T) {
 		},
 		{
 			name: "no carrier: the cable, not ip link set",
-			want: append(with("link", 0, Fail)[:3:3], append([]level{{OK, "sysctl"}, {OK, "sysctl"}, {OK, "sysctl"}, {OK, "sysctl"}, {Skip, "neighbours"}}, sound[8:]...)...),
-			st:   DoctorFail, probes: 0,
+			want: append(with("link", 0, doctor.Fail)[:3:3], append([]level{{doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.OK, "sysctl"}, {doctor.Skip, "neighbours"}}, sound[8:]...)...),
+			st:   doctor.ExitFail, probes: 0,
 			setup: func(k *doctorKernel, _ string) {
 				k.links[1].Carrier, k.links[1].OperState = false, "LOWERLAYERDOWN"
 			},
@@ -196,19 +197,19 @@ func TestDoctorLevels(t *testing.T) {
 			never:  []string{"ip link set", "no other host answers"},
 		},
 		{
-			name: "the probe needs root", want: with("neighbours", 0, Skip), st: DoctorWarn, probes: 1,
+			name: "the probe needs root", want: with("neighbours", 0, doctor.Skip), st: doctor.ExitWarn, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.probeErr = fmt.Errorf("open ARP socket on eth0: %w", syscall.EPERM)
 			},
 			stdout: []string{"SKIP  neighbours   could not ask eth0 whether another host answers for 198.18.0.100", "fix: run the doctor as root", "doctor: 9 OK, 0 WARN, 0 FAIL, 1 SKIP: exit 1"},
 		},
 		{
-			name: "another holder", want: with("neighbours", 0, Fail), st: DoctorFail, probes: 1,
+			name: "another holder", want: with("neighbours", 0, doctor.Fail), st: doctor.ExitFail, probes: 1,
 			setup:  func(k *doctorKernel, _ string) { k.claimant = "02:00:00:00:00:09" },
 			stdout: []string{"FAIL  neighbours   02:00:00:00:00:09 already answers for 198.18.0.100: start here would take an address in use"},
 		},
 		{
-			name: "split brain", want: with("neighbours", 0, Fail), st: DoctorFail, probes: 1,
+			name: "split brain", want: with("neighbours", 0, doctor.Fail), st: doctor.ExitFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.claimant = "02:00:00:00:00:09"
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagSecondary})
@@ -216,21 +217,21 @@ func TestDoctorLevels(t *testing.T) {
 			stdout: []string{"split brain: 02:00:00:00:00:09 also answers for 198.18.0.100, which this node holds"},
 		},
 		{
-			name: "DAD failed", want: with("address", 0, Fail), st: DoctorFail, probes: 1,
+			name: "DAD failed", want: with("address", 0, doctor.Fail), st: doctor.ExitFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 2, Flags: netif.FlagDADFailed | netif.FlagSecondary})
 			},
 			stdout: []string{"its Duplicate Address Detection failed"},
 		},
 		{
-			name: "a copy elsewhere", want: append(sound[:3:3], append([]level{{Warn, "address"}}, sound[3:]...)...), st: DoctorWarn, probes: 1,
+			name: "a copy elsewhere", want: append(sound[:3:3], append([]level{{doctor.Warn, "address"}}, sound[3:]...)...), st: doctor.ExitWarn, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1})
 			},
 			stdout: []string{"WARN  address      198.18.0.100 is also on lo as 198.18.0.100/32, which the resource does not manage: stop will leave it there", "fix: ip addr del 198.18.0.100/32 dev lo"},
 		},
 		{
-			name: "a copy on another nic", want: append(sound[:3:3], append([]level{{Warn, "address"}}, sound[3:]...)...), st: DoctorWarn, probes: 1,
+			name: "a copy on another nic", want: append(sound[:3:3], append([]level{{doctor.Warn, "address"}}, sound[3:]...)...), st: doctor.ExitWarn, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.addrs = append(k.addrs, netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/24"), LinkIndex: 3})
 			},
@@ -238,26 +239,26 @@ func TestDoctorLevels(t *testing.T) {
 		},
 		{
 			name: "unreadable sysctls are not checked", want: []level{
-				{OK, "config"}, {OK, "link"}, {OK, "address"},
-				{Skip, "sysctl"}, {Skip, "sysctl"}, {Skip, "sysctl"}, {Skip, "sysctl"},
-				{OK, "neighbours"}, {OK, "rsctmp"}, {OK, "connections"},
-			}, st: DoctorWarn, probes: 1,
+				{doctor.OK, "config"}, {doctor.OK, "link"}, {doctor.OK, "address"},
+				{doctor.Skip, "sysctl"}, {doctor.Skip, "sysctl"}, {doctor.Skip, "sysctl"}, {doctor.Skip, "sysctl"},
+				{doctor.OK, "neighbours"}, {doctor.OK, "rsctmp"}, {doctor.OK, "connections"},
+			}, st: doctor.ExitWarn, probes: 1,
 			setup:  func(k *doctorKernel, _ string) { k.sysctlErr = os.ErrNotExist },
 			stdout: []string{"SKIP  sysctl       net.ipv4.conf.eth0.arp_ignore not checked: read net.ipv4.conf.eth0.arp_ignore: file does not exist"},
 		},
 		{
 			name: "kill_connections without the kernel's support", env: []string{"OCF_RESKEY_kill_connections=true"},
-			want: with("connections", 0, Warn), st: DoctorWarn, probes: 1,
+			want: with("connections", 0, doctor.Warn), st: doctor.ExitWarn, probes: 1,
 			setup:  func(k *doctorKernel, _ string) { k.canDestroy = false },
 			stdout: []string{"WARN  connections  kill_connections is on, but the kernel lacks CONFIG_INET_DIAG_DESTROY"},
 		},
 		{
-			name: "HA_RSCTMP missing is made by start", want: sound, st: DoctorOK, probes: 1,
+			name: "HA_RSCTMP missing is made by start", want: sound, st: doctor.ExitOK, probes: 1,
 			setup:  func(_ *doctorKernel, rsctmp string) { os.Remove(rsctmp) },
 			stdout: []string{"does not exist yet: start creates it"},
 		},
 		{
-			name: "HA_RSCTMP a file", want: with("rsctmp", 0, Warn), st: DoctorWarn, probes: 1,
+			name: "HA_RSCTMP a file", want: with("rsctmp", 0, doctor.Warn), st: doctor.ExitWarn, probes: 1,
 			setup: func(_ *doctorKernel, rsctmp string) {
 				os.Remove(rsctmp)
 				os.WriteFile(rsctmp, nil, 0o644)
@@ -267,10 +268,10 @@ func TestDoctorLevels(t *testing.T) {
 		{
 			name: "IPv6 reads its own settings", env: []string{"OCF_RESKEY_ip=2001:db8::100"},
 			want: []level{
-				{OK, "config"}, {OK, "link"}, {OK, "address"},
-				{OK, "sysctl"}, {Fail, "sysctl"}, {OK, "sysctl"},
-				{OK, "neighbours"}, {OK, "rsctmp"}, {OK, "connections"},
-			}, st: DoctorFail, probes: 1,
+				{doctor.OK, "config"}, {doctor.OK, "link"}, {doctor.OK, "address"},
+				{doctor.OK, "sysctl"}, {doctor.Fail, "sysctl"}, {doctor.OK, "sysctl"},
+				{doctor.OK, "neighbours"}, {doctor.OK, "rsctmp"}, {doctor.OK, "connections"},
+			}, st: doctor.ExitFail, probes: 1,
 			setup: func(k *doctorKernel, _ string) {
 				k.sysctls = map[string]string{"net.ipv6.conf.eth0.accept_dad": "0", "net.ipv6.conf.all.accept_dad": "0"}
 			},
@@ -279,7 +280,7 @@ func TestDoctorLevels(t *testing.T) {
 		},
 		{
 			name: "the configuration does not validate", env: []string{"OCF_RESKEY_nic=nosuch"},
-			want: []level{{Fail, "config"}, {Skip, "checks"}}, st: DoctorFail, probes: 0,
+			want: []level{{doctor.Fail, "config"}, {doctor.Skip, "checks"}}, st: doctor.ExitFail, probes: 0,
 			stdout: []string{
 				"FAIL  config       the configuration does not validate here (OCF_ERR_CONFIGURED): Invalid interface name [nosuch]: no such interface",
 				"fix: name an interface of this node (ip -br link)",
@@ -288,7 +289,7 @@ func TestDoctorLevels(t *testing.T) {
 		},
 		{
 			name: "no route covers the address", env: []string{"OCF_RESKEY_ip=198.19.0.100"},
-			want: []level{{Fail, "config"}, {Skip, "checks"}}, st: DoctorFail, probes: 0,
+			want: []level{{doctor.Fail, "config"}, {doctor.Skip, "checks"}}, st: doctor.ExitFail, probes: 0,
 			stdout: []string{"(OCF_ERR_GENERIC): Unable to find nic or netmask: ", "fix: give nic and cidr_netmask"},
 		},
 	}
@@ -304,7 +305,7 @@ func TestDoctorLevels(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			a := doctorAgent(k, rsctmp, &stderr, tt.env...)
-			fs := a.Doctor(context.Background())
+			fs := (&doctor.Doctor{Resolve: a.ResolveForDoctor, RscTmp: a.Env.RscTmp}).Examine(context.Background())
 			var got []level
 			for _, f := range fs {
 				got = append(got, level{f.Level, f.Check})
@@ -312,7 +313,7 @@ func TestDoctorLevels(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
-			st := PrintDoctor(&stdout, fs)
+			st := doctor.Print(&stdout, fs)
 			if st != tt.st {
 				t.Errorf("exit %d, want %d", st, tt.st)
 			}
@@ -332,7 +333,7 @@ func TestDoctorLevels(t *testing.T) {
 			// A configuration that does not validate gets its exit
 			// reason where validate-all prints it, too.
 			reasons := strings.Count(stderr.String(), "ocf-exit-reason:")
-			if wantReasons := map[bool]int{true: 1}[tt.want[0].Level == Fail]; reasons != wantReasons {
+			if wantReasons := map[bool]int{true: 1}[tt.want[0].Level == doctor.Fail]; reasons != wantReasons {
 				t.Errorf("%d exit reasons on stderr, want %d:\n%s", reasons, wantReasons, stderr.String())
 			}
 			if t.Failed() {
@@ -367,7 +368,7 @@ func TestDoctorEscapes(t *testing.T) {
 	a.Open = func(name string) (Kernel, error) {
 		return nil, fmt.Errorf("network namespace %s: %w", name, netif.ErrNoNamespace)
 	}
-	PrintDoctor(&stdout, a.Doctor(context.Background()))
+	doctor.Print(&stdout, (&doctor.Doctor{Resolve: a.ResolveForDoctor, RscTmp: a.Env.RscTmp}).Examine(context.Background()))
 	for name, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
 		if !utf8.ValidString(out) || strings.ContainsAny(out, "\x1b\x07\u202e\u009b") {
 			t.Errorf("%s is not escaped:\n%q", name, out)
@@ -384,42 +385,5 @@ func TestDoctorEscapes(t *testing.T) {
 	}
 	if wantErr := "ocf-exit-reason:network namespace " + shown + ": no such network namespace\n"; stderr.String() != wantErr {
 		t.Errorf("stderr %q, want %q", stderr.String(), wantErr)
-	}
-}
-
-// TestPrintDoctor: the exit code is the worst finding's, a SKIP counting
-// as a warning, and a fix is printed only under a finding that is not OK.
-func TestPrintDoctor(t *testing.T) {
-	tests := []struct {
-		name   string
-		levels []Level
-		want   ocf.Status
-	}{
-		{"nothing to check", nil, DoctorOK},
-		{"all OK", []Level{OK, OK}, DoctorOK},
-		{"a warning", []Level{OK, Warn, OK}, DoctorWarn},
-		{"a check not made", []Level{OK, Skip}, DoctorWarn},
-		{"a failure among warnings", []Level{Warn, Fail, Skip}, DoctorFail},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var fs []Finding
-			for i, l := range tt.levels {
-				fs = append(fs, Finding{Level: l, Check: "c", What: fmt.Sprint("finding ", i), Fix: fmt.Sprint("fix ", i)})
-			}
-			var out bytes.Buffer
-			if st := PrintDoctor(&out, fs); st != tt.want {
-				t.Errorf("exit %d, want %d", st, tt.want)
-			}
-			for i, l := range tt.levels {
-				line := fmt.Sprintf("%-4s  c            finding %d\n", l, i)
-				if !strings.Contains(out.String(), line) {
-					t.Errorf("output lacks %q:\n%s", line, out.String())
-				}
-				if hasFix := strings.Contains(out.String(), fmt.Sprint("fix: fix ", i)); hasFix != (l != OK) {
-					t.Errorf("finding %d (%v): fix printed %v", i, l, hasFix)
-				}
-			}
-		})
 	}
 }

@@ -43,6 +43,57 @@ const (
 	kernelError
 )
 
+// Action is one of the agent's actions. The command line declares each
+// once with its help (cmd/floatip) and hands it here as this value, which
+// the exit-code table reads its role from: the same typed value from the
+// command line to exitCode, where a name would be compared at every turn.
+type Action int
+
+// The agent's actions, in the order of actions below.
+const (
+	Start Action = iota + 1
+	Stop
+	Monitor
+	Status
+	ValidateAll
+	ReloadAgent
+	// Announce sends the burst of an address again, by hand or as the
+	// background sender of a start (Agent.Announce).
+	Announce
+)
+
+// actions declares each Action once: its OCF name and its role.
+var actions = [...]struct {
+	name string
+	role role
+}{
+	Start:       {"start", roleStart},
+	Stop:        {"stop", roleStop},
+	Monitor:     {"monitor", roleCheck}, // a probe at interval 0: roleOf
+	Status:      {"status", roleCheck},
+	ValidateAll: {"validate-all", roleValidate},
+	ReloadAgent: {"reload-agent", roleCheck},
+	Announce:    {"announce", roleCheck},
+}
+
+// Actions are all of the agent's actions, for a caller that lists them.
+func Actions() []Action {
+	out := make([]Action, 0, len(actions)-1)
+	for x := Start; int(x) < len(actions); x++ {
+		out = append(out, x)
+	}
+	return out
+}
+
+// String is the action's OCF name, as Pacemaker and the command line
+// give it.
+func (x Action) String() string {
+	if x < Start || int(x) >= len(actions) {
+		return fmt.Sprintf("Action(%d)", int(x))
+	}
+	return actions[x].name
+}
+
 // role groups the actions as IPaddr2 does when it picks an exit code.
 type role int
 
@@ -53,8 +104,8 @@ const (
 	// roleProbe is a monitor with interval 0, which asks where the
 	// resource is before Pacemaker starts it anywhere.
 	roleProbe
-	// roleCheck is a recurring monitor, status and the background
-	// sender's announce.
+	// roleCheck is a recurring monitor, status, reload-agent and
+	// announce.
 	roleCheck
 )
 
@@ -128,29 +179,23 @@ type reason string
 
 func (r reason) Error() string { return string(r) }
 
-// roleOf is the role of action.
-func (a *Agent) roleOf(action string) role {
-	switch {
-	case action == "start":
-		return roleStart
-	case action == "validate-all":
-		return roleValidate
-	case action == "stop":
-		return roleStop
-	case a.Env.IsProbe(action):
+// roleOf is the role of x: its declared one, except that a monitor with
+// interval 0 is a probe.
+func (a *Agent) roleOf(x Action) role {
+	if x == Monitor && a.Env.IsProbe(x.String()) {
 		return roleProbe
 	}
-	return roleCheck
+	return actions[x].role
 }
 
-// statusFor ends action after resolve failed with err: a success or "not
-// running" is logged, a failure gets its one-line exit reason.
-func (a *Agent) statusFor(action string, err error) ocf.Status {
+// statusFor ends action x after resolve failed with err: a success or
+// "not running" is logged, a failure gets its one-line exit reason.
+func (a *Agent) statusFor(x Action, err error) ocf.Status {
 	var re *resolveError
 	if !errors.As(err, &re) {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
-	st := exitCode(re.why, a.roleOf(action))
+	st := exitCode(re.why, a.roleOf(x))
 	switch {
 	case st == ocf.Success:
 		a.Log.Warnf("%v: nothing to stop", err)

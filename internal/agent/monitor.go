@@ -9,9 +9,9 @@ import (
 )
 
 func (a *Agent) monitor(ctx context.Context) ocf.Status {
-	t, err := a.resolve("monitor")
+	t, err := a.resolve(Monitor)
 	if err != nil {
-		return a.statusFor("monitor", err)
+		return a.statusFor(Monitor, err)
 	}
 	defer t.k.Close()
 	ad, err := a.lookup(t)
@@ -61,9 +61,9 @@ func (a *Agent) clearBlock(t *target) {
 // status is the legacy LSB-style check: monitor's answer, and a word on
 // stdout.
 func (a *Agent) status(context.Context) ocf.Status {
-	t, err := a.resolve("status")
+	t, err := a.resolve(Status)
 	if err != nil {
-		return a.statusFor("status", err)
+		return a.statusFor(Status, err)
 	}
 	defer t.k.Close()
 	on, err := a.served(t)
@@ -89,7 +89,7 @@ func (a *Agent) healthy(ctx context.Context, t *target, ad *netif.Addr) (ocf.Sta
 	if ad.Flags&netif.FlagDADFailed != 0 {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "IPv6 address collision %s [DAD]: another node on %s's link holds it", t.cfg.IP, t.link.Name), false
 	}
-	if t.cfg.CheckLinkStatus && linkDown(t.link) {
+	if t.cfg.CheckLinkStatus && t.link.OperDown() {
 		// Not running, as upstream's IPaddr2 answers after 4.18
 		// (resource-agents PR #2166; 4.17 and 4.18 say
 		// OCF_ERR_INSTALLED): an ordinary failure, which the resource's

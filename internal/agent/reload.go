@@ -16,9 +16,9 @@ import (
 // stop (controld_execd.c copies a successful reload-agent's parameters
 // as it does a start's).
 func (a *Agent) reload(ctx context.Context) ocf.Status {
-	t, err := a.resolve("reload-agent")
+	t, err := a.resolve(ReloadAgent)
 	if err != nil {
-		return a.statusFor("reload-agent", err)
+		return a.statusFor(ReloadAgent, err)
 	}
 	defer t.k.Close()
 	unlock, err := a.lock(ctx, t)

@@ -97,12 +97,12 @@ func (a *Agent) keepSecondaries(t *target, link netif.Link, p netip.Prefix) func
 	if !primary || len(others) == 0 {
 		return noop
 	}
-	name := sysctlName(promoteSecondaries, link.Name)
+	name := netif.SysctlName(promoteSecondaries, link.Name)
 	old, err := t.k.Sysctl(name)
 	if err == nil && old != "0" {
 		return noop
 	}
-	if all, err := t.k.Sysctl(sysctlName(promoteSecondaries, "all")); err == nil && all != "0" {
+	if all, err := t.k.Sysctl(netif.SysctlName(promoteSecondaries, "all")); err == nil && all != "0" {
 		return noop
 	}
 	lost := strings.Join(others, ", ")
@@ -120,48 +120,4 @@ func (a *Agent) keepSecondaries(t *target, link netif.Link, p netip.Prefix) func
 			a.Log.Warnf("Could not restore %s=%s: %v", name, old, err)
 		}
 	}
-}
-
-// checkSecondaries is the doctor's check of the state above: the address,
-// held here, is the primary of other addresses of its subnet on its nic,
-// and the kernel would drop them with it. floatip's stop keeps them; a
-// removal by any other means does not. The check stays silent when the
-// address is a secondary, which is how it sits beside a nic's own address
-// in its subnet.
-func (a *Agent) checkSecondaries(t *target, add addFunc) {
-	if !t.cfg.IP.Is4() {
-		return
-	}
-	ad, err := a.lookup(t)
-	if err != nil || ad == nil {
-		return
-	}
-	addrs, err := t.k.AddrsIn(t.link, t.prefix)
-	if err != nil {
-		add(Skip, "address", fmt.Sprintf("could not read the other addresses of %s on %s: %v", t.prefix.Masked(), t.link.Name, err), "run the doctor as root")
-		return
-	}
-	primary := false
-	var others []string
-	for _, o := range addrs {
-		if o.Prefix == t.prefix {
-			primary = o.Flags&netif.FlagSecondary == 0
-		} else {
-			others = append(others, o.Prefix.String())
-		}
-	}
-	if !primary || len(others) == 0 {
-		return
-	}
-	vals, err := a.sysctlValues(t, promoteSecondaries)
-	if err != nil {
-		add(Skip, "address", fmt.Sprintf("%s is the primary address of %s on %s, and %s could not be read: %v", t.prefix, strings.Join(others, ", "), t.link.Name, sysctlName(promoteSecondaries, t.link.Name), err), "")
-		return
-	}
-	if vals[0].v != 0 || vals[1].v != 0 {
-		return
-	}
-	add(Warn, "address", fmt.Sprintf("%s is the primary address of %s on %s, and %s=0: floatip's stop keeps them, but removing %s any other way (ip addr del, heartbeat:IPaddr2's stop) removes them with it",
-		t.prefix, strings.Join(others, ", "), t.link.Name, vals[0].name, t.cfg.IP),
-		a.inNS(t, "sysctl -w "+vals[0].name+"=1")+", and make it permanent in /etc/sysctl.d/")
 }

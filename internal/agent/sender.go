@@ -23,9 +23,9 @@ import (
 // burst, it says why at ERROR, in the log it shares with the action that
 // started it (syslog, HA_LOGFILE).
 func (a *Agent) Announce(ctx context.Context, sent int, netns uint64) ocf.Status {
-	t, err := a.resolve("announce")
+	t, err := a.resolve(Announce)
 	if err != nil {
-		st := a.statusFor("announce", err)
+		st := a.statusFor(Announce, err)
 		if sent > 0 && st == ocf.NotRunning {
 			// statusFor says "not running" at INFO, as a monitor would;
 			// for the sender of a burst it is a burst not sent.

@@ -123,7 +123,7 @@ func TestQuiesceStartsNoSender(t *testing.T) {
 	h := newHarness(t)
 	a := h.agent([]string{vip, "OCF_RESKEY_arp_count=5"})
 	a.Quiesce()
-	if st := ocf.Run(context.Background(), "start", a.Actions(), a.Log); st != ocf.Success {
+	if st := ocf.Run(context.Background(), "start", a.Handlers(), a.Log); st != ocf.Success {
 		t.Fatalf("start = %v: %s", st, h.stderr.String())
 	}
 	if len(h.bg) != 0 || h.senders.of(netip.MustParseAddr("198.18.0.100")) != 0 {
@@ -149,7 +149,7 @@ func TestNoSenderThatCannotBeRecorded(t *testing.T) {
 	a.Senders = func(ip netip.Addr, netns uint64) SenderRecord {
 		return unrecordable{h.senders.For(ip, netns).(fakeSender)}
 	}
-	if st := ocf.Run(context.Background(), "start", a.Actions(), a.Log); st != ocf.Success {
+	if st := ocf.Run(context.Background(), "start", a.Handlers(), a.Log); st != ocf.Success {
 		t.Fatalf("start = %v: %s", st, h.stderr.String())
 	}
 	if len(h.bg) != 0 || h.announced != 1 {

@@ -199,7 +199,7 @@ func TestAgentTrace(t *testing.T) {
 				return fk, nil
 			}
 			a := tracedAgent(t, tt.trace, open, &stderr, &trace)
-			if st := ocf.Run(context.Background(), tt.action, a.Actions(), a.Log); st != tt.wantSt {
+			if st := ocf.Run(context.Background(), tt.action, a.Handlers(), a.Log); st != tt.wantSt {
 				t.Fatalf("%s = %v, want %v: %s", tt.action, st, tt.wantSt, stderr.String())
 			}
 			var got []string

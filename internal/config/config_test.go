@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/floatip/floatip/internal/config"
+	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/metadata"
 )
 
@@ -75,7 +76,7 @@ func TestParseValid(t *testing.T) {
 		{"defaults", []string{"ip", "198.18.0.100"}, nil, func(c *config.Config) bool {
 			return c.IP == netip.MustParseAddr("198.18.0.100") && c.PrefixLen == -1 && c.NIC == "" &&
 				c.ArpCount == 5 && c.ArpInterval == 200*time.Millisecond && c.ArpBackground &&
-				c.BroadcastMode == config.BroadcastAuto && c.PreferredLifetime == config.Forever
+				c.BroadcastMode == config.BroadcastAuto && c.PreferredLifetime == netif.Forever
 		}},
 		{"prefix", []string{"ip", "198.18.0.100", "cidr_netmask", "24"}, nil, func(c *config.Config) bool { return c.PrefixLen == 24 }},
 		{"dotted quad mask", []string{"ip", "198.18.0.100", "cidr_netmask", "255.255.255.0"}, nil, func(c *config.Config) bool { return c.PrefixLen == 24 }},
@@ -182,6 +183,8 @@ func TestParseInvalid(t *testing.T) {
 		{"arp_count_refresh negative", []string{"ip", "198.18.0.100", "arp_count_refresh", "-1"}, nil, "arp_count_refresh"},
 		{"arp_bg maybe", []string{"ip", "198.18.0.100", "arp_bg", "maybe"}, nil, "arp_bg [maybe] is not a boolean"},
 		{"bad boolean", []string{"ip", "198.18.0.100", "nodad", "perhaps"}, nil, "nodad [perhaps]"},
+		// y is no word of ocf_is_true: IPaddr2 reads it as false.
+		{"y is no boolean", []string{"ip", "198.18.0.100", "nodad", "y"}, nil, "nodad [y]"},
 		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "curl"}, nil, "unrecognized arp_sender"},
 		{"empty preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", ""}, nil, "preferred_lft"},
 		{"bad preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", "soon"}, nil, "preferred_lft"},

@@ -1,8 +1,10 @@
 package netif
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 )
 
 // Link is what the agent needs to know of an interface.
@@ -28,6 +30,21 @@ type Link struct {
 	// ("ether", "loopback", "infiniband", "none", "unknown823"); it is
 	// empty in a Link that was not read from the kernel.
 	HardwareName string
+}
+
+// OperDown is check_link_status's question, as IPaddr2 asks it: is the
+// link's operational state DOWN or LOWERLAYERDOWN? A loopback device is
+// UNKNOWN, never down. The agent and the doctor ask it alike.
+func (l Link) OperDown() bool {
+	return l.OperState == "DOWN" || l.OperState == "LOWERLAYERDOWN"
+}
+
+// SysctlName is the dotted name of the per-interface kernel setting
+// format (with %s for the interface) of dev. A dot in the name (a VLAN,
+// eth0.100) becomes a slash, as sysctl(8) writes it, so that it is not
+// read as a separator.
+func SysctlName(format, dev string) string {
+	return fmt.Sprintf(format, strings.ReplaceAll(dev, ".", "/"))
 }
 
 // The hardware types the agent accepts (linux/if_arp.h), spelled out so

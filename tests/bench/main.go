@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures floatip against ocf:heartbeat:IPaddr2 side by
 // side, in one run, in network namespaces of its own (make bench). Each
 // measurement alternates the two agents repetition by repetition, so that

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command demo runs floatip's failover scenario live and prints its
 // timeline: make demo (or make demo AGENT=heartbeat for IPaddr2).
 package main

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package failover is floatip's main scenario, shared by make demo and the
 // tests: hosts A and B share a VIP, client M talks to it, the VIP moves from
 // A to B, and M's neighbour entry must follow to B's MAC at once because B

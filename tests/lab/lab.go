@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package lab builds throwaway networks of network namespaces for floatip's
 // integration tests, demo and benchmarks: hosts joined by a bridge, each
 // with one veth nic, all on 198.18.0.0/15 and 2001:db8::/32. Nothing of it

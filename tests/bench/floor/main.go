@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command floor is the floor for a monitor: a static Go binary that
 // starts, dumps the IPv4 addresses of its network namespace once with
 // vishvananda/netlink's AddrList, and exits. make bench measures it beside

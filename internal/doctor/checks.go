@@ -1,6 +1,6 @@
 // The doctor's checks, one function each, and the kernel settings it judges.
 
-package agent
+package doctor
 
 import (
 	"context"
@@ -17,17 +17,22 @@ import (
 // addFunc records a finding of a check.
 type addFunc func(l Level, check, what, fix string)
 
+// held returns the address where it belongs, nil when it is not there.
+func (s *Subject) held() (*netif.Addr, error) {
+	return s.Node.AddrOn(s.Link, s.Prefix, s.Label)
+}
+
 // checkLink judges the nic's link and says whether it can be asked.
-func (a *Agent) checkLink(t *target, add addFunc) bool {
-	l := t.link
+func (s *Subject) checkLink(add addFunc) bool {
+	l := s.Link
 	switch {
 	case l.Loopback:
 		add(OK, "link", l.Name+" is the loopback device: there are no neighbours to tell", "")
 		return false
 	case !l.Up:
-		add(Fail, "link", l.Name+" is DOWN: an admin set it down", "ip "+a.nsArg(t)+"link set "+l.Name+" up")
+		add(Fail, "link", l.Name+" is DOWN: an admin set it down", "ip "+s.nsArg()+"link set "+l.Name+" up")
 		return false
-	case !l.Carrier || linkDown(l):
+	case !l.Carrier || l.OperDown():
 		add(Fail, "link", l.Name+" is up but has no carrier (LOWERLAYERDOWN)",
 			"check the cable, the switch port, or the peer of "+l.Name+" (a veth's other end, a bond's slaves, a VLAN's parent)")
 		return false
@@ -37,44 +42,44 @@ func (a *Agent) checkLink(t *target, add addFunc) bool {
 }
 
 // checkAddress says whether the address is held here, and where.
-func (a *Agent) checkAddress(t *target, add addFunc) {
-	ad, err := a.lookup(t)
+func (s *Subject) checkAddress(add addFunc) {
+	ad, err := s.held()
 	if err != nil {
-		add(Skip, "address", fmt.Sprintf("could not read the addresses of %s: %v", t.link.Name, err), "run the doctor as root")
+		add(Skip, "address", fmt.Sprintf("could not read the addresses of %s: %v", s.Link.Name, err), "run the doctor as root")
 		return
 	}
 	switch {
 	case ad != nil && ad.Flags&netif.FlagDADFailed != 0:
-		add(Fail, "address", fmt.Sprintf("%s is on %s, but its Duplicate Address Detection failed: another host on the link holds it", t.prefix, t.link.Name),
+		add(Fail, "address", fmt.Sprintf("%s is on %s, but its Duplicate Address Detection failed: another host on the link holds it", s.Prefix, s.Link.Name),
 			"find that host and remove the address there, then stop and start the resource")
 	case ad != nil:
-		add(OK, "address", fmt.Sprintf("%s is held here, on %s", t.prefix, t.link.Name), "")
+		add(OK, "address", fmt.Sprintf("%s is held here, on %s", s.Prefix, s.Link.Name), "")
 	default:
-		add(OK, "address", fmt.Sprintf("%s is not held here: start would add it to %s", t.prefix, t.link.Name), "")
+		add(OK, "address", fmt.Sprintf("%s is not held here: start would add it to %s", s.Prefix, s.Link.Name), "")
 	}
-	others, err := t.k.AddrsOf(t.cfg.IP)
+	others, err := s.Node.AddrsOf(s.IP)
 	if err != nil {
 		return
 	}
 	for _, o := range others {
-		if o.LinkIndex == t.link.Index && o.Prefix == t.prefix {
+		if o.LinkIndex == s.Link.Index && o.Prefix == s.Prefix {
 			continue
 		}
 		where, fate := "link "+strconv.Itoa(o.LinkIndex), "stop removes it too"
-		if l, err := t.k.LinkByIndex(o.LinkIndex); err == nil {
+		if l, err := s.Node.LinkByIndex(o.LinkIndex); err == nil {
 			where = l.Name
-			if l.Loopback && l.Index != t.link.Index {
+			if l.Loopback && l.Index != s.Link.Index {
 				// LVS direct routing's copy (lvs.go).
 				fate = "stop will leave it there"
 			}
 		}
-		add(Warn, "address", fmt.Sprintf("%s is also on %s as %s, which the resource does not manage: %s", t.cfg.IP, where, o.Prefix, fate),
-			fmt.Sprintf("ip %saddr del %s dev %s", a.nsArg(t), o.Prefix, where))
+		add(Warn, "address", fmt.Sprintf("%s is also on %s as %s, which the resource does not manage: %s", s.IP, where, o.Prefix, fate),
+			fmt.Sprintf("ip %saddr del %s dev %s", s.nsArg(), o.Prefix, where))
 	}
 }
 
 // checkSysctls judges each kernel setting of sysctlRules once.
-func (a *Agent) checkSysctls(t *target, add addFunc) {
+func (s *Subject) checkSysctls(add addFunc) {
 	for i := 0; i < len(sysctlRules); {
 		r := sysctlRules[i]
 		j := i
@@ -83,12 +88,12 @@ func (a *Agent) checkSysctls(t *target, add addFunc) {
 		}
 		rules := sysctlRules[i:j]
 		i = j
-		if r.ipv6 != t.cfg.Is6() {
+		if r.ipv6 != s.IP.Is6() {
 			continue
 		}
-		vals, err := a.sysctlValues(t, r.name)
+		vals, err := s.sysctlValues(r.name)
 		if err != nil {
-			add(Skip, "sysctl", fmt.Sprintf("%s not checked: %v", sysctlName(r.name, t.link.Name), err), "")
+			add(Skip, "sysctl", fmt.Sprintf("%s not checked: %v", netif.SysctlName(r.name, s.Link.Name), err), "")
 			continue
 		}
 		// The kernel applies the larger of the two values; each that is
@@ -100,7 +105,7 @@ func (a *Agent) checkSysctls(t *target, add addFunc) {
 				if rule.bad != nil {
 					l = rule.bad(v)
 				} else {
-					l = a.rpFilter(t, v)
+					l = s.rpFilter(v)
 				}
 				if l > level {
 					level, worst = l, rule
@@ -119,7 +124,7 @@ func (a *Agent) checkSysctls(t *target, add addFunc) {
 		}
 		why := rule.why
 		if rule.bad == nil && level == Warn {
-			why = "strict reverse-path filtering: harmless while " + t.link.Name + " is this node's only nic with routes, but it drops traffic to the address once a route back leads out of another nic"
+			why = "strict reverse-path filtering: harmless while " + s.Link.Name + " is this node's only nic with routes, but it drops traffic to the address once a route back leads out of another nic"
 		}
 		var fixes []string
 		for _, s := range vals {
@@ -128,7 +133,7 @@ func (a *Agent) checkSysctls(t *target, add addFunc) {
 			}
 		}
 		add(level, "sysctl", fmt.Sprintf("%s=%d: %s", eff.name, eff.v, why),
-			a.inNS(t, strings.Join(fixes, "; "))+", and make it permanent in /etc/sysctl.d/")
+			s.inNS(strings.Join(fixes, "; "))+", and make it permanent in /etc/sysctl.d/")
 	}
 }
 
@@ -136,17 +141,17 @@ func (a *Agent) checkSysctls(t *target, add addFunc) {
 // packet whose route back leads out of another nic, which takes more than
 // one nic with routes. On a node with one it is a warning of what the next
 // nic would bring; routes that cannot be read count as several.
-func (a *Agent) rpFilter(t *target, v int) Level {
+func (s *Subject) rpFilter(v int) Level {
 	if v != 1 {
 		return OK
 	}
-	routes, err := t.k.Routes(netif.FamilyOf(t.cfg.IP))
+	routes, err := s.Node.Routes(netif.FamilyOf(s.IP))
 	if err != nil {
 		return Fail
 	}
 	nics := map[int]bool{}
 	for _, r := range routes {
-		if l, err := t.k.LinkByIndex(r.LinkIndex); err == nil && !l.Loopback {
+		if l, err := s.Node.LinkByIndex(r.LinkIndex); err == nil && !l.Loopback {
 			nics[r.LinkIndex] = true
 		}
 	}
@@ -165,11 +170,11 @@ type sysctlValue struct {
 // sysctlValues reads a per-interface setting for the nic and for "all":
 // the kernel applies the larger of the two for each setting the doctor
 // reads.
-func (a *Agent) sysctlValues(t *target, format string) ([2]sysctlValue, error) {
+func (s *Subject) sysctlValues(format string) ([2]sysctlValue, error) {
 	var out [2]sysctlValue
-	for i, dev := range []string{t.link.Name, "all"} {
-		name := sysctlName(format, dev)
-		s, err := t.k.Sysctl(name)
+	for i, dev := range []string{s.Link.Name, "all"} {
+		name := netif.SysctlName(format, dev)
+		s, err := s.Node.Sysctl(name)
 		if err != nil {
 			return out, err
 		}
@@ -182,45 +187,38 @@ func (a *Agent) sysctlValues(t *target, format string) ([2]sysctlValue, error) {
 	return out, nil
 }
 
-// sysctlName is the dotted name of a per-interface setting of dev. A dot
-// in the nic's name (a VLAN, eth0.100) becomes a slash, as sysctl(8)
-// writes it, so that it is not read as a separator.
-func sysctlName(format, dev string) string {
-	return fmt.Sprintf(format, strings.ReplaceAll(dev, ".", "/"))
-}
-
 // checkNeighbours asks the link whether another host holds the address,
 // when the link can be asked.
-func (a *Agent) checkNeighbours(ctx context.Context, t *target, linkOK bool, add addFunc) {
+func (s *Subject) checkNeighbours(ctx context.Context, linkOK bool, add addFunc) {
 	switch {
-	case t.link.Loopback:
+	case s.Link.Loopback:
 		return
 	case !linkOK:
-		add(Skip, "neighbours", fmt.Sprintf("link down: could not ask the link whether another host answers for %s", t.cfg.IP),
-			"bring "+t.link.Name+"'s link up, then run the doctor again")
+		add(Skip, "neighbours", fmt.Sprintf("link down: could not ask the link whether another host answers for %s", s.IP),
+			"bring "+s.Link.Name+"'s link up, then run the doctor again")
 		return
 	}
-	on, _ := a.served(t)
-	who, err := t.k.Probe(ctx, t.link, t.cfg.IP)
+	held, _ := s.held()
+	on := held != nil
+	who, err := s.Node.Probe(ctx, s.Link, s.IP)
 	switch {
 	case err != nil:
 		fix := "run the doctor again"
 		if errors.Is(err, os.ErrPermission) {
 			fix = "run the doctor as root: asking the link takes a raw socket"
 		}
-		add(Skip, "neighbours", fmt.Sprintf("could not ask %s whether another host answers for %s: %v", t.link.Name, t.cfg.IP, err), fix)
+		add(Skip, "neighbours", fmt.Sprintf("could not ask %s whether another host answers for %s: %v", s.Link.Name, s.IP, err), fix)
 	case who != "" && on:
-		add(Fail, "neighbours", fmt.Sprintf("split brain: %s also answers for %s, which this node holds", who, t.cfg.IP), "find that host and remove the address there")
+		add(Fail, "neighbours", fmt.Sprintf("split brain: %s also answers for %s, which this node holds", who, s.IP), "find that host and remove the address there")
 	case who != "":
-		add(Fail, "neighbours", fmt.Sprintf("%s already answers for %s: start here would take an address in use", who, t.cfg.IP), "stop the address there first")
+		add(Fail, "neighbours", fmt.Sprintf("%s already answers for %s: start here would take an address in use", who, s.IP), "stop the address there first")
 	default:
-		add(OK, "neighbours", fmt.Sprintf("no other host answers for %s on %s", t.cfg.IP, t.link.Name), "")
+		add(OK, "neighbours", fmt.Sprintf("no other host answers for %s on %s", s.IP, s.Link.Name), "")
 	}
 }
 
 // checkRscTmp judges HA_RSCTMP, where the locks and the pid files go.
-func (a *Agent) checkRscTmp(add addFunc) {
-	dir := a.Env.RscTmp
+func checkRscTmp(dir string, add addFunc) {
 	switch fi, err := os.Stat(dir); {
 	case errors.Is(err, fs.ErrNotExist):
 		add(OK, "rsctmp", "HA_RSCTMP "+dir+" does not exist yet: start creates it", "")
@@ -234,56 +232,84 @@ func (a *Agent) checkRscTmp(add addFunc) {
 	}
 }
 
+// promoteSecondaries is the kernel setting that keeps the other addresses
+// of a subnet when its primary goes, with %s for the nic.
+const promoteSecondaries = "net.ipv4.conf.%s.promote_secondaries"
+
+// checkSecondaries is the doctor's check of what the agent's stop guards
+// against: the address, held here, is the primary of other addresses of
+// its subnet on its nic, and the kernel would drop them with it unless
+// promote_secondaries is set. floatip's stop keeps them; a removal by any
+// other means does not. The check stays silent when the address is a
+// secondary, which is how it sits beside a nic's own address in its
+// subnet.
+func (s *Subject) checkSecondaries(add addFunc) {
+	if !s.IP.Is4() {
+		return
+	}
+	ad, err := s.held()
+	if err != nil || ad == nil {
+		return
+	}
+	addrs, err := s.Node.AddrsIn(s.Link, s.Prefix)
+	if err != nil {
+		add(Skip, "address", fmt.Sprintf("could not read the other addresses of %s on %s: %v", s.Prefix.Masked(), s.Link.Name, err), "run the doctor as root")
+		return
+	}
+	primary := false
+	var others []string
+	for _, o := range addrs {
+		if o.Prefix == s.Prefix {
+			primary = o.Flags&netif.FlagSecondary == 0
+		} else {
+			others = append(others, o.Prefix.String())
+		}
+	}
+	if !primary || len(others) == 0 {
+		return
+	}
+	vals, err := s.sysctlValues(promoteSecondaries)
+	if err != nil {
+		add(Skip, "address", fmt.Sprintf("%s is the primary address of %s on %s, and %s could not be read: %v", s.Prefix, strings.Join(others, ", "), s.Link.Name, netif.SysctlName(promoteSecondaries, s.Link.Name), err), "")
+		return
+	}
+	if vals[0].v != 0 || vals[1].v != 0 {
+		return
+	}
+	add(Warn, "address", fmt.Sprintf("%s is the primary address of %s on %s, and %s=0: floatip's stop keeps them, but removing %s any other way (ip addr del, heartbeat:IPaddr2's stop) removes them with it",
+		s.Prefix, strings.Join(others, ", "), s.Link.Name, vals[0].name, s.IP),
+		s.inNS("sysctl -w "+vals[0].name+"=1")+", and make it permanent in /etc/sysctl.d/")
+}
+
+// checkConnections judges whether kill_connections can work here.
+func (s *Subject) checkConnections(add addFunc) {
+	switch can, err := s.Node.CanDestroySockets(); {
+	case err != nil:
+		add(Skip, "connections", fmt.Sprintf("could not tell whether the kernel can end connections: %v", err), "run the doctor as root")
+	case can:
+		add(OK, "connections", "the kernel can end connections (kill_connections works)", "")
+	case s.KillConnections:
+		add(Warn, "connections", "kill_connections is on, but the kernel lacks CONFIG_INET_DIAG_DESTROY: the address moves, its clients wait for TCP timeouts", "use a kernel with CONFIG_INET_DIAG_DESTROY, or set kill_connections=false")
+	default:
+		add(OK, "connections", "the kernel cannot end connections (CONFIG_INET_DIAG_DESTROY), and kill_connections is off", "")
+	}
+}
+
 // nsArg is "-n <ns> " for an address in another network namespace, so
 // that an ip command in a fix works as given.
-func (a *Agent) nsArg(t *target) string {
-	if t.cfg.NetworkNamespace == "" {
+func (s *Subject) nsArg() string {
+	if s.Namespace == "" {
 		return ""
 	}
-	return "-n " + t.cfg.NetworkNamespace + " "
+	return "-n " + s.Namespace + " "
 }
 
 // inNS prefixes cmd to run in the address's network namespace.
-func (a *Agent) inNS(t *target, cmd string) string {
-	if t.cfg.NetworkNamespace == "" {
+func (s *Subject) inNS(cmd string) string {
+	if s.Namespace == "" {
 		return cmd
 	}
-	return "ip netns exec " + t.cfg.NetworkNamespace + " " + cmd
-}
-
-// validationReason is the exit reason validate-all gives for err, as
-// statusFor words it.
-func validationReason(err error) string {
-	var re *resolveError
-	if errors.As(err, &re) && re.why == noRoute {
-		return "Unable to find nic or netmask: " + err.Error()
-	}
-	return err.Error()
-}
-
-// configFix says what to do about a configuration that does not validate.
-func configFix(err error) string {
-	var re *resolveError
-	if !errors.As(err, &re) {
-		return "run the doctor as root"
-	}
-	switch re.why {
-	case missingIP:
-		return "give the address: --ip 198.18.0.100, or OCF_RESKEY_ip"
-	case noNic, badNicName:
-		return "name an interface of this node (ip -br link), or leave nic empty for the routes to choose"
-	case noRoute:
-		return "give nic and cidr_netmask, or give a nic an address in the floating address's subnet, so that a connected route covers it (ip route); a nic that is down has no connected routes (ip -br link)"
-	case noNamespace:
-		return "create the namespace (ip netns add), or correct network_namespace"
-	case notEthernet:
-		return "put the address on an Ethernet nic: floatip announces with Ethernet frames"
-	case labelTooLong:
-		return "shorten iflabel: nic:label must fit in 15 characters"
-	case kernelError:
-		return "run the doctor as root"
-	}
-	return "correct the parameter the reason names (floatip --help lists them)"
+	return "ip netns exec " + s.Namespace + " " + cmd
 }
 
 // sysctlRule is a kernel setting that defeats announcements or the address.
