@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The bench (make cluster-bench; "go run ./tests/cluster bench"): N VIPs

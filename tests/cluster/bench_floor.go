@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The bench's floor and its monitor intervals. A monitor of floatip costs

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The chaos run (make cluster-chaos; "go run ./tests/cluster chaos"):

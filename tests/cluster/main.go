@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command cluster is floatip's live cluster test (make cluster-test): two
 // real Pacemaker+Corosync nodes and a client on one bridge, all in
 // namespaces on this machine. It creates the VIP as ocf:floatip:IPaddr2

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command launch runs one program the way make bench measures it: it
 // forks and execs the program, waits for it, and writes what it cost to
 // file descriptor 3 as one line of decimal numbers:
