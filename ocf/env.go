@@ -124,13 +124,19 @@ func (e Env) Context(parent context.Context) (context.Context, context.CancelFun
 
 // ContextSince is Context with the timeout counted from start, the moment
 // the caller began timing the operation: for an agent, the fork that
-// ProcessStart reports.
+// ProcessStart reports. A start longer ago than the whole timeout cannot
+// be that moment, since the caller would have killed the process by now
+// (it is a shell's that exec'd the agent by hand, say): the timeout then
+// counts from now.
 func (e Env) ContextSince(parent context.Context, start time.Time) (context.Context, context.CancelFunc) {
 	if e.Timeout <= 0 {
 		return context.WithCancel(parent)
 	}
 	timeout := min(e.Timeout, MaxTimeout) // an Env not made by ParseEnv
 	margin := min(timeout/10, time.Second)
+	if now := time.Now(); now.Sub(start) >= timeout {
+		start = now
+	}
 	return context.WithDeadline(parent, start.Add(timeout-margin))
 }
 

@@ -73,4 +73,12 @@ func TestContextSince(t *testing.T) {
 	if dl, ok := ctx.Deadline(); ok {
 		t.Errorf("deadline %v without a timeout", dl)
 	}
+	// A process older than the whole timeout was not forked for this
+	// operation: the timeout counts from now, not from long ago.
+	before := time.Now()
+	ctx, cancel = Env{Timeout: time.Second}.ContextSince(context.Background(), before.Add(-time.Hour))
+	defer cancel()
+	if dl, _ := ctx.Deadline(); dl.Before(before.Add(900 * time.Millisecond)) {
+		t.Errorf("deadline %v before now + 900 ms, counted from an hour ago", dl.Sub(before))
+	}
 }
