@@ -13,7 +13,7 @@ func generated() *Agent {
 				ShortDesc: "Floating IPv4 or IPv6 address",
 				Content:   Content{Type: "string", Default: ptr("")}},
 			{Name: "nic", Required: false, Unique: false,
-				LongDesc:  "The interface that takes the address. When empty, the interface is the one\nwhose connected route covers the address (the most specific route, then the\nlowest metric). The form nic:label also sets iflabel. A link-local IPv6\naddress needs it.",
+				LongDesc:  "The interface that takes the address. When empty, the interface is the one\nwhose connected route covers the address (the route with the lowest metric,\nthen the most specific). The form nic:label also sets iflabel. A link-local IPv6\naddress needs it.",
 				ShortDesc: "Network interface",
 				Content:   Content{Type: "string", Default: nil}},
 			{Name: "cidr_netmask", Required: false, Unique: false,
