@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/floatip/floatip/metadata"
-	"github.com/floatip/floatip/ocf"
 )
 
 // paramFlag is the value of a parameter's flag. It keeps the text as
@@ -41,6 +40,7 @@ func flagType(name string) string {
 // applies on this platform, and the few options of the command itself.
 func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetNormalizeFunc(paramNames(md))
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.Usage = func() {}
@@ -61,13 +61,31 @@ func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, std
 	return fs
 }
 
+// paramNames lets a parameter's flag be spelled with hyphens, as Linux
+// tools spell theirs (--cidr-netmask), beside the meta-data's name
+// (--cidr_netmask), which stays the one that help and errors show. Other
+// flags keep their one spelling.
+func paramNames(md *metadata.Agent) func(*pflag.FlagSet, string) pflag.NormalizedName {
+	params := map[string]bool{}
+	for _, p := range md.Parameters {
+		params[p.Name] = true
+	}
+	return func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if u := strings.ReplaceAll(name, "-", "_"); params[u] {
+			return pflag.NormalizedName(u)
+		}
+		return pflag.NormalizedName(name)
+	}
+}
+
 // joinBoolValues rewrites "--name word" as "--name=word" for a boolean
-// parameter followed by a boolean word. pflag lets a boolean flag stand
-// alone (--nodad means true), so on its own it would read
-// "--unique_clone_address false", as the background sender is started
+// parameter followed by a word that is not an action. pflag lets a
+// boolean flag stand alone (--nodad means true), so on its own it would
+// read "--unique_clone_address false", as the background sender is started
 // (agent.SenderArgs) and as one writes any other parameter, as true and a
-// stray "false". A word that is no boolean, such as an action, is left
-// to stand on its own: "floatip --nodad start" starts.
+// stray "false"; and "--nodad perhaps" as true and a stray word, where
+// "--nodad=perhaps" is refused as no boolean: both now say the same. An
+// action is left to stand on its own: "floatip --nodad start" starts.
 func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
@@ -88,7 +106,7 @@ func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
 			// it looks like: that argument is no flag.
 			out = append(out, args[i+1])
 			i++
-		case f.Value.Type() == "bool" && isBool(args[i+1]):
+		case f.Value.Type() == "bool" && !isAction(args[i+1]) && !strings.HasPrefix(args[i+1], "-"):
 			if _, param := f.Value.(*paramFlag); param {
 				out[len(out)-1] = arg + "=" + args[i+1]
 				i++
@@ -98,8 +116,10 @@ func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
 	return out
 }
 
-func isBool(s string) bool {
-	_, ok := ocf.ParseBool(s)
+// isAction says whether s names an action, which a boolean flag before
+// it does not take as its value.
+func isAction(s string) bool {
+	_, ok := lookupCommand(s)
 	return ok
 }
 
