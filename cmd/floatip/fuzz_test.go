@@ -92,11 +92,15 @@ func FuzzRun(f *testing.F) {
 			}
 		case out == "floatip "+version+"\n":
 			// version, or any action with --version or -V.
-		case action == "help" && strings.HasPrefix(out, "usage: IPaddr2 "):
-			// help <action>: the action is one of the commands.
+		case strings.HasPrefix(out, "usage: IPaddr2 "):
+			// help <action>, or <action> --help: the action is one of the
+			// commands, and the one asked for.
 			name, _, _ := strings.Cut(strings.TrimPrefix(out, "usage: IPaddr2 "), " ")
 			if _, ok := lookupCommand(name); !ok {
-				t.Fatalf("help %q explained %q, which is no action", args, name)
+				t.Fatalf("%s %q explained %q, which is no action", action, args, name)
+			}
+			if action != "help" && name != action {
+				t.Fatalf("%s %q explained %q", action, args, name)
 			}
 		case action == "usage" || action == "help":
 			t.Fatalf("%s %q printed no usage: %q", action, args, out)

@@ -39,7 +39,13 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		name, args = "version", nil
 	}
 	if help, _ := inv.fs.GetBool("help"); help {
-		name, args = "help", nil
+		// floatip doctor --help is floatip help doctor.
+		if _, known := lookupCommand(name); known && name != "help" {
+			args = []string{name}
+		} else {
+			args = nil
+		}
+		name = "help"
 	}
 	if name == "" {
 		fmt.Fprint(stderr, usage(inv.prog, inv.md, inv.defaults))
