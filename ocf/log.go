@@ -36,6 +36,11 @@ type Logger struct {
 	now  func() time.Time
 	// reasoned says that the exit reason is out: an operation has one.
 	reasoned bool
+	// name is the agent's name, with the instance's, for a reason at a
+	// terminal; plain says that stderr is one, where a person reads the
+	// reason, not Pacemaker.
+	name  string
+	plain bool
 }
 
 // NewLogger returns a Logger for the agent called agent (the name Pacemaker
@@ -48,7 +53,7 @@ func NewLogger(env Env, agent string, pid int, stderr io.Writer) *Logger {
 		name = fmt.Sprintf("%s(%s)", name, oneLine(env.Instance))
 	}
 	tag := fmt.Sprintf("%s[%d]", name, pid)
-	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug, now: time.Now}
+	l := &Logger{tag: tag, stderr: stderr, debug: env.Debug, now: time.Now, name: name, plain: isTerminal(stderr)}
 	if fac, ok := facilities[strings.ToLower(env.LogFacility)]; ok {
 		// No syslog daemon is not a reason to fail an action: log to
 		// stderr only. The syslog writer adds the pid itself.
@@ -135,7 +140,9 @@ func (l *Logger) Errorf(format string, args ...any) { l.write("ERROR", format, a
 // error (on stderr it is not repeated, as ocf_exit_reason does). Line
 // breaks in the text are flattened so that the reason stays one line. An
 // operation has one exit reason, the first: a later one, such as an
-// action's own that races Run's timeout, is logged as an error.
+// action's own that races Run's timeout, is logged as an error. At a
+// terminal, where a person ran the action by hand and Pacemaker reads
+// nothing, it reads as a sentence after the agent's name instead.
 func (l *Logger) ExitReason(format string, args ...any) {
 	msg := oneLine(fmt.Sprintf(format, args...))
 	l.mu.Lock()
@@ -146,7 +153,11 @@ func (l *Logger) ExitReason(format string, args ...any) {
 	}
 	l.reasoned = true
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.stderr, "ocf-exit-reason:%s\n", msg)
+	if l.plain {
+		fmt.Fprintf(l.stderr, "%s: %s\n", l.name, msg)
+	} else {
+		fmt.Fprintf(l.stderr, "ocf-exit-reason:%s\n", msg)
+	}
 	l.toSys("ERROR", msg)
 	l.toFile("ERROR", msg)
 	l.toTrace("ERROR", "ocf-exit-reason:"+msg)
