@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,7 +68,6 @@ func TestOCFTester(t *testing.T) {
 				tester := stackTool(t, s, "ocf-tester")
 				// In /tmp, which a stack's root shares with the machine.
 				agent := installAgent(t)
-				lint := xmllintStandIn(t, s)
 				args := append([]string{tester, "-n", "vip"}, tt.opts...)
 				env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HA_RSCTMP=" + t.TempDir()}
 				r := runTool(t, s, l.Host("a"), env, append(args, agent)...)
@@ -77,56 +75,12 @@ func TestOCFTester(t *testing.T) {
 				if r.Code != 0 || !strings.Contains(out, "passed all tests") {
 					t.Errorf("ocf-tester exit %d:\n%s", r.Code, out)
 				}
-				if lint != nil {
-					lint()
-				}
 				if got := vipOn(t, l.Host("a"), vip); len(got) != 0 {
 					t.Errorf("ocf-tester run left %+v", got)
 				}
 			})
 		}
 	})
-}
-
-// xmllintStandIn stands in for the xmllint that ocf-tester checks the
-// meta-data with (xmllint --valid, against resource-agents' ra-api-1.dtd),
-// when the stack's root lacks it: make stack-debian13 installs no
-// Recommends, and resource-agents only recommends libxml2-utils. The
-// stand-in saves the meta-data it is given, and the returned func checks
-// each with the machine's xmllint against the root's DTD, as ocf-tester
-// would have. It returns nil when the stack has its own xmllint.
-func xmllintStandIn(t *testing.T, s *lab.Stack) func() {
-	t.Helper()
-	if _, err := s.LookPath("xmllint"); err == nil {
-		return nil
-	}
-	xmllint := needTool(t, "xmllint")
-	dir := t.TempDir()
-	script := filepath.Join(dir, "xmllint")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec cat >"+dir+"/meta-data.$$\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s.Bind(script, "/usr/bin/xmllint")
-	return func() {
-		t.Helper()
-		saved, _ := filepath.Glob(filepath.Join(dir, "meta-data.*"))
-		if len(saved) == 0 {
-			t.Error("ocf-tester did not check the meta-data")
-		}
-		for _, f := range saved {
-			in, err := os.Open(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(xmllint, "--noout", "--valid", "-")
-			cmd.Dir = filepath.Join(s.Root, "usr/share/resource-agents")
-			cmd.Stdin = in
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("xmllint --valid of the meta-data ocf-tester got, against %s/ra-api-1.dtd: %v\n%s", cmd.Dir, err, out)
-			}
-			in.Close()
-		}
-	}
 }
 
 // execs runs an action under strace in host a and returns the programs it
