@@ -163,6 +163,13 @@ func (a *Agent) resolve(x Action) (*target, error) {
 		// start: its stop still removes what IPaddr2 left.
 		params["ip"] = strings.TrimSpace(params["ip"])
 		params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
+		if u := params["unique_clone_address"]; u == "y" || u == "Y" {
+			// floatip 0.9 and before read y as true and added the clone's
+			// own address, the base plus its number: that is the
+			// address to remove, not the base, which instance 0 may
+			// hold on this node.
+			params["unique_clone_address"] = "true"
+		}
 		cfg, err = config.Parse(params, a.Env.Meta)
 		if errors.As(err, &ce) && ce.Param == "iflabel" {
 			// The label plays no part in finding the address, and one

@@ -841,6 +841,36 @@ func TestStopWithABadCloneNumber(t *testing.T) {
 	}
 }
 
+// TestStopOfACloneAddressFromY: floatip read unique_clone_address=y as
+// true and added the clone's own address, the base address plus its
+// number. Now that y is refused, a stop after an upgrade must still take
+// that address away, and leave the base address, which instance 0 may
+// hold on this node: the same address left on two nodes is the failure a
+// stop exists to prevent.
+func TestStopOfACloneAddressFromY(t *testing.T) {
+	for _, y := range []string{"y", "Y"} {
+		t.Run(y, func(t *testing.T) {
+			h := newHarness(t)
+			clone := []string{vip, "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+			for _, n := range []string{"0", "1"} {
+				if st := h.run(t, "start", append(clone, "OCF_RESKEY_unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone="+n)...); st != ocf.Success {
+					t.Fatalf("start of instance %s = %v", n, st)
+				}
+			}
+			if st := h.run(t, "stop", append(clone, "OCF_RESKEY_unique_clone_address="+y, "OCF_RESKEY_CRM_meta_clone=1")...); st != ocf.Success {
+				t.Errorf("stop = %v, want success", st)
+			}
+			var held []netip.Addr
+			for _, a := range h.k.addrs {
+				held = append(held, a.Prefix.Addr())
+			}
+			if slices.Contains(held, netip.MustParseAddr("198.18.0.101")) || !slices.Contains(held, netip.MustParseAddr("198.18.0.100")) {
+				t.Errorf("addresses after the stop of instance 1 with unique_clone_address=%s: %v, want 198.18.0.100 without 198.18.0.101\n%s", y, held, h.stderr.String())
+			}
+		})
+	}
+}
+
 func TestStopFlushesRoutes(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
