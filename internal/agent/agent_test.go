@@ -1016,6 +1016,40 @@ func TestLVSSupport(t *testing.T) {
 	}
 }
 
+// TestStopUndoesWhatYTurnedOn: floatip 0.9 read lvs_support=y and
+// lvs_ipv6_addrlabel=y as true, and its start took the loopback copy
+// away or added a label. A stop after an upgrade, where y is refused,
+// must still give the loopback copy back and remove the label.
+func TestStopUndoesWhatYTurnedOn(t *testing.T) {
+	t.Run("lvs_support", func(t *testing.T) {
+		h := newHarness(t)
+		lo := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1}
+		h.k.addrs = append(h.k.addrs, lo)
+		p := []string{vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+		if st := h.run(t, "start", append(p, "OCF_RESKEY_lvs_support=true")...); st != ocf.Success {
+			t.Fatalf("start = %v: %s", st, h.stderr.String())
+		}
+		if st := h.run(t, "stop", append(p, "OCF_RESKEY_lvs_support=y")...); st != ocf.Success {
+			t.Fatalf("stop = %v", st)
+		}
+		if !slices.ContainsFunc(h.k.addrs, func(a netif.Addr) bool { return a.Prefix == lo.Prefix && a.LinkIndex == 1 }) {
+			t.Errorf("loopback not restored by a stop with lvs_support=y: %+v\n%s", h.k.addrs, h.stderr.String())
+		}
+	})
+	t.Run("lvs_ipv6_addrlabel", func(t *testing.T) {
+		h := newHarness(t)
+		p := []string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_lvs_ipv6_addrlabel_value=77", "OCF_RESKEY_nodad=true", "OCF_RESKEY_arp_count=1"}
+		h.run(t, "start", append(p, "OCF_RESKEY_lvs_ipv6_addrlabel=true")...)
+		if st := h.run(t, "stop", append(p, "OCF_RESKEY_lvs_ipv6_addrlabel=Y")...); st != ocf.Success {
+			t.Fatalf("stop = %v", st)
+		}
+		want := "+2001:db8::100/128 77,-2001:db8::100/128 77"
+		if got := strings.Join(h.k.labels, ","); got != want {
+			t.Errorf("labels %q, want %q\n%s", got, want, h.stderr.String())
+		}
+	})
+}
+
 // TestLVSSupportAfterUpgrade: the file that remembers the loopback
 // address is the address's in its namespace; a stop after an upgrade
 // still finds the one an older floatip named by the address alone.
