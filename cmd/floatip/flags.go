@@ -62,7 +62,7 @@ func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, std
 }
 
 // joinBoolValues rewrites "--name word" as "--name=word" for a boolean
-// parameter followed by a boolean word, or by y or Y (wasTrue). pflag lets a boolean flag stand
+// parameter followed by a boolean word. pflag lets a boolean flag stand
 // alone (--nodad means true), so on its own it would read
 // "--unique_clone_address false", as the background sender is started
 // (agent.SenderArgs) and as one writes any other parameter, as true and a
@@ -88,7 +88,7 @@ func joinBoolValues(fs *pflag.FlagSet, args []string) []string {
 			// it looks like: that argument is no flag.
 			out = append(out, args[i+1])
 			i++
-		case f.Value.Type() == "bool" && (isBool(args[i+1]) || wasTrue(args[i+1])):
+		case f.Value.Type() == "bool" && isBool(args[i+1]):
 			if _, param := f.Value.(*paramFlag); param {
 				out[len(out)-1] = arg + "=" + args[i+1]
 				i++
@@ -102,13 +102,6 @@ func isBool(s string) bool {
 	_, ok := ocf.ParseBool(s)
 	return ok
 }
-
-// wasTrue says whether s is y or Y, which floatip once read as true and
-// ocf_is_true never did. After a boolean flag it is still the flag's
-// value, so that "--nodad y" is refused as the parameter it meant
-// (OCF_ERR_CONFIGURED, naming it), not read as an action called y or a
-// stray argument.
-func wasTrue(s string) bool { return s == "y" || s == "Y" }
 
 // quoteArg quotes an argument for an exit reason: escaped, so that a line
 // break or invalid UTF-8 cannot break the one line, and cut short.
