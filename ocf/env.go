@@ -127,17 +127,26 @@ func (e Env) Context(parent context.Context) (context.Context, context.CancelFun
 // ProcessStart reports. A start longer ago than the whole timeout cannot
 // be that moment, since the caller would have killed the process by now
 // (it is a shell's that exec'd the agent by hand, say): the timeout then
-// counts from now.
+// counts from now. A process that begins inside the margin, on a loaded
+// node, gets half of the time left and the other half to answer: a
+// deadline already past would fail at once an action that had time to
+// succeed, a stop too, whose failure gets the node fenced.
 func (e Env) ContextSince(parent context.Context, start time.Time) (context.Context, context.CancelFunc) {
 	if e.Timeout <= 0 {
 		return context.WithCancel(parent)
 	}
 	timeout := min(e.Timeout, MaxTimeout) // an Env not made by ParseEnv
 	margin := min(timeout/10, time.Second)
-	if now := time.Now(); now.Sub(start) >= timeout {
+	now := time.Now()
+	if now.Sub(start) >= timeout {
 		start = now
 	}
-	return context.WithDeadline(parent, start.Add(timeout-margin))
+	end := start.Add(timeout)
+	deadline := end.Add(-margin)
+	if half := now.Add(end.Sub(now) / 2); half.After(deadline) {
+		deadline = half
+	}
+	return context.WithDeadline(parent, deadline)
 }
 
 // SpeaksOCF11 says whether the caller speaks version 1.1 or later of the

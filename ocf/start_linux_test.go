@@ -82,3 +82,19 @@ func TestContextSince(t *testing.T) {
 		t.Errorf("deadline %v before now + 900 ms, counted from an hour ago", dl.Sub(before))
 	}
 }
+
+// TestContextSinceInsideTheMargin: a process that reaches main inside the
+// margin, 950 ms into a 1 s timeout, still has 50 ms before the caller
+// gives up: a stop takes a few. A deadline already past would fail it at
+// once, and a failed stop gets the node fenced, so it gets half of what
+// is left, and the other half to answer.
+func TestContextSinceInsideTheMargin(t *testing.T) {
+	now := time.Now()
+	start := now.Add(-950 * time.Millisecond)
+	ctx, cancel := Env{Timeout: time.Second}.ContextSince(context.Background(), start)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	if end := start.Add(time.Second); !dl.After(now.Add(20*time.Millisecond)) || !dl.Before(end) {
+		t.Errorf("deadline %v after the start, want between %v and %v: the 50 ms left, less time to answer", dl.Sub(start), now.Add(20*time.Millisecond).Sub(start), end.Sub(start))
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/floatip/floatip/internal/config"
 	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -126,6 +127,30 @@ type target struct {
 // be stopped (resource-agents #891).
 var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address", "network_namespace"}
 
+// yAsTrue is what stop reads: params with a boolean of y or Y read as
+// true. floatip 0.9 read y as true, and what its start did under it (a
+// unique clone's own address, the loopback copy taken away, an address
+// label) only a stop that reads it so undoes; every other action refuses
+// y, as ocf_is_true does not take it.
+func (a *Agent) yAsTrue(params map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		v := params[k]
+		if typ, _ := metadata.ValueType(k); typ != "boolean" || (v != "y" && v != "Y") {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(params)
+		}
+		out[k] = "true"
+		a.Log.Warnf("%s [%s] is not a boolean (true or false): stop reads it as true, as floatip 0.9 did, to undo what a start under it did", k, v)
+	}
+	if out == nil {
+		return params
+	}
+	return out
+}
+
 // resolve validates the configuration and finds the nic and prefix, as
 // IPaddr2's ip_init and findif do. When it cannot, its error says why, and
 // statusFor turns that into the action's exit code. The action's role
@@ -141,6 +166,9 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	if !a.Root && (r == roleStart || r == roleStop) {
 		return nil, failf(notRoot, "You must be root for %s operation.", x)
 	}
+	if r == roleStop {
+		params = a.yAsTrue(params)
+	}
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
 	if errors.As(err, &ce) && ce.Param == "broadcast" && r != roleStart && r != roleValidate {
@@ -152,9 +180,10 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	}
 	if err != nil && r == roleStop {
 		a.Log.Warnf("%v: stopping with the address parameters alone", err)
+		stopped := params
 		params = maps.Clone(a.Defaults)
 		for _, k := range stopParams {
-			if v, ok := a.Params[k]; ok {
+			if v, ok := stopped[k]; ok {
 				params[k] = v
 			}
 		}

@@ -841,6 +841,36 @@ func TestStopWithABadCloneNumber(t *testing.T) {
 	}
 }
 
+// TestStopOfACloneAddressFromY: floatip read unique_clone_address=y as
+// true and added the clone's own address, the base address plus its
+// number. Now that y is refused, a stop after an upgrade must still take
+// that address away, and leave the base address, which instance 0 may
+// hold on this node: the same address left on two nodes is the failure a
+// stop exists to prevent.
+func TestStopOfACloneAddressFromY(t *testing.T) {
+	for _, y := range []string{"y", "Y"} {
+		t.Run(y, func(t *testing.T) {
+			h := newHarness(t)
+			clone := []string{vip, "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+			for _, n := range []string{"0", "1"} {
+				if st := h.run(t, "start", append(clone, "OCF_RESKEY_unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone="+n)...); st != ocf.Success {
+					t.Fatalf("start of instance %s = %v", n, st)
+				}
+			}
+			if st := h.run(t, "stop", append(clone, "OCF_RESKEY_unique_clone_address="+y, "OCF_RESKEY_CRM_meta_clone=1")...); st != ocf.Success {
+				t.Errorf("stop = %v, want success", st)
+			}
+			var held []netip.Addr
+			for _, a := range h.k.addrs {
+				held = append(held, a.Prefix.Addr())
+			}
+			if slices.Contains(held, netip.MustParseAddr("198.18.0.101")) || !slices.Contains(held, netip.MustParseAddr("198.18.0.100")) {
+				t.Errorf("addresses after the stop of instance 1 with unique_clone_address=%s: %v, want 198.18.0.100 without 198.18.0.101\n%s", y, held, h.stderr.String())
+			}
+		})
+	}
+}
+
 func TestStopFlushesRoutes(t *testing.T) {
 	h := newHarness(t)
 	h.run(t, "start", vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1")
@@ -984,6 +1014,40 @@ func TestLVSSupport(t *testing.T) {
 	if entries, _ := os.ReadDir(h.rsctmp); len(entries) != 0 {
 		t.Errorf("left in HA_RSCTMP: %v", entries)
 	}
+}
+
+// TestStopUndoesWhatYTurnedOn: floatip 0.9 read lvs_support=y and
+// lvs_ipv6_addrlabel=y as true, and its start took the loopback copy
+// away or added a label. A stop after an upgrade, where y is refused,
+// must still give the loopback copy back and remove the label.
+func TestStopUndoesWhatYTurnedOn(t *testing.T) {
+	t.Run("lvs_support", func(t *testing.T) {
+		h := newHarness(t)
+		lo := netif.Addr{Prefix: netip.MustParsePrefix("198.18.0.100/32"), LinkIndex: 1}
+		h.k.addrs = append(h.k.addrs, lo)
+		p := []string{vip, "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+		if st := h.run(t, "start", append(p, "OCF_RESKEY_lvs_support=true")...); st != ocf.Success {
+			t.Fatalf("start = %v: %s", st, h.stderr.String())
+		}
+		if st := h.run(t, "stop", append(p, "OCF_RESKEY_lvs_support=y")...); st != ocf.Success {
+			t.Fatalf("stop = %v", st)
+		}
+		if !slices.ContainsFunc(h.k.addrs, func(a netif.Addr) bool { return a.Prefix == lo.Prefix && a.LinkIndex == 1 }) {
+			t.Errorf("loopback not restored by a stop with lvs_support=y: %+v\n%s", h.k.addrs, h.stderr.String())
+		}
+	})
+	t.Run("lvs_ipv6_addrlabel", func(t *testing.T) {
+		h := newHarness(t)
+		p := []string{"OCF_RESKEY_ip=2001:db8::100", "OCF_RESKEY_lvs_ipv6_addrlabel_value=77", "OCF_RESKEY_nodad=true", "OCF_RESKEY_arp_count=1"}
+		h.run(t, "start", append(p, "OCF_RESKEY_lvs_ipv6_addrlabel=true")...)
+		if st := h.run(t, "stop", append(p, "OCF_RESKEY_lvs_ipv6_addrlabel=Y")...); st != ocf.Success {
+			t.Fatalf("stop = %v", st)
+		}
+		want := "+2001:db8::100/128 77,-2001:db8::100/128 77"
+		if got := strings.Join(h.k.labels, ","); got != want {
+			t.Errorf("labels %q, want %q\n%s", got, want, h.stderr.String())
+		}
+	})
 }
 
 // TestLVSSupportAfterUpgrade: the file that remembers the loopback

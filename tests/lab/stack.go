@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -46,7 +48,7 @@ type Stack struct {
 // NewStack returns the stack called name, in root ("" for the machine's
 // own). When the test ends, it fails the test if any process still has a
 // mount of the stack (waiting a little for a tool's detached children),
-// or if the test's own mount table holds one.
+// or if the test's own mount table holds one, and kills those processes.
 func NewStack(tb testing.TB, name, root string) *Stack {
 	tb.Helper()
 	s := &Stack{Name: name, Root: root}
@@ -60,12 +62,23 @@ func NewStack(tb testing.TB, name, root string) *Stack {
 	rand.Read(rnd[:])
 	s.tag = "floatip-stack-" + hex.EncodeToString(rnd[:])
 	tb.Cleanup(func() {
-		if err := s.waitUnmounted(10 * time.Second); err != nil {
+		if err := s.waitUnmounted(unmountWait); err != nil {
 			tb.Error(err)
+			// Those processes are the test's, in the stack's mount
+			// namespace: they go with the test, and the mounts with
+			// them.
+			s.killHolders()
+			if err := s.waitUnmounted(5 * time.Second); err != nil {
+				tb.Error(err)
+			}
 		}
 	})
 	return s
 }
+
+// unmountWait is how long the end of a test waits for a tool's detached
+// children (the agent's background sender) to exit.
+var unmountWait = 10 * time.Second
 
 // Bind shows the machine's file at path inside the stack's root (which
 // must be a root, not the machine's own), such as the agent under test at
@@ -164,6 +177,18 @@ func (s *Stack) waitUnmounted(timeout time.Duration) error {
 			return fmt.Errorf("stack %s: mounts %s still held after %v by %s", s.Name, s.tag, timeout, strings.Join(held, ", "))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// killHolders kills the processes that hold a mount of the stack: each
+// is in the stack's own mount namespace, so a tool's, started by the
+// test. The test's own process is never one of them: it never enters
+// that namespace.
+func (s *Stack) killHolders() {
+	for _, p := range s.holders() {
+		if pid, err := strconv.Atoi(p); err == nil && pid != os.Getpid() {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
 
