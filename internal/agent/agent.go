@@ -127,11 +127,13 @@ type target struct {
 // be stopped (resource-agents #891).
 var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address", "network_namespace"}
 
-// yAsTrue is what stop reads: params with a boolean of y or Y read as
-// true. floatip 0.9 read y as true, and what its start did under it (a
-// unique clone's own address, the loopback copy taken away, an address
-// label) only a stop that reads it so undoes; every other action refuses
-// y, as ocf_is_true does not take it.
+// yAsTrue reads a boolean parameter of y or Y as true, with a warning,
+// as floatip 0.9 read it, in every action. ocf_is_true does not take y
+// (heartbeat:IPaddr2 reads it as false), and config refuses it; but a
+// cluster upgraded from 0.9 with nodad=y would then fail its probes and
+// monitors with OCF_ERR_CONFIGURED on every node at once, and its stop
+// would not undo what its start did (a unique clone's own address, the
+// loopback copy taken away, an address label).
 func (a *Agent) yAsTrue(params map[string]string) map[string]string {
 	var out map[string]string
 	for _, k := range slices.Sorted(maps.Keys(params)) {
@@ -143,7 +145,7 @@ func (a *Agent) yAsTrue(params map[string]string) map[string]string {
 			out = maps.Clone(params)
 		}
 		out[k] = "true"
-		a.Log.Warnf("%s [%s] is not a boolean (true or false): stop reads it as true, as floatip 0.9 did, to undo what a start under it did", k, v)
+		a.Log.Warnf("%s [%s] reads as true, as floatip 0.9 read it, where heartbeat:IPaddr2 reads it as false: set it to true or false", k, v)
 	}
 	if out == nil {
 		return params
@@ -166,9 +168,7 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	if !a.Root && (r == roleStart || r == roleStop) {
 		return nil, failf(notRoot, "You must be root for %s operation.", x)
 	}
-	if r == roleStop {
-		params = a.yAsTrue(params)
-	}
+	params = a.yAsTrue(params)
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
 	if errors.As(err, &ce) && ce.Param == "broadcast" && r != roleStart && r != roleValidate {

@@ -843,7 +843,7 @@ func TestStopWithABadCloneNumber(t *testing.T) {
 
 // TestStopOfACloneAddressFromY: floatip read unique_clone_address=y as
 // true and added the clone's own address, the base address plus its
-// number. Now that y is refused, a stop after an upgrade must still take
+// number. A stop after an upgrade, where config refuses y, must still take
 // that address away, and leave the base address, which instance 0 may
 // hold on this node: the same address left on two nodes is the failure a
 // stop exists to prevent.
@@ -868,6 +868,34 @@ func TestStopOfACloneAddressFromY(t *testing.T) {
 				t.Errorf("addresses after the stop of instance 1 with unique_clone_address=%s: %v, want 198.18.0.100 without 198.18.0.101\n%s", y, held, h.stderr.String())
 			}
 		})
+	}
+}
+
+// TestYAfterAnUpgrade: a cluster upgraded from floatip 0.9, which read
+// y as true, keeps its address: every action reads it as true, with a
+// warning, where a refusal would fail the probes and monitors of every
+// node at once.
+func TestYAfterAnUpgrade(t *testing.T) {
+	h := newHarness(t)
+	p := []string{vip, "OCF_RESKEY_nodad=y", "OCF_RESKEY_arp_bg=false", "OCF_RESKEY_arp_count=1"}
+	for _, step := range []struct {
+		action string
+		meta   []string
+		want   ocf.Status
+	}{
+		{"monitor", []string{"OCF_RESKEY_CRM_meta_interval=0"}, ocf.NotRunning},
+		{"validate-all", nil, ocf.Success},
+		{"start", nil, ocf.Success},
+		{"monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}, ocf.Success},
+		{"stop", nil, ocf.Success},
+	} {
+		h.stderr.Reset()
+		if st := h.run(t, step.action, append(slices.Clone(p), step.meta...)...); st != step.want {
+			t.Errorf("%s %v with nodad=y = %v, want %v: %s", step.action, step.meta, st, step.want, h.stderr.String())
+		}
+		if !strings.Contains(h.stderr.String(), "nodad [y] reads as true") {
+			t.Errorf("%s with nodad=y: no warning: %q", step.action, h.stderr.String())
+		}
 	}
 }
 
@@ -1018,7 +1046,7 @@ func TestLVSSupport(t *testing.T) {
 
 // TestStopUndoesWhatYTurnedOn: floatip 0.9 read lvs_support=y and
 // lvs_ipv6_addrlabel=y as true, and its start took the loopback copy
-// away or added a label. A stop after an upgrade, where y is refused,
+// away or added a label. A stop after an upgrade, where config refuses y,
 // must still give the loopback copy back and remove the label.
 func TestStopUndoesWhatYTurnedOn(t *testing.T) {
 	t.Run("lvs_support", func(t *testing.T) {
