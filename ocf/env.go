@@ -38,7 +38,8 @@ type Env struct {
 	CheckLevel int
 	// RscTmp is HA_RSCTMP, the directory for pid files and locks.
 	RscTmp string
-	// Debug is HA_debug=1: debug lines are logged.
+	// Debug is HA_debug set to anything but 0, as ha_debug reads it:
+	// debug lines are logged.
 	Debug bool
 	// LogFacility is HA_LOGFACILITY; empty or "none" means no syslog.
 	LogFacility string
@@ -67,7 +68,8 @@ func ParseEnv(environ []string) Env {
 		case k == "HA_RSCTMP" && v != "":
 			e.RscTmp = v
 		case k == "HA_debug":
-			e.Debug = v == "1"
+			// As ha_debug reads it: anything but empty or 0 is on.
+			e.Debug = v != "" && v != "0"
 		case k == "HA_LOGFACILITY" && v != "none":
 			e.LogFacility = v
 		case k == "HA_LOGFILE":

@@ -78,6 +78,14 @@ func TestParseEnv(t *testing.T) {
 	if d.RscTmp != DefaultRscTmp || d.Debug || d.Interval != 0 || d.Timeout != 0 {
 		t.Errorf("defaults = %+v", d)
 	}
+	for _, v := range []string{"1", "2", "yes", "true"} {
+		if !ParseEnv([]string{"HA_debug=" + v}).Debug {
+			t.Errorf("HA_debug=%s: debug off, where ha_debug logs", v)
+		}
+	}
+	if ParseEnv([]string{"HA_debug="}).Debug {
+		t.Error("HA_debug empty: debug on")
+	}
 	if n := ParseEnv([]string{"HA_LOGFACILITY=none", "HA_debug=0"}); n.LogFacility != "" || n.Debug {
 		t.Errorf("none/0 = %+v", n)
 	}
