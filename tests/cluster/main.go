@@ -296,6 +296,9 @@ func (c *Cluster) scenario(ctx context.Context, w io.Writer, binary string) erro
 		fmt.Fprintf(w, "\nupgrade and reload: SKIPPED: %s implements OCF 1.0 only, with no reload-agent action\n"+
 			"  (its meta-data lists none), so an update of any parameter restarts the VIP, and there is no reload to show\n", c.agent.Title)
 	}
+	if err := c.crmsh(ctx, w, holder); err != nil {
+		return err
+	}
 	if holder, err = c.service(ctx, w, holder); err != nil {
 		return err
 	}
