@@ -30,15 +30,37 @@ func standIn(t *testing.T) *exec.Cmd {
 func standInFor(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
 	argv := append([]string{"-c", "while :; do sleep 1; done", "announce", "--background-sender", "1"}, args...)
-	return start(t, exec.Command("sh", argv...))
+	cmd := start(t, exec.Command("sh", argv...))
+	execed(t, cmd.Process.Pid)
+	return cmd
+}
+
+// execed waits until /proc shows pid's command line. os.StartProcess
+// returns once the child's exec has begun (its vfork ends, its close-on-exec
+// pipe closes), but the kernel sets the new command line's bounds later in
+// the exec: until then /proc/<pid>/cmdline reads empty, and no pid file
+// would take the stand-in for a sender.
+func execed(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if strings.Contains(string(b), "\x00announce\x00--background-sender\x00") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stand-in %d shows no command line: %q", pid, b)
+		}
+	}
 }
 
 // stubborn starts a stand-in that ignores SIGTERM, as a sender stopped
 // or stuck would.
 func stubborn(t *testing.T) *exec.Cmd {
 	t.Helper()
-	return start(t, exec.Command("sh", "-c", "trap '' TERM; while :; do sleep 1; done", "announce", "--background-sender", "1",
+	cmd := start(t, exec.Command("sh", "-c", "trap '' TERM; while :; do sleep 1; done", "announce", "--background-sender", "1",
 		"--ip", vip.String(), NetNSFlag, strconv.FormatUint(netns, 10)))
+	execed(t, cmd.Process.Pid)
+	return cmd
 }
 
 // ready waits until the stand-in pid runs as a sender and, if it is
