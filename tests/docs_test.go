@@ -1,0 +1,625 @@
+package tests
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatip/floatip/tests/lab"
+	"golang.org/x/sys/unix"
+)
+
+// TestDocs holds the docs to the binary, so that a doc that drifts fails
+// here: the admin guide's exit reasons are what the binary prints, its
+// parameter reference has every parameter of the meta-data with the
+// meta-data's default, a default quoted anywhere matches, and every
+// relative link leads somewhere.
+func TestDocs(t *testing.T) {
+	t.Run("links", testDocLinks)
+	t.Run("parameters", testDocParameters)
+	t.Run("defaults", testDocDefaults)
+	t.Run("exit reasons", testDocExitReasons)
+}
+
+const (
+	guideDir       = "../docs/admin"
+	parametersPage = guideDir + "/parameters.md"
+	reasonsPage    = guideDir + "/troubleshooting.md"
+)
+
+// docFiles are the Markdown files of the tree that speak to readers: the
+// top-level ones and everything under docs/.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir("../docs", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// prose is a Markdown file without its code: fenced and indented blocks
+// go, so that a command's text is not read as a link or a heading.
+func prose(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	fenced := false
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced || strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t") {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var (
+	codeSpan = regexp.MustCompile("`[^`]*`")
+	mdLink   = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading  = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*$`)
+)
+
+// anchors are the anchors GitHub makes of a file's headings: lower case,
+// punctuation dropped, spaces as dashes, a repeat numbered.
+func anchors(t *testing.T, path string) map[string]bool {
+	seen := map[string]bool{}
+	for _, l := range prose(t, path) {
+		m := heading.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || slugRune(r):
+				b.WriteRune(r)
+			}
+		}
+		a := b.String()
+		for n := 1; seen[a]; n++ {
+			a = fmt.Sprintf("%s-%d", b.String(), n)
+		}
+		seen[a] = true
+	}
+	return seen
+}
+
+// slugRune: the characters a heading keeps in its anchor, besides - and _.
+func slugRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127
+}
+
+// testDocLinks: every relative link of the docs leads to a file or
+// directory of the tree, and to a heading of it when it names one.
+func testDocLinks(t *testing.T) {
+	for _, f := range docFiles(t) {
+		for i, l := range prose(t, f) {
+			l = codeSpan.ReplaceAllString(l, "code")
+			for _, m := range mdLink.FindAllStringSubmatch(l, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				where := fmt.Sprintf("%s:%d: link %s", f, i+1, target)
+				path, anchor, _ := strings.Cut(target, "#")
+				dest := f
+				if path != "" {
+					dest = filepath.Join(filepath.Dir(f), path)
+					if _, err := os.Stat(dest); err != nil {
+						t.Errorf("%s: %v", where, err)
+						continue
+					}
+				}
+				if anchor != "" && strings.HasSuffix(dest, ".md") && !anchors(t, dest)[anchor] {
+					t.Errorf("%s: %s has no heading #%s", where, dest, anchor)
+				}
+			}
+		}
+	}
+}
+
+// mdParam is a parameter as the meta-data declares it.
+type mdParam struct {
+	Name       string `xml:"name,attr"`
+	Required   string `xml:"required,attr"`
+	Reloadable string `xml:"reloadable,attr"`
+	Content    struct {
+		Type    string `xml:"type,attr"`
+		Default string `xml:"default,attr"`
+	} `xml:"content"`
+}
+
+// osReleases are the two kinds of distribution whose defaults differ:
+// the docs give the first, and the second where it differs.
+var osReleases = [2]string{
+	"ID=debian\nVERSION_ID=\"13\"\n",
+	"ID=\"rhel\"\nVERSION_ID=\"9.4\"\n",
+}
+
+// metaData is the meta-data's parameters as the binary prints them to
+// Pacemaker 2.1 and later (OCF 1.1, with reloadable), on each of
+// osReleases: the binary runs in a mount namespace of its own where that
+// text is /etc/os-release.
+func metaData(t *testing.T) [2]map[string]mdParam {
+	t.Helper()
+	needRoot(t)
+	unshare := needTool(t, "unshare")
+	var out [2]map[string]mdParam
+	for i, rel := range osReleases {
+		f := filepath.Join(t.TempDir(), "os-release")
+		if err := os.WriteFile(f, []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
+			`mount --bind "$1" /etc/os-release && exec "$2" meta-data`, "sh", f, binary)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}
+		xmlText, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("meta-data under %q: %v", rel, err)
+		}
+		var doc struct {
+			Params []mdParam `xml:"parameters>parameter"`
+		}
+		if err := xml.Unmarshal(xmlText, &doc); err != nil {
+			t.Fatalf("read meta-data: %v", err)
+		}
+		out[i] = map[string]mdParam{}
+		for _, p := range doc.Params {
+			out[i][p.Name] = p
+		}
+	}
+	return out
+}
+
+var (
+	paramHeading = regexp.MustCompile("^### `([a-z0-9_]+)`$")
+	backquoted   = regexp.MustCompile("`([^`]*)`")
+)
+
+// testDocParameters: the guide's parameter reference has a section for
+// each parameter of the meta-data and for no other, and each section's
+// "Default:" and "Changing it reloads/restarts" say what the meta-data
+// says, also the default that depends on the distribution.
+func testDocParameters(t *testing.T) {
+	md := metaData(t)
+	sections := map[string][]string{}
+	var cur string
+	for _, l := range prose(t, parametersPage) {
+		if m := paramHeading.FindStringSubmatch(l); m != nil {
+			cur = m[1]
+			if _, dup := sections[cur]; dup {
+				t.Errorf("%s: two sections for %s", parametersPage, cur)
+			}
+			sections[cur] = nil
+			continue
+		}
+		if strings.HasPrefix(l, "#") {
+			cur = ""
+		}
+		if cur != "" {
+			sections[cur] = append(sections[cur], l)
+		}
+	}
+	for name := range md[0] {
+		if _, ok := sections[name]; !ok {
+			t.Errorf("%s: no section for the parameter %s", parametersPage, name)
+		}
+	}
+	for name, body := range sections {
+		p, ok := md[0][name]
+		if !ok {
+			t.Errorf("%s documents %s, which the meta-data does not declare", parametersPage, name)
+			continue
+		}
+		text := strings.Join(body, " ")
+		checkDefaultLine(t, name, body, p, md[1][name])
+		reloads, restarts := strings.Contains(text, "Changing it reloads"), strings.Contains(text, "Changing it restarts")
+		if reloads == restarts || reloads != (p.Reloadable == "1") {
+			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", parametersPage, name, p.Reloadable)
+		}
+	}
+}
+
+// checkDefaultLine checks a section's "Default:" line against the
+// meta-data of osReleases: "none, required", "empty", or the default in
+// backquotes, followed by the other distribution's in backquotes where
+// it differs.
+func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam) {
+	t.Helper()
+	i := slices.IndexFunc(body, func(l string) bool { return strings.HasPrefix(l, "Default:") })
+	if i < 0 {
+		t.Errorf("%s: %s has no line \"Default: ...\"", parametersPage, name)
+		return
+	}
+	line := body[i]
+	vals := backquoted.FindAllStringSubmatch(line, -1)
+	switch rest := strings.TrimSpace(strings.TrimPrefix(line, "Default:")); {
+	case strings.HasPrefix(rest, "none, required"):
+		if p.Required != "1" || p.Content.Default != "" {
+			t.Errorf("%s: %s says %q; the meta-data says required=%q default=%q", parametersPage, name, line, p.Required, p.Content.Default)
+		}
+	case strings.HasPrefix(rest, "empty"):
+		if p.Content.Default != "" {
+			t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+		}
+	case len(vals) == 0 || vals[0][1] != p.Content.Default:
+		t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+	case other.Content.Default != p.Content.Default && (len(vals) < 2 || vals[1][1] != other.Content.Default || !strings.Contains(line, "Red Hat")):
+		t.Errorf("%s: %s says %q; on Red Hat based systems before 10.1 the meta-data's default is %q", parametersPage, name, line, other.Content.Default)
+	}
+}
+
+var (
+	// "`name` (default `v`)"
+	defaultParen = regexp.MustCompile("`([a-z0-9_]+)` \\(default `([^`]*)`\\)")
+	// "`name` is on by default", "`name` (on by default)": no other
+	// code span, and no end of a sentence, in between.
+	defaultOnOff = regexp.MustCompile("`([a-z0-9_]+)`[^`.;:]{0,40}?\\b(on|off) by default")
+)
+
+// testDocDefaults: a default that a doc quotes in prose, for a parameter
+// of the meta-data, is the meta-data's default.
+func testDocDefaults(t *testing.T) {
+	md := metaData(t)
+	found := 0
+	for _, f := range docFiles(t) {
+		text := strings.Join(strings.Fields(strings.Join(prose(t, f), " ")), " ")
+		for _, m := range defaultParen.FindAllStringSubmatch(text, -1) {
+			if p, ok := md[0][m[1]]; ok {
+				found++
+				if m[2] != p.Content.Default {
+					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
+				}
+			}
+		}
+		for _, m := range defaultOnOff.FindAllStringSubmatch(text, -1) {
+			if p, ok := md[0][m[1]]; ok {
+				found++
+				want := map[string]string{"on": "true", "off": "false"}[m[2]]
+				if p.Content.Default != want {
+					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Errorf("no default quoted in the docs was found: the patterns of this test no longer match how the docs say them")
+	}
+}
+
+// reasonRow is a row of the guide's table of exit reasons: the exit codes
+// it names and the reason, with <...> for values.
+type reasonRow struct {
+	exit, reason string
+}
+
+// reasonRows reads the table under "## Exit reasons".
+func reasonRows(t *testing.T) []reasonRow {
+	t.Helper()
+	var rows []reasonRow
+	in := false
+	for _, l := range prose(t, reasonsPage) {
+		switch {
+		case strings.HasPrefix(l, "## "):
+			in = l == "## Exit reasons"
+		case in && strings.HasPrefix(l, "|"):
+			cells := strings.Split(l, "|")
+			if len(cells) < 4 || strings.HasPrefix(cells[1], "---") || strings.TrimSpace(cells[1]) == "exit" {
+				continue
+			}
+			m := backquoted.FindStringSubmatch(cells[2])
+			if m == nil {
+				t.Errorf("%s: row without a reason in backquotes: %s", reasonsPage, l)
+				continue
+			}
+			rows = append(rows, reasonRow{exit: cells[1], reason: m[1]})
+		}
+	}
+	if len(rows) < 10 {
+		t.Fatalf("%s: found %d rows in the table of exit reasons", reasonsPage, len(rows))
+	}
+	return rows
+}
+
+var placeholder = regexp.MustCompile(`<[^<>]+>`)
+
+// reasonPattern turns a reason as the guide writes it into a regular
+// expression, each <...> matching what fill matches.
+func reasonPattern(reason, fill string) *regexp.Regexp {
+	var b strings.Builder
+	last := 0
+	for _, loc := range placeholder.FindAllStringIndex(reason, -1) {
+		b.WriteString(regexp.QuoteMeta(reason[last:loc[0]]))
+		b.WriteString(fill)
+		last = loc[1]
+	}
+	b.WriteString(regexp.QuoteMeta(reason[last:]))
+	return regexp.MustCompile(b.String())
+}
+
+// reasonCase makes the binary print a reason of the table: action with
+// params on host a (or host), after setup. inBinary marks a reason that
+// needs a kernel fault: its text, <...> as a printf verb, must be in the
+// binary.
+type reasonCase struct {
+	code     int
+	action   string
+	host     string
+	params   []string
+	setup    func(t *testing.T, l *lab.Lab, r *agentRunner)
+	asNobody bool
+	inBinary bool
+}
+
+// The lab of the exit reasons: a and b share 198.18.0.0/24 and
+// 2001:db8::/64; c has IPv6 turned off.
+var (
+	docHostA = lab.HostSpec{Name: "a", Addr: netip.MustParsePrefix("198.18.0.1/24"), Addr6: netip.MustParsePrefix("2001:db8::1/64")}
+	docHostB = lab.HostSpec{Name: "b", Addr: netip.MustParsePrefix("198.18.0.2/24"), Addr6: netip.MustParsePrefix("2001:db8::2/64")}
+	docHostC = lab.HostSpec{Name: "c", Addr: netip.MustParsePrefix("198.18.0.3/24")}
+)
+
+// holds puts addr on host's eth0 for the test.
+func holds(t *testing.T, l *lab.Lab, host, addr string) {
+	t.Helper()
+	h := l.Host(host)
+	args := []string{"addr", "add", addr, "dev", h.Dev}
+	if strings.Contains(addr, ":") {
+		args = append(args, "nodad")
+	}
+	if err := h.IP(args...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.IP("addr", "del", addr, "dev", h.Dev) })
+}
+
+// started starts the VIP on r's host for the test, and stops it after.
+func started(t *testing.T, r *agentRunner, params ...string) {
+	t.Helper()
+	r.expect(0, "start", params...)
+	t.Cleanup(func() { r.expect(0, "stop", params...) })
+}
+
+// reasonCases are the cases of each row of the table, by its reason.
+var reasonCases = map[string][]reasonCase{
+	"IP address (the ip parameter) is mandatory": {{code: 6, action: "validate-all"}},
+	"<param> [<value>] is not": {
+		{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "nodad=perhaps"}},
+		{code: 6, action: "start", params: []string{"ip=198.18.0.100", "arp_count=0"}},
+	},
+	"IP address [<ip>] not valid": {
+		{code: 5, action: "start", params: []string{"ip=abc"}},
+		{code: 6, action: "validate-all", params: []string{"ip=abc"}},
+	},
+	"IP address [<ip>] cannot be assigned to a host": {
+		{code: 5, action: "start", params: []string{"ip=224.0.0.5"}},
+		{code: 6, action: "validate-all", params: []string{"ip=224.0.0.5"}},
+	},
+	"cidr_netmask [<value>] is not": {
+		{code: 5, action: "start", params: []string{"ip=198.18.0.100", "cidr_netmask=33"}},
+		{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "cidr_netmask=33"}},
+	},
+	"broadcast [<value>] is not an IPv4 address, + or -": {
+		{code: 5, action: "start", params: []string{"ip=198.18.0.100", "broadcast=x"}},
+		{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "broadcast=x"}},
+	},
+	"the nic parameter is mandatory for a link-local address [<ip>]": {
+		{code: 6, action: "validate-all", params: []string{"ip=fe80::100"}},
+	},
+	"Invalid interface name [<nic>]": {
+		{code: 5, action: "start", params: []string{"ip=198.18.0.100", "nic=eth9"}},
+		{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "nic=eth9"}},
+	},
+	"nic [<nic>] is <type> link": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=ib0", "cidr_netmask=24"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { addTun(t, l, "ib0", unix.ARPHRD_INFINIBAND) }}},
+	"nic [<nic>] has no link layer": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=tun0", "cidr_netmask=24"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { addTun(t, l, "tun0", unix.ARPHRD_NONE) }}},
+	"Unable to find nic or netmask": {
+		{code: 5, action: "start", params: []string{"ip=198.18.5.100"}},
+		{code: 1, action: "validate-all", params: []string{"ip=198.18.5.100"}},
+	},
+	"IP <ip> available, but device has status down": {{code: 5, action: "start", params: []string{"ip=198.18.0.100", "nic=eth0", "cidr_netmask=24"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) {
+			a := l.Host("a")
+			if err := l.Cut(a); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Restore(a) })
+		}}},
+	"IP <ip> available, but label missing": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "iflabel=web", "OCF_RESKEY_CRM_meta_interval=10000"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { holds(t, l, "a", "198.18.0.100/24") }}},
+	"IPv4 address collision <ip> [DAD]": {{code: 1, action: "start", params: []string{"ip=198.18.0.100", "run_arping=true"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { holds(t, l, "b", "198.18.0.100/24") }}},
+	"IPv6 address collision <ip> [DAD]": {{code: 1, action: "start", params: []string{"ip=2001:db8::100", "cidr_netmask=64"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { holds(t, l, "b", "2001:db8::100/64") }}},
+	"split brain: <MAC> also answers for <ip>": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000"},
+		setup: func(t *testing.T, l *lab.Lab, r *agentRunner) {
+			holds(t, l, "b", "198.18.0.100/24")
+			started(t, r, "ip=198.18.0.100", "arp_bg=false", "arp_count=1")
+		}}},
+	"<ip> is on <where>, not on <nic> as <prefix> where the configuration and the routes now put it": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "OCF_RESKEY_CRM_meta_interval=10000"},
+		setup: func(t *testing.T, l *lab.Lab, r *agentRunner) {
+			started(t, r, "ip=198.18.0.100", "arp_bg=false", "arp_count=1")
+			a := l.Host("a")
+			if err := a.IP("route", "add", "198.18.0.0/25", "dev", "eth0"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.IP("route", "del", "198.18.0.0/25", "dev", "eth0") })
+		}}},
+	"<ip> is on <nic> but the node accepts nothing for it": {{code: 1, inBinary: true}},
+	"Failed to add <ip>": {{code: 1, action: "start", host: "c", params: []string{"ip=2001:db8::100", "nic=eth0", "cidr_netmask=64"},
+		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) {
+			c := l.Host("c")
+			if err := c.Do(func() error {
+				return os.WriteFile("/proc/sys/net/ipv6/conf/eth0/disable_ipv6", []byte("1"), 0)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}}},
+	"Unable to remove IP [<ip>] from interface [<nic>]": {{code: 1, inBinary: true}},
+	"network namespace <name>: no such network namespace": {
+		{code: 5, action: "start", params: []string{"ip=198.18.0.100", "network_namespace=floatip-docs-absent"}},
+	},
+	"network_namespace \"<name>\" is not a namespace name":                    {{code: 6, action: "start", params: []string{"ip=198.18.0.100", "network_namespace=bad/name"}}},
+	"a cloned address with clone_max=<n> needs the iptables CLUSTERIP target": {{code: 6, action: "start", params: []string{"ip=198.18.0.100", "OCF_RESKEY_CRM_meta_clone_max=2"}}},
+	"unique_clone_address works only for IPv4 addresses":                      {{code: 6, action: "validate-all", params: []string{"ip=2001:db8::100", "unique_clone_address=true"}}},
+	"You must be root for <action> operation.":                                {{code: 4, action: "start", params: []string{"ip=198.18.0.100"}, asNobody: true}},
+	"unknown action \"<action>\"":                                             {{code: 3, action: "frob", params: []string{"ip=198.18.0.100"}}},
+	"<action> did not finish in time":                                         {{code: 1, action: "start", params: []string{"ip=198.18.0.100", "run_arping=true", "OCF_RESKEY_CRM_meta_timeout=300"}}},
+}
+
+func addTun(t *testing.T, l *lab.Lab, name string, hwType uint16) {
+	t.Helper()
+	if err := l.Host("a").AddTun(name, hwType); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Host("a").IP("link", "set", name, "up"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Host("a").IP("link", "del", name) })
+}
+
+// testDocExitReasons: each row of the guide's table of exit reasons has
+// cases here, each case makes the binary print that reason with an exit
+// code the row names, and every reason the guide quotes elsewhere is one
+// the binary printed.
+func testDocExitReasons(t *testing.T) {
+	rows := reasonRows(t)
+	l := newLab(t, docHostA, docHostB, docHostC)
+	bin, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed []string
+	documented := map[string]bool{}
+	for _, row := range rows {
+		documented[row.reason] = true
+		cases, ok := reasonCases[row.reason]
+		if !ok {
+			t.Errorf("%s quotes the exit reason %q, which no case of this test makes the binary print: add one", reasonsPage, row.reason)
+			continue
+		}
+		for i, c := range cases {
+			t.Run(fmt.Sprintf("%s/%d", row.reason, i), func(t *testing.T) {
+				if !regexp.MustCompile(`\b` + strconv.Itoa(c.code) + `\b`).MatchString(row.exit) {
+					t.Errorf("the row of %q names exit %q, but %s exits %d", row.reason, strings.TrimSpace(row.exit), c.action, c.code)
+				}
+				if c.inBinary {
+					if !reasonPattern(row.reason, `%[a-z]`).Match(bin) {
+						t.Errorf("the binary has no text %q", row.reason)
+					}
+					return
+				}
+				printed = append(printed, runReasonCase(t, l, row, c)...)
+			})
+		}
+	}
+	for reason := range reasonCases {
+		if !documented[reason] {
+			t.Errorf("%s lost the exit reason %q from its table", reasonsPage, reason)
+		}
+	}
+	checkQuotedReasons(t, rows, printed, bin)
+}
+
+// runReasonCase runs c and checks its exit code and its one exit reason
+// against row; it returns the reasons printed.
+func runReasonCase(t *testing.T, l *lab.Lab, row reasonRow, c reasonCase) []string {
+	host := c.host
+	if host == "" {
+		host = "a"
+	}
+	r := floatip(t, l.Host(host))
+	if c.setup != nil {
+		c.setup(t, l, r)
+	}
+	var res lab.Result
+	if c.asNobody {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var err error
+		res, err = l.Host(host).Run(ctx, ocfEnv(r.rsctmp, c.params...), append(asNobody(t), binary, c.action)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		res = r.run(c.action, c.params...)
+	}
+	reasons := exitReasons(res.Stderr)
+	if res.Code != c.code || len(reasons) != 1 {
+		t.Fatalf("%s %v: exit %d with %d exit reasons, want %d with one:\n%s", c.action, c.params, res.Code, len(reasons), c.code, res.Stderr)
+	}
+	got := strings.TrimPrefix(reasons[0], "ocf-exit-reason:")
+	if !regexp.MustCompile(`^` + reasonPattern(row.reason, `.+?`).String()).MatchString(got) {
+		t.Errorf("%s %v printed the exit reason\n\t%s\nwhich does not start as the guide says:\n\t%s", c.action, c.params, got, row.reason)
+	}
+	return []string{got}
+}
+
+// checkQuotedReasons: a code span anywhere in the guide or the README that
+// starts as a reason of the table does (at least 8 characters before its
+// first <...>) must be one the binary printed here, or, for a reason that
+// needs a kernel fault, one that is in the binary.
+func checkQuotedReasons(t *testing.T, rows []reasonRow, printed []string, bin []byte) {
+	files, err := filepath.Glob(guideDir + "/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(files, "../README.md") {
+		for i, l := range prose(t, f) {
+			for _, m := range backquoted.FindAllStringSubmatch(l, -1) {
+				span := m[1]
+				for _, row := range rows {
+					lead := row.reason
+					if loc := placeholder.FindStringIndex(lead); loc != nil {
+						lead = lead[:loc[0]]
+					}
+					if len(lead) < 8 || !strings.HasPrefix(span, lead) {
+						continue
+					}
+					if cs := reasonCases[row.reason]; len(cs) > 0 && cs[0].inBinary {
+						if !reasonPattern(span, `%[a-z]`).Match(bin) {
+							t.Errorf("%s:%d quotes %q, which is not in the binary", f, i+1, span)
+						}
+						continue
+					}
+					re := regexp.MustCompile(`^` + reasonPattern(span, `.+?`).String())
+					if !slices.ContainsFunc(printed, re.MatchString) {
+						t.Errorf("%s:%d quotes the exit reason %q, which the binary did not print here; it printed:\n\t%s", f, i+1, span, strings.Join(printed, "\n\t"))
+					}
+				}
+			}
+		}
+	}
+}
