@@ -355,13 +355,22 @@ func reasonRows(t *testing.T) []reasonRow {
 var placeholder = regexp.MustCompile(`<[^<>]+>`)
 
 // reasonPattern turns a reason as the guide writes it into a regular
-// expression, each <...> matching what fill matches.
+// expression, each <...> matching what fill matches; with fill empty, a
+// <value> is one word and a <value of words> (a space in its name) any
+// text.
 func reasonPattern(reason, fill string) *regexp.Regexp {
 	var b strings.Builder
 	last := 0
 	for _, loc := range placeholder.FindAllStringIndex(reason, -1) {
 		b.WriteString(regexp.QuoteMeta(reason[last:loc[0]]))
-		b.WriteString(fill)
+		switch {
+		case fill != "":
+			b.WriteString(fill)
+		case strings.Contains(reason[loc[0]:loc[1]], " "):
+			b.WriteString(`.+?`)
+		default:
+			b.WriteString(`\S+`)
+		}
 		last = loc[1]
 	}
 	b.WriteString(regexp.QuoteMeta(reason[last:]))
@@ -441,7 +450,7 @@ var reasonCases = map[string][]reasonCase{
 		{code: 5, action: "start", params: []string{"ip=198.18.0.100", "nic=eth9"}},
 		{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "nic=eth9"}},
 	},
-	"nic [<nic>] is <type> link": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=ib0", "cidr_netmask=24"},
+	"nic [<nic>] is <a type> link": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=ib0", "cidr_netmask=24"},
 		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { addTun(t, l, "ib0", unix.ARPHRD_INFINIBAND) }}},
 	"nic [<nic>] has no link layer": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=tun0", "cidr_netmask=24"},
 		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { addTun(t, l, "tun0", unix.ARPHRD_NONE) }}},
@@ -468,7 +477,7 @@ var reasonCases = map[string][]reasonCase{
 			holds(t, l, "b", "198.18.0.100/24")
 			started(t, r, "ip=198.18.0.100", "arp_bg=false", "arp_count=1")
 		}}},
-	"<ip> is on <where>, not on <nic> as <prefix> where the configuration and the routes now put it": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "OCF_RESKEY_CRM_meta_interval=10000"},
+	"<ip> is on <nic> as <prefix>, not on <nic> as <prefix> where the configuration and the routes now put it": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "OCF_RESKEY_CRM_meta_interval=10000"},
 		setup: func(t *testing.T, l *lab.Lab, r *agentRunner) {
 			started(t, r, "ip=198.18.0.100", "arp_bg=false", "arp_count=1")
 			a := l.Host("a")
@@ -581,7 +590,7 @@ func runReasonCase(t *testing.T, l *lab.Lab, row reasonRow, c reasonCase) []stri
 		t.Fatalf("%s %v: exit %d with %d exit reasons, want %d with one:\n%s", c.action, c.params, res.Code, len(reasons), c.code, res.Stderr)
 	}
 	got := strings.TrimPrefix(reasons[0], "ocf-exit-reason:")
-	if !regexp.MustCompile(`^` + reasonPattern(row.reason, `.+?`).String()).MatchString(got) {
+	if !regexp.MustCompile(`^` + reasonPattern(row.reason, "").String()).MatchString(got) {
 		t.Errorf("%s %v printed the exit reason\n\t%s\nwhich does not start as the guide says:\n\t%s", c.action, c.params, got, row.reason)
 	}
 	return []string{got}
@@ -614,7 +623,7 @@ func checkQuotedReasons(t *testing.T, rows []reasonRow, printed []string, bin []
 						}
 						continue
 					}
-					re := regexp.MustCompile(`^` + reasonPattern(span, `.+?`).String())
+					re := regexp.MustCompile(`^` + reasonPattern(span, "").String())
 					if !slices.ContainsFunc(printed, re.MatchString) {
 						t.Errorf("%s:%d quotes the exit reason %q, which the binary did not print here; it printed:\n\t%s", f, i+1, span, strings.Join(printed, "\n\t"))
 					}
