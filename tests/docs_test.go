@@ -378,7 +378,8 @@ func reasonPattern(reason, fill string) *regexp.Regexp {
 }
 
 // reasonCase makes the binary print a reason of the table: action with
-// params on host a (or host), after setup. inBinary marks a reason that
+// params (and args after it on the command line) on host a (or host),
+// after setup, as user nobody with asNobody. inBinary marks a reason that
 // needs a kernel fault: its text, <...> as a printf verb, must be in the
 // binary.
 type reasonCase struct {
@@ -386,6 +387,7 @@ type reasonCase struct {
 	action   string
 	host     string
 	params   []string
+	args     []string
 	setup    func(t *testing.T, l *lab.Lab, r *agentRunner)
 	asNobody bool
 	inBinary bool
@@ -505,7 +507,22 @@ var reasonCases = map[string][]reasonCase{
 	"unique_clone_address works only for IPv4 addresses":                      {{code: 6, action: "validate-all", params: []string{"ip=2001:db8::100", "unique_clone_address=true"}}},
 	"You must be root for <action> operation.":                                {{code: 4, action: "start", params: []string{"ip=198.18.0.100"}, asNobody: true}},
 	"unknown action \"<action>\"":                                             {{code: 3, action: "frob", params: []string{"ip=198.18.0.100"}}},
-	"<action> did not finish in time":                                         {{code: 1, action: "start", params: []string{"ip=198.18.0.100", "run_arping=true", "OCF_RESKEY_CRM_meta_timeout=300"}}},
+	"label [<label>] is longer than 15 characters":                            {{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "iflabel=averyverylonglabel"}}},
+	"unrecognized arp_sender value: <value>":                                  {{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "arp_sender=foo"}}},
+	"empty value is invalid for preferred_lft":                                {{code: 6, action: "validate-all", params: []string{"ip=2001:db8::100", "preferred_lft="}}},
+	"IPv6 does not support lvs_support":                                       {{code: 6, action: "validate-all", params: []string{"ip=2001:db8::100", "lvs_support=true"}}},
+	"unique_clone_address makes sense only with meta globally_unique set": {{code: 6, action: "validate-all",
+		params: []string{"ip=198.18.0.100", "unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone_max=2"}}},
+	"meta attribute clone [<value>] is not a clone instance number": {{code: 6, action: "validate-all",
+		params: []string{"ip=198.18.0.100", "unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone=abc"}}},
+	"<ip> is on <nic> but the node does not accept it":       {{code: 1, inBinary: true}},
+	"Failed to read the addresses":                           {{code: 1, inBinary: true}},
+	"Could not announce <ip> on <nic>":                       {{code: 1, inBinary: true}},
+	"internal error in <action>":                             {{code: 1, inBinary: true}},
+	"<prefix> is not on <nic>: reload-agent does not add it": {{code: 7, action: "reload-agent", params: []string{"ip=198.18.0.100"}}},
+	"<prefix> is not on <nic>: not announcing it":            {{code: 7, action: "announce", params: []string{"ip=198.18.0.100"}}},
+	"unexpected argument <arg> after <action>":               {{code: 2, action: "start", args: []string{"24"}, params: []string{"ip=198.18.0.100"}}},
+	"<action> did not finish in time":                        {{code: 1, action: "start", params: []string{"ip=198.18.0.100", "run_arping=true", "OCF_RESKEY_CRM_meta_timeout=300"}}},
 }
 
 func addTun(t *testing.T, l *lab.Lab, name string, hwType uint16) {
@@ -574,12 +591,16 @@ func runReasonCase(t *testing.T, l *lab.Lab, row reasonRow, c reasonCase) []stri
 		c.setup(t, l, r)
 	}
 	var res lab.Result
-	if c.asNobody {
+	if c.asNobody || len(c.args) > 0 {
+		var argv []string
+		if c.asNobody {
+			argv = asNobody(t)
+		}
+		argv = append(append(argv, binary, c.action), c.args...)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		var err error
-		res, err = l.Host(host).Run(ctx, ocfEnv(r.rsctmp, c.params...), append(asNobody(t), binary, c.action)...)
-		if err != nil {
+		if res, err = l.Host(host).Run(ctx, ocfEnv(r.rsctmp, c.params...), argv...); err != nil {
 			t.Fatal(err)
 		}
 	} else {
