@@ -1,0 +1,312 @@
+package tests
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDocs holds the docs to the binary, so that a doc that drifts fails
+// here: the admin guide's exit reasons are what the binary prints, its
+// parameter reference has every parameter of the meta-data with the
+// meta-data's default, a default quoted anywhere matches, and every
+// relative link leads somewhere.
+func TestDocs(t *testing.T) {
+	t.Run("links", testDocLinks)
+	t.Run("parameters", testDocParameters)
+	t.Run("defaults", testDocDefaults)
+	t.Run("exit reasons", testDocExitReasons)
+}
+
+const (
+	guideDir       = "../docs/admin"
+	parametersPage = guideDir + "/parameters.md"
+	reasonsPage    = guideDir + "/troubleshooting.md"
+)
+
+// docFiles are the Markdown files of the tree that speak to readers: the
+// top-level ones and everything under docs/.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir("../docs", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// prose is a Markdown file without its code: fenced and indented blocks
+// go, so that a command's text is not read as a link or a heading.
+func prose(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	fenced := false
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced || strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t") {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var (
+	codeSpan = regexp.MustCompile("`[^`]*`")
+	mdLink   = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading  = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*$`)
+)
+
+// anchors are the anchors GitHub makes of a file's headings: lower case,
+// punctuation dropped, spaces as dashes, a repeat numbered.
+func anchors(t *testing.T, path string) map[string]bool {
+	seen := map[string]bool{}
+	for _, l := range prose(t, path) {
+		m := heading.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || slugRune(r):
+				b.WriteRune(r)
+			}
+		}
+		a := b.String()
+		for n := 1; seen[a]; n++ {
+			a = fmt.Sprintf("%s-%d", b.String(), n)
+		}
+		seen[a] = true
+	}
+	return seen
+}
+
+// slugRune: the characters a heading keeps in its anchor, besides - and _.
+func slugRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127
+}
+
+// testDocLinks: every relative link of the docs leads to a file or
+// directory of the tree, and to a heading of it when it names one.
+func testDocLinks(t *testing.T) {
+	for _, f := range docFiles(t) {
+		for i, l := range prose(t, f) {
+			l = codeSpan.ReplaceAllString(l, "code")
+			for _, m := range mdLink.FindAllStringSubmatch(l, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				where := fmt.Sprintf("%s:%d: link %s", f, i+1, target)
+				path, anchor, _ := strings.Cut(target, "#")
+				dest := f
+				if path != "" {
+					dest = filepath.Join(filepath.Dir(f), path)
+					if _, err := os.Stat(dest); err != nil {
+						t.Errorf("%s: %v", where, err)
+						continue
+					}
+				}
+				if anchor != "" && strings.HasSuffix(dest, ".md") && !anchors(t, dest)[anchor] {
+					t.Errorf("%s: %s has no heading #%s", where, dest, anchor)
+				}
+			}
+		}
+	}
+}
+
+// mdParam is a parameter as the meta-data declares it.
+type mdParam struct {
+	Name       string `xml:"name,attr"`
+	Required   string `xml:"required,attr"`
+	Reloadable string `xml:"reloadable,attr"`
+	Content    struct {
+		Type    string `xml:"type,attr"`
+		Default string `xml:"default,attr"`
+	} `xml:"content"`
+}
+
+// osReleases are the two kinds of distribution whose defaults differ:
+// the docs give the first, and the second where it differs.
+var osReleases = [2]string{
+	"ID=debian\nVERSION_ID=\"13\"\n",
+	"ID=\"rhel\"\nVERSION_ID=\"9.4\"\n",
+}
+
+// metaData is the meta-data's parameters as the binary prints them to
+// Pacemaker 2.1 and later (OCF 1.1, with reloadable), on each of
+// osReleases: the binary runs in a mount namespace of its own where that
+// text is /etc/os-release.
+func metaData(t *testing.T) [2]map[string]mdParam {
+	t.Helper()
+	needRoot(t)
+	unshare := needTool(t, "unshare")
+	var out [2]map[string]mdParam
+	for i, rel := range osReleases {
+		f := filepath.Join(t.TempDir(), "os-release")
+		if err := os.WriteFile(f, []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
+			`mount --bind "$1" /etc/os-release && exec "$2" meta-data`, "sh", f, binary)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}
+		xmlText, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("meta-data under %q: %v", rel, err)
+		}
+		var doc struct {
+			Params []mdParam `xml:"parameters>parameter"`
+		}
+		if err := xml.Unmarshal(xmlText, &doc); err != nil {
+			t.Fatalf("read meta-data: %v", err)
+		}
+		out[i] = map[string]mdParam{}
+		for _, p := range doc.Params {
+			out[i][p.Name] = p
+		}
+	}
+	return out
+}
+
+var (
+	paramHeading = regexp.MustCompile("^### `([a-z0-9_]+)`$")
+	backquoted   = regexp.MustCompile("`([^`]*)`")
+)
+
+// testDocParameters: the guide's parameter reference has a section for
+// each parameter of the meta-data and for no other, and each section's
+// "Default:" and "Changing it reloads/restarts" say what the meta-data
+// says, also the default that depends on the distribution.
+func testDocParameters(t *testing.T) {
+	md := metaData(t)
+	sections := map[string][]string{}
+	var cur string
+	for _, l := range prose(t, parametersPage) {
+		if m := paramHeading.FindStringSubmatch(l); m != nil {
+			cur = m[1]
+			if _, dup := sections[cur]; dup {
+				t.Errorf("%s: two sections for %s", parametersPage, cur)
+			}
+			sections[cur] = nil
+			continue
+		}
+		if strings.HasPrefix(l, "#") {
+			cur = ""
+		}
+		if cur != "" {
+			sections[cur] = append(sections[cur], l)
+		}
+	}
+	for name := range md[0] {
+		if _, ok := sections[name]; !ok {
+			t.Errorf("%s: no section for the parameter %s", parametersPage, name)
+		}
+	}
+	for name, body := range sections {
+		p, ok := md[0][name]
+		if !ok {
+			t.Errorf("%s documents %s, which the meta-data does not declare", parametersPage, name)
+			continue
+		}
+		text := strings.Join(body, " ")
+		checkDefaultLine(t, name, body, p, md[1][name])
+		reloads, restarts := strings.Contains(text, "Changing it reloads"), strings.Contains(text, "Changing it restarts")
+		if reloads == restarts || reloads != (p.Reloadable == "1") {
+			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", parametersPage, name, p.Reloadable)
+		}
+	}
+}
+
+// checkDefaultLine checks a section's "Default:" line against the
+// meta-data of osReleases: "none, required", "empty", or the default in
+// backquotes, followed by the other distribution's in backquotes where
+// it differs.
+func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam) {
+	t.Helper()
+	i := slices.IndexFunc(body, func(l string) bool { return strings.HasPrefix(l, "Default:") })
+	if i < 0 {
+		t.Errorf("%s: %s has no line \"Default: ...\"", parametersPage, name)
+		return
+	}
+	line := body[i]
+	vals := backquoted.FindAllStringSubmatch(line, -1)
+	switch rest := strings.TrimSpace(strings.TrimPrefix(line, "Default:")); {
+	case strings.HasPrefix(rest, "none, required"):
+		if p.Required != "1" || p.Content.Default != "" {
+			t.Errorf("%s: %s says %q; the meta-data says required=%q default=%q", parametersPage, name, line, p.Required, p.Content.Default)
+		}
+	case strings.HasPrefix(rest, "empty"):
+		if p.Content.Default != "" {
+			t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+		}
+	case len(vals) == 0 || vals[0][1] != p.Content.Default:
+		t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+	case other.Content.Default != p.Content.Default && (len(vals) < 2 || vals[1][1] != other.Content.Default || !strings.Contains(line, "Red Hat")):
+		t.Errorf("%s: %s says %q; on Red Hat based systems before 10.1 the meta-data's default is %q", parametersPage, name, line, other.Content.Default)
+	}
+}
+
+var (
+	// "`name` (default `v`)"
+	defaultParen = regexp.MustCompile("`([a-z0-9_]+)` \\(default `([^`]*)`\\)")
+	// "`name` is on by default", "`name` (on by default)": no other
+	// code span, and no end of a sentence, in between.
+	defaultOnOff = regexp.MustCompile("`([a-z0-9_]+)`[^`.;:]{0,40}?\\b(on|off) by default")
+)
+
+// testDocDefaults: a default that a doc quotes in prose, for a parameter
+// of the meta-data, is the meta-data's default.
+func testDocDefaults(t *testing.T) {
+	md := metaData(t)
+	found := 0
+	for _, f := range docFiles(t) {
+		text := strings.Join(strings.Fields(strings.Join(prose(t, f), " ")), " ")
+		for _, m := range defaultParen.FindAllStringSubmatch(text, -1) {
+			if p, ok := md[0][m[1]]; ok {
+				found++
+				if m[2] != p.Content.Default {
+					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
+				}
+			}
+		}
+		for _, m := range defaultOnOff.FindAllStringSubmatch(text, -1) {
+			if p, ok := md[0][m[1]]; ok {
+				found++
+				want := map[string]string{"on": "true", "off": "false"}[m[2]]
+				if p.Content.Default != want {
+					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Errorf("no default quoted in the docs was found: the patterns of this test no longer match how the docs say them")
+	}
+}
