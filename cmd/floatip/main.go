@@ -141,6 +141,7 @@ func (inv *invocation) runResource(name string, cmd *command) ocf.Status {
 	a := &agent.Agent{
 		Open:       h.open,
 		Background: h.spawn,
+		Senders:    h.senders(env.RscTmp),
 		Log:        log,
 		Env:        env,
 		Params:     params,

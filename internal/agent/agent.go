@@ -34,8 +34,8 @@ type Agent struct {
 	// sends the whole burst in the foreground.
 	Background func(args []string, hold ...*os.File) (int, error)
 	// Senders returns the record of ip's background sender in the
-	// network namespace netns (Node.NamespaceID); nil is the pid file in
-	// HA_RSCTMP (sender.For).
+	// network namespace netns (Node.NamespaceID): cmd/floatip gives the
+	// pid files in HA_RSCTMP (sender.For).
 	Senders func(ip netip.Addr, netns uint64) SenderRecord
 	Log     *ocf.Logger
 	Env     ocf.Env
