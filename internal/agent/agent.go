@@ -19,7 +19,6 @@ import (
 
 	"github.com/floatip/floatip/internal/config"
 	"github.com/floatip/floatip/internal/netif"
-	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -127,32 +126,6 @@ type target struct {
 // be stopped (resource-agents #891).
 var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address", "network_namespace"}
 
-// yAsTrue reads a boolean parameter of y or Y as true, with a warning,
-// as floatip 0.9 read it, in every action. ocf_is_true does not take y
-// (heartbeat:IPaddr2 reads it as false), and config refuses it; but a
-// cluster upgraded from 0.9 with nodad=y would then fail its probes and
-// monitors with OCF_ERR_CONFIGURED on every node at once, and its stop
-// would not undo what its start did (a unique clone's own address, the
-// loopback copy taken away, an address label).
-func (a *Agent) yAsTrue(params map[string]string) map[string]string {
-	var out map[string]string
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		v := params[k]
-		if typ, _ := metadata.ValueType(k); typ != "boolean" || (v != "y" && v != "Y") {
-			continue
-		}
-		if out == nil {
-			out = maps.Clone(params)
-		}
-		out[k] = "true"
-		a.Log.Warnf("%s [%s] reads as true, as floatip 0.9 read it, where heartbeat:IPaddr2 reads it as false: set it to true or false", k, v)
-	}
-	if out == nil {
-		return params
-	}
-	return out
-}
-
 // resolve validates the configuration and finds the nic and prefix, as
 // IPaddr2's ip_init and findif do. When it cannot, its error says why, and
 // statusFor turns that into the action's exit code. The action's role
@@ -168,7 +141,6 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	if !a.Root && (r == roleStart || r == roleStop) {
 		return nil, failf(notRoot, "You must be root for %s operation.", x)
 	}
-	params = a.yAsTrue(params)
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
 	if errors.As(err, &ce) && ce.Param == "broadcast" && r != roleStart && r != roleValidate {
@@ -213,6 +185,9 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	}
 	if err != nil {
 		return nil, parseFailure(err)
+	}
+	for _, w := range cfg.Warnings {
+		a.Log.Warnf("%s", w)
 	}
 	k, err := a.open(cfg.NetworkNamespace)
 	switch {
