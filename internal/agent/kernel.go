@@ -69,7 +69,8 @@ type IPv6 interface {
 }
 
 // Inbound is stop's way of letting go of the address's connections: it
-// blocks new ones, ends those there are, and lifts the block.
+// blocks new ones, ends those there are, and lifts the block; the doctor
+// asks whether it can end them.
 type Inbound interface {
 	// BlockInbound makes the node accept nothing more for ip, which stays
 	// on l, so that stop can reset its connections without a client
@@ -83,6 +84,8 @@ type Inbound interface {
 	// KillConnections ends the TCP connections whose local address is ip,
 	// except listening sockets, and says how many it ended.
 	KillConnections(ip netip.Addr) (int, error)
+	// CanDestroySockets says whether KillConnections can work here.
+	CanDestroySockets() (bool, error)
 }
 
 // Wire is what goes on the link: announcements and the questions asked
@@ -110,8 +113,6 @@ type Node interface {
 	Sysctl(name string) (string, error)
 	// SetSysctl writes a kernel setting named as Sysctl names it.
 	SetSysctl(name, value string) error
-	// CanDestroySockets says whether KillConnections can work here.
-	CanDestroySockets() (bool, error)
 	// NamespaceID is the network namespace's inode number, which names
 	// it for as long as it lives: the files an address keeps in
 	// HA_RSCTMP carry it, so that the same address in two namespaces

@@ -218,7 +218,7 @@ func (t traceNode) SetSysctl(name, value string) error {
 	return err
 }
 
-func (t traceNode) CanDestroySockets() (bool, error) {
+func (t traceInbound) CanDestroySockets() (bool, error) {
 	ok, err := t.k.CanDestroySockets()
 	t.log.Debugf("kernel: CanDestroySockets() = %v %v", ok, err)
 	return ok, err
