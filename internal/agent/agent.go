@@ -152,36 +152,7 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	}
 	if err != nil && r == roleStop {
 		a.Log.Warnf("%v: stopping with the address parameters alone", err)
-		stopped := params
-		params = maps.Clone(a.Defaults)
-		for _, k := range stopParams {
-			if v, ok := stopped[k]; ok {
-				params[k] = v
-			}
-		}
-		// heartbeat:IPaddr2 4.12 adds an address written with spaces
-		// around it, or after its prefix, which floatip refuses to
-		// start: its stop still removes what IPaddr2 left.
-		params["ip"] = strings.TrimSpace(params["ip"])
-		params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
-		cfg, err = config.Parse(params, a.Env.Meta)
-		if errors.As(err, &ce) && ce.Param == "iflabel" {
-			// The label plays no part in finding the address, and one
-			// that floatip would not add may still be on the nic:
-			// heartbeat:IPaddr2 and the kernel take any bytes.
-			params["iflabel"] = ""
-			params["nic"], _, _ = strings.Cut(params["nic"], ":")
-			cfg, err = config.Parse(params, a.Env.Meta)
-		}
-		if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
-			// The clone settings themselves are broken: the address as
-			// the ip parameter gives it is the best guess left. Not when
-			// the address is what does not read: for a unique clone
-			// whose number does not, that guess is another instance's
-			// address.
-			params["unique_clone_address"] = a.Defaults["unique_clone_address"]
-			cfg, err = config.Parse(params, nil)
-		}
+		cfg, err = a.parseForStop(params)
 	}
 	if err != nil {
 		return nil, parseFailure(err)
@@ -209,6 +180,43 @@ func (a *Agent) resolve(x Action) (*target, error) {
 		a.Log.Warnf("%v: the files of %s in %s are not told apart from another namespace's", err, cfg.IP, a.Env.RscTmp)
 	}
 	return t, nil
+}
+
+// parseForStop parses the parameters stop needs to find and remove the
+// address (stopParams) alone, with the defaults for the rest, once the
+// whole configuration params did not parse.
+func (a *Agent) parseForStop(given map[string]string) (*config.Config, error) {
+	params := maps.Clone(a.Defaults)
+	for _, k := range stopParams {
+		if v, ok := given[k]; ok {
+			params[k] = v
+		}
+	}
+	// heartbeat:IPaddr2 4.12 adds an address written with spaces
+	// around it, or after its prefix, which floatip refuses to
+	// start: its stop still removes what IPaddr2 left.
+	params["ip"] = strings.TrimSpace(params["ip"])
+	params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
+	cfg, err := config.Parse(params, a.Env.Meta)
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.Param == "iflabel" {
+		// The label plays no part in finding the address, and one
+		// that floatip would not add may still be on the nic:
+		// heartbeat:IPaddr2 and the kernel take any bytes.
+		params["iflabel"] = ""
+		params["nic"], _, _ = strings.Cut(params["nic"], ":")
+		cfg, err = config.Parse(params, a.Env.Meta)
+	}
+	if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
+		// The clone settings themselves are broken: the address as
+		// the ip parameter gives it is the best guess left. Not when
+		// the address is what does not read: for a unique clone
+		// whose number does not, that guess is another instance's
+		// address.
+		params["unique_clone_address"] = a.Defaults["unique_clone_address"]
+		cfg, err = config.Parse(params, nil)
+	}
+	return cfg, err
 }
 
 // parseFailure classifies a configuration that does not parse. Like
