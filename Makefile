@@ -196,7 +196,8 @@ cluster-chaos: cluster-deps build $(STACK_DEP)
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
-# lint also names each direct dependency or pinned tool that is behind its
+# lint checks the layout's rules (tools/layoutcheck: docs/layout.md), and
+# also names each direct dependency or pinned tool that is behind its
 # newest release (tools/modcheck), as a warning: a release upstream must
 # not turn a green tree red by itself. MODCHECK=strict fails on it. That
 # asks the module proxy, which CI has; without one it fails and says so,
@@ -210,6 +211,7 @@ lint:
 	GOOS=darwin $(GO) build ./...
 	$(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run ./tools/layoutcheck
 ifneq ($(MODCHECK),off)
 	$(GO) run ./tools/modcheck -go $(GO) $(if $(filter strict,$(MODCHECK)),-strict) honnef.co/go/tools@$(STATICCHECK_VERSION) github.com/goreleaser/nfpm/v2@$(NFPM_VERSION)
 endif

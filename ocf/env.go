@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,12 +47,27 @@ type Env struct {
 	// LogFile is HA_LOGFILE, a file that log lines are appended to as
 	// well, as ocf-shellfuncs' ha_log does; "" for none.
 	LogFile string
+	// RAVersionMajor and RAVersionMinor are OCF_RA_VERSION_MAJOR and
+	// OCF_RA_VERSION_MINOR, the version of the resource agent API the
+	// caller speaks (SpeaksOCF11); "" when unset.
+	RAVersionMajor, RAVersionMinor string
+	// TraceRA, TraceFile and VarLib are OCF_TRACE_RA, OCF_TRACE_FILE and
+	// HA_VARLIB, which decide the trace (ParseTrace).
+	TraceRA, TraceFile, VarLib string
+	// Vars are the environment's OCF_ and HA_ variables in os.Environ
+	// form, sorted: how the agent was called, which a trace records.
+	Vars []string
 }
 
-// ParseEnv reads an environment in os.Environ form.
+// ParseEnv reads an environment in os.Environ form. It is the one
+// reader of the environment: what the rest of the package needs of it,
+// it takes from the Env.
 func ParseEnv(environ []string) Env {
 	e := Env{Params: map[string]string{}, Meta: map[string]string{}, RscTmp: DefaultRscTmp}
 	for _, kv := range environ {
+		if strings.HasPrefix(kv, "OCF_") || strings.HasPrefix(kv, "HA_") {
+			e.Vars = append(e.Vars, kv)
+		}
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			continue
@@ -74,8 +90,19 @@ func ParseEnv(environ []string) Env {
 			e.LogFacility = v
 		case k == "HA_LOGFILE":
 			e.LogFile = v
+		case k == "OCF_RA_VERSION_MAJOR":
+			e.RAVersionMajor = v
+		case k == "OCF_RA_VERSION_MINOR":
+			e.RAVersionMinor = v
+		case k == "OCF_TRACE_RA":
+			e.TraceRA = v
+		case k == "OCF_TRACE_FILE":
+			e.TraceFile = v
+		case k == "HA_VARLIB":
+			e.VarLib = v
 		}
 	}
+	slices.Sort(e.Vars)
 	e.Timeout = millis(e.Meta["timeout"])
 	e.Interval = millis(e.Meta["interval"])
 	return e
@@ -155,17 +182,9 @@ func (e Env) ContextSince(parent context.Context, start time.Time) (context.Cont
 // resource agent API: Pacemaker 2.1 and later set OCF_RA_VERSION_MAJOR and
 // OCF_RA_VERSION_MINOR for every action, meta-data included; ocf-tester
 // and older callers set neither, and get what the 1.0 API allows.
-func SpeaksOCF11(environ []string) bool {
-	var major, minor string
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "OCF_RA_VERSION_MAJOR="); ok {
-			major = v
-		} else if v, ok := strings.CutPrefix(kv, "OCF_RA_VERSION_MINOR="); ok {
-			minor = v
-		}
-	}
-	ma, err1 := strconv.Atoi(major)
-	mi, err2 := strconv.Atoi(minor)
+func (e Env) SpeaksOCF11() bool {
+	ma, err1 := strconv.Atoi(e.RAVersionMajor)
+	mi, err2 := strconv.Atoi(e.RAVersionMinor)
 	if err1 != nil || ma < 1 {
 		return false
 	}

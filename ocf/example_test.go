@@ -147,9 +147,9 @@ func ExampleLogger() {
 // The meta-data action decides between the OCF 1.0 and 1.1 documents by
 // what the caller says it speaks: Pacemaker 2.1 and later set the version
 // variables, ocf-tester does not.
-func ExampleSpeaksOCF11() {
-	fmt.Println(ocf.SpeaksOCF11([]string{"OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}))
-	fmt.Println(ocf.SpeaksOCF11(nil))
+func ExampleEnv_SpeaksOCF11() {
+	fmt.Println(ocf.ParseEnv([]string{"OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}).SpeaksOCF11())
+	fmt.Println(ocf.ParseEnv(nil).SpeaksOCF11())
 	// Output:
 	// true
 	// false

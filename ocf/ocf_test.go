@@ -355,7 +355,7 @@ func TestSpeaksOCF11(t *testing.T) {
 		{[]string{"OCF_RA_VERSION_MAJOR=x", "OCF_RA_VERSION_MINOR=1"}, false},
 		{[]string{"OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=12"}, true},
 	} {
-		if got := SpeaksOCF11(tc.env); got != tc.want {
+		if got := ParseEnv(tc.env).SpeaksOCF11(); got != tc.want {
 			t.Errorf("SpeaksOCF11(%q) = %v, want %v", tc.env, got, tc.want)
 		}
 	}

@@ -16,10 +16,10 @@ const DefaultVarLib = "/var/lib/heartbeat"
 
 // TraceOptions is what decides whether and where an action is traced.
 type TraceOptions struct {
-	// Environ is the agent's environment in os.Environ form, for
-	// OCF_TRACE_RA, OCF_TRACE_FILE and HA_VARLIB, and for the trace's
-	// header.
-	Environ []string
+	// Env is the agent's environment: OCF_TRACE_RA, OCF_TRACE_FILE,
+	// HA_VARLIB and the resource's id decide the trace, and its OCF and
+	// HA variables go into the trace's header.
+	Env Env
 	// Params are the parameter values, from OCF_RESKEY_<name> or flags:
 	// trace_ra, trace_file and trace_dir are read whether or not the
 	// meta-data declares them.
@@ -27,9 +27,6 @@ type TraceOptions struct {
 	// Agent is the agent's name, the <type> directory of the default
 	// destination: IPaddr2 when installed as such.
 	Agent string
-	// Instance is the resource's id; "" is "default", as ocf-shellfuncs
-	// names an agent run by hand.
-	Instance string
 	// Action is the action traced.
 	Action string
 	// Now is when the action started; the default destination's name
@@ -67,25 +64,23 @@ type Trace struct {
 // stream named as a path (/dev/stderr), or an absolute
 // path, and else to one file per action under trace_dir, by default
 // $HA_VARLIB/trace_ra.
+//
+// The resource's id (Env.Instance) names the default file; "" is
+// "default", as ocf-shellfuncs names an agent run by hand.
 func ParseTrace(o TraceOptions) Trace {
-	env := map[string]string{}
-	for _, kv := range o.Environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	on := env["OCF_TRACE_RA"]
+	on := o.Env.TraceRA
 	if on == "" {
 		on = o.Params["trace_ra"]
 	}
 	if !IsTrue(on) {
 		return Trace{}
 	}
-	if o.Instance == "" {
-		o.Instance = "default"
+	instance := o.Env.Instance
+	if instance == "" {
+		instance = "default"
 	}
 	t := Trace{On: true}
-	name, file := "OCF_TRACE_FILE", env["OCF_TRACE_FILE"]
+	name, file := "OCF_TRACE_FILE", o.Env.TraceFile
 	if file == "" {
 		name, file = "trace_file", o.Params["trace_file"]
 	}
@@ -100,11 +95,11 @@ func ParseTrace(o TraceOptions) Trace {
 		if file != "" {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("%s %q is neither a file descriptor from 3 to 9 nor an absolute path: using the trace directory", name, file))
 		}
-		t.Dir = t.dir(env["HA_VARLIB"], o.Params["trace_dir"])
-		base := fmt.Sprintf("%s.%s.%s", safeName(o.Instance), safeName(o.Action), o.Now.Format("2006-01-02.15:04:05"))
+		t.Dir = t.dir(o.Env.VarLib, o.Params["trace_dir"])
+		base := fmt.Sprintf("%s.%s.%s", safeName(instance), safeName(o.Action), o.Now.Format("2006-01-02.15:04:05"))
 		t.Path = filepath.Join(t.Dir, safeName(o.Agent), base)
 	}
-	t.Header = traceHeader(o, t)
+	t.Header = traceHeader(o, instance, t)
 	return t
 }
 
@@ -178,16 +173,11 @@ func (t Trace) Dest() string {
 // traceHeader is what a trace starts with. ocf_start_trace records the
 // whole environment; the OCF and HA variables are those that tell how the
 // agent was called, and the parameters show the defaults it filled in.
-func traceHeader(o TraceOptions, t Trace) []string {
-	h := []string{fmt.Sprintf("trace: %s %s of %s to %s", o.Agent, o.Action, o.Instance, t.Dest())}
-	var env []string
-	for _, kv := range o.Environ {
-		if strings.HasPrefix(kv, "OCF_") || strings.HasPrefix(kv, "HA_") {
-			env = append(env, "env: "+kv)
-		}
+func traceHeader(o TraceOptions, instance string, t Trace) []string {
+	h := []string{fmt.Sprintf("trace: %s %s of %s to %s", o.Agent, o.Action, instance, t.Dest())}
+	for _, kv := range o.Env.Vars {
+		h = append(h, "env: "+kv)
 	}
-	slices.Sort(env)
-	h = append(h, env...)
 	keys := make([]string, 0, len(o.Params))
 	for k := range o.Params {
 		keys = append(keys, k)

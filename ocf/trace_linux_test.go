@@ -18,7 +18,7 @@ import (
 // defaultTrace is the default destination of a trace in dir.
 func defaultTrace(dir string) Trace {
 	return ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_dir": dir},
-		Agent: "IPaddr2", Instance: "vip", Action: "start", Now: traceNow})
+		Env: Env{Instance: "vip"}, Agent: "IPaddr2", Action: "start", Now: traceNow})
 }
 
 func mode(t *testing.T, p string) os.FileMode {
@@ -508,7 +508,7 @@ func TestTraceNotInSystemDirs(t *testing.T) {
 	}
 	// The default destination too: trace_dir is a parameter.
 	tr := ParseTrace(TraceOptions{Params: map[string]string{"trace_ra": "1", "trace_dir": "/etc/floatip-test-dir"},
-		Agent: "IPaddr2", Instance: "vip", Action: "start", Now: traceNow})
+		Env: Env{Instance: "vip"}, Agent: "IPaddr2", Action: "start", Now: traceNow})
 	if w, err := tr.Open(); err == nil || !strings.Contains(err.Error(), "among the system's files") {
 		if err == nil {
 			w.Close()

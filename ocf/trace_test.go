@@ -86,15 +86,15 @@ func TestParseTrace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inst := "vip"
+			environ := append([]string{"OCF_RESOURCE_INSTANCE=vip"}, tt.environ...)
 			switch tt.inst {
 			case "-":
-				inst = ""
+				environ = tt.environ
 			case "":
 			default:
-				inst = tt.inst
+				environ[0] = "OCF_RESOURCE_INSTANCE=" + tt.inst
 			}
-			got := ParseTrace(TraceOptions{Environ: tt.environ, Params: tt.params, Agent: "IPaddr2", Instance: inst, Action: "start", Now: traceNow})
+			got := ParseTrace(TraceOptions{Env: ParseEnv(environ), Params: tt.params, Agent: "IPaddr2", Action: "start", Now: traceNow})
 			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Trace{}, "Header")); diff != "" {
 				t.Errorf("ParseTrace (-want +got):\n%s", diff)
 			}
@@ -123,14 +123,15 @@ func TestSafeName(t *testing.T) {
 
 func TestTraceHeader(t *testing.T) {
 	got := ParseTrace(TraceOptions{
-		Environ: []string{"PATH=/bin", "OCF_TRACE_RA=1", "OCF_RESKEY_ip=198.18.0.100", "HA_debug=0", "SECRET=x"},
-		Params:  map[string]string{"ip": "198.18.0.100", "cidr_netmask": "24"},
-		Agent:   "IPaddr2", Instance: "vip", Action: "monitor", Now: traceNow,
+		Env:    ParseEnv([]string{"PATH=/bin", "OCF_TRACE_RA=1", "OCF_RESKEY_ip=198.18.0.100", "HA_debug=0", "SECRET=x", "OCF_RESOURCE_INSTANCE=vip"}),
+		Params: map[string]string{"ip": "198.18.0.100", "cidr_netmask": "24"},
+		Agent:  "IPaddr2", Action: "monitor", Now: traceNow,
 	}).Header
 	want := []string{
 		"trace: IPaddr2 monitor of vip to /var/lib/heartbeat/trace_ra/IPaddr2/vip.monitor.2024-05-06.07:08:09",
 		"env: HA_debug=0",
 		"env: OCF_RESKEY_ip=198.18.0.100",
+		"env: OCF_RESOURCE_INSTANCE=vip",
 		"env: OCF_TRACE_RA=1",
 		"param: cidr_netmask=24",
 		"param: ip=198.18.0.100",

@@ -111,7 +111,7 @@ func actionNames() []string {
 // the OCF 1.1 form when the caller speaks it.
 func printMetadata(inv *invocation, _ []string) ocf.Status {
 	doc := metadata.WithDefaults(metadata.XML, inv.platform)
-	if ocf.SpeaksOCF11(inv.environ) {
+	if inv.env.SpeaksOCF11() {
 		doc = metadata.XML11(doc)
 	}
 	inv.stdout.Write(metadata.WithVersion(doc, version))

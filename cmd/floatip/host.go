@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 
 	"github.com/floatip/floatip/internal/agent"
@@ -15,6 +16,9 @@ import (
 type host struct {
 	open  func(namespace string) (agent.Kernel, error)
 	spawn func(args []string, hold ...*os.File) (int, error)
+	// senders gives the records of the background senders kept in the
+	// directory it is given (HA_RSCTMP).
+	senders func(dir string) func(ip netip.Addr, netns uint64) agent.SenderRecord
 }
 
 // notLinux is the one-line reason a build for another system gives: it

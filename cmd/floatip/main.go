@@ -72,9 +72,12 @@ type invocation struct {
 	// platform are the defaults that depend on the distribution;
 	// defaults, all of the parameters' defaults on this platform.
 	platform, defaults map[string]string
-	environ            []string
-	fs                 *pflag.FlagSet
-	stdout, stderr     io.Writer
+	// env is the environment as ocf reads it, read once; environ is
+	// the environment itself, which the background sender inherits.
+	env            ocf.Env
+	environ        []string
+	fs             *pflag.FlagSet
+	stdout, stderr io.Writer
 	// early logs until the environment is read: a failure then has no
 	// resource to name and no syslog to go to, and the exit reason alone
 	// tells it.
@@ -96,6 +99,7 @@ func newInvocation(argv, environ []string, stdout, stderr io.Writer) *invocation
 		prog:     filepath.Base(argv[0]),
 		md:       metadata.Declared(),
 		platform: metadata.PlatformDefaults(osRelease()),
+		env:      ocf.ParseEnv(environ),
 		environ:  environ,
 		stdout:   stdout,
 		stderr:   stderr,
@@ -135,12 +139,13 @@ func (inv *invocation) runResource(name string, cmd *command) ocf.Status {
 		// another node rather than banning the resource from all.
 		return ocf.Fail(log, ocf.ErrInstalled, "%v", err)
 	}
-	trace := ocf.ParseTrace(ocf.TraceOptions{Environ: inv.environ, Params: params, Agent: agentName(inv.prog), Instance: env.Instance, Action: name, Now: time.Now()})
+	trace := ocf.ParseTrace(ocf.TraceOptions{Env: env, Params: params, Agent: agentName(inv.prog), Action: name, Now: time.Now()})
 	endTrace := log.StartTrace(trace)
 
 	a := &agent.Agent{
 		Open:       h.open,
 		Background: h.spawn,
+		Senders:    h.senders(env.RscTmp),
 		Log:        log,
 		Env:        env,
 		Params:     params,
@@ -173,7 +178,8 @@ func (inv *invocation) runResource(name string, cmd *command) ocf.Status {
 // parameters reads the environment, and the parameters from it and the
 // flags, which override it, with the defaults for those neither gives.
 func (inv *invocation) parameters() (ocf.Env, map[string]string) {
-	env := ocf.ParseEnv(inv.environ)
+	env := inv.env
+	env.Params = maps.Clone(env.Params)
 	inv.fs.Visit(func(f *pflag.Flag) {
 		if _, ok := inv.md.Parameter(f.Name); ok {
 			env.Params[f.Name] = f.Value.String()

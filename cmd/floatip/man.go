@@ -25,83 +25,125 @@ var exitMeanings = map[ocf.Status]string{
 // the page, --help and the XML cannot drift apart. defaults are the
 // parameters' defaults on this platform, date the release date.
 func manPage(md *metadata.Agent, defaults map[string]string, date string) string {
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	p(`.TH FLOATIP 8 "%s" "floatip %s" "System Administration"`, roffArg(date), roffArg(version))
-	p(".SH NAME")
-	p(`floatip \- %s`, roff(md.ShortDesc))
+	m := &man{}
+	m.head(md, date)
+	m.synopsis()
+	m.description(md)
+	m.actions()
+	m.parameters(md, defaults)
+	m.options()
+	m.exitStatus()
+	m.files()
+	m.environment()
+	m.examples()
+	m.seeAlso()
+	return m.b.String()
+}
 
-	p(".SH SYNOPSIS")
-	p(".B floatip")
-	p(".I action")
-	p(`.RB [ \-\-\fIparameter\fP " \fIvalue\fP" ...]`)
-	p(".br")
-	p(".B floatip help")
-	p(".RI [ action ]")
-	p(".br")
-	p(".BI OCF_RESKEY_ip= address")
-	p(".B /usr/lib/ocf/resource.d/floatip/IPaddr2")
-	p(".I action")
+// man is floatip(8) being written, one section after another.
+type man struct{ b strings.Builder }
 
-	p(".SH DESCRIPTION")
-	paragraphs(&b, ".PP", md.LongDesc)
-	p(".PP")
-	p("Pacemaker runs it as the resource agent ocf:floatip:IPaddr2, with the parameters in the environment as OCF_RESKEY_\\fIname\\fP. By hand, a flag named after a parameter overrides the environment: \\fB\\-\\-ip\\fP 198.18.0.100 is OCF_RESKEY_ip=198.18.0.100. A \\fIbool\\fP is true, false, yes, no, on, off, 1 or 0, and the flag alone means true.")
+// p writes one line of roff.
+func (m *man) p(format string, args ...any) { fmt.Fprintf(&m.b, format+"\n", args...) }
 
-	p(".SH ACTIONS")
+// head writes the title and the name.
+func (m *man) head(md *metadata.Agent, date string) {
+	m.p(`.TH FLOATIP 8 "%s" "floatip %s" "System Administration"`, roffArg(date), roffArg(version))
+	m.p(".SH NAME")
+	m.p(`floatip \- %s`, roff(md.ShortDesc))
+}
+
+// synopsis writes how floatip is called.
+func (m *man) synopsis() {
+	m.p(".SH SYNOPSIS")
+	m.p(".B floatip")
+	m.p(".I action")
+	m.p(`.RB [ \-\-\fIparameter\fP " \fIvalue\fP" ...]`)
+	m.p(".br")
+	m.p(".B floatip help")
+	m.p(".RI [ action ]")
+	m.p(".br")
+	m.p(".BI OCF_RESKEY_ip= address")
+	m.p(".B /usr/lib/ocf/resource.d/floatip/IPaddr2")
+	m.p(".I action")
+}
+
+// description writes what floatip is and how it reads its parameters.
+func (m *man) description(md *metadata.Agent) {
+	m.p(".SH DESCRIPTION")
+	paragraphs(&m.b, ".PP", md.LongDesc)
+	m.p(".PP")
+	m.p("Pacemaker runs it as the resource agent ocf:floatip:IPaddr2, with the parameters in the environment as OCF_RESKEY_\\fIname\\fP. By hand, a flag named after a parameter overrides the environment: \\fB\\-\\-ip\\fP 198.18.0.100 is OCF_RESKEY_ip=198.18.0.100. A \\fIbool\\fP is true, false, yes, no, on, off, 1 or 0, and the flag alone means true.")
+}
+
+// actions writes the table of commands.
+func (m *man) actions() {
+	m.p(".SH ACTIONS")
 	for _, c := range commands {
-		p(".TP")
+		m.p(".TP")
 		if c.args != "" {
-			p(`.BI "%s " "%s"`, roff(c.name), roff(c.args))
+			m.p(`.BI "%s " "%s"`, roff(c.name), roff(c.args))
 		} else {
-			p(".B %s", roff(c.name))
+			m.p(".B %s", roff(c.name))
 		}
-		p("%s", roff(c.long))
+		m.p("%s", roff(c.long))
 	}
+}
 
-	p(".SH PARAMETERS")
+// parameters writes the meta-data's parameters with this platform's defaults.
+func (m *man) parameters(md *metadata.Agent, defaults map[string]string) {
+	m.p(".SH PARAMETERS")
 	for _, prm := range md.Parameters {
-		p(".TP")
-		p(`.BI \-\-%s " %s"`, roff(prm.Name), flagType(prm.Name))
+		m.p(".TP")
+		m.p(`.BI \-\-%s " %s"`, roff(prm.Name), flagType(prm.Name))
 		desc := strings.TrimSuffix(prm.ShortDesc, ".") + "."
 		if prm.Required {
 			desc += " Required."
 		}
-		p("%s", roff(desc))
-		paragraphs(&b, ".IP", prm.LongDesc)
-		p(".IP")
+		m.p("%s", roff(desc))
+		paragraphs(&m.b, ".IP", prm.LongDesc)
+		m.p(".IP")
 		switch d := defaults[prm.Name]; {
 		case d == "" && emptyDefaults[prm.Name] != "":
-			p("Default: %s.", roff(emptyDefaults[prm.Name]))
+			m.p("Default: %s.", roff(emptyDefaults[prm.Name]))
 		case d == "":
-			p("No default.")
+			m.p("No default.")
 		default:
-			p(`Default: \fB%s\fP.`, roff(d))
+			m.p(`Default: \fB%s\fP.`, roff(d))
 		}
-		p(`Environment: OCF_RESKEY_%s.`, roff(prm.Name))
+		m.p(`Environment: OCF_RESKEY_%s.`, roff(prm.Name))
 	}
+}
 
-	p(".SH OPTIONS")
-	p(".TP")
-	p(`.BR \-h ", " \-\-help`)
-	p("Print the usage, as the usage action does.")
-	p(".TP")
-	p(`.BR \-V ", " \-\-version`)
-	p("Print the version, as the version action does.")
+// options writes the flags that are not parameters.
+func (m *man) options() {
+	m.p(".SH OPTIONS")
+	m.p(".TP")
+	m.p(`.BR \-h ", " \-\-help`)
+	m.p("Print the usage, as the usage action does.")
+	m.p(".TP")
+	m.p(`.BR \-V ", " \-\-version`)
+	m.p("Print the version, as the version action does.")
+}
 
-	p(".SH EXIT STATUS")
-	p("The OCF exit codes, which Pacemaker reads as the result of the action; a failure also prints one line")
-	p(`.BI ocf\-exit\-reason: text`)
-	p("on stderr, which pcs status shows.")
+// exitStatus writes the OCF exit codes as floatip means them.
+func (m *man) exitStatus() {
+	m.p(".SH EXIT STATUS")
+	m.p("The OCF exit codes, which Pacemaker reads as the result of the action; a failure also prints one line")
+	m.p(`.BI ocf\-exit\-reason: text`)
+	m.p("on stderr, which pcs status shows.")
 	for st := ocf.Success; st <= ocf.NotRunning; st++ {
-		p(".TP")
-		p(`.BR %d " (%s)"`, int(st), roff(st.String()))
-		p("%s", roff(exitMeanings[st]))
+		m.p(".TP")
+		m.p(`.BR %d " (%s)"`, int(st), roff(st.String()))
+		m.p("%s", roff(exitMeanings[st]))
 	}
-	p(".PP")
-	p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 2 when one failed.`)
+	m.p(".PP")
+	m.p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 2 when one failed.`)
+}
 
-	p(".SH FILES")
+// files writes the files floatip reads and keeps.
+func (m *man) files() {
+	m.p(".SH FILES")
 	for _, f := range [][2]string{
 		{"/usr/sbin/floatip", "The binary."},
 		{"/usr/lib/ocf/resource.d/floatip/IPaddr2", "A symbolic link to it, which Pacemaker finds as ocf:floatip:IPaddr2."},
@@ -110,12 +152,15 @@ func manPage(md *metadata.Agent, defaults map[string]string, date string) string
 		{"$HA_VARLIB/trace_ra/IPaddr2/\\fIinstance\\fP.\\fIaction\\fP.\\fIdate\\fP", "A trace of one action, with trace_ra (HA_VARLIB is /var/lib/heartbeat by default)."},
 		{"/etc/os-release", "Decides the defaults that depend on the distribution, such as check_link_status."},
 	} {
-		p(".TP")
-		p(`.B %s`, f[0])
-		p("%s", roff(f[1]))
+		m.p(".TP")
+		m.p(`.B %s`, f[0])
+		m.p("%s", roff(f[1]))
 	}
+}
 
-	p(".SH ENVIRONMENT")
+// environment writes the variables floatip reads.
+func (m *man) environment() {
+	m.p(".SH ENVIRONMENT")
 	for _, e := range [][2]string{
 		{"OCF_RESKEY_\\fIname\\fP", "The value of parameter name; a flag of that name overrides it."},
 		{"OCF_RESKEY_CRM_meta_timeout", "The operation's timeout in ms: the action answers a little before it, so that Pacemaker records its result rather than a timeout."},
@@ -132,39 +177,44 @@ func manPage(md *metadata.Agent, defaults map[string]string, date string) string
 		{"HA_LOGFILE", "A file the log lines are appended to as well, as ha_log does: the background sender's too."},
 		{"HA_debug", "1 logs debug lines too."},
 	} {
-		p(".TP")
-		p(`.B %s`, e[0])
-		p("%s", roff(e[1]))
+		m.p(".TP")
+		m.p(`.B %s`, e[0])
+		m.p("%s", roff(e[1]))
 	}
+}
 
-	p(".SH EXAMPLES")
-	p("Create the resource with pcs, and with crm:")
-	example(&b,
+// examples writes the examples.
+func (m *man) examples() {
+	m.p(".SH EXAMPLES")
+	m.p("Create the resource with pcs, and with crm:")
+	example(&m.b,
 		`pcs resource create vip ocf:floatip:IPaddr2 \`,
 		"    ip=198.18.0.100 cidr_netmask=24 op monitor interval=10s",
 		`crm configure primitive vip ocf:floatip:IPaddr2 \`,
 		"    params ip=198.18.0.100 cidr_netmask=24 op monitor interval=10s")
-	p(".PP")
-	p("Run the actions by hand, as Pacemaker would, or with flags:")
-	example(&b,
+	m.p(".PP")
+	m.p("Run the actions by hand, as Pacemaker would, or with flags:")
+	example(&m.b,
 		"OCF_RESKEY_ip=198.18.0.100 OCF_RESKEY_cidr_netmask=24 floatip start",
 		"floatip monitor --ip 198.18.0.100; echo $?",
 		"floatip stop --ip 198.18.0.100 --cidr_netmask 24")
-	p(".PP")
-	p("Check a node before the address moves to it:")
-	example(&b, "floatip doctor --ip 198.18.0.100")
-	p(".PP")
-	p("Read this page, and complete the actions and flags in bash:")
-	example(&b, "floatip man | man -l -", "source <(floatip completion bash)")
+	m.p(".PP")
+	m.p("Check a node before the address moves to it:")
+	example(&m.b, "floatip doctor --ip 198.18.0.100")
+	m.p(".PP")
+	m.p("Read this page, and complete the actions and flags in bash:")
+	example(&m.b, "floatip man | man -l -", "source <(floatip completion bash)")
+}
 
-	p(".SH SEE ALSO")
-	p(".BR ocf_heartbeat_IPaddr2 (7),")
-	p(".BR pcs (8),")
-	p(".BR crm (8),")
-	p(".BR crm_resource (8),")
-	p(".BR ip (8),")
-	p(".BR sysctl (8)")
-	return b.String()
+// seeAlso writes the related pages.
+func (m *man) seeAlso() {
+	m.p(".SH SEE ALSO")
+	m.p(".BR ocf_heartbeat_IPaddr2 (7),")
+	m.p(".BR pcs (8),")
+	m.p(".BR crm (8),")
+	m.p(".BR crm_resource (8),")
+	m.p(".BR ip (8),")
+	m.p(".BR sysctl (8)")
 }
 
 // example writes lines as a displayed example, in no-fill mode so that

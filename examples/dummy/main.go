@@ -58,8 +58,8 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	// Tracing is resource-agents' trace_ra / OCF_TRACE_RA, which
 	// ocf-tester -X and pcs turn on; the package decides where it goes.
 	trace := ocf.ParseTrace(ocf.TraceOptions{
-		Environ: environ, Params: env.Params, Agent: agentName,
-		Instance: env.Instance, Action: action, Now: time.Now(),
+		Env: env, Params: env.Params, Agent: agentName,
+		Action: action, Now: time.Now(),
 	})
 	end := log.StartTrace(trace)
 

@@ -19,7 +19,6 @@ import (
 
 	"github.com/floatip/floatip/internal/config"
 	"github.com/floatip/floatip/internal/netif"
-	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -34,8 +33,8 @@ type Agent struct {
 	// sends the whole burst in the foreground.
 	Background func(args []string, hold ...*os.File) (int, error)
 	// Senders returns the record of ip's background sender in the
-	// network namespace netns (Node.NamespaceID); nil is the pid file in
-	// HA_RSCTMP (sender.For).
+	// network namespace netns (Node.NamespaceID): cmd/floatip gives the
+	// pid files in HA_RSCTMP (sender.For).
 	Senders func(ip netip.Addr, netns uint64) SenderRecord
 	Log     *ocf.Logger
 	Env     ocf.Env
@@ -127,32 +126,6 @@ type target struct {
 // be stopped (resource-agents #891).
 var stopParams = []string{"ip", "nic", "cidr_netmask", "iflabel", "unique_clone_address", "network_namespace"}
 
-// yAsTrue reads a boolean parameter of y or Y as true, with a warning,
-// as floatip 0.9 read it, in every action. ocf_is_true does not take y
-// (heartbeat:IPaddr2 reads it as false), and config refuses it; but a
-// cluster upgraded from 0.9 with nodad=y would then fail its probes and
-// monitors with OCF_ERR_CONFIGURED on every node at once, and its stop
-// would not undo what its start did (a unique clone's own address, the
-// loopback copy taken away, an address label).
-func (a *Agent) yAsTrue(params map[string]string) map[string]string {
-	var out map[string]string
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		v := params[k]
-		if typ, _ := metadata.ValueType(k); typ != "boolean" || (v != "y" && v != "Y") {
-			continue
-		}
-		if out == nil {
-			out = maps.Clone(params)
-		}
-		out[k] = "true"
-		a.Log.Warnf("%s [%s] reads as true, as floatip 0.9 read it, where heartbeat:IPaddr2 reads it as false: set it to true or false", k, v)
-	}
-	if out == nil {
-		return params
-	}
-	return out
-}
-
 // resolve validates the configuration and finds the nic and prefix, as
 // IPaddr2's ip_init and findif do. When it cannot, its error says why, and
 // statusFor turns that into the action's exit code. The action's role
@@ -168,7 +141,6 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	if !a.Root && (r == roleStart || r == roleStop) {
 		return nil, failf(notRoot, "You must be root for %s operation.", x)
 	}
-	params = a.yAsTrue(params)
 	cfg, err := config.Parse(params, a.Env.Meta)
 	var ce *config.Error
 	if errors.As(err, &ce) && ce.Param == "broadcast" && r != roleStart && r != roleValidate {
@@ -180,39 +152,13 @@ func (a *Agent) resolve(x Action) (*target, error) {
 	}
 	if err != nil && r == roleStop {
 		a.Log.Warnf("%v: stopping with the address parameters alone", err)
-		stopped := params
-		params = maps.Clone(a.Defaults)
-		for _, k := range stopParams {
-			if v, ok := stopped[k]; ok {
-				params[k] = v
-			}
-		}
-		// heartbeat:IPaddr2 4.12 adds an address written with spaces
-		// around it, or after its prefix, which floatip refuses to
-		// start: its stop still removes what IPaddr2 left.
-		params["ip"] = strings.TrimSpace(params["ip"])
-		params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
-		cfg, err = config.Parse(params, a.Env.Meta)
-		if errors.As(err, &ce) && ce.Param == "iflabel" {
-			// The label plays no part in finding the address, and one
-			// that floatip would not add may still be on the nic:
-			// heartbeat:IPaddr2 and the kernel take any bytes.
-			params["iflabel"] = ""
-			params["nic"], _, _ = strings.Cut(params["nic"], ":")
-			cfg, err = config.Parse(params, a.Env.Meta)
-		}
-		if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
-			// The clone settings themselves are broken: the address as
-			// the ip parameter gives it is the best guess left. Not when
-			// the address is what does not read: for a unique clone
-			// whose number does not, that guess is another instance's
-			// address.
-			params["unique_clone_address"] = a.Defaults["unique_clone_address"]
-			cfg, err = config.Parse(params, nil)
-		}
+		cfg, err = a.parseForStop(params)
 	}
 	if err != nil {
 		return nil, parseFailure(err)
+	}
+	for _, w := range cfg.Warnings {
+		a.Log.Warnf("%s", w)
 	}
 	k, err := a.open(cfg.NetworkNamespace)
 	switch {
@@ -234,6 +180,43 @@ func (a *Agent) resolve(x Action) (*target, error) {
 		a.Log.Warnf("%v: the files of %s in %s are not told apart from another namespace's", err, cfg.IP, a.Env.RscTmp)
 	}
 	return t, nil
+}
+
+// parseForStop parses the parameters stop needs to find and remove the
+// address (stopParams) alone, with the defaults for the rest, once the
+// whole configuration params did not parse.
+func (a *Agent) parseForStop(given map[string]string) (*config.Config, error) {
+	params := maps.Clone(a.Defaults)
+	for _, k := range stopParams {
+		if v, ok := given[k]; ok {
+			params[k] = v
+		}
+	}
+	// heartbeat:IPaddr2 4.12 adds an address written with spaces
+	// around it, or after its prefix, which floatip refuses to
+	// start: its stop still removes what IPaddr2 left.
+	params["ip"] = strings.TrimSpace(params["ip"])
+	params["cidr_netmask"] = strings.TrimSpace(params["cidr_netmask"])
+	cfg, err := config.Parse(params, a.Env.Meta)
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.Param == "iflabel" {
+		// The label plays no part in finding the address, and one
+		// that floatip would not add may still be on the nic:
+		// heartbeat:IPaddr2 and the kernel take any bytes.
+		params["iflabel"] = ""
+		params["nic"], _, _ = strings.Cut(params["nic"], ":")
+		cfg, err = config.Parse(params, a.Env.Meta)
+	}
+	if err != nil && !(errors.As(err, &ce) && ce.Param == "ip") {
+		// The clone settings themselves are broken: the address as
+		// the ip parameter gives it is the best guess left. Not when
+		// the address is what does not read: for a unique clone
+		// whose number does not, that guess is another instance's
+		// address.
+		params["unique_clone_address"] = a.Defaults["unique_clone_address"]
+		cfg, err = config.Parse(params, nil)
+	}
+	return cfg, err
 }
 
 // parseFailure classifies a configuration that does not parse. Like

@@ -24,6 +24,23 @@ import (
 	"github.com/floatip/floatip/ocf"
 )
 
+// fake is every part of a Kernel, which one fake plays.
+type fake interface {
+	Links
+	Addresses
+	IPv6
+	Inbound
+	Wire
+	Node
+	Close()
+}
+
+// kernelOf hands each part of the fake k to the agent, as cmd/floatip
+// hands internal/node's.
+func kernelOf(k fake) Kernel {
+	return Kernel{Links: k, Addresses: k, IPv6: k, Inbound: k, Wire: k, Node: k, Close: k.Close}
+}
+
 // fakeKernel is a node with links, addresses and routes in memory.
 type fakeKernel struct {
 	mu sync.Mutex // guards addrs against a test that changes them under a burst
@@ -438,9 +455,9 @@ func (h *harness) agent(env []string) *Agent {
 		Open: func(ns string) (Kernel, error) {
 			h.namespaces = append(h.namespaces, ns)
 			if ns == "missing" {
-				return nil, fmt.Errorf("network namespace missing: %w", netif.ErrNoNamespace)
+				return Kernel{}, fmt.Errorf("network namespace missing: %w", netif.ErrNoNamespace)
 			}
-			return h.k, nil
+			return kernelOf(h.k), nil
 		},
 		Background: func(args []string, _ ...*os.File) (int, error) {
 			h.bg = append(h.bg, args)
@@ -713,8 +730,8 @@ func TestSenderStopsWhenTheAddressGoes(t *testing.T) {
 	e := ocf.ParseEnv([]string{"HA_RSCTMP=" + h.rsctmp})
 	params := md.Defaults()
 	params["ip"], params["arp_count"], params["arp_interval"] = "198.18.0.100", "3", "20"
-	a := &Agent{Open: func(string) (Kernel, error) { return h.k, nil }, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
-		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout, Senders: h.senders.For}
+	a := &Agent{Open: func(string) (Kernel, error) { return kernelOf(h.k), nil }, Senders: h.senders.For, Log: ocf.NewLogger(e, "floatip", 1, &h.stderr),
+		Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &h.stdout}
 	h.announced = 0
 	// The address goes after the second frame of the sender.
 	h.k.onFrame = func(n int) {

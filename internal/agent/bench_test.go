@@ -93,7 +93,7 @@ func (k *benchKernel) Close() {}
 
 // benchAgent is the agent of a recurring monitor of 198.18.0.100/24,
 // configured as Pacemaker would run it, logging nowhere.
-func benchAgent(b *testing.B, k Kernel) *Agent {
+func benchAgent(b *testing.B, k fake) *Agent {
 	b.Helper()
 	md := metadata.Declared()
 	e := ocf.ParseEnv([]string{"OCF_RESOURCE_INSTANCE=vip", "HA_RSCTMP=" + b.TempDir(),
@@ -103,7 +103,7 @@ func benchAgent(b *testing.B, k Kernel) *Agent {
 		params[name] = v
 	}
 	return &Agent{
-		Open:     func(string) (Kernel, error) { return k, nil },
+		Open:     func(string) (Kernel, error) { return kernelOf(k), nil },
 		Log:      ocf.NewLogger(e, "IPaddr2", 1, io.Discard),
 		Env:      e,
 		Params:   params,

@@ -343,7 +343,7 @@ func TestDoctorLevels(t *testing.T) {
 	}
 }
 
-func doctorAgent(k Kernel, rsctmp string, stderr *bytes.Buffer, env ...string) *Agent {
+func doctorAgent(k fake, rsctmp string, stderr *bytes.Buffer, env ...string) *Agent {
 	md := metadata.Declared()
 	e := ocf.ParseEnv(append([]string{"HA_RSCTMP=" + rsctmp, vip}, env...))
 	params := md.Defaults()
@@ -351,7 +351,7 @@ func doctorAgent(k Kernel, rsctmp string, stderr *bytes.Buffer, env ...string) *
 		params[name] = v
 	}
 	return &Agent{
-		Open: func(string) (Kernel, error) { return k, nil },
+		Open: func(string) (Kernel, error) { return kernelOf(k), nil },
 		Log:  ocf.NewLogger(e, "floatip", 1, stderr), Env: e, Params: params, Defaults: md.Defaults(), Root: true,
 	}
 }
@@ -366,7 +366,7 @@ func TestDoctorEscapes(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	a := doctorAgent(nil, t.TempDir(), &stderr, "OCF_RESKEY_network_namespace="+ns, "OCF_RESOURCE_INSTANCE=vip\x1b]0;owned\x07")
 	a.Open = func(name string) (Kernel, error) {
-		return nil, fmt.Errorf("network namespace %s: %w", name, netif.ErrNoNamespace)
+		return Kernel{}, fmt.Errorf("network namespace %s: %w", name, netif.ErrNoNamespace)
 	}
 	doctor.Print(&stdout, (&doctor.Doctor{Resolve: a.ResolveForDoctor, RscTmp: a.Env.RscTmp}).Examine(context.Background()))
 	for name, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {

@@ -13,16 +13,21 @@ import (
 	"github.com/floatip/floatip/internal/netif"
 )
 
-// Kernel is one network namespace as the agent sees it: the configuration
-// it reads and changes, the sockets it opens on the links, and the rest of
-// the node it consults. internal/node makes one from the kernel packages;
-// the tests, from fakes.
-type Kernel interface {
+// Kernel is one network namespace as the agent sees it, one small
+// interface per job: the links and routes findif reads, the floating
+// address itself, what IPv6 adds to it, the inbound block that stop puts
+// up, the sockets on the links, and the rest of the node. A consumer asks
+// for the part it needs; cmd/floatip fills each part from internal/node,
+// the tests from fakes, and the trace wraps each part (traced).
+type Kernel struct {
 	Links
 	Addresses
+	IPv6
+	Inbound
 	Wire
 	Node
-	Close()
+	// Close releases the namespace's handle.
+	Close func()
 }
 
 // Links are the interfaces and routes findif looks at.
@@ -37,7 +42,8 @@ type Links interface {
 	FlushRouteCache(f netif.Family) error
 }
 
-// Addresses are the floating address itself and what goes with it.
+// Addresses are the floating address itself and its neighbours on the
+// link.
 type Addresses interface {
 	// AddrsOf returns the addresses equal to ip, on any link.
 	AddrsOf(ip netip.Addr) ([]netif.Addr, error)
@@ -49,12 +55,23 @@ type Addresses interface {
 	AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error)
 	AddAddr(l netif.Link, a netif.NewAddr) error
 	DelAddr(l netif.Link, p netip.Prefix) error
+}
+
+// IPv6 is what an IPv6 address needs besides being added: its Duplicate
+// Address Detection, and the address label of lvs_ipv6_addrlabel.
+type IPv6 interface {
 	// WaitDAD waits for the Duplicate Address Detection of an IPv6
 	// address (netif.ErrDADFailed, netif.ErrTentative).
 	WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error
 	// AddAddrLabel and DelAddrLabel are "ip addrlabel add/del".
 	AddAddrLabel(p netip.Prefix, label uint32) error
 	DelAddrLabel(p netip.Prefix, label uint32) error
+}
+
+// Inbound is stop's way of letting go of the address's connections: it
+// blocks new ones, ends those there are, and lifts the block; the doctor
+// asks whether it can end them.
+type Inbound interface {
 	// BlockInbound makes the node accept nothing more for ip, which stays
 	// on l, so that stop can reset its connections without a client
 	// reconnecting here meanwhile; UnblockInbound undoes it, and with
@@ -64,6 +81,11 @@ type Addresses interface {
 	// Blocked says whether BlockInbound's block of ip is in place: monitor
 	// must not take what a stop cut short left for a healthy address.
 	Blocked(ip netip.Addr) (bool, error)
+	// KillConnections ends the TCP connections whose local address is ip,
+	// except listening sockets, and says how many it ended.
+	KillConnections(ip netip.Addr) (int, error)
+	// CanDestroySockets says whether KillConnections can work here.
+	CanDestroySockets() (bool, error)
 }
 
 // Wire is what goes on the link: announcements and the questions asked
@@ -91,11 +113,6 @@ type Node interface {
 	Sysctl(name string) (string, error)
 	// SetSysctl writes a kernel setting named as Sysctl names it.
 	SetSysctl(name, value string) error
-	// CanDestroySockets says whether KillConnections can work here.
-	CanDestroySockets() (bool, error)
-	// KillConnections ends the TCP connections whose local address is ip,
-	// except listening sockets, and says how many it ended.
-	KillConnections(ip netip.Addr) (int, error)
 	// NamespaceID is the network namespace's inode number, which names
 	// it for as long as it lives: the files an address keeps in
 	// HA_RSCTMP carry it, so that the same address in two namespaces

@@ -73,10 +73,7 @@ func (a *Agent) Announce(ctx context.Context, sent int, netns uint64) ocf.Status
 // sender returns the record of ip's background sender in the namespace
 // netns.
 func (a *Agent) sender(ip netip.Addr, netns uint64) SenderRecord {
-	if a.Senders != nil {
-		return a.Senders(ip, netns)
-	}
-	return sender.For(a.Env.RscTmp, ip, netns)
+	return a.Senders(ip, netns)
 }
 
 // whilePresent announces only while the address is on the link, and

@@ -11,7 +11,7 @@ import (
 	"github.com/floatip/floatip/ocf"
 )
 
-// open opens the Kernel of the namespace ns, through traceKernel when the
+// open opens the Kernel of the namespace ns, through traced when the
 // action is traced (trace_ra), so that the trace shows every request and
 // its answer.
 func (a *Agent) open(ns string) (Kernel, error) {
@@ -21,54 +21,100 @@ func (a *Agent) open(ns string) (Kernel, error) {
 	}
 	a.Log.Debugf("kernel: Open(%q) = %v", ns, err)
 	if err != nil {
-		return nil, err
+		return Kernel{}, err
 	}
-	return traceKernel{k: k, log: a.Log}, nil
+	return traced(k, a.Log), nil
 }
 
-// traceKernel is a Kernel that logs, at debug level, each request with its
-// arguments and its answer. A request that may block (it takes a context)
-// is logged when it starts, too: a trace that ends there shows where the
-// action was stuck when its timeout came. Links are named by name, results
-// shown whole.
-type traceKernel struct {
-	k   Kernel
-	log *ocf.Logger
+// traced is k, each of whose parts logs, at debug level, each request
+// with its arguments and its answer. A request that may block (it takes a
+// context) is logged when it starts, too: a trace that ends there shows
+// where the action was stuck when its timeout came. Links are named by
+// name, results shown whole.
+func traced(k Kernel, log *ocf.Logger) Kernel {
+	return Kernel{
+		Links:     traceLinks{k.Links, log},
+		Addresses: traceAddresses{k.Addresses, log},
+		IPv6:      traceIPv6{k.IPv6, log},
+		Inbound:   traceInbound{k.Inbound, log},
+		Wire:      traceWire{k.Wire, log},
+		Node:      traceNode{k.Node, log},
+		Close: func() {
+			k.Close()
+			log.Debugf("kernel: Close()")
+		},
+	}
 }
 
-var _ Kernel = traceKernel{}
+// The traced parts of a Kernel: each holds the part it traces (k) and the
+// log; the compiler checks that each traces every request of its part.
+type (
+	traceLinks struct {
+		k   Links
+		log *ocf.Logger
+	}
+	traceAddresses struct {
+		k   Addresses
+		log *ocf.Logger
+	}
+	traceIPv6 struct {
+		k   IPv6
+		log *ocf.Logger
+	}
+	traceInbound struct {
+		k   Inbound
+		log *ocf.Logger
+	}
+	traceWire struct {
+		k   Wire
+		log *ocf.Logger
+	}
+	traceNode struct {
+		k   Node
+		log *ocf.Logger
+	}
+)
 
-func (t traceKernel) LinkByName(name string) (netif.Link, error) {
+var (
+	_ Links     = traceLinks{}
+	_ Addresses = traceAddresses{}
+	_ IPv6      = traceIPv6{}
+	_ Inbound   = traceInbound{}
+	_ Wire      = traceWire{}
+	_ Node      = traceNode{}
+)
+
+func (t traceLinks) LinkByName(name string) (netif.Link, error) {
 	l, err := t.k.LinkByName(name)
 	t.log.Debugf("kernel: LinkByName(%s) = %+v %v", name, l, err)
 	return l, err
 }
 
-func (t traceKernel) LinkByIndex(index int) (netif.Link, error) {
+func (t traceLinks) LinkByIndex(index int) (netif.Link, error) {
 	l, err := t.k.LinkByIndex(index)
 	t.log.Debugf("kernel: LinkByIndex(%d) = %+v %v", index, l, err)
 	return l, err
 }
 
-func (t traceKernel) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
+func (t traceAddresses) AddrsOf(ip netip.Addr) ([]netif.Addr, error) {
 	as, err := t.k.AddrsOf(ip)
 	t.log.Debugf("kernel: AddrsOf(%s) = %d address(es) %v: %+v", ip, len(as), err, as)
 	return as, err
 }
 
-func (t traceKernel) AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error) {
+func (t traceAddresses) AddrsIn(link netif.Link, p netip.Prefix) ([]netif.Addr, error) {
 	as, err := t.k.AddrsIn(link, p)
 	t.log.Debugf("kernel: AddrsIn(%s, %s) = %d address(es) %v: %+v", link.Name, p, len(as), err, as)
 	return as, err
 }
 
-func (t traceKernel) AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error) {
+func (t traceAddresses) AddrOn(link netif.Link, p netip.Prefix, label string) (*netif.Addr, error) {
 	a, err := t.k.AddrOn(link, p, label)
 	t.log.Debugf("kernel: AddrOn(%s, %s, %q) = %+v %v", link.Name, p, label, a, err)
 	return a, err
 }
 
-func (t traceKernel) Routes(f netif.Family) ([]netif.Route, error) {
+func (t traceLinks) Routes(f netif.Family) ([]netif.Route, error) {
 	rs, err := t.k.Routes(f)
 	// The count and the error come first: a long table is cut at the
 	// end of the line.
@@ -76,68 +122,68 @@ func (t traceKernel) Routes(f netif.Family) ([]netif.Route, error) {
 	return rs, err
 }
 
-func (t traceKernel) AddAddr(l netif.Link, a netif.NewAddr) error {
+func (t traceAddresses) AddAddr(l netif.Link, a netif.NewAddr) error {
 	err := t.k.AddAddr(l, a)
 	t.log.Debugf("kernel: AddAddr(%s, %+v) = %v", l.Name, a, err)
 	return err
 }
 
-func (t traceKernel) DelAddr(l netif.Link, p netip.Prefix) error {
+func (t traceAddresses) DelAddr(l netif.Link, p netip.Prefix) error {
 	err := t.k.DelAddr(l, p)
 	t.log.Debugf("kernel: DelAddr(%s, %s) = %v", l.Name, p, err)
 	return err
 }
 
-func (t traceKernel) BlockInbound(l netif.Link, ip netip.Addr) error {
+func (t traceInbound) BlockInbound(l netif.Link, ip netip.Addr) error {
 	err := t.k.BlockInbound(l, ip)
 	t.log.Debugf("kernel: BlockInbound(%s, %s) = %v", l.Name, ip, err)
 	return err
 }
 
-func (t traceKernel) UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error {
+func (t traceInbound) UnblockInbound(l netif.Link, ip netip.Addr, restore bool) error {
 	err := t.k.UnblockInbound(l, ip, restore)
 	t.log.Debugf("kernel: UnblockInbound(%s, %s, %v) = %v", l.Name, ip, restore, err)
 	return err
 }
 
-func (t traceKernel) Blocked(ip netip.Addr) (bool, error) {
+func (t traceInbound) Blocked(ip netip.Addr) (bool, error) {
 	b, err := t.k.Blocked(ip)
 	t.log.Debugf("kernel: Blocked(%s) = %v %v", ip, b, err)
 	return b, err
 }
 
-func (t traceKernel) SetUp(l netif.Link) error {
+func (t traceLinks) SetUp(l netif.Link) error {
 	err := t.k.SetUp(l)
 	t.log.Debugf("kernel: SetUp(%s) = %v", l.Name, err)
 	return err
 }
 
-func (t traceKernel) FlushRouteCache(f netif.Family) error {
+func (t traceLinks) FlushRouteCache(f netif.Family) error {
 	err := t.k.FlushRouteCache(f)
 	t.log.Debugf("kernel: FlushRouteCache(IPv%d) = %v", int(f), err)
 	return err
 }
 
-func (t traceKernel) WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error {
+func (t traceIPv6) WaitDAD(ctx context.Context, l netif.Link, p netip.Prefix) error {
 	t.log.Debugf("kernel: WaitDAD(%s, %s)%s ...", l.Name, p, deadline(ctx))
 	err := t.k.WaitDAD(ctx, l, p)
 	t.log.Debugf("kernel: WaitDAD(%s, %s) = %v", l.Name, p, err)
 	return err
 }
 
-func (t traceKernel) AddAddrLabel(p netip.Prefix, label uint32) error {
+func (t traceIPv6) AddAddrLabel(p netip.Prefix, label uint32) error {
 	err := t.k.AddAddrLabel(p, label)
 	t.log.Debugf("kernel: AddAddrLabel(%s, %d) = %v", p, label, err)
 	return err
 }
 
-func (t traceKernel) DelAddrLabel(p netip.Prefix, label uint32) error {
+func (t traceIPv6) DelAddrLabel(p netip.Prefix, label uint32) error {
 	err := t.k.DelAddrLabel(p, label)
 	t.log.Debugf("kernel: DelAddrLabel(%s, %d) = %v", p, label, err)
 	return err
 }
 
-func (t traceKernel) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
+func (t traceWire) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
 	an, err := t.k.Dial(link, ip, to)
 	t.log.Debugf("kernel: Dial(%s, %s, %+v) = %v", link.Name, ip, to, err)
 	if err != nil {
@@ -146,53 +192,48 @@ func (t traceKernel) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (
 	return traceAnnouncer{Announcer: an, log: t.log, what: link.Name + " " + ip.String()}, nil
 }
 
-func (t traceKernel) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error) {
+func (t traceWire) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error) {
 	t.log.Debugf("kernel: Probe(%s, %s)%s ...", link.Name, ip, deadline(ctx))
 	who, err := t.k.Probe(ctx, link, ip)
 	t.log.Debugf("kernel: Probe(%s, %s) = %q %v", link.Name, ip, who, err)
 	return who, err
 }
 
-func (t traceKernel) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error) {
+func (t traceWire) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error) {
 	t.log.Debugf("kernel: Resolve(%s, %s, %s)%s ...", link.Name, src, ip, deadline(ctx))
 	mac, err := t.k.Resolve(ctx, link, src, ip)
 	t.log.Debugf("kernel: Resolve(%s, %s, %s) = %q %v", link.Name, src, ip, mac.String(), err)
 	return mac, err
 }
 
-func (t traceKernel) Sysctl(name string) (string, error) {
+func (t traceNode) Sysctl(name string) (string, error) {
 	v, err := t.k.Sysctl(name)
 	t.log.Debugf("kernel: Sysctl(%s) = %q %v", name, v, err)
 	return v, err
 }
 
-func (t traceKernel) SetSysctl(name, value string) error {
+func (t traceNode) SetSysctl(name, value string) error {
 	err := t.k.SetSysctl(name, value)
 	t.log.Debugf("kernel: SetSysctl(%s, %q) = %v", name, value, err)
 	return err
 }
 
-func (t traceKernel) CanDestroySockets() (bool, error) {
+func (t traceInbound) CanDestroySockets() (bool, error) {
 	ok, err := t.k.CanDestroySockets()
 	t.log.Debugf("kernel: CanDestroySockets() = %v %v", ok, err)
 	return ok, err
 }
 
-func (t traceKernel) NamespaceID() (uint64, error) {
+func (t traceNode) NamespaceID() (uint64, error) {
 	id, err := t.k.NamespaceID()
 	t.log.Debugf("kernel: NamespaceID() = %d %v", id, err)
 	return id, err
 }
 
-func (t traceKernel) KillConnections(ip netip.Addr) (int, error) {
+func (t traceInbound) KillConnections(ip netip.Addr) (int, error) {
 	n, err := t.k.KillConnections(ip)
 	t.log.Debugf("kernel: KillConnections(%s) = %d %v", ip, n, err)
 	return n, err
-}
-
-func (t traceKernel) Close() {
-	t.k.Close()
-	t.log.Debugf("kernel: Close()")
 }
 
 // deadline says how long a blocking request may take at most.

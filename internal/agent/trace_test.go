@@ -130,7 +130,7 @@ func TestTraceKernel(t *testing.T) {
 			fk := node()
 			fk.announced, fk.probes, fk.claimant = &announced, &probes, &claimant
 			fk.neighbors = map[netip.Addr]net.HardwareAddr{netip.MustParseAddr("198.18.0.2"): {2, 0, 0, 0, 0, 9}}
-			tt.call(traceKernel{k: fk, log: log})
+			tt.call(traced(kernelOf(fk), log))
 			if diff := cmp.Diff(tt.want, traceLines(&trace, "")); diff != "" {
 				t.Errorf("trace (-want +got):\n%s", diff)
 			}
@@ -152,7 +152,7 @@ func tracedAgent(t *testing.T, traceOn bool, open func(string) (Kernel, error), 
 	}
 	log := ocf.NewLogger(e, "IPaddr2", 1, stderr)
 	log.SetTrace(trace)
-	return &Agent{Open: open, Log: log, Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &bytes.Buffer{}, Trace: traceOn}
+	return &Agent{Open: open, Log: log, Env: e, Params: params, Defaults: md.Defaults(), Root: true, Stdout: &bytes.Buffer{}, Trace: traceOn, Senders: fakeSenders{}.For}
 }
 
 func TestAgentTrace(t *testing.T) {
@@ -194,9 +194,9 @@ func TestAgentTrace(t *testing.T) {
 			fk.announced, fk.probes, fk.claimant = &announced, &probes, &claimant
 			open := func(string) (Kernel, error) {
 				if tt.openErr != nil {
-					return nil, tt.openErr
+					return Kernel{}, tt.openErr
 				}
-				return fk, nil
+				return kernelOf(fk), nil
 			}
 			a := tracedAgent(t, tt.trace, open, &stderr, &trace)
 			if st := ocf.Run(context.Background(), tt.action, a.Handlers(), a.Log); st != tt.wantSt {
@@ -234,7 +234,7 @@ func TestTraceKernelPassesErrors(t *testing.T) {
 	log := ocf.NewLogger(ocf.Env{}, "IPaddr2", 1, &stderr)
 	fk := node()
 	fk.failAdd = syscall.EEXIST
-	k := traceKernel{k: fk, log: log}
+	k := traced(kernelOf(fk), log)
 	log.SetTrace(&trace)
 	err := k.AddAddr(netif.Link{Name: "eth0", Index: 2}, netif.NewAddr{Prefix: netip.MustParsePrefix("198.18.0.100/24")})
 	if !errors.Is(err, syscall.EEXIST) {

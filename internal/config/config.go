@@ -103,6 +103,10 @@ type Config struct {
 	AnnounceTo []netip.Addr
 	// KillConnections ends the address's TCP connections at stop.
 	KillConnections bool
+
+	// Warnings say what Parse read, but not as heartbeat:IPaddr2 would
+	// (a boolean of y), by parameter name: the agent logs them.
+	Warnings []string
 }
 
 // Is6 says whether the address is IPv6. Like IPaddr2, the family follows
@@ -200,6 +204,7 @@ func parse(p *parser, meta map[string]string) (*Config, error) {
 	if strings.ContainsAny(c.NetworkNamespace, "/\x00") || c.NetworkNamespace == "." || c.NetworkNamespace == ".." {
 		return nil, invalid("network_namespace", "network_namespace %q is not a namespace name", c.NetworkNamespace)
 	}
+	c.Warnings = slices.Sorted(slices.Values(p.warnings))
 	return c, nil
 }
 

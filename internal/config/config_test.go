@@ -140,6 +140,29 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+// TestParseY: y and Y are no words of ocf_is_true (IPaddr2 reads them as
+// false), but floatip 0.9 read them as true: they read as true, with a
+// warning each, sorted by parameter, and any other word stays an error.
+func TestParseY(t *testing.T) {
+	c, err := config.Parse(with(t, "ip", "198.18.0.100", "nodad", "y", "kill_connections", "Y", "flush_routes", "yes"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.NoDAD || !c.KillConnections || !c.FlushRoutes {
+		t.Errorf("NoDAD, KillConnections, FlushRoutes = %v, %v, %v; want all true", c.NoDAD, c.KillConnections, c.FlushRoutes)
+	}
+	want := []string{
+		"kill_connections [Y] reads as true, as floatip 0.9 read it, where heartbeat:IPaddr2 reads it as false: set it to true or false",
+		"nodad [y] reads as true, as floatip 0.9 read it, where heartbeat:IPaddr2 reads it as false: set it to true or false",
+	}
+	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+		t.Errorf("Warnings (-want +got):\n%s", diff)
+	}
+	if c, err := config.Parse(with(t, "ip", "198.18.0.100"), nil); err != nil || c.Warnings != nil {
+		t.Errorf("Parse without a y: %+v, %v; want no Warnings", c, err)
+	}
+}
+
 func TestParseInvalid(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -183,8 +206,6 @@ func TestParseInvalid(t *testing.T) {
 		{"arp_count_refresh negative", []string{"ip", "198.18.0.100", "arp_count_refresh", "-1"}, nil, "arp_count_refresh"},
 		{"arp_bg maybe", []string{"ip", "198.18.0.100", "arp_bg", "maybe"}, nil, "arp_bg [maybe] is not a boolean"},
 		{"bad boolean", []string{"ip", "198.18.0.100", "nodad", "perhaps"}, nil, "nodad [perhaps]"},
-		// y is no word of ocf_is_true: IPaddr2 reads it as false.
-		{"y is no boolean", []string{"ip", "198.18.0.100", "nodad", "y"}, nil, "nodad [y]"},
 		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "curl"}, nil, "unrecognized arp_sender"},
 		{"empty preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", ""}, nil, "preferred_lft"},
 		{"bad preferred_lft", []string{"ip", "2001:db8::1", "preferred_lft", "soon"}, nil, "preferred_lft"},

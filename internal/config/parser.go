@@ -89,6 +89,8 @@ type parser struct {
 	// config and meta-data together sets it.
 	read map[string]bool
 	err  error
+	// warnings are what Parse read, but not as heartbeat:IPaddr2 would.
+	warnings []string
 }
 
 func newParser(params map[string]string) *parser {
@@ -113,8 +115,19 @@ func (p *parser) text(name string) string { return p.value(name, "string") }
 
 // boolean reads an OCF boolean (ocf.ParseBool): a value that is no
 // boolean word is an error rather than a silent false.
+//
+// But y and Y read as true, with a warning, as floatip 0.9 read them.
+// ocf_is_true does not take y (heartbeat:IPaddr2 reads it as false); but
+// a cluster upgraded from 0.9 with nodad=y would, were y refused, fail
+// its probes and monitors with OCF_ERR_CONFIGURED on every node at once,
+// and its stop would not undo what its start did (a unique clone's own
+// address, the loopback copy taken away, an address label).
 func (p *parser) boolean(name string) bool {
 	v := p.value(name, "boolean")
+	if v == "y" || v == "Y" {
+		p.warnings = append(p.warnings, fmt.Sprintf("%s [%s] reads as true, as floatip 0.9 read it, where heartbeat:IPaddr2 reads it as false: set it to true or false", name, v))
+		return true
+	}
 	b, ok := ocf.ParseBool(v)
 	if !ok && p.err == nil {
 		p.err = invalid(name, "%s [%s] is not a boolean (true or false)", name, printable(v))

@@ -12,34 +12,41 @@ import (
 	"strings"
 	"time"
 
-	"github.com/floatip/floatip/internal/agent"
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/internal/probe"
 	"github.com/floatip/floatip/internal/sender"
 )
 
-// node is a network namespace: its netlink handle, and the sockets the
-// agent opens in it.
-type node struct {
+// Namespace is a network namespace: its netlink handle, and the sockets
+// the agent opens in it. cmd/floatip hands its parts to the agent.
+type Namespace struct {
 	*netif.Handle
 }
 
-// Open returns the agent's Kernel of the named network namespace ("" for
-// the agent's own). A namespace that does not exist is an error matching
-// netif.ErrNoNamespace.
-func Open(namespace string) (agent.Kernel, error) {
+// Open returns the named network namespace ("" for the caller's own). A
+// namespace that does not exist is an error matching netif.ErrNoNamespace.
+func Open(namespace string) (*Namespace, error) {
 	h, err := netif.Open(namespace)
 	if err != nil {
 		return nil, err
 	}
-	return node{h}, nil
+	return &Namespace{h}, nil
+}
+
+// Announcer sends the announcements of one address on one link: the
+// gratuitous ARP of announce.GARP or the Neighbor Advertisements of
+// announce.NA, with the socket the background sender holds.
+type Announcer interface {
+	announce.Announcer
+	File() (*os.File, error)
+	Close() error
 }
 
 // Dial opens the announcer of ip on link: gratuitous ARP on a send-only
 // packet socket for IPv4, Neighbor Advertisements for IPv6.
-func (n node) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (agent.Announcer, error) {
-	var an agent.Announcer
+func (n *Namespace) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
+	var an Announcer
 	err := n.Do(func() error {
 		if ip.Is6() {
 			c, err := announce.ListenNA(link, ip)
@@ -68,7 +75,7 @@ func (n node) Dial(link netif.Link, ip netip.Addr, to []netif.Neighbor) (agent.A
 
 // Probe asks the link for another holder of ip, in-process: an RFC 5227
 // ARP probe for IPv4, a DAD Neighbor Solicitation for IPv6.
-func (n node) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error) {
+func (n *Namespace) Probe(ctx context.Context, link netif.Link, ip netip.Addr) (string, error) {
 	listen, ask := probe.Listen, probe.ARP
 	if ip.Is6() {
 		listen, ask = probe.ListenIPv6, probe.NDP
@@ -100,7 +107,7 @@ var resolveWait = probe.Options{Count: 2, Spacing: 50 * time.Millisecond, Wait: 
 
 // Resolve finds announce_to's neighbour ip in the neighbour table, or asks
 // the link. IPv6 needs no MAC: the kernel resolves unicast advertisements.
-func (n node) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error) {
+func (n *Namespace) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) (net.HardwareAddr, error) {
 	mac, err := n.NeighborMAC(link, ip)
 	if mac != nil || err != nil || ip.Is6() {
 		return mac, err
@@ -113,7 +120,7 @@ func (n node) Resolve(ctx context.Context, link netif.Link, src, ip netip.Addr) 
 	return probe.Resolve(ctx, c, link.MAC, src, ip, resolveWait)
 }
 
-func (n node) arpSocket(link netif.Link) (net.PacketConn, error) {
+func (n *Namespace) arpSocket(link netif.Link) (net.PacketConn, error) {
 	var c net.PacketConn
 	err := n.Do(func() (err error) {
 		c, err = probe.Listen(link)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floatip/floatip/internal/agent"
 	"github.com/floatip/floatip/internal/needroot"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/tests/lab"
@@ -23,7 +22,7 @@ var (
 
 // newNode builds hosts a and m on one bridge and opens a's namespace as
 // the agent does; both go when the test ends.
-func newNode(t *testing.T) (agent.Kernel, netif.Link, *lab.Host, *lab.Host) {
+func newNode(t *testing.T) (*Namespace, netif.Link, *lab.Host, *lab.Host) {
 	t.Helper()
 	needroot.Check(t)
 	l, err := lab.New(specA, specM)

@@ -1,0 +1,7 @@
+package agent
+
+// Kernel is one more than two, by embedding.
+type Kernel interface {
+	Links
+	Close()
+}

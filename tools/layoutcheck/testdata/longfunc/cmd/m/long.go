@@ -1,0 +1,9 @@
+package main
+
+func long() {
+	a := 1
+	a++
+	a++
+	a++
+	_ = a
+}

@@ -1,0 +1,7 @@
+package main
+
+import "example.com/m/internal/agent"
+
+var _ agent.Links
+
+func main() {}

@@ -1,0 +1,5 @@
+package sub
+
+import "example.com/m/internal/agent"
+
+var _ agent.Links

@@ -1,0 +1,9 @@
+package main
+
+func main() {
+	a := 1
+	a++
+	a++
+	a++
+	_ = a
+}

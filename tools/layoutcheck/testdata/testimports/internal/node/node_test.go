@@ -1,0 +1,5 @@
+package node
+
+import "example.com/m/internal/agent"
+
+var _ agent.Links
