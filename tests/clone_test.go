@@ -1,0 +1,383 @@
+package tests
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatip/floatip/internal/clusterip"
+	"github.com/floatip/floatip/tests/lab"
+)
+
+// cloneIP is the shared address of the clone tests, on every node.
+var cloneIP = netip.MustParsePrefix("198.18.0.100/24")
+
+// cloneSpec is the shared address as IPaddr2 derives it for clone_max 3:
+// seed and MAC from its address, netmask and broadcast address.
+func cloneSpec() clusterip.Spec {
+	return clusterip.Spec{
+		IP:        cloneIP.Addr(),
+		Link:      "eth0",
+		Buckets:   3,
+		Seed:      clusterip.DerivedSeed(cloneIP.Addr(), "24", "198.18.0.255"),
+		MAC:       clusterip.DerivedMAC(cloneIP.Addr(), "24", "198.18.0.255"),
+		MangleARP: true,
+	}
+}
+
+// TestCloneSharesAddressByBuckets: three nodes hold one address and
+// buckets 1, 2 and 3 of it; thirty client addresses each get their
+// answers from exactly one node, the one the kernel's hash names, and
+// every node answers some. When bucket 3 moves from the third node to the
+// first, the first answers its clients.
+func TestCloneSharesAddressByBuckets(t *testing.T) {
+	needTool(t, "nft")
+	var specs []lab.HostSpec
+	for i := 1; i <= 3; i++ {
+		specs = append(specs, lab.HostSpec{Name: fmt.Sprintf("n%d", i), Addr: netip.MustParsePrefix(fmt.Sprintf("198.18.0.%d/24", i))})
+	}
+	specs = append(specs, lab.HostSpec{Name: "c", Addr: netip.MustParsePrefix("198.18.0.10/24")})
+	l := newLab(t, specs...)
+	nodes, client := l.Hosts[:3], l.Host("c")
+	spec := cloneSpec()
+
+	var sources []netip.Addr
+	for i := 10; i < 40; i++ {
+		src := netip.AddrFrom4([4]byte{198, 18, 0, byte(i)})
+		sources = append(sources, src)
+		if i > 10 {
+			if err := client.IP("addr", "add", src.String()+"/24", "dev", "eth0"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	servers := map[string]*echoServer{}
+	for i, n := range nodes {
+		if err := n.IP("addr", "add", cloneIP.String(), "brd", "+", "dev", "eth0"); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Do(func() error { return clusterip.AddBucket(spec, i+1) }); err != nil {
+			t.Fatalf("add bucket %d on %s: %v", i+1, n.Name, err)
+		}
+		servers[n.Name] = startEcho(t, n, netip.AddrPortFrom(cloneIP.Addr(), 7777))
+	}
+	// Adding a bucket again changes nothing.
+	if err := nodes[0].Do(func() error { return clusterip.AddBucket(spec, 1) }); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("rules as IPaddr2's", func(t *testing.T) {
+		got := nftRules(t, nodes[0])
+		seed := fmt.Sprintf("0x%08x", spec.Seed)
+		want := []string{
+			"table ip IPaddr2_198_18_0_100 {",
+			"chain prerouting {",
+			"type filter hook prerouting priority mangle; policy accept;",
+			`iif "eth0" ip daddr 198.18.0.100 jhash ip saddr mod 3 seed ` + seed + ` offset 1 1 meta pkttype set host accept comment "cip-node-1"`,
+			`iif "eth0" ip daddr 198.18.0.100 drop`,
+			"}", "}",
+			"table arp IPaddr2_198_18_0_100 {",
+			"chain output {",
+			"type filter hook output priority filter; policy accept;",
+			"arp saddr ip 198.18.0.100 arp saddr ether set " + spec.MAC.String(),
+			"}", "}",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("nft list ruleset on %s (-want +got):\n%s", nodes[0].Name, diff)
+		}
+	})
+
+	owner := func(b int) string { return nodes[b-1].Name }
+	answered := askAll(t, client, sources, cloneIP.Addr())
+	spread := map[string]int{}
+	for _, src := range sources {
+		want := owner(spec.Bucket(src))
+		if got := answered[src]; got != want {
+			t.Errorf("%s was answered by %s, want %s (bucket %d)", src, got, want, spec.Bucket(src))
+		}
+		spread[answered[src]]++
+	}
+	t.Logf("answers per node: %v", spread)
+	for _, n := range nodes {
+		if spread[n.Name] == 0 {
+			t.Errorf("%s answered none of %d sources", n.Name, len(sources))
+		}
+	}
+	mac, err := client.Neighbor(cloneIP.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mac.String() != spec.MAC.String() {
+		t.Errorf("client's neighbour entry for %s = %s, want the cluster MAC %s", cloneIP.Addr(), mac, spec.MAC)
+	}
+
+	for _, n := range nodes {
+		if !staticMember(t, n, spec.MAC) {
+			t.Errorf("ip maddr on %s does not show %s static", n.Name, spec.MAC)
+		}
+	}
+
+	// Bucket 3 moves: the third node gives it up, its last, which takes
+	// its table and membership with it (and the agent its address); the
+	// first node adds it beside bucket 1.
+	var left clusterip.State
+	if err := nodes[2].Do(func() (err error) {
+		left, err = clusterip.RemoveBucket(spec, 3)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !left.Empty() {
+		t.Errorf("after its last bucket went, %s holds %+v", nodes[2].Name, left)
+	}
+	if got := nftRules(t, nodes[2]); len(got) > 0 {
+		t.Errorf("after its last bucket went, %s has rules:\n%s", nodes[2].Name, strings.Join(got, "\n"))
+	}
+	if staticMember(t, nodes[2], spec.MAC) {
+		t.Errorf("after its last bucket went, ip maddr on %s still shows %s", nodes[2].Name, spec.MAC)
+	}
+	if err := nodes[2].IP("addr", "del", cloneIP.String(), "dev", "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].Do(func() error { return clusterip.AddBucket(spec, 3) }); err != nil {
+		t.Fatal(err)
+	}
+	var st clusterip.State
+	if err := nodes[0].Do(func() (err error) { st, err = clusterip.Inspect(spec); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want := (clusterip.State{Table: true, Buckets: []int{3, 1}, ARP: true, Member: true}); !cmp.Equal(st, want) {
+		t.Errorf("%s holds %+v, want %+v", nodes[0].Name, st, want)
+	}
+
+	var moved []netip.Addr
+	for _, src := range sources {
+		if spec.Bucket(src) == 3 {
+			moved = append(moved, src)
+		}
+	}
+	for src, who := range askAll(t, client, moved, cloneIP.Addr()) {
+		if who != nodes[0].Name {
+			t.Errorf("after the move, %s (bucket 3) was answered by %s, want %s", src, who, nodes[0].Name)
+		}
+	}
+
+	// No node answered a source of another's bucket, before the move or
+	// after.
+	for name, s := range servers {
+		for _, src := range s.seen() {
+			b := spec.Bucket(src)
+			if name != owner(b) && (b != 3 || name != nodes[0].Name) {
+				t.Errorf("%s received a request from %s, of bucket %d", name, src, b)
+			}
+		}
+	}
+}
+
+// nftRules lists the host's nftables ruleset, a line a statement,
+// without indentation.
+func nftRules(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", h.NS, "nft", "list", "ruleset").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list ruleset in %s: %v\n%s", h.Name, err, out)
+	}
+	var lines []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// staticMember says whether "ip maddr" shows the host's nic joined to mac
+// by a static membership, one that no socket holds.
+func staticMember(t *testing.T, h *lab.Host, mac net.HardwareAddr) bool {
+	t.Helper()
+	out, err := exec.Command("ip", "-n", h.NS, "maddr", "show", "dev", h.Dev).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip maddr show in %s: %v\n%s", h.Name, err, out)
+	}
+	return strings.Contains(string(out), "link  "+mac.String()+" static")
+}
+
+// echoServer answers every UDP datagram with its host's name, and records
+// who sent one.
+type echoServer struct {
+	mu   sync.Mutex
+	from []netip.Addr
+}
+
+func (s *echoServer) seen() []netip.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.from)
+}
+
+// startEcho starts an echo server in the host on addr, until the test
+// ends.
+func startEcho(t *testing.T, h *lab.Host, addr netip.AddrPort) *echoServer {
+	t.Helper()
+	var pc *net.UDPConn
+	if err := h.Do(func() (err error) {
+		pc, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(addr))
+		return err
+	}); err != nil {
+		t.Fatalf("listen on %s in %s: %v", addr, h.Name, err)
+	}
+	s := &echoServer{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64)
+		for {
+			n, from, err := pc.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.from = append(s.from, from.Addr())
+			s.mu.Unlock()
+			pc.WriteToUDPAddrPort(append([]byte(h.Name+" "), buf[:n]...), from)
+		}
+	}()
+	t.Cleanup(func() {
+		pc.Close()
+		<-done
+	})
+	return s
+}
+
+// askAll asks dst's echo servers from each of the client's sources, until
+// each has an answer, and returns which host answered each. It fails the
+// test when a source gets no answer within 5 s, or answers from two hosts.
+func askAll(t *testing.T, client *lab.Host, sources []netip.Addr, dst netip.Addr) map[netip.Addr]string {
+	t.Helper()
+	out := map[netip.Addr]string{}
+	for _, src := range sources {
+		var c *net.UDPConn
+		if err := client.Do(func() (err error) {
+			c, err = net.DialUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 7777)))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		who, err := ask(c)
+		c.Close()
+		if err != nil {
+			t.Fatalf("from %s: %v", src, err)
+		}
+		out[src] = who
+	}
+	return out
+}
+
+// ask sends a request on c every 100 ms until an answer comes, then
+// reads what else comes until 100 ms pass without an answer, and returns
+// the one host that answered.
+func ask(c *net.UDPConn) (string, error) {
+	hosts := map[string]bool{}
+	buf := make([]byte, 64)
+	deadline := time.Now().Add(5 * time.Second)
+	for seq := 0; time.Now().Before(deadline); seq++ {
+		if len(hosts) == 0 {
+			if _, err := fmt.Fprintf(c, "%d", seq); err != nil {
+				return "", err
+			}
+		}
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, err := c.Read(buf)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			if len(hosts) > 0 {
+				break
+			}
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		who, _, _ := strings.Cut(string(buf[:n]), " ")
+		hosts[who] = true
+	}
+	switch names := slices.Sorted(maps.Keys(hosts)); len(names) {
+	case 0:
+		return "", errors.New("no answer in 5 s")
+	case 1:
+		return names[0], nil
+	default:
+		return "", fmt.Errorf("answers from %v, want one host", names)
+	}
+}
+
+// TestCloneRulesIPv6AsIPaddr2: for an IPv6 address the table is ip6, with
+// IPaddr2's rule that lets neighbour advertisements through; the last
+// bucket's removal leaves nothing. ARP mangling is refused for IPv6, as
+// IPaddr2 refuses it, before anything is made.
+func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
+	needTool(t, "nft")
+	l := newLab(t, lab.HostSpec{Name: "n1", Addr6: netip.MustParsePrefix("2001:db8::1/64")})
+	n := l.Hosts[0]
+	ip := netip.MustParseAddr("2001:db8::100")
+	spec := clusterip.Spec{
+		IP: ip, Link: "eth0", Buckets: 3,
+		Seed: clusterip.DerivedSeed(ip, "64", ""),
+		MAC:  clusterip.DerivedMAC(ip, "64", ""),
+	}
+
+	mangled := spec
+	mangled.MangleARP = true
+	if err := n.Do(func() error { return clusterip.AddBucket(mangled, 2) }); !errors.Is(err, clusterip.ErrMangleIPv6) {
+		t.Errorf("AddBucket with ARP mangling for IPv6 = %v, want %v", err, clusterip.ErrMangleIPv6)
+	}
+	if got := nftRules(t, n); len(got) > 0 {
+		t.Errorf("a refused AddBucket left rules:\n%s", strings.Join(got, "\n"))
+	}
+
+	if err := n.Do(func() error { return clusterip.AddBucket(spec, 2) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"table ip6 IPaddr2_2001_db8__100 {",
+		"chain prerouting {",
+		"type filter hook prerouting priority mangle; policy accept;",
+		fmt.Sprintf(`iif "eth0" ip6 daddr 2001:db8::100 jhash ip6 saddr mod 3 seed 0x%08x offset 1 2 meta pkttype set host accept comment "cip-node-2"`, spec.Seed),
+		`iif "eth0" ip6 daddr 2001:db8::100 icmpv6 type nd-neighbor-advert accept`,
+		`iif "eth0" ip6 daddr 2001:db8::100 drop`,
+		"}", "}",
+	}
+	if diff := cmp.Diff(want, nftRules(t, n)); diff != "" {
+		t.Errorf("nft list ruleset (-want +got):\n%s", diff)
+	}
+	var st clusterip.State
+	if err := n.Do(func() (err error) { st, err = clusterip.Inspect(spec); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want := (clusterip.State{Table: true, Buckets: []int{2}, Member: true}); !cmp.Equal(st, want) {
+		t.Errorf("Inspect = %+v, want %+v", st, want)
+	}
+	if err := n.Do(func() (err error) { st, err = clusterip.RemoveBucket(spec, 2); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Empty() {
+		t.Errorf("after the last bucket went: %+v", st)
+	}
+	if got := nftRules(t, n); len(got) > 0 {
+		t.Errorf("after the last bucket went:\n%s", strings.Join(got, "\n"))
+	}
+	if err := n.Do(func() (err error) { st, err = clusterip.Inspect(spec); return err }); err != nil || !st.Empty() {
+		t.Errorf("Inspect after the last bucket went = %+v, %v; want nothing", st, err)
+	}
+}
