@@ -19,58 +19,100 @@ import (
 	"github.com/floatip/floatip/tests/lab"
 )
 
-// cloneIP is the shared address of the clone tests, on every node.
-var cloneIP = netip.MustParsePrefix("198.18.0.100/24")
+// cloneFamily is the shared address of a clone test and how the lab's
+// hosts are addressed in its family.
+type cloneFamily struct {
+	name string
+	// ip is the shared address, on every node; broadcast is its
+	// broadcast address, which IPaddr2 hashes with it.
+	ip        netip.Prefix
+	broadcast string
+	// host is the address of the lab's nth host (n from 1); the
+	// client's sources are hosts 16 to 45.
+	host func(n int) netip.Addr
+	// addArgs are what "ip addr add" needs beyond the address.
+	addArgs []string
+}
 
-// cloneSpec is the shared address as IPaddr2 derives it for clone_max 3:
-// seed and MAC from its address, netmask and broadcast address.
-func cloneSpec() clusterip.Spec {
-	return clusterip.Spec{
-		IP:        cloneIP.Addr(),
-		Link:      "eth0",
-		Buckets:   3,
-		Seed:      clusterip.DerivedSeed(cloneIP.Addr(), "24", "198.18.0.255"),
-		MAC:       clusterip.DerivedMAC(cloneIP.Addr(), "24", "198.18.0.255"),
-		MangleARP: true,
+var (
+	cloneIPv4 = cloneFamily{
+		name: "IPv4", ip: netip.MustParsePrefix("198.18.0.100/24"), broadcast: "198.18.0.255",
+		host:    func(n int) netip.Addr { return netip.AddrFrom4([4]byte{198, 18, 0, byte(n)}) },
+		addArgs: []string{"brd", "+"},
 	}
+	// An IPv6 address shared by several nodes must skip DAD, which
+	// would find the other nodes' copies.
+	cloneIPv6 = cloneFamily{
+		name: "IPv6", ip: netip.MustParsePrefix("2001:db8::100/64"),
+		host:    func(n int) netip.Addr { return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(n)}) },
+		addArgs: []string{"nodad"},
+	}
+)
+
+// spec is the shared address as IPaddr2 derives it for clone_max 3 (seed
+// and MAC from its address, netmask and broadcast address), with the
+// family's rewrite of the MAC the nodes announce.
+func (f cloneFamily) spec() clusterip.Spec {
+	ip, bits := f.ip.Addr(), fmt.Sprint(f.ip.Bits())
+	return clusterip.Spec{
+		IP: ip, Link: "eth0", Buckets: 3,
+		Seed:      clusterip.DerivedSeed(ip, bits, f.broadcast),
+		MAC:       clusterip.DerivedMAC(ip, bits, f.broadcast),
+		MangleARP: ip.Is4(),
+		MangleND:  ip.Is6(),
+	}
+}
+
+// prefix is the nth host's address with the shared address's length.
+func (f cloneFamily) prefix(n int) netip.Prefix {
+	return netip.PrefixFrom(f.host(n), f.ip.Bits())
 }
 
 // TestCloneSharesAddressByBuckets: three nodes hold one address and
 // buckets 1, 2 and 3 of it; thirty client addresses each get their
 // answers from exactly one node, the one the kernel's hash names, and
 // every node answers some. When bucket 3 moves from the third node to the
-// first, the first answers its clients.
+// first, the first answers its clients. For IPv6, which IPaddr2 cannot
+// share, the nodes rewrite their neighbour advertisements.
 func TestCloneSharesAddressByBuckets(t *testing.T) {
+	for _, f := range []cloneFamily{cloneIPv4, cloneIPv6} {
+		t.Run(f.name, func(t *testing.T) { testCloneShares(t, f) })
+	}
+}
+
+func testCloneShares(t *testing.T, f cloneFamily) {
 	needTool(t, "nft")
 	var specs []lab.HostSpec
 	for i := 1; i <= 3; i++ {
-		specs = append(specs, lab.HostSpec{Name: fmt.Sprintf("n%d", i), Addr: netip.MustParsePrefix(fmt.Sprintf("198.18.0.%d/24", i))})
+		specs = append(specs, lab.HostSpec{Name: fmt.Sprintf("n%d", i)})
 	}
-	specs = append(specs, lab.HostSpec{Name: "c", Addr: netip.MustParsePrefix("198.18.0.10/24")})
+	specs = append(specs, lab.HostSpec{Name: "c"})
 	l := newLab(t, specs...)
 	nodes, client := l.Hosts[:3], l.Host("c")
-	spec := cloneSpec()
+	spec := f.spec()
+	addAddr := func(h *lab.Host, p netip.Prefix) {
+		t.Helper()
+		if err := h.IP(append([]string{"addr", "add", p.String(), "dev", h.Dev}, f.addArgs...)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, n := range nodes {
+		addAddr(n, f.prefix(i+1))
+	}
 
 	var sources []netip.Addr
-	for i := 10; i < 40; i++ {
-		src := netip.AddrFrom4([4]byte{198, 18, 0, byte(i)})
-		sources = append(sources, src)
-		if i > 10 {
-			if err := client.IP("addr", "add", src.String()+"/24", "dev", "eth0"); err != nil {
-				t.Fatal(err)
-			}
-		}
+	for i := 16; i < 46; i++ {
+		sources = append(sources, f.host(i))
+		addAddr(client, f.prefix(i))
 	}
 
 	servers := map[string]*echoServer{}
 	for i, n := range nodes {
-		if err := n.IP("addr", "add", cloneIP.String(), "brd", "+", "dev", "eth0"); err != nil {
-			t.Fatal(err)
-		}
+		addAddr(n, f.ip)
 		if err := n.Do(func() error { return clusterip.AddBucket(spec, i+1) }); err != nil {
 			t.Fatalf("add bucket %d on %s: %v", i+1, n.Name, err)
 		}
-		servers[n.Name] = startEcho(t, n, netip.AddrPortFrom(cloneIP.Addr(), 7777))
+		servers[n.Name] = startEcho(t, n, netip.AddrPortFrom(spec.IP, 7777))
 	}
 	// Adding a bucket again changes nothing.
 	if err := nodes[0].Do(func() error { return clusterip.AddBucket(spec, 1) }); err != nil {
@@ -78,6 +120,9 @@ func TestCloneSharesAddressByBuckets(t *testing.T) {
 	}
 
 	t.Run("rules as IPaddr2's", func(t *testing.T) {
+		if spec.IP.Is6() {
+			t.Skip("IPaddr2 has no IPv6 rewrite to compare with; TestCloneRulesIPv6AsIPaddr2 compares the rest")
+		}
 		got := nftRules(t, nodes[0])
 		seed := fmt.Sprintf("0x%08x", spec.Seed)
 		want := []string{
@@ -99,7 +144,7 @@ func TestCloneSharesAddressByBuckets(t *testing.T) {
 	})
 
 	owner := func(b int) string { return nodes[b-1].Name }
-	answered := askAll(t, client, sources, cloneIP.Addr())
+	answered := askAll(t, client, sources, spec.IP)
 	spread := map[string]int{}
 	for _, src := range sources {
 		want := owner(spec.Bucket(src))
@@ -114,12 +159,12 @@ func TestCloneSharesAddressByBuckets(t *testing.T) {
 			t.Errorf("%s answered none of %d sources", n.Name, len(sources))
 		}
 	}
-	mac, err := client.Neighbor(cloneIP.Addr())
+	mac, err := client.Neighbor(spec.IP)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if mac.String() != spec.MAC.String() {
-		t.Errorf("client's neighbour entry for %s = %s, want the cluster MAC %s", cloneIP.Addr(), mac, spec.MAC)
+		t.Errorf("client's neighbour entry for %s = %s, want the cluster MAC %s", spec.IP, mac, spec.MAC)
 	}
 
 	for _, n := range nodes {
@@ -147,7 +192,7 @@ func TestCloneSharesAddressByBuckets(t *testing.T) {
 	if staticMember(t, nodes[2], spec.MAC) {
 		t.Errorf("after its last bucket went, ip maddr on %s still shows %s", nodes[2].Name, spec.MAC)
 	}
-	if err := nodes[2].IP("addr", "del", cloneIP.String(), "dev", "eth0"); err != nil {
+	if err := nodes[2].IP("addr", "del", f.ip.String(), "dev", "eth0"); err != nil {
 		t.Fatal(err)
 	}
 	if err := nodes[0].Do(func() error { return clusterip.AddBucket(spec, 3) }); err != nil {
@@ -157,7 +202,7 @@ func TestCloneSharesAddressByBuckets(t *testing.T) {
 	if err := nodes[0].Do(func() (err error) { st, err = clusterip.Inspect(spec); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if want := (clusterip.State{Table: true, Buckets: []int{3, 1}, ARP: true, Member: true}); !cmp.Equal(st, want) {
+	if want := (clusterip.State{Table: true, Buckets: []int{3, 1}, ARP: spec.MangleARP, ND: spec.MangleND, Member: true}); !cmp.Equal(st, want) {
 		t.Errorf("%s holds %+v, want %+v", nodes[0].Name, st, want)
 	}
 
@@ -167,7 +212,7 @@ func TestCloneSharesAddressByBuckets(t *testing.T) {
 			moved = append(moved, src)
 		}
 	}
-	for src, who := range askAll(t, client, moved, cloneIP.Addr()) {
+	for src, who := range askAll(t, client, moved, spec.IP) {
 		if who != nodes[0].Name {
 			t.Errorf("after the move, %s (bucket 3) was answered by %s, want %s", src, who, nodes[0].Name)
 		}
@@ -232,7 +277,7 @@ func startEcho(t *testing.T, h *lab.Host, addr netip.AddrPort) *echoServer {
 	t.Helper()
 	var pc *net.UDPConn
 	if err := h.Do(func() (err error) {
-		pc, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(addr))
+		pc, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
 		return err
 	}); err != nil {
 		t.Fatalf("listen on %s in %s: %v", addr, h.Name, err)
@@ -269,7 +314,7 @@ func askAll(t *testing.T, client *lab.Host, sources []netip.Addr, dst netip.Addr
 	for _, src := range sources {
 		var c *net.UDPConn
 		if err := client.Do(func() (err error) {
-			c, err = net.DialUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 7777)))
+			c, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 7777)))
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -48,11 +48,20 @@ type Spec struct {
 	// IP to MAC (IPaddr2's clusterip_mac_mangle), so that clients learn
 	// the multicast MAC rather than one node's own. IPv4 only.
 	MangleARP bool
+	// MangleND rewrites the link-layer address of the neighbour
+	// advertisements the node sends for IP, and of the solicitations it
+	// sends from IP, to MAC: the IPv6 counterpart of MangleARP, which
+	// IPaddr2 lacks: without it a client learns one
+	// node's own MAC and only that node's buckets are answered. IPv6
+	// only. The nodes must hold the address without duplicate address
+	// detection, which finds the other nodes' copies and fails.
+	MangleND bool
 }
 
 // Errors of a Spec that no node could program.
 var (
 	ErrMangleIPv6   = errors.New("ARP mangling is for IPv4, not IPv6")
+	ErrMangleIPv4   = errors.New("neighbour advertisement mangling is for IPv6, not IPv4")
 	ErrNotMulticast = errors.New("cluster MAC is not a multicast MAC")
 	ErrBucket       = errors.New("bucket out of range")
 	// ErrSeedZero: a hash expression without a seed gets a random one
@@ -76,6 +85,8 @@ func (s Spec) Validate() error {
 		return ErrSeedZero
 	case s.MangleARP && !s.IP.Unmap().Is4():
 		return ErrMangleIPv6
+	case s.MangleND && s.IP.Unmap().Is4():
+		return ErrMangleIPv4
 	}
 	return nil
 }
@@ -178,6 +189,9 @@ type State struct {
 	Buckets []int
 	// ARP says the arp table that rewrites the sender MAC is there.
 	ARP bool
+	// ND says the ip6 output chain that rewrites neighbour
+	// advertisements is there.
+	ND bool
 	// Member says the link has joined the cluster MAC.
 	Member bool
 }
@@ -194,7 +208,7 @@ func (st State) Has(b int) bool {
 
 // Empty says the node holds nothing of the address.
 func (st State) Empty() bool {
-	return !st.Table && !st.ARP && !st.Member && len(st.Buckets) == 0
+	return !st.Table && !st.ARP && !st.ND && !st.Member && len(st.Buckets) == 0
 }
 
 // Bucket is the bucket the kernel's rules put a packet from src into: the

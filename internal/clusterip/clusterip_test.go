@@ -112,6 +112,8 @@ func TestValidate(t *testing.T) {
 		{"no buckets", func(s *Spec) { s.Buckets = 0 }, ErrBucket},
 		{"seed 0", func(s *Spec) { s.Seed = 0 }, ErrSeedZero},
 		{"IPv6 with ARP mangling", func(s *Spec) { s.IP = netip.MustParseAddr("2001:db8::100") }, ErrMangleIPv6},
+		{"IPv6 with ND mangling", func(s *Spec) { s.IP, s.MangleARP, s.MangleND = netip.MustParseAddr("2001:db8::100"), false, true }, nil},
+		{"IPv4 with ND mangling", func(s *Spec) { s.MangleND = true }, ErrMangleIPv4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := good

@@ -68,6 +68,15 @@ func AddBucket(s Spec, b int) error {
 			return fmt.Errorf("add arp table %s: %w", t.arp.Name, kernelHint(err, ErrNoARP))
 		}
 	}
+	if s.MangleND && !st.ND {
+		c.AddChain(t.ndOut)
+		for _, r := range ndMangleRules(s) {
+			c.AddRule(&nftables.Rule{Table: t.ip, Chain: t.ndOut, Exprs: r})
+		}
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("add neighbour advertisement rewrite to table %s: %w", t.ip.Name, err)
+		}
+	}
 	if !st.Member {
 		if err := multicast(unix.SIOCADDMULTI, s.Link, s.MAC); err != nil {
 			return fmt.Errorf("join %s to %s: %w", s.Link, s.MAC, err)
@@ -176,6 +185,11 @@ func inspect(c *nftables.Conn, s Spec) (State, error) {
 	}
 	if st.ARP, err = hasChain(c, t.out); err != nil {
 		return State{}, err
+	}
+	if !s.IP.Unmap().Is4() {
+		if st.ND, err = hasChain(c, t.ndOut); err != nil {
+			return State{}, err
+		}
 	}
 	mcast, err := os.ReadFile("/proc/thread-self/net/dev_mcast")
 	if err != nil {

@@ -42,6 +42,9 @@ func layoutOf(s Spec) layout {
 type tables struct {
 	ip, arp         *nftables.Table
 	prerouting, out *nftables.Chain
+	// ndOut is the ip6 table's output chain, which rewrites neighbour
+	// advertisements.
+	ndOut *nftables.Chain
 }
 
 func tablesOf(s Spec) tables {
@@ -58,6 +61,10 @@ func tablesOf(s Spec) tables {
 		out: &nftables.Chain{
 			Name: "output", Table: arp, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookRef(nfARPOut), Priority: nftables.ChainPriorityFilter,
+		},
+		ndOut: &nftables.Chain{
+			Name: "output", Table: ip, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter,
 		},
 	}
 }
@@ -121,6 +128,59 @@ func arpMangleRule(s Spec) []expr.Any {
 		&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 6},
 	}
 }
+
+// ndMangleRules write the cluster MAC into the link-layer address option
+// of the neighbour discovery messages by which the node tells its MAC
+// for the shared address, and update the ICMPv6 checksum for it: the
+// target link-layer address of an advertisement for the address, and the
+// source link-layer address of a solicitation sent from it (the node
+// solicits a client from the address it answers from, and the client
+// takes the option as the address's MAC). In both messages the kernel
+// puts the option first, type and length 1 (8 bytes), at offset 24 of the
+// ICMPv6 header, after the 16-byte target; a message without it is left
+// alone.
+func ndMangleRules(s Spec) [][]expr.Any {
+	ip := s.IP.AsSlice()
+	write := []expr.Any{
+		&expr.Immediate{Register: 1, Data: []byte(s.MAC)},
+		&expr.Payload{
+			OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 26, Len: 6,
+			CsumType: expr.CsumTypeInet, CsumOffset: 2,
+		},
+	}
+	icmpv6 := func(typ, opt byte, match ...expr.Any) []expr.Any {
+		e := []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{typ}},
+		}
+		e = append(e, match...)
+		e = append(e,
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 24, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{opt, 1}},
+		)
+		return append(e, write...)
+	}
+	return [][]expr.Any{
+		icmpv6(icmpv6NeighborAdvert, ndOptTargetLLAddr,
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 16},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ip},
+		),
+		icmpv6(icmpv6NeighborSolicit, ndOptSourceLLAddr,
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ip},
+		),
+	}
+}
+
+// The ICMPv6 type of a neighbour solicitation, and the types of the
+// link-layer address options (RFC 4861, 4.3 and 4.6.1).
+const (
+	icmpv6NeighborSolicit = 135
+	ndOptSourceLLAddr     = 1
+	ndOptTargetLLAddr     = 2
+)
 
 // comment is a rule's user data holding c as nft's comment.
 func comment(c string) []byte {
