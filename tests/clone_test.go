@@ -426,3 +426,91 @@ func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
 		t.Errorf("Inspect after the last bucket went = %+v, %v; want nothing", st, err)
 	}
 }
+
+// TestCloneReplacesStaleTable: a table whose rules are not those of the
+// instance's parameters (clone-max changed, the drop rule deleted by hand)
+// is reported stale, which a monitor must see, and AddBucket replaces it
+// with the right rules, keeping the buckets the node held. A bucket above
+// clone-max, an instance that clone-max no longer has, is removed without
+// an error.
+func TestCloneReplacesStaleTable(t *testing.T) {
+	needTool(t, "nft")
+	l := newLab(t, lab.HostSpec{Name: "n1"})
+	n := l.Hosts[0]
+	spec := cloneIPv4.spec()
+	if err := n.IP("addr", "add", cloneIPv4.ip.String(), "dev", n.Dev); err != nil {
+		t.Fatal(err)
+	}
+	inspect := func(s clusterip.Spec) clusterip.State {
+		t.Helper()
+		var st clusterip.State
+		if err := n.Do(func() (err error) { st, err = clusterip.Inspect(s); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	add := func(s clusterip.Spec, b int) {
+		t.Helper()
+		if err := n.Do(func() error { return clusterip.AddBucket(s, b) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(spec, 1)
+	add(spec, 3)
+	if st := inspect(spec); st.Stale {
+		t.Fatalf("fresh table is stale: %+v", st)
+	}
+
+	wider := spec
+	wider.Buckets = 4
+	if st := inspect(wider); !st.Stale {
+		t.Errorf("table of clone-max 3 read with clone-max 4 is not stale: %+v", st)
+	}
+	add(wider, 2)
+	st := inspect(wider)
+	slices.Sort(st.Buckets)
+	if want := (clusterip.State{Table: true, Buckets: []int{1, 2, 3}, ARP: true, Member: true}); !cmp.Equal(st, want) {
+		t.Errorf("after AddBucket with clone-max 4: %+v, want %+v", st, want)
+	}
+	var mods []string
+	for _, line := range nftRules(t, n) {
+		if strings.Contains(line, "jhash") {
+			mods = append(mods, strings.Fields(line[strings.Index(line, " mod "):])[1])
+		}
+	}
+	if diff := cmp.Diff([]string{"4", "4", "4"}, mods); diff != "" {
+		t.Errorf("moduli of the bucket rules (-want +got):\n%s", diff)
+	}
+
+	// The drop rule deleted by hand: every packet would be accepted.
+	out, err := exec.Command("sh", "-c", "ip netns exec "+n.NS+" nft -a list chain ip "+clusterip.TableName(spec.IP)+
+		" prerouting | sed -n 's/.* drop # handle \\([0-9]*\\)$/\\1/p'").Output()
+	if err != nil || len(strings.TrimSpace(string(out))) == 0 {
+		t.Fatalf("find the drop rule's handle: %v %q", err, out)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", n.NS, "nft", "delete", "rule", "ip", clusterip.TableName(spec.IP), "prerouting", "handle", strings.TrimSpace(string(out))).CombinedOutput(); err != nil {
+		t.Fatalf("delete the drop rule: %v\n%s", err, out)
+	}
+	if st := inspect(wider); !st.Stale {
+		t.Errorf("table without its drop rule is not stale: %+v", st)
+	}
+	add(wider, 2)
+	if st := inspect(wider); st.Stale {
+		t.Errorf("AddBucket left a stale table: %+v", st)
+	}
+	if got := nftRules(t, n); !slices.Contains(got, `iif "eth0" ip daddr 198.18.0.100 drop`) {
+		t.Errorf("AddBucket did not restore the drop rule:\n%s", strings.Join(got, "\n"))
+	}
+
+	// clone-max shrinks to 2: the instance of bucket 3 is stopped with it.
+	narrow := spec
+	narrow.Buckets = 2
+	var left clusterip.State
+	if err := n.Do(func() (err error) { left, err = clusterip.RemoveBucket(narrow, 3); return err }); err != nil {
+		t.Fatalf("RemoveBucket of bucket 3 with clone-max 2: %v", err)
+	}
+	slices.Sort(left.Buckets)
+	if !slices.Equal(left.Buckets, []int{1, 2}) {
+		t.Errorf("after bucket 3 went, the node holds buckets %v, want [1 2]", left.Buckets)
+	}
+}

@@ -194,6 +194,12 @@ type State struct {
 	ND bool
 	// Member says the link has joined the cluster MAC.
 	Member bool
+	// Stale says the tables hold other rules than the Spec makes for
+	// these buckets: another clone-max, seed, link, address or MAC, a
+	// rule missing, a rule added by hand, a rewrite the Spec does not
+	// ask for. The node may then accept what another node accepts, or
+	// nothing; AddBucket replaces such a table.
+	Stale bool
 }
 
 // Has says whether the node accepts bucket b.
@@ -208,7 +214,7 @@ func (st State) Has(b int) bool {
 
 // Empty says the node holds nothing of the address.
 func (st State) Empty() bool {
-	return !st.Table && !st.ARP && !st.ND && !st.Member && len(st.Buckets) == 0
+	return !st.Table && !st.ARP && !st.ND && !st.Member && !st.Stale && len(st.Buckets) == 0
 }
 
 // Bucket is the bucket the kernel's rules put a packet from src into: the

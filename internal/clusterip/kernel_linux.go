@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"unsafe"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,10 +23,13 @@ var (
 
 // AddBucket makes the node accept the packets of bucket b of s: the first
 // bucket of an address creates its table, with the rule that drops the
-// other buckets' packets, the arp table when s mangles ARP, and joins the
-// link to the cluster MAC; a bucket already there is left as it is, so
-// that AddBucket may be repeated. The table, its chain and rules come in
-// one netlink batch, which the kernel applies whole or not at all.
+// other buckets' packets, the rewrite of the MAC the node announces when
+// s asks for it, and joins the link to the cluster MAC; a bucket already
+// there is left as it is, so that AddBucket may be repeated. A table whose
+// rules are not those of s (another clone-max, seed, link or MAC, a rule
+// missing or added by hand) is replaced by one that is, with the buckets
+// it held that s still has. The table, its chains and rules come in one
+// netlink batch, which the kernel applies whole or not at all.
 func AddBucket(s Spec, b int) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -40,42 +45,53 @@ func AddBucket(s Spec, b int) error {
 	if err != nil {
 		return fmt.Errorf("open nftables: %w", kernelHint(err, ErrNoNFTables))
 	}
-	st, err := inspect(c, s)
+	st, d, err := inspect(c, s)
 	if err != nil {
 		return err
 	}
 	t := tablesOf(s)
-	if !st.Table {
+	if !st.Table || d.ipStale {
+		if st.Table {
+			c.DelTable(t.ip)
+		}
 		c.AddTable(t.ip)
 		c.AddChain(t.prerouting)
 		if !s.IP.Unmap().Is4() {
 			c.AddRule(&nftables.Rule{Table: t.ip, Chain: t.prerouting, Exprs: neighborAdvertRule(s, ifi.Index)})
 		}
 		c.AddRule(&nftables.Rule{Table: t.ip, Chain: t.prerouting, Exprs: dropRule(s, ifi.Index)})
-	}
-	if !st.Has(b) {
+		kept := State{}
+		for _, x := range append(st.Buckets, b) {
+			if x <= s.Buckets && !kept.Has(x) {
+				kept.Buckets = append(kept.Buckets, x)
+				c.InsertRule(&nftables.Rule{Table: t.ip, Chain: t.prerouting, Exprs: bucketRule(s, ifi.Index, x), UserData: comment(bucketComment(x))})
+			}
+		}
+		st.ND = false
+	} else if !st.Has(b) {
 		// At the head, before the drop rule.
 		c.InsertRule(&nftables.Rule{Table: t.ip, Chain: t.prerouting, Exprs: bucketRule(s, ifi.Index, b), UserData: comment(bucketComment(b))})
-	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("add bucket %d of %s to table %s: %w", b, s.IP, t.ip.Name, kernelHint(err, ErrNoHash))
-	}
-	if s.MangleARP && !st.ARP {
-		c.AddTable(t.arp)
-		c.AddChain(t.out)
-		c.AddRule(&nftables.Rule{Table: t.arp, Chain: t.out, Exprs: arpMangleRule(s)})
-		if err := c.Flush(); err != nil {
-			return fmt.Errorf("add arp table %s: %w", t.arp.Name, kernelHint(err, ErrNoARP))
-		}
 	}
 	if s.MangleND && !st.ND {
 		c.AddChain(t.ndOut)
 		for _, r := range ndMangleRules(s) {
 			c.AddRule(&nftables.Rule{Table: t.ip, Chain: t.ndOut, Exprs: r})
 		}
-		if err := c.Flush(); err != nil {
-			return fmt.Errorf("add neighbour advertisement rewrite to table %s: %w", t.ip.Name, err)
-		}
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("add bucket %d of %s to table %s: %w", b, s.IP, t.ip.Name, kernelHint(err, ErrNoHash))
+	}
+	if d.arpStale {
+		c.DelTable(t.arp)
+		st.ARP = false
+	}
+	if s.MangleARP && !st.ARP {
+		c.AddTable(t.arp)
+		c.AddChain(t.out)
+		c.AddRule(&nftables.Rule{Table: t.arp, Chain: t.out, Exprs: arpMangleRule(s)})
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("add arp table %s: %w", t.arp.Name, kernelHint(err, ErrNoARP))
 	}
 	if !st.Member {
 		if err := multicast(unix.SIOCADDMULTI, s.Link, s.MAC); err != nil {
@@ -93,8 +109,10 @@ func RemoveBucket(s Spec, b int) (State, error) {
 	if err := s.Validate(); err != nil {
 		return State{}, err
 	}
-	if err := s.checkBucket(b); err != nil {
-		return State{}, err
+	// A bucket above s.Buckets is no error: when clone-max shrinks, the
+	// instances Pacemaker stops have such buckets.
+	if b < 1 {
+		return State{}, fmt.Errorf("bucket %d: %w", b, ErrBucket)
 	}
 	c, err := nftables.New()
 	if err != nil {
@@ -115,7 +133,7 @@ func RemoveBucket(s Spec, b int) (State, error) {
 	if err := c.Flush(); err != nil {
 		return State{}, fmt.Errorf("remove bucket %d of %s: %w", b, s.IP, err)
 	}
-	st, err := inspect(c, s)
+	st, _, err := inspect(c, s)
 	if err != nil {
 		return State{}, err
 	}
@@ -136,7 +154,7 @@ func Remove(s Spec) error {
 	if err != nil {
 		return fmt.Errorf("open nftables: %w", kernelHint(err, ErrNoNFTables))
 	}
-	st, err := inspect(c, s)
+	st, _, err := inspect(c, s)
 	if err != nil {
 		return err
 	}
@@ -164,39 +182,95 @@ func Inspect(s Spec) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("open nftables: %w", kernelHint(err, ErrNoNFTables))
 	}
-	return inspect(c, s)
+	st, _, err := inspect(c, s)
+	return st, err
 }
 
-func inspect(c *nftables.Conn, s Spec) (State, error) {
+// detail is what inspect finds stale, and so what AddBucket rebuilds.
+type detail struct {
+	// ipStale: the ip or ip6 table's rules are not those of the Spec
+	// for the buckets it holds.
+	ipStale bool
+	// arpStale: the arp table is there but its rule is not the Spec's
+	// (or the Spec rewrites no ARP).
+	arpStale bool
+}
+
+func inspect(c *nftables.Conn, s Spec) (State, detail, error) {
 	var st State
+	var d detail
 	t := tablesOf(s)
+	// A link that is gone has no index: every rule of the table is
+	// then stale.
+	ifindex := 0
+	if ifi, err := net.InterfaceByName(s.Link); err == nil {
+		ifindex = ifi.Index
+	}
 	var err error
 	if st.Table, err = hasChain(c, t.prerouting); err != nil {
-		return State{}, err
+		return State{}, d, err
 	}
 	if st.Table {
-		rules, err := bucketRules(c, t)
+		rules, err := c.GetRules(t.ip, t.prerouting)
 		if err != nil {
-			return State{}, err
+			return State{}, d, fmt.Errorf("read table %s: %w", t.ip.Name, kernelHint(err, ErrNoNFTables))
 		}
+		var want [][]expr.Any
 		for _, r := range rules {
-			st.Buckets = append(st.Buckets, r.bucket)
+			if b, ok := parseBucketComment(ruleComment(r)); ok {
+				st.Buckets = append(st.Buckets, b)
+				want = append(want, bucketRule(s, ifindex, b))
+			}
 		}
+		if !s.IP.Unmap().Is4() {
+			want = append(want, neighborAdvertRule(s, ifindex))
+		}
+		want = append(want, dropRule(s, ifindex))
+		d.ipStale = !sameRules(rules, want)
 	}
 	if st.ARP, err = hasChain(c, t.out); err != nil {
-		return State{}, err
+		return State{}, d, err
 	}
-	if !s.IP.Unmap().Is4() {
+	if st.ARP {
+		rules, err := c.GetRules(t.arp, t.out)
+		if err != nil {
+			return State{}, d, fmt.Errorf("read arp table %s: %w", t.arp.Name, kernelHint(err, ErrNoNFTables))
+		}
+		d.arpStale = !s.MangleARP || !sameRules(rules, [][]expr.Any{arpMangleRule(s)})
+	}
+	if st.Table && !s.IP.Unmap().Is4() {
 		if st.ND, err = hasChain(c, t.ndOut); err != nil {
-			return State{}, err
+			return State{}, d, err
+		}
+		if st.ND {
+			rules, err := c.GetRules(t.ip, t.ndOut)
+			if err != nil {
+				return State{}, d, fmt.Errorf("read table %s: %w", t.ip.Name, kernelHint(err, ErrNoNFTables))
+			}
+			d.ipStale = d.ipStale || !s.MangleND || !sameRules(rules, ndMangleRules(s))
 		}
 	}
+	st.Stale = d.ipStale || d.arpStale
 	mcast, err := os.ReadFile("/proc/thread-self/net/dev_mcast")
 	if err != nil {
-		return State{}, fmt.Errorf("read link multicast memberships: %w", err)
+		return State{}, d, fmt.Errorf("read link multicast memberships: %w", err)
 	}
 	st.Member = multicastMember(string(mcast), s.Link, s.MAC)
-	return st, nil
+	return st, d, nil
+}
+
+// sameRules says whether the kernel's rules are want, expression for
+// expression.
+func sameRules(rules []*nftables.Rule, want [][]expr.Any) bool {
+	if len(rules) != len(want) {
+		return false
+	}
+	for i, r := range rules {
+		if !reflect.DeepEqual(r.Exprs, want[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasChain says whether the kernel holds ch in its table. It reads the
