@@ -7,14 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/floatip/floatip/internal/sender"
 )
-
-// lockPoll is how often a waiting operation retries the lock; operations
-// on one address take milliseconds.
-const lockPoll = 5 * time.Millisecond
 
 // lock takes the per-address lock in HA_RSCTMP, so that two operations on
 // one address never interleave (a start racing a stop would otherwise leave
@@ -65,17 +60,26 @@ func (a *Agent) lock(ctx context.Context, t *target) (func(remove bool), error) 
 	}
 }
 
+// flock takes f's lock, waiting until ctx ends. The wait is in the kernel,
+// which hands the lock over the moment its holder lets go: stops of many
+// addresses on one nic queue on the nic's lock during a mass failover, and
+// a waiter that polled would add up to its poll interval to each of them.
+// When ctx ends first, the waiting goroutine stays blocked until the
+// holder lets go; the caller closes f, and a lock that goroutine still
+// gets is on a file nobody holds any more, which the kernel drops with it.
 func flock(ctx context.Context, f *os.File) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("another operation holds it: %w", ctx.Err())
-		case <-time.After(lockPoll):
-		}
+	fd := int(f.Fd())
+	err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+	if !errors.Is(err, syscall.EWOULDBLOCK) {
+		return err
+	}
+	got := make(chan error, 1)
+	go func() { got <- syscall.Flock(fd, syscall.LOCK_EX) }()
+	select {
+	case err := <-got:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("another operation holds it: %w", ctx.Err())
 	}
 }
 
