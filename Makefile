@@ -48,11 +48,12 @@ export SOURCE_DATE_EPOCH
 #    and man (groff-base, man-db) for the man page; git for the version and
 #    release tests; lintian, rpm, rpmlint and cpio for the package tests,
 #    which check the .deb and the .rpm and install the .rpm into a scratch
-#    root.
+#    root; apparmor (apparmor_parser) and checkpolicy (checkmodule), which
+#    compile the confinement profiles without loading them.
 DEMO_PACKAGES      := iproute2
 HEARTBEAT_PACKAGES := resource-agents
 CLUSTER_PACKAGES   := $(DEMO_PACKAGES) $(HEARTBEAT_PACKAGES) pacemaker corosync pcs pacemaker-cli-utils util-linux
-TEST_PACKAGES      := $(CLUSTER_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio
+TEST_PACKAGES      := $(CLUSTER_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio apparmor checkpolicy
 
 export PATH := $(PATH):/usr/local/go/bin
 
