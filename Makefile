@@ -347,3 +347,13 @@ tarball:
 
 clean:
 	rm -rf bin
+
+# support-matrix writes docs/admin/support.md, the support matrix, from
+# the versions in each stack's dpkg database (this machine's, and the
+# Debian 13 root's, read-only) and the suites .ci/run runs on each
+# (tools/supportmatrix); TestSupportMatrix fails when the committed page
+# or the README's table differs from it.
+.PHONY: support-matrix
+support-matrix:
+	$(GO) run ./tools/supportmatrix -ci .ci/run -root debian13=$(STACK_DEBIAN13) > docs/admin/support.md.tmp
+	mv docs/admin/support.md.tmp docs/admin/support.md
