@@ -15,14 +15,12 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -106,6 +104,9 @@ func (s *stack) read() error {
 	s.title = fields["NAME"]
 	if i := strings.Index(s.title, " GNU/Linux"); i > 0 {
 		s.title = s.title[:i]
+	}
+	if s.title == "" || fields["VERSION_ID"] == "" {
+		return fmt.Errorf("%s/etc/os-release of %s names no release", s.root, s.name)
 	}
 	s.title += " " + fields["VERSION_ID"]
 	if b, err := os.ReadFile(filepath.Join(root, "etc/debian_version")); err == nil {
@@ -233,7 +234,7 @@ func upstream(v string) string {
 	return v
 }
 
-// Table prints the table the README shows as well: one row a stack.
+// table prints the table the README shows as well: one row a stack.
 func table(w io.Writer, stacks []*stack) {
 	head := []string{"stack"}
 	for _, p := range packages {
@@ -290,9 +291,6 @@ release. What changes between Pacemaker 2 and 3 for an admin is in
 [create the VIP](resources.md#pacemaker-2-and-3); how the stacks are
 built and run, in the [live cluster test](../dev/cluster-test.md).
 `)
-	if slices.ContainsFunc(stacks, func(s *stack) bool { return s.title == "" }) {
-		return errors.New("a stack without a release name")
-	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
