@@ -48,12 +48,11 @@ export SOURCE_DATE_EPOCH
 #    and man (groff-base, man-db) for the man page; git for the version and
 #    release tests; lintian, rpm, rpmlint and cpio for the package tests,
 #    which check the .deb and the .rpm and install the .rpm into a scratch
-#    root; apparmor (apparmor_parser) and checkpolicy (checkmodule), which
-#    compile the confinement profiles without loading them.
+#    root.
 DEMO_PACKAGES      := iproute2
 HEARTBEAT_PACKAGES := resource-agents
 CLUSTER_PACKAGES   := $(DEMO_PACKAGES) $(HEARTBEAT_PACKAGES) pacemaker corosync pcs pacemaker-cli-utils util-linux
-TEST_PACKAGES      := $(CLUSTER_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio apparmor checkpolicy
+TEST_PACKAGES      := $(CLUSTER_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio
 
 export PATH := $(PATH):/usr/local/go/bin
 
@@ -83,6 +82,11 @@ define install-packages
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 endef
+
+# make test also compiles the confinement profiles of packaging/confinement
+# without loading them: apparmor_parser (apparmor) and checkmodule
+# (checkpolicy).
+TEST_PACKAGES += apparmor checkpolicy
 
 # deps installs what make test uses (TEST_PACKAGES); demo-deps and
 # cluster-deps what make demo and make cluster-test use.
