@@ -84,6 +84,11 @@ define install-packages
 	fi
 endef
 
+# make test also compiles the confinement profiles of packaging/confinement
+# without loading them: apparmor_parser (apparmor) and checkmodule
+# (checkpolicy).
+TEST_PACKAGES += apparmor checkpolicy
+
 # deps installs what make test uses (TEST_PACKAGES); demo-deps and
 # cluster-deps what make demo and make cluster-test use.
 deps:
@@ -102,7 +107,7 @@ cluster-deps:
 	$(call install-packages,$(CLUSTER_PACKAGES))
 
 # bench measures floatip against heartbeat:IPaddr2 side by side in network
-# namespaces and prints the table of docs/benchmarks.md
+# namespaces and prints the table of docs/dev/benchmarks.md
 # (go run ./tests/bench -h for the repetition counts). It counts processes
 # with strace.
 bench: build
@@ -118,13 +123,13 @@ test: deps lint build
 # moves the VIP (ocf:floatip:IPaddr2) by pcs, by a node's death, by
 # fencing and by a node's shutdown, and checks that a dead node is fenced
 # before the VIP starts elsewhere and that the client follows each time;
-# it prints the timings (docs/cluster-test.md). AGENT=heartbeat runs the
+# it prints the timings (docs/dev/cluster-test.md). AGENT=heartbeat runs the
 # same scenarios with ocf:heartbeat:IPaddr2 instead, and says what it skips
 # for lack of reload-agent, kill_connections and the depth-10 monitor.
 #
 # STACK=debian13 runs the same scenarios with every node's corosync,
 # Pacemaker 3, pcs, crm tools, fence and resource agents from a Debian 13
-# root, which stack-debian13 builds first (docs/cluster-test.md);
+# root, which stack-debian13 builds first (docs/dev/cluster-test.md);
 # debian12, this machine's own stack, is the default; cluster-bench and
 # cluster-chaos take STACK too. ONLY names the scenarios to run
 # (two-node,quorum,splitring; default all).
@@ -166,7 +171,7 @@ tool-test: deps stack-debian13
 # heartbeat:IPaddr2 on the same cluster, and prints their failover by
 # pcs node standby and by a hard kill, and each node's steady-state CPU
 # over BENCH_WINDOW at each BENCH_INTERVAL (a list such as 10s,2s), by a
-# cpuacct cgroup per node (cgroup v1); docs/cluster-bench.md.
+# cpuacct cgroup per node (cgroup v1); docs/dev/cluster-bench.md.
 # cluster-bench-ci is its small run for CI: 10 VIPs, 20 s windows, under
 # 4 minutes; it fails as the bench does, and asserts no time.
 BENCH_VIPS     ?= 100
@@ -186,7 +191,7 @@ cluster-bench-ci:
 # hand, a link flap during a start) on a three-node cluster with fencing and
 # quorum, and after each checks every node's addresses, the client's
 # neighbour entry and pings, the agent's leftovers and the failed actions;
-# CHAOS_SEED repeats a run, CHAOS_DURATION bounds it (docs/cluster-chaos.md).
+# CHAOS_SEED repeats a run, CHAOS_DURATION bounds it (docs/dev/cluster-chaos.md).
 CHAOS_ROUNDS   ?= 40
 CHAOS_SEED     ?= 0
 CHAOS_DURATION ?= 0
@@ -349,3 +354,13 @@ tarball:
 
 clean:
 	rm -rf bin
+
+# support-matrix writes docs/admin/support.md, the support matrix, from
+# the versions in each stack's dpkg database (this machine's, and the
+# Debian 13 root's, read-only) and the suites .ci/run runs on each
+# (tools/supportmatrix); TestSupportMatrix fails when the committed page
+# or the README's table differs from it.
+.PHONY: support-matrix
+support-matrix:
+	$(GO) run ./tools/supportmatrix -ci .ci/run -root debian13=$(STACK_DEBIAN13) > docs/admin/support.md.tmp
+	mv docs/admin/support.md.tmp docs/admin/support.md

@@ -9,7 +9,7 @@ import (
 )
 
 // printTargets checks the medians of the run against floatip's
-// performance targets (docs/benchmarks.md).
+// performance targets (docs/dev/benchmarks.md).
 // It reports; it never fails the run, since timings on a shared machine
 // are no test.
 func printTargets(w io.Writer, t *table, others int) {
