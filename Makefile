@@ -202,7 +202,7 @@ cluster-chaos: cluster-deps build $(STACK_DEP)
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
-# lint checks the layout's rules (tools/layoutcheck: docs/layout.md), and
+# lint checks the layout's rules (tools/layoutcheck: docs/dev/layout.md), and
 # also names each direct dependency or pinned tool that is behind its
 # newest release (tools/modcheck), as a warning: a release upstream must
 # not turn a green tree red by itself. MODCHECK=strict fails on it. That

@@ -1,5 +1,5 @@
 // Command layoutcheck fails when the tree breaks a rule of its layout
-// (docs/layout.md), so that the rules hold by a check, not by memory:
+// (docs/dev/layout.md), so that the rules hold by a check, not by memory:
 //
 //   - no package under internal/ but the agent's own imports internal/agent:
 //     the kernel's side returns its own types, and cmd/floatip wires them
@@ -66,7 +66,7 @@ func run(root string, lim Limits, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, b)
 	}
 	if len(breaches) > 0 {
-		fmt.Fprintf(stderr, "layoutcheck: %d breach(es) of docs/layout.md's rules\n", len(breaches))
+		fmt.Fprintf(stderr, "layoutcheck: %d breach(es) of docs/dev/layout.md's rules\n", len(breaches))
 		return 1
 	}
 	return 0

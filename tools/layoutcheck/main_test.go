@@ -68,7 +68,7 @@ func TestRunExitCode(t *testing.T) {
 	}
 }
 
-// TestDefault: the project's limits are the ones docs/layout.md states.
+// TestDefault: the project's limits are the ones docs/dev/layout.md states.
 func TestDefault(t *testing.T) {
 	if want := (Limits{Methods: 8, FileLines: 450, FuncLines: 80}); Default != want {
 		t.Errorf("Default = %+v, want %+v", Default, want)

@@ -39,7 +39,6 @@ type stack struct {
 	name  string // as make's STACK names it
 	root  string // empty for this machine's own
 	title string // "Debian 12"
-	point string // the point release, /etc/debian_version
 	vers  map[string]string
 	runs  []string // what CI runs on it, in the CI script's order
 }
@@ -109,9 +108,6 @@ func (s *stack) read() error {
 		return fmt.Errorf("%s/etc/os-release of %s names no release", s.root, s.name)
 	}
 	s.title += " " + fields["VERSION_ID"]
-	if b, err := os.ReadFile(filepath.Join(root, "etc/debian_version")); err == nil {
-		s.point = strings.TrimSpace(string(b))
-	}
 	args := []string{"-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"}
 	if s.root != "" {
 		args = append([]string{"--admindir", filepath.Join(s.root, "var/lib/dpkg")}, args...)
@@ -267,23 +263,10 @@ runs beside floatip.
 `)
 	table(&b, stacks)
 	b.WriteString(`
-The packages, as each stack's dpkg database names them:
-
-| stack | release |`)
-	for _, p := range packages {
-		b.WriteString(" " + p.name + " |")
-	}
-	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(packages)) + "\n")
-	for _, s := range stacks {
-		fmt.Fprintf(&b, "| %s | %s |", s.name, s.point)
-		for _, p := range packages {
-			fmt.Fprintf(&b, " %s |", s.vers[p.name])
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString(`
-This page is generated: ` + "`make support-matrix`" + ` reads the versions from
-the stacks' dpkg databases and the suites from the CI script, and
+The versions are upstream's, as each stack's packages carry them: a
+stable update of the distribution changes its packages' revisions, not
+these. This page is generated: ` + "`make support-matrix`" + ` reads the versions
+from the stacks' dpkg databases and the suites from the CI script, and
 ` + "`TestSupportMatrix`" + ` fails when the page, or the README's table,
 differs from what it finds. Other distributions are not tested: floatip
 uses none of their packages, so what matters there is their Pacemaker
