@@ -255,15 +255,15 @@ func TestParityOCFTCoversTheSuites(t *testing.T) {
 }
 
 // TestParityOCFT runs each case with floatip and Debian's heartbeat:IPaddr2
-// 4.12, and with 4.18 when FLOATIP_IPADDR2_418 names it (see
-// TestParity418), each in a lab of its own: floatip and 4.18 must give
+// 4.12, and with 4.18 when FLOATIP_IPADDR2_UPSTREAM names it (see
+// TestParityUpstream), each in a lab of its own: floatip and 4.18 must give
 // 4.18's codes and placements, 4.12 the older suites' codes.
 func TestParityOCFT(t *testing.T) {
-	agents := []agent418{
+	agents := []parityAgent{
 		{name: "floatip", runner: floatip},
 		{name: "4.12", runner: heartbeat},
 	}
-	if a, ok := ipaddr418(t); ok {
+	if a, ok := upstreamAgent(t, "4.18"); ok {
 		agents = append(agents, a)
 	}
 	for _, c := range ocftCases {
@@ -280,7 +280,7 @@ func TestParityOCFT(t *testing.T) {
 }
 
 // runOCFT runs case c with agent a in a lab of its own and checks it.
-func runOCFT(t *testing.T, c ocftCase, a agent418) {
+func runOCFT(t *testing.T, c ocftCase, a parityAgent) {
 	spec := ocftA
 	if c.v6 {
 		spec = ocftA6
