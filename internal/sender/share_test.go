@@ -367,3 +367,24 @@ func TestSharedSenderHelper(t *testing.T) {
 	// that dropped it must wait for that.
 	time.Sleep(200 * time.Millisecond)
 }
+
+// TestSecondSenderServesAlone: of two senders spawned at once in a
+// namespace, the one that cannot listen still runs its own burst, and
+// returns when it ends; the other keeps the socket.
+func TestSecondSenderServesAlone(t *testing.T) {
+	netns := testNetNS()
+	first := newBursts()
+	serve(t, netns, "198.18.0.1", first)
+	s, err := Listen(netns)
+	if err == nil {
+		t.Fatal("a second sender listens in the namespace")
+	}
+	ran := make(chan netip.Addr, 1)
+	s.Serve(Request{Op: "announce", IP: netip.MustParseAddr("198.18.0.2")}, func(ctx context.Context, req Request) { ran <- req.IP })
+	if got := <-ran; got != netip.MustParseAddr("198.18.0.2") {
+		t.Errorf("the second sender ran %s", got)
+	}
+	if pid, err := Handover(burstArgs("198.18.0.3", netns), nil, nil); err != nil || pid != os.Getpid() {
+		t.Errorf("Handover after the second sender ended = %d, %v: want the first sender", pid, err)
+	}
+}
