@@ -191,3 +191,45 @@ func TestSharedSenderKilled(t *testing.T) {
 		t.Errorf("sender sockets %v left after the bursts", got)
 	}
 }
+
+// TestSharedSenderPerNamespace: the starts of two namespaces, run from
+// the root namespace with network_namespace (where their senders'
+// sockets meet), each get a sender of their own, even for the same
+// address; another start in the first namespace shares the first one's.
+func TestSharedSenderPerNamespace(t *testing.T) {
+	var hosts []*lab.Host
+	for range 2 {
+		hosts = append(hosts, newLab(t, hostA, hostM).Host("a"))
+	}
+	rsctmp := t.TempDir()
+	r := &agentRunner{t: t, path: binary, rsctmp: rsctmp}
+	params := func(h *lab.Host, ip string) []string {
+		return []string{"ip=" + ip, "cidr_netmask=24", "arp_count=50", "arp_interval=200", "network_namespace=" + h.NS}
+	}
+	t.Cleanup(func() {
+		for _, h := range hosts {
+			for _, ip := range sharedVIPs(2) {
+				r.run("stop", params(h, ip)...)
+			}
+		}
+	})
+	ip := sharedVIPs(1)[0]
+	r.expect(0, "start", params(hosts[0], ip)...)
+	first := pidOf(t, r, hosts[0], ip)
+	// Once it listens, a start anywhere could reach it.
+	_, ino := nsInode(t, hosts[0])
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		b, _ := os.ReadFile("/proc/net/unix")
+		return strings.Contains(string(b), fmt.Sprintf("@floatip-sender-net%d\n", ino)), "the first sender does not listen"
+	})
+	r.expect(0, "start", params(hosts[1], ip)...)
+	second := pidOf(t, r, hosts[1], ip)
+	if first == 0 || second == 0 || first == second || !running(first) || !running(second) {
+		t.Errorf("the same address in two namespaces recorded senders %d and %d: want one each, running", first, second)
+	}
+	other := sharedVIPs(2)[1]
+	r.expect(0, "start", params(hosts[0], other)...)
+	if got := pidOf(t, r, hosts[0], other); got != first {
+		t.Errorf("another start in the first namespace recorded sender %d, want the shared %d", got, first)
+	}
+}

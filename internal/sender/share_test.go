@@ -362,7 +362,14 @@ func TestSharedSenderHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Serve(Request{Op: "announce", IP: netip.MustParseAddr("198.18.0.1")}, newBursts().run)
+	// Each burst runs until dropped, or for a while, should the test
+	// that started the helper die before it drops them.
+	run := func(ctx context.Context, req Request) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		newBursts().run(ctx, req)
+	}
+	s.Serve(Request{Op: "announce", IP: netip.MustParseAddr("198.18.0.1")}, run)
 	// A sender takes a moment to exit after its last burst: the stop
 	// that dropped it must wait for that.
 	time.Sleep(200 * time.Millisecond)
