@@ -70,9 +70,13 @@ func TestSharedSender(t *testing.T) {
 		}
 	})
 	var pids []int
-	for _, ip := range vips {
+	for i, ip := range vips {
 		r.expect(0, "start", params(ip)...)
 		pids = append(pids, pidOf(t, r, h, ip))
+		if i == 0 {
+			// The next start finds the sender once it listens.
+			listening(t, h)
+		}
 	}
 	procs := slices.Compact(slices.Sorted(slices.Values(pids)))
 	if slices.Contains(procs, 0) || len(procs) >= len(vips) {
@@ -129,6 +133,14 @@ func senderSockets(t *testing.T, h *lab.Host) []string {
 	return out
 }
 
+// listening waits until a sender listens in h's namespace.
+func listening(t *testing.T, h *lab.Host) {
+	t.Helper()
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		return len(senderSockets(t, h)) > 0, "no sender listens"
+	})
+}
+
 // TestSharedSenderKilled: a shared sender killed with SIGKILL leaves
 // nothing behind (its socket goes with it), and the next start spawns a
 // new one, which sends its whole burst.
@@ -145,9 +157,9 @@ func TestSharedSenderKilled(t *testing.T) {
 			r.run("stop", params(ip, "1")...)
 		}
 	})
-	for _, ip := range vips[:2] {
-		r.expect(0, "start", params(ip, "100")...)
-	}
+	r.expect(0, "start", params(vips[0], "100")...)
+	listening(t, h)
+	r.expect(0, "start", params(vips[1], "100")...)
 	old := pidOf(t, r, h, vips[0])
 	if old == 0 || pidOf(t, r, h, vips[1]) != old {
 		t.Fatalf("the two starts recorded senders %d and %d: want one shared", old, pidOf(t, r, h, vips[1]))
