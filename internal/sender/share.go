@@ -3,10 +3,12 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -53,11 +55,11 @@ const maxMessage = 256 << 10
 // that the sender holds until the burst ends (passed as SCM_RIGHTS). Op
 // "drop" ends the burst of IP and answers once it has ended.
 type Request struct {
-	Op   string     `json:"op"`
-	IP   netip.Addr `json:"ip"`
-	Argv []string   `json:"argv,omitempty"`
-	Env  []string   `json:"env,omitempty"`
-	File *os.File   `json:"-"`
+	Op   string
+	IP   netip.Addr
+	Argv []string
+	Env  []string
+	File *os.File
 }
 
 // Reply is a sender's answer: its pid and start time, so that the start
@@ -65,11 +67,98 @@ type Request struct {
 // exiting; Dropped, the bursts a drop ended; Err, why a request was
 // refused.
 type Reply struct {
-	Pid     int    `json:"pid"`
-	Start   uint64 `json:"start"`
-	Closing bool   `json:"closing,omitempty"`
-	Dropped int    `json:"dropped,omitempty"`
-	Err     string `json:"err,omitempty"`
+	Pid     int
+	Start   uint64
+	Closing bool
+	Dropped int
+	Err     string
+}
+
+// A message is its fields, each ended by a NUL, which no argument or
+// environment string holds: a request is its op, its address, the number
+// of its arguments, the arguments and the environment; a reply, its
+// pid, start time, closing (0 or 1), bursts dropped and error. Not JSON:
+// encoding/json would add a third of a megabyte to the binary.
+
+// marshal encodes r.
+func (r Request) marshal() []byte {
+	ip := ""
+	if r.IP.IsValid() {
+		ip = r.IP.String()
+	}
+	f := append([]string{r.Op, ip, strconv.Itoa(len(r.Argv))}, r.Argv...)
+	return fields(append(f, r.Env...))
+}
+
+// parseRequest decodes a request; File is not part of it.
+func parseRequest(b []byte) (Request, error) {
+	f, ok := split(b)
+	if !ok || len(f) < 3 {
+		return Request{}, errors.New("not a request")
+	}
+	var r Request
+	r.Op = f[0]
+	if f[1] != "" {
+		ip, err := netip.ParseAddr(f[1])
+		if err != nil {
+			return Request{}, fmt.Errorf("address: %w", err)
+		}
+		r.IP = ip
+	}
+	n, err := strconv.Atoi(f[2])
+	if err != nil || n < 0 || n > len(f)-3 {
+		return Request{}, errors.New("not a request: bad argument count")
+	}
+	if n > 0 {
+		r.Argv = f[3 : 3+n]
+	}
+	if len(f) > 3+n {
+		r.Env = f[3+n:]
+	}
+	return r, nil
+}
+
+// marshal encodes r.
+func (r Reply) marshal() []byte {
+	closing := "0"
+	if r.Closing {
+		closing = "1"
+	}
+	return fields([]string{strconv.Itoa(r.Pid), strconv.FormatUint(r.Start, 10), closing, strconv.Itoa(r.Dropped), r.Err})
+}
+
+// parseReply decodes a reply.
+func parseReply(b []byte) (Reply, error) {
+	f, ok := split(b)
+	if !ok || len(f) != 5 {
+		return Reply{}, errors.New("not a reply")
+	}
+	var r Reply
+	var errs [3]error
+	r.Pid, errs[0] = strconv.Atoi(f[0])
+	r.Start, errs[1] = strconv.ParseUint(f[1], 10, 64)
+	r.Dropped, errs[2] = strconv.Atoi(f[3])
+	if err := errors.Join(errs[:]...); err != nil || (f[2] != "0" && f[2] != "1") {
+		return Reply{}, errors.New("not a reply")
+	}
+	r.Closing, r.Err = f[2] == "1", f[4]
+	return r, nil
+}
+
+func fields(f []string) []byte {
+	var b []byte
+	for _, s := range f {
+		b = append(append(b, s...), 0)
+	}
+	return b
+}
+
+// split returns the fields of b; false when b does not end a field.
+func split(b []byte) ([]string, bool) {
+	if len(b) == 0 || b[len(b)-1] != 0 {
+		return nil, false
+	}
+	return strings.Split(string(b[:len(b)-1]), "\x00"), true
 }
 
 // ErrRefused says that no sender took the request: none listens, or the

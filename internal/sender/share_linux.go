@@ -2,7 +2,6 @@ package sender
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -87,10 +86,7 @@ func ask(ctx context.Context, netns uint64, pid int, req Request) (Reply, error)
 	if pid != 0 && int(cred.Pid) != pid {
 		return Reply{}, fmt.Errorf("the sender socket of namespace %d belongs to process %d, not %d", netns, cred.Pid, pid)
 	}
-	b, err := json.Marshal(req)
-	if err != nil {
-		return Reply{}, err
-	}
+	b := req.marshal()
 	var oob []byte
 	if req.File != nil {
 		oob = unix.UnixRights(int(req.File.Fd()))
@@ -103,8 +99,8 @@ func ask(ctx context.Context, netns uint64, pid int, req Request) (Reply, error)
 	if err != nil {
 		return Reply{}, err
 	}
-	var r Reply
-	if err := json.Unmarshal(buf[:n], &r); err != nil {
+	r, err := parseReply(buf[:n])
+	if err != nil {
 		return Reply{}, fmt.Errorf("read the sender's reply: %w", err)
 	}
 	return r, nil
@@ -165,8 +161,7 @@ func (s *Server) handle(c *net.UnixConn, run RunFunc) {
 	c.SetDeadline(time.Now().Add(handoverWait))
 	reply := func(r Reply) {
 		r.Pid, r.Start = s.pid, s.start
-		b, _ := json.Marshal(r)
-		c.Write(b)
+		c.Write(r.marshal())
 	}
 	cred, err := peerCred(c)
 	s.mu.Lock()
@@ -245,8 +240,8 @@ func (s *Server) read(c *net.UnixConn) (Request, error) {
 	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
 		return bad("request too long")
 	}
-	var req Request
-	if err := json.Unmarshal(buf[:n], &req); err != nil {
+	req, err := parseRequest(buf[:n])
+	if err != nil {
 		return bad("parse the request: %v", err)
 	}
 	if !req.IP.IsValid() {

@@ -4,7 +4,6 @@ package sender
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -258,14 +257,15 @@ func TestBadRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r Reply
-		if err := json.Unmarshal(buf[:n], &r); err != nil {
+		r, err := parseReply(buf[:n])
+		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
 	for name, req := range map[string]any{
-		"not json":          "garbage",
+		"not a request":     "garbage",
+		"bad count":         "announce\x00198.18.0.2\x009\x00announce\x00",
 		"unknown op":        Request{Op: "reboot", IP: ip},
 		"no address":        Request{Op: "announce", Argv: burstArgs("198.18.0.2", netns)},
 		"another namespace": Request{Op: "announce", IP: ip, Argv: burstArgs("198.18.0.2", netns+1)},
@@ -273,9 +273,12 @@ func TestBadRequest(t *testing.T) {
 		"not a burst":       Request{Op: "announce", IP: ip, Argv: []string{"stop", "--ip", "198.18.0.2", NetNSFlag, strconv.FormatUint(netns, 10)}},
 		"nothing sent":      Request{Op: "announce", IP: ip, Argv: append([]string{"announce", "--background-sender", "0"}, burstArgs("198.18.0.2", netns)[3:]...)},
 	} {
-		msg, _ := json.Marshal(req)
-		if s, ok := req.(string); ok {
-			msg = []byte(s)
+		var msg []byte
+		switch req := req.(type) {
+		case string:
+			msg = []byte(req)
+		case Request:
+			msg = req.marshal()
 		}
 		if r := send(msg); r.Err == "" {
 			t.Errorf("%s: reply %+v, want a refusal", name, r)
@@ -393,5 +396,35 @@ func TestSecondSenderServesAlone(t *testing.T) {
 	}
 	if pid, err := Handover(burstArgs("198.18.0.3", netns), nil, nil); err != nil || pid != os.Getpid() {
 		t.Errorf("Handover after the second sender ended = %d, %v: want the first sender", pid, err)
+	}
+}
+
+// TestMessagesRoundTrip: requests and replies come out as they went in,
+// empty strings and all.
+func TestMessagesRoundTrip(t *testing.T) {
+	for _, req := range []Request{
+		{Op: "drop", IP: netip.MustParseAddr("2001:db8::1")},
+		{Op: "announce", IP: netip.MustParseAddr("198.18.0.2"), Argv: []string{"announce", "", "--iflabel", ""}, Env: []string{"A=1", ""}},
+		{Op: "announce", IP: netip.MustParseAddr("198.18.0.2"), Argv: []string{"announce"}},
+		{Op: "announce", Env: []string{"A="}},
+	} {
+		got, err := parseRequest(req.marshal())
+		if err != nil {
+			t.Errorf("%+v: %v", req, err)
+		}
+		if diff := cmp.Diff(req, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			t.Errorf("request (-sent +read):\n%s", diff)
+		}
+	}
+	for _, r := range []Reply{{}, {Pid: 7, Start: 1 << 40, Closing: true, Dropped: 2, Err: "a reason, with spaces"}} {
+		got, err := parseReply(r.marshal())
+		if err != nil || got != r {
+			t.Errorf("reply %+v read as %+v, %v", r, got, err)
+		}
+	}
+	for _, b := range []string{"", "x", "1\x002\x00", "a\x001\x000\x000\x00\x00", "1\x001\x002\x000\x00\x00"} {
+		if r, err := parseReply([]byte(b)); err == nil {
+			t.Errorf("parseReply(%q) = %+v", b, r)
+		}
 	}
 }
