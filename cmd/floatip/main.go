@@ -96,6 +96,7 @@ func serve(inv *invocation, argv []string) ocf.Status {
 	srv.Serve(own, func(ctx context.Context, req sender.Request) {
 		s := runBurst(ctx, append([]string{argv[0]}, req.Argv...), req.Env, inv.stdout, inv.stderr)
 		if len(req.Argv) > 0 && &req.Argv[0] == &own.Argv[0] {
+			// The exit code is its own burst's, as a sender's was.
 			st = s
 		}
 	})
