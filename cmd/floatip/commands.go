@@ -161,7 +161,15 @@ func printCompletion(inv *invocation, args []string) ocf.Status {
 // the burst a start began, which says how many frames start sent and in
 // which namespace.
 func announceHandler(inv *invocation, a *agent.Agent) ocf.Action {
-	return func(ctx context.Context) ocf.Status { return a.Announce(ctx, inv.sent, inv.netns) }
+	return func(ctx context.Context) ocf.Status {
+		if inv.burst != nil {
+			// Not through ocf.Run's context: Run would return when it
+			// ends, before the burst has, and a drop must not be
+			// answered while a frame may still be sent.
+			ctx = inv.burst
+		}
+		return a.Announce(ctx, inv.sent, inv.netns)
+	}
 }
 
 // doctorHandler is doctor: its findings on stdout, and its own exit code.

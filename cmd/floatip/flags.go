@@ -58,6 +58,8 @@ func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, std
 	fs.MarkHidden("background-sender")
 	fs.Uint64("background-netns", 0, "internal: the network namespace, by inode, that the start of the background sender announced in")
 	fs.MarkHidden("background-netns")
+	fs.Bool("background-share", false, "internal: the background sender also serves the bursts that other starts in its namespace hand it")
+	fs.MarkHidden("background-share")
 	return fs
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/floatip/floatip/internal/agent"
+	"github.com/floatip/floatip/internal/sender"
 	"github.com/floatip/floatip/metadata"
 	"github.com/floatip/floatip/ocf"
 )
@@ -30,7 +32,20 @@ func main() {
 // run parses the command line and carries out the action it names, from
 // the table of commands.
 func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
+	return newInvocation(argv, environ, stdout, stderr).dispatch(argv)
+}
+
+// runBurst is run for a burst that a shared sender runs, which ends when
+// burst is done (see serve).
+func runBurst(burst context.Context, argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	inv := newInvocation(argv, environ, stdout, stderr)
+	inv.burst = burst
+	return inv.dispatch(argv)
+}
+
+// dispatch parses the command line argv and carries out the action it
+// names, from the table of commands.
+func (inv *invocation) dispatch(argv []string) ocf.Status {
 	if err := inv.fs.Parse(joinBoolValues(inv.fs, argv[1:])); err != nil {
 		return ocf.Fail(inv.early, ocf.ErrArgs, "%v", err)
 	}
@@ -48,7 +63,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 		name = "help"
 	}
 	if name == "" {
-		fmt.Fprint(stderr, usage(inv.prog, inv.md, inv.defaults))
+		fmt.Fprint(inv.stderr, usage(inv.prog, inv.md, inv.defaults))
 		return ocf.ErrArgs
 	}
 	cmd, known := lookupCommand(name)
@@ -60,7 +75,32 @@ func run(argv, environ []string, stdout, stderr io.Writer) ocf.Status {
 	case cmd.local != nil:
 		return cmd.local(inv, args)
 	}
+	if share, _ := inv.fs.GetBool("background-share"); share && cmd.sender && inv.burst == nil {
+		return serve(inv, argv)
+	}
 	return inv.runResource(name, &cmd)
+}
+
+// serve is the background sender that a start spawned: it runs its own
+// burst, argv, and, while any runs, the bursts that the other starts in
+// its namespace hand it (sender.Server), each as a sender spawned for it
+// would, and exits when none remains. When another sender of the
+// namespace listens already (two starts spawned one at once), it runs its
+// own burst alone.
+func serve(inv *invocation, argv []string) ocf.Status {
+	netns, _ := inv.fs.GetUint64("background-netns")
+	srv, _ := sender.Listen(netns)
+	ip, _ := netip.ParseAddr(inv.fs.Lookup("ip").Value.String())
+	own := sender.Request{Op: "announce", IP: ip, Argv: argv[1:], Env: inv.environ}
+	var st ocf.Status
+	srv.Serve(own, func(ctx context.Context, req sender.Request) {
+		s := runBurst(ctx, append([]string{argv[0]}, req.Argv...), req.Env, inv.stdout, inv.stderr)
+		if len(req.Argv) > 0 && &req.Argv[0] == &own.Argv[0] {
+			// The exit code is its own burst's, as a sender's was.
+			st = s
+		}
+	})
+	return st
 }
 
 // invocation is one run of floatip: what the command line and the
@@ -87,6 +127,9 @@ type invocation struct {
 	// that start announced in.
 	sent  int
 	netns uint64
+	// burst, when not nil, bounds the burst of a shared sender
+	// (serve): a stop that drops the address ends it.
+	burst context.Context
 	// host gives the system's namespaces and sender (linuxHost), or says
 	// why this system has none.
 	host func(environ []string) (host, error)

@@ -157,6 +157,19 @@ func SpawnSelf(environ []string) func(args []string, hold ...*os.File) (int, err
 		}
 	}
 	return func(args []string, hold ...*os.File) (int, error) {
+		if sender.NetNSOf(args) != 0 && len(hold) <= 1 {
+			// The sender of the namespace, if one runs, takes the burst:
+			// one process for a wave of starts. Otherwise the one spawned
+			// here serves this burst and listens for the next.
+			var file *os.File
+			if len(hold) == 1 {
+				file = hold[0]
+			}
+			if pid, err := sender.Handover(args, environ, file); err == nil {
+				return pid, nil
+			}
+			args = append(slices.Clone(args), sender.ShareFlag)
+		}
 		exe, err := os.Executable()
 		if err != nil {
 			return 0, fmt.Errorf("find own executable: %w", err)

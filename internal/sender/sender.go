@@ -165,7 +165,10 @@ func (s PIDFile) isSender(pid int) bool {
 	if err != nil || !bytes.Contains(b, []byte("\x00announce\x00--background-sender\x00")) {
 		return false
 	}
-	if s.IP.IsValid() && !bytes.Contains(b, []byte("\x00--ip\x00"+s.IP.String()+"\x00")) {
+	// A sender that shares itself names the first address it served:
+	// it may be the sender of any address in its namespace.
+	shared := s.NetNS != 0 && bytes.Contains(b, []byte("\x00"+ShareFlag+"\x00"))
+	if s.IP.IsValid() && !shared && !bytes.Contains(b, []byte("\x00--ip\x00"+s.IP.String()+"\x00")) {
 		return false
 	}
 	return s.NetNS == 0 || bytes.Contains(b, []byte("\x00"+NetNSFlag+"\x00"+strconv.FormatUint(s.NetNS, 10)+"\x00"))
@@ -221,8 +224,12 @@ func (s PIDFile) stop(ctx context.Context) (bool, error) {
 	return stopped && err == nil, err
 }
 
-// end signals the process pid, started at start, if it is the sender, and
-// waits until it has exited.
+// end ends the burst of the process pid, started at start, if it is the
+// sender. It asks the sender to drop the address and waits for its
+// answer that the burst has ended: a sender may serve other addresses,
+// whose bursts go on. When it does not answer (a sender of an older
+// floatip, one that does not share, or one that is stuck), it signals it
+// and waits until it has exited.
 func (s PIDFile) end(ctx context.Context, pid int, start uint64) (bool, error) {
 	p, err := s.open(pid, start)
 	if err != nil || p == nil {
@@ -231,6 +238,20 @@ func (s PIDFile) end(ctx context.Context, pid int, start uint64) (bool, error) {
 	defer p.close()
 	if !s.is(pid, start) {
 		return false, nil
+	}
+	if s.NetNS != 0 {
+		if r, err := drop(ctx, s.NetNS, pid, start, s.IP); err == nil {
+			if !r.Closing {
+				return r.Dropped > 0, nil
+			}
+			// That was its last burst: it is exiting. Waited for, so
+			// that a stop leaves no process behind.
+			grace, cancel := context.WithTimeout(ctx, termGrace)
+			defer cancel()
+			if p.wait(grace) == nil {
+				return r.Dropped > 0, nil
+			}
+		}
 	}
 	if err := p.signal(syscall.SIGTERM); errors.Is(err, syscall.ESRCH) {
 		return false, nil
