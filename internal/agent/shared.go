@@ -58,12 +58,21 @@ func hashBroadcast(t *target) string {
 // part: a kernel that lacks what clone mode needs cannot run the clone
 // on this node (OCF_ERR_INSTALLED), and the reason names the part.
 func (a *Agent) sharedFailure(t *target, what string, err error) ocf.Status {
-	for _, lacks := range []error{clusterip.ErrNoNFTables, clusterip.ErrNoHash, clusterip.ErrNoARP} {
-		if errors.Is(err, lacks) {
-			return ocf.Fail(a.Log, ocf.ErrInstalled, "cannot share %s: %v", t.cfg.IP, lacks)
-		}
+	if lacks := lacking(err); lacks != nil {
+		return ocf.Fail(a.Log, ocf.ErrInstalled, "cannot share %s: %v", t.cfg.IP, lacks)
 	}
 	return ocf.Fail(a.Log, ocf.ErrGeneric, "%s %s: %v", what, t.cfg.IP, oneLine(err))
+}
+
+// lacking is what err says the kernel lacks for clone mode, nil when it
+// says no such thing.
+func lacking(err error) error {
+	for _, lacks := range []error{clusterip.ErrNoNFTables, clusterip.ErrNoHash, clusterip.ErrNoARP} {
+		if errors.Is(err, lacks) {
+			return lacks
+		}
+	}
+	return nil
 }
 
 // oneLine is err's text on one line: errors.Join puts a newline between.
@@ -85,6 +94,9 @@ func oneLine(err error) string {
 // start completes, and the next stop removes.
 func (a *Agent) startShared(ctx context.Context, t *target) ocf.Status {
 	s, b := spec(t), t.cfg.Clone.Bucket
+	if t.link.Loopback {
+		return a.onLoopbackShared(t)
+	}
 	if b > s.Buckets {
 		return ocf.Fail(a.Log, ocf.ErrConfigured, "clone instance %d has no bucket: clone_max is %d", b-1, s.Buckets)
 	}
@@ -237,8 +249,17 @@ func (a *Agent) checkShared(t *target) ocf.Status {
 	if t.linkMissing || t.nowhere {
 		return ocf.Success
 	}
+	if t.link.Loopback {
+		return a.onLoopbackShared(t)
+	}
 	if err := t.k.CheckShared(spec(t)); err != nil {
 		return a.sharedFailure(t, "Failed to check the kernel for", err)
 	}
 	return ocf.Success
+}
+
+// onLoopbackShared refuses a load-shared address on the loopback device,
+// where no client reaches it.
+func (a *Agent) onLoopbackShared(t *target) ocf.Status {
+	return ocf.Fail(a.Log, ocf.ErrConfigured, "%s is on the loopback device: a load-shared address needs an Ethernet link", t.cfg.IP)
 }

@@ -221,6 +221,7 @@ func TestSharedRefusals(t *testing.T) {
 		{"mac not multicast", cloneEnv(0, "OCF_RESKEY_mac=02:00:00:00:00:01"), nil, ocf.ErrConfigured, "mac [02:00:00:00:00:01]"},
 		{"lvs_support", cloneEnv(0, "OCF_RESKEY_lvs_support=true"), nil, ocf.ErrConfigured, "lvs_support"},
 		{"instance beyond clone_max", cloneEnv(3), nil, ocf.ErrConfigured, "clone_max is 3"},
+		{"on the loopback", []string{"OCF_RESKEY_ip=127.0.0.100", "OCF_RESKEY_CRM_meta_clone_max=2"}, nil, ocf.ErrConfigured, "loopback device"},
 		{"no nf_tables", cloneEnv(0), clusterip.ErrNoNFTables, ocf.ErrInstalled, "CONFIG_NF_TABLES"},
 		{"no hash", cloneEnv(0), clusterip.ErrNoHash, ocf.ErrInstalled, "CONFIG_NFT_HASH"},
 		{"no arp family", cloneEnv(0), clusterip.ErrNoARP, ocf.ErrInstalled, "CONFIG_NF_TABLES_ARP"},
