@@ -81,6 +81,11 @@ func TestCloneAgentSharesAddress(t *testing.T) {
 func testCloneAgent(t *testing.T, f cloneFamily) {
 	nodes, client, sources := cloneLab(t, f)
 	spec := f.spec()
+	// floatip doctor finds what the clone needs on a node.
+	if res := floatip(t, nodes[0]).run("doctor", f.cloneParams(0)...); !strings.Contains(res.Stdout, "OK    clone        the kernel can program the rules that share "+spec.IP.String()) ||
+		!strings.Contains(res.Stdout, "is a load-shared address, which the clone's other nodes answer for too: not probed") {
+		t.Errorf("floatip doctor of the clone, exit %d:\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
 	var agents []*agentRunner
 	servers := map[string]*echoServer{}
 	for i, n := range nodes {
