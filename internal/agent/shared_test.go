@@ -110,6 +110,13 @@ func TestSharedStartMonitorStop(t *testing.T) {
 			t.Errorf("monitor of instance %d = %v, want %v: %s", n, st, want, h.reason())
 		}
 	}
+	// reload-agent and announce by hand announce the cluster MAC too.
+	for _, action := range []string{"reload-agent", "announce"} {
+		h.k.dialedMAC = nil
+		if st := h.run(t, action, cloneEnv(0)...); st != ocf.Success || h.k.dialedMAC.String() != s.MAC.String() {
+			t.Errorf("%s = %v, announced from %s, want 0 and the cluster MAC %s", action, st, h.k.dialedMAC, s.MAC)
+		}
+	}
 	// With nic and prefix given, monitor still hashes the broadcast
 	// address findif finds, as start did.
 	h.k.shared.specs = nil
