@@ -1,12 +1,15 @@
 package tests
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/netip"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/floatip/floatip/internal/clusterip"
 	"github.com/floatip/floatip/tests/lab"
@@ -159,8 +162,9 @@ func testCloneAgent(t *testing.T, f cloneFamily) {
 
 // TestCloneAgentAfterStartCutShort: what a start killed halfway leaves
 // (the bucket's rules without the address, or the table and membership
-// without a bucket) trips no later action: monitor says it is partial, a
-// start completes it, a stop removes it all.
+// without a bucket, or all of it under a start SIGKILLed in its burst)
+// trips no later action: monitor says it is partial, a start completes
+// it, a stop removes it all.
 func TestCloneAgentAfterStartCutShort(t *testing.T) {
 	f := cloneIPv4
 	nodes, _, _ := cloneLab(t, f)
@@ -184,6 +188,26 @@ func TestCloneAgentAfterStartCutShort(t *testing.T) {
 	}
 	deleteBucketRule(t, n, spec, 1)
 	r.expect(1, "monitor", f.cloneParams(0)...)
+	r.expect(0, "stop", f.cloneParams(0)...)
+	holdsNothing(t, n, f, spec)
+
+	// A start SIGKILLed in its burst, once the rules and the address are
+	// there (the burst of a load-shared address is start's own): the
+	// next start and stop go through.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd, err := r.start(ctx, &stdout, &stderr, "start", f.cloneParams(0, "arp_count=100", "arp_interval=1000")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(10*time.Second, func() bool { return hasAddr(t, n, f.ip.String()) }) {
+		t.Fatalf("start did not add %s: %s", f.ip, stderr.String())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	r.expect(0, "start", f.cloneParams(0, "arp_count=1")...)
+	r.expect(0, "monitor", f.cloneParams(0)...)
 	r.expect(0, "stop", f.cloneParams(0)...)
 	holdsNothing(t, n, f, spec)
 	if left := filesIn(t, r.rsctmp); len(left) > 0 {
