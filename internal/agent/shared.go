@@ -7,6 +7,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"os"
 	"strconv"
 
 	"github.com/floatip/floatip/internal/clusterip"
@@ -252,7 +253,14 @@ func (a *Agent) checkShared(t *target) ocf.Status {
 	if t.link.Loopback {
 		return a.onLoopbackShared(t)
 	}
-	if err := t.k.CheckShared(spec(t)); err != nil {
+	err := t.k.CheckShared(spec(t))
+	if errors.Is(err, os.ErrPermission) {
+		// validate-all runs without root too (pcs, crm_resource):
+		// what it cannot ask, start finds out.
+		a.Log.Warnf("could not ask the kernel whether it can share %s: %v", t.cfg.IP, oneLine(err))
+		return ocf.Success
+	}
+	if err != nil {
 		return a.sharedFailure(t, "Failed to check the kernel for", err)
 	}
 	return ocf.Success

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -274,5 +275,16 @@ func TestSharedIPv6(t *testing.T) {
 	}
 	if st := h.run(t, "monitor", env...); st != ocf.Success {
 		t.Errorf("monitor = %v: %s", st, h.reason())
+	}
+}
+
+// TestSharedValidateWithoutPrivileges: validate-all, which runs without
+// root too, does not fail a clone for a kernel it may not ask.
+func TestSharedValidateWithoutPrivileges(t *testing.T) {
+	h := newHarness(t)
+	h.root = false
+	h.k.shared.lacks = fmt.Errorf("open nftables: %w", syscall.EPERM)
+	if st := h.run(t, "validate-all", cloneEnv(0)...); st != ocf.Success || !strings.Contains(h.stderr.String(), "could not ask the kernel") {
+		t.Errorf("validate-all = %v:\n%s", st, h.stderr.String())
 	}
 }
