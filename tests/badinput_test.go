@@ -55,6 +55,10 @@ var stopAnyway = map[string][2]int{"stop": {0, 6}}
 // (and stops anyway).
 var notABoolean = map[string][2]int{"validate-all": {6, 0}, "probe": {6, 7}, "start": {6, 0}, "monitor": {6, 0}}
 
+// cloneRefused is a load-shared clone that floatip refuses and stops
+// anyway, where IPaddr2 4.12 wants the iptables CLUSTERIP target first.
+var cloneRefused = map[string][2]int{"validate-all": {6, 5}, "probe": {6, 5}, "start": {6, 5}, "monitor": {6, 5}, "stop": {0, 5}}
+
 // shellMarker stands for a file that a parameter reaching a shell would
 // create; each case replaces it with a path of its own.
 const shellMarker = "MARKER"
@@ -139,10 +143,20 @@ var badCases = []badCase{
 	// The environment.
 	{name: "meta clone_max garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=abc"}, deliberate: stopAnyway},
 	{name: "meta clone_max 0", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=0"}, deliberate: stopAnyway},
-	// docs/compatibility.md: "a cloned address (clone_max > 1 without
-	// unique_clone_address)"; IPaddr2 fails for want of iptables.
+	// docs/compatibility.md: "a load-shared clone"; 4.12 builds it on
+	// the iptables CLUSTERIP target, which the kernel no longer has,
+	// floatip on nf_tables. Its stop leaves the node as it was.
 	{name: "meta clone_max 2", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2"}, deliberate: map[string][2]int{
-		"validate-all": {6, 5}, "probe": {6, 5}, "start": {6, 5}, "monitor": {6, 5}, "stop": {0, 5}}},
+		"validate-all": {0, 5}, "probe": {7, 5}, "start": {0, 5}, "monitor": {0, 5}, "stop": {0, 5}}},
+	// What a load-shared clone refuses (docs/admin/clone.md), where 4.12
+	// wants the iptables binary and its CLUSTERIP target first;
+	// TestCloneParityWithIPaddr2Main compares with the nftables IPaddr2.
+	{name: "clone seed 0", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "clusterip_hash_seed=0"}, deliberate: cloneRefused},
+	{name: "clone seed garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "clusterip_hash_seed=0xzz"}, deliberate: cloneRefused},
+	{name: "clone mac not multicast", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "mac=02:00:00:00:00:01"}, deliberate: cloneRefused},
+	{name: "clone mac garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "mac=$(touch " + shellMarker + ")"}, deliberate: cloneRefused},
+	{name: "clone lvs_support", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "lvs_support=true"}, deliberate: stopAnyway},
+	{name: "clone instance beyond clone_max", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=2"}, deliberate: map[string][2]int{"validate-all": {0, 5}, "probe": {7, 5}, "start": {6, 5}, "monitor": {7, 5}, "stop": {0, 5}}},
 	// docs/compatibility.md: unique_clone_address with an IPv6 ip.
 	{name: "unique clone IPv6", params: []string{v6, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=1"},
 		deliberate: map[string][2]int{"probe": {6, 7}, "monitor": {6, 1}}},

@@ -23,7 +23,7 @@ func openKernel(namespace string) (agent.Kernel, error) {
 	if err != nil {
 		return agent.Kernel{}, err
 	}
-	return agent.Kernel{Links: n, Addresses: n, IPv6: n, Inbound: n, Wire: wire{n}, Node: n, Close: n.Close}, nil
+	return agent.Kernel{Links: n, Addresses: n, IPv6: n, Inbound: n, Wire: wire{n}, Node: n, Shared: n, Close: n.Close}, nil
 }
 
 // wire is the namespace's Wire: its Dial returns node's Announcer as

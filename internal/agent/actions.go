@@ -26,6 +26,9 @@ func (a *Agent) start(ctx context.Context) ocf.Status {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
 	}
 	defer unlock(false)
+	if t.cfg.Clone != nil {
+		return a.startShared(ctx, t)
+	}
 
 	ad, err := a.lookup(t)
 	if err != nil {

@@ -299,10 +299,11 @@ func (a *Agent) locate(r role, cfg *config.Config, k Kernel) (*target, error) {
 	return t, nil
 }
 
-// needBroadcast says whether start must look at the routes for the
-// broadcast address even though nic and prefix are both given.
+// needBroadcast says whether the action must look at the routes for the
+// broadcast address even though nic and prefix are both given: start
+// adds it, and every action of a load-shared address hashes it.
 func needBroadcast(r role, cfg *config.Config) bool {
-	return r == roleStart && !cfg.Is6() && cfg.BroadcastMode == config.BroadcastAuto
+	return (r == roleStart || cfg.Clone != nil) && !cfg.Is6() && cfg.BroadcastMode == config.BroadcastAuto
 }
 
 // find runs findif over the kernel's routes and addresses.
@@ -405,6 +406,9 @@ func (a *Agent) validate(context.Context) ocf.Status {
 	if err != nil {
 		return a.statusFor(ValidateAll, err)
 	}
-	t.k.Close()
+	defer t.k.Close()
+	if t.cfg.Clone != nil {
+		return a.checkShared(t)
+	}
 	return ocf.Success
 }

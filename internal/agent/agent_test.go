@@ -32,13 +32,14 @@ type fake interface {
 	Inbound
 	Wire
 	Node
+	Shared
 	Close()
 }
 
 // kernelOf hands each part of the fake k to the agent, as cmd/floatip
 // hands internal/node's.
 func kernelOf(k fake) Kernel {
-	return Kernel{Links: k, Addresses: k, IPv6: k, Inbound: k, Wire: k, Node: k, Close: k.Close}
+	return Kernel{Links: k, Addresses: k, IPv6: k, Inbound: k, Wire: k, Node: k, Shared: k, Close: k.Close}
 }
 
 // fakeKernel is a node with links, addresses and routes in memory.
@@ -89,6 +90,10 @@ type fakeKernel struct {
 	// onFrame, when set, runs after each frame an announcer sends, with
 	// the count so far.
 	onFrame func(n int)
+	// dialedMAC is the sender MAC of the last announcer dialed.
+	dialedMAC net.HardwareAddr
+	// shared is what the node holds of a load-shared address.
+	shared fakeShared
 }
 
 func (k *fakeKernel) LinkByName(name string) (netif.Link, error) {
@@ -265,8 +270,8 @@ func (k *fakeKernel) DelAddrLabel(p netip.Prefix, label uint32) error {
 	return nil
 }
 
-func (k *fakeKernel) Dial(_ netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
-	k.dialedTo = to
+func (k *fakeKernel) Dial(l netif.Link, ip netip.Addr, to []netif.Neighbor) (Announcer, error) {
+	k.dialedTo, k.dialedMAC = to, l.MAC
 	return fakeAnnouncer{k.announced, ip.Is6(), k.onFrame}, nil
 }
 
@@ -646,7 +651,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing namespace probe", "monitor", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.NotRunning, ""},
 		{"missing namespace monitor", "monitor", []string{vip, "OCF_RESKEY_network_namespace=missing", "OCF_RESKEY_CRM_meta_interval=10000"}, true, ocf.NotRunning, ""},
 		{"missing namespace stop", "stop", []string{vip, "OCF_RESKEY_network_namespace=missing"}, true, ocf.Success, ""},
-		{"clusterip", "validate-all", []string{vip, "OCF_RESKEY_CRM_meta_clone_max=2"}, true, ocf.ErrConfigured, "CLUSTERIP"},
+		{"clusterip seed 0", "validate-all", []string{vip, "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_clusterip_hash_seed=0"}, true, ocf.ErrConfigured, "clusterip_hash_seed 0"},
 		{"unknown action", "promote", []string{vip}, true, ocf.ErrUnimplemented, "not implemented"},
 	}
 	for _, tt := range tests {

@@ -27,6 +27,15 @@ func (a *Agent) ResolveForDoctor() (*doctor.Subject, func(), error) {
 		KillConnections: t.cfg.KillConnections,
 		Node:            t.k,
 	}
+	if t.cfg.Clone != nil {
+		s.CloneCheck = func() (string, error) {
+			err := t.k.CheckShared(spec(t))
+			if lacks := lacking(err); lacks != nil {
+				return lacks.Error(), nil
+			}
+			return "", err
+		}
+	}
 	return s, t.k.Close, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/floatip/floatip/internal/clusterip"
 	"github.com/floatip/floatip/internal/doctor"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/metadata"
@@ -99,6 +101,24 @@ func TestDoctorLevels(t *testing.T) {
 				"doctor: 10 OK, 0 WARN, 0 FAIL, 0 SKIP: exit 0",
 			},
 			never: []string{"fix:"},
+		},
+		{
+			// A load-shared clone: the other nodes hold the address
+			// too, so no probe; the kernel can program the rules.
+			name: "load-shared clone", want: append(slices.Clone(sound), level{doctor.OK, "clone"}), st: doctor.ExitOK, probes: 0,
+			env: []string{"OCF_RESKEY_CRM_meta_clone_max=3", "OCF_RESKEY_clusterip_mac_mangle=true"},
+			stdout: []string{
+				"OK    neighbours   198.18.0.100 is a load-shared address, which the clone's other nodes answer for too: not probed",
+				"OK    clone        the kernel can program the rules that share 198.18.0.100 among the clone's instances, on eth0",
+			},
+		},
+		{
+			name: "load-shared clone on a kernel without the arp family", want: append(slices.Clone(sound), level{doctor.Fail, "clone"}), st: doctor.ExitFail, probes: 0,
+			env:   []string{"OCF_RESKEY_CRM_meta_clone_max=3", "OCF_RESKEY_clusterip_mac_mangle=true"},
+			setup: func(k *doctorKernel, _ string) { k.shared.lacks = clusterip.ErrNoARP },
+			stdout: []string{
+				"FAIL  clone        198.18.0.100 cannot be shared here: the kernel lacks the nftables arp family (CONFIG_NF_TABLES_ARP)",
+			},
 		},
 		{
 			name: "held here", want: sound, st: doctor.ExitOK, probes: 1,

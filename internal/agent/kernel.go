@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/floatip/floatip/internal/announce"
+	"github.com/floatip/floatip/internal/clusterip"
 	"github.com/floatip/floatip/internal/netif"
 )
 
@@ -26,6 +27,7 @@ type Kernel struct {
 	Inbound
 	Wire
 	Node
+	Shared
 	// Close releases the namespace's handle.
 	Close func()
 }
@@ -118,6 +120,27 @@ type Node interface {
 	// HA_RSCTMP carry it, so that the same address in two namespaces
 	// (two containers, two labs on one host) has two of each.
 	NamespaceID() (uint64, error)
+}
+
+// Shared is the kernel's side of a load-shared address, a clone's
+// (internal/clusterip): the buckets of source addresses this node
+// accepts, the rules that drop the others, the ARP or ND rewrite and the
+// link's membership of the cluster MAC.
+type Shared interface {
+	// AddBucket makes the node accept bucket b of s, creating or
+	// repairing what the address needs; it may be repeated.
+	AddBucket(s clusterip.Spec, b int) error
+	// RemoveBucket stops accepting bucket b, and returns what is left;
+	// with no bucket left it removes everything of s.
+	RemoveBucket(s clusterip.Spec, b int) (clusterip.State, error)
+	// RemoveShared removes everything of s, whatever buckets it holds.
+	RemoveShared(s clusterip.Spec) error
+	// InspectShared reports what the node holds of s.
+	InspectShared(s clusterip.Spec) (clusterip.State, error)
+	// CheckShared says what the kernel lacks to program s, changing
+	// nothing (errors matching clusterip.ErrNoNFTables, ErrNoHash,
+	// ErrNoARP); nil when it lacks nothing.
+	CheckShared(s clusterip.Spec) error
 }
 
 // Announcer sends announcements of one address on one link.

@@ -14,6 +14,9 @@ func (a *Agent) monitor(ctx context.Context) ocf.Status {
 		return a.statusFor(Monitor, err)
 	}
 	defer t.k.Close()
+	if t.cfg.Clone != nil {
+		return a.monitorShared(ctx, t)
+	}
 	ad, err := a.lookup(t)
 	if err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)

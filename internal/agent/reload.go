@@ -44,6 +44,12 @@ func (a *Agent) reload(ctx context.Context) ocf.Status {
 	if t.link.Loopback {
 		return ocf.Success
 	}
+	if t.cfg.Clone != nil {
+		// A load-shared address is announced with the cluster MAC, and
+		// has no background sender.
+		a.announceShared(ctx, t, spec(t), 1, "reload")
+		return ocf.Success
+	}
 	count := 1
 	if a.sender(t.cfg.IP, t.netns).Running() != 0 {
 		// The burst of start is still going, under the old settings:

@@ -34,6 +34,10 @@ func (a *Agent) Announce(ctx context.Context, sent int, netns uint64) ocf.Status
 		return st
 	}
 	defer t.k.Close()
+	if t.cfg.Clone != nil {
+		// By hand, for a load-shared address: the cluster MAC.
+		t.link.MAC = spec(t).MAC
+	}
 	if sent > 0 {
 		if netns != 0 && t.netns != netns {
 			// The namespace's name now names another one: its address is

@@ -22,6 +22,11 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	}
 	removeLock := false
 	defer func() { unlock(removeLock) }()
+	if t.cfg.Clone != nil {
+		var st ocf.Status
+		st, removeLock = a.stopShared(t)
+		return st
+	}
 
 	pf := a.sender(t.cfg.IP, t.netns)
 	// Stop waits until the sender has exited: it must not announce the

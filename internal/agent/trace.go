@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/floatip/floatip/internal/clusterip"
 	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/ocf"
 )
@@ -39,6 +40,7 @@ func traced(k Kernel, log *ocf.Logger) Kernel {
 		Inbound:   traceInbound{k.Inbound, log},
 		Wire:      traceWire{k.Wire, log},
 		Node:      traceNode{k.Node, log},
+		Shared:    traceShared{k.Shared, log},
 		Close: func() {
 			k.Close()
 			log.Debugf("kernel: Close()")
@@ -73,6 +75,10 @@ type (
 		k   Node
 		log *ocf.Logger
 	}
+	traceShared struct {
+		k   Shared
+		log *ocf.Logger
+	}
 )
 
 var (
@@ -82,6 +88,7 @@ var (
 	_ Inbound   = traceInbound{}
 	_ Wire      = traceWire{}
 	_ Node      = traceNode{}
+	_ Shared    = traceShared{}
 )
 
 func (t traceLinks) LinkByName(name string) (netif.Link, error) {
@@ -273,5 +280,35 @@ func (t traceAnnouncer) File() (*os.File, error) {
 func (t traceAnnouncer) Close() error {
 	err := t.Announcer.Close()
 	t.log.Debugf("announcer %s: Close() = %v", t.what, err)
+	return err
+}
+
+func (t traceShared) AddBucket(s clusterip.Spec, b int) error {
+	err := t.k.AddBucket(s, b)
+	t.log.Debugf("kernel: AddBucket(%+v, %d) = %v", s, b, err)
+	return err
+}
+
+func (t traceShared) RemoveBucket(s clusterip.Spec, b int) (clusterip.State, error) {
+	st, err := t.k.RemoveBucket(s, b)
+	t.log.Debugf("kernel: RemoveBucket(%+v, %d) = %+v, %v", s, b, st, err)
+	return st, err
+}
+
+func (t traceShared) RemoveShared(s clusterip.Spec) error {
+	err := t.k.RemoveShared(s)
+	t.log.Debugf("kernel: RemoveShared(%+v) = %v", s, err)
+	return err
+}
+
+func (t traceShared) InspectShared(s clusterip.Spec) (clusterip.State, error) {
+	st, err := t.k.InspectShared(s)
+	t.log.Debugf("kernel: InspectShared(%+v) = %+v, %v", s, st, err)
+	return st, err
+}
+
+func (t traceShared) CheckShared(s clusterip.Spec) error {
+	err := t.k.CheckShared(s)
+	t.log.Debugf("kernel: CheckShared(%+v) = %v", s, err)
 	return err
 }

@@ -58,6 +58,14 @@ type Spec struct {
 	MangleND bool
 }
 
+// What the kernel may lack, named as its configuration names it, so that
+// an error says what to enable or load.
+var (
+	ErrNoNFTables = errors.New("the kernel lacks nf_tables (CONFIG_NF_TABLES, with NF_TABLES_IPV4 and NF_TABLES_IPV6)")
+	ErrNoHash     = errors.New("the kernel lacks the nftables hash expression (CONFIG_NFT_HASH, module nft_hash)")
+	ErrNoARP      = errors.New("the kernel lacks the nftables arp family (CONFIG_NF_TABLES_ARP)")
+)
+
 // Errors of a Spec that no node could program.
 var (
 	ErrMangleIPv6   = errors.New("ARP mangling is for IPv4, not IPv6")

@@ -13,14 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// What the kernel may lack, named as its configuration names it, so that
-// an error says what to enable or load.
-var (
-	ErrNoNFTables = errors.New("the kernel lacks nf_tables (CONFIG_NF_TABLES, with NF_TABLES_IPV4 and NF_TABLES_IPV6)")
-	ErrNoHash     = errors.New("the kernel lacks the nftables hash expression (CONFIG_NFT_HASH, module nft_hash)")
-	ErrNoARP      = errors.New("the kernel lacks the nftables arp family (CONFIG_NF_TABLES_ARP)")
-)
-
 // AddBucket makes the node accept the packets of bucket b of s: the first
 // bucket of an address creates its table, with the rule that drops the
 // other buckets' packets, the rewrite of the MAC the node announces when
@@ -353,6 +345,43 @@ func multicast(req uint, link string, mac net.HardwareAddr) error {
 	defer unix.Close(fd)
 	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&ifr))); errno != 0 {
 		return errno
+	}
+	return nil
+}
+
+// Check says whether the kernel can program s, without changing anything:
+// it sends what AddBucket would make, under a table name of its own,
+// together with that table's removal, in one netlink batch, which the
+// kernel validates whole (loading the modules it needs) and applies as a
+// no-op. The error matches ErrNoNFTables, ErrNoHash or ErrNoARP when the
+// kernel lacks that part; nil means it has all s needs.
+func Check(s Spec) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("open nftables: %w", kernelHint(err, ErrNoNFTables))
+	}
+	t := tablesOf(s)
+	name := fmt.Sprintf("floatip_check_%d", os.Getpid())
+	t.ip.Name, t.arp.Name = name, name
+	c.AddTable(t.ip)
+	c.AddChain(t.prerouting)
+	c.AddRule(&nftables.Rule{Table: t.ip, Chain: t.prerouting, Exprs: bucketRule(s, 1, 1)})
+	c.DelTable(t.ip)
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("try a hash rule: %w", kernelHint(err, ErrNoHash))
+	}
+	if !s.MangleARP {
+		return nil
+	}
+	c.AddTable(t.arp)
+	c.AddChain(t.out)
+	c.AddRule(&nftables.Rule{Table: t.arp, Chain: t.out, Exprs: arpMangleRule(s)})
+	c.DelTable(t.arp)
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("try an arp table: %w", kernelHint(err, ErrNoARP))
 	}
 	return nil
 }

@@ -21,3 +21,6 @@ func Remove(s Spec) error { return errNotLinux }
 
 // Inspect fails: see the Linux version.
 func Inspect(s Spec) (State, error) { return State{}, errNotLinux }
+
+// Check fails: see the Linux version.
+func Check(s Spec) error { return errNotLinux }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/floatip/floatip/internal/netif"
-	"github.com/floatip/floatip/ocf"
 )
 
 // ErrInvalid marks a parameter value that can never work; the agent reports
@@ -103,6 +102,9 @@ type Config struct {
 	AnnounceTo []netip.Addr
 	// KillConnections ends the address's TCP connections at stop.
 	KillConnections bool
+	// Clone is the load-shared address of a cloned resource (clone_max
+	// above 1 without unique_clone_address); nil for any other.
+	Clone *Clone
 
 	// Warnings say what Parse read, but not as heartbeat:IPaddr2 would
 	// (a boolean of y), by parameter name: the agent logs them.
@@ -152,7 +154,7 @@ func parse(p *parser, meta map[string]string) (*Config, error) {
 	c.NoDAD = p.boolean("nodad")
 	c.NoPrefixRoute = p.boolean("noprefixroute")
 	uniqueClone := p.boolean("unique_clone_address")
-	p.boolean("clusterip_mac_mangle")
+	mangle := p.boolean("clusterip_mac_mangle")
 	c.CheckLinkStatus = p.boolean("check_link_status")
 	c.KillConnections = p.boolean("kill_connections")
 	if p.err != nil {
@@ -177,13 +179,13 @@ func parse(p *parser, meta map[string]string) (*Config, error) {
 	if c.Proto, err = parseProto(p.text("proto")); err != nil {
 		return nil, err
 	}
-	if err := c.parseClone(p, meta, uniqueClone); err != nil {
-		return nil, err
-	}
 	if err := c.parseAnnounce(p); err != nil {
 		return nil, err
 	}
 	if err := c.parseIPv6(p); err != nil {
+		return nil, err
+	}
+	if err := c.parseClone(p, meta, uniqueClone, mangle); err != nil {
 		return nil, err
 	}
 	for _, f := range strings.Fields(p.text("announce_to")) {
@@ -403,40 +405,6 @@ func (c *Config) parseIPv6(p *parser) error {
 			return invalid("preferred_lft", "preferred_lft [%s] is not forever or a number of seconds", printable(s))
 		}
 		c.PreferredLifetime = uint32(n)
-	}
-	return nil
-}
-
-// parseClone refuses what needs CLUSTERIP: an anonymous clone of the address
-// (clone_max > 1 without unique_clone_address). The iptables CLUSTERIP
-// target left the kernel in Linux 6.x, so such a configuration cannot work.
-func (c *Config) parseClone(p *parser, meta map[string]string, uniqueClone bool) error {
-	cloneMax := 1
-	if s, ok := meta["clone_max"]; ok && s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return invalid("", "meta attribute clone_max [%s] is not a positive integer", printable(s))
-		}
-		cloneMax = n
-	}
-	if uniqueClone && !ocf.IsTrue(meta["globally_unique"]) {
-		return invalid("unique_clone_address", "unique_clone_address makes sense only with meta globally_unique set")
-	}
-	if cloneMax > 1 && c.LVSSupport {
-		return invalid("lvs_support", "lvs_support and a cloned address do not go together")
-	}
-	if cloneMax > 1 && !uniqueClone {
-		return invalid("", "a cloned address with clone_max=%d needs the iptables CLUSTERIP target, which current kernels no longer have; use unique_clone_address with globally-unique=true or one address per resource", cloneMax)
-	}
-	switch h := p.text("clusterip_hash"); h {
-	case "", "sourceip", "sourceip-sourceport", "sourceip-sourceport-destport":
-	default:
-		return invalid("clusterip_hash", "clusterip_hash [%s] is not sourceip, sourceip-sourceport or sourceip-sourceport-destport", printable(h))
-	}
-	switch f := p.text("clusterip_firewall"); f {
-	case "", "auto", "nft", "iptables":
-	default:
-		return invalid("clusterip_firewall", "clusterip_firewall [%s] is not auto, nft or iptables", printable(f))
 	}
 	return nil
 }

@@ -116,6 +116,17 @@ func TestParseValid(t *testing.T) {
 		{"unique clone", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, map[string]string{"clone": "3", "clone_max": "4", "globally_unique": "true"}, func(c *config.Config) bool {
 			return c.IP == netip.MustParseAddr("198.18.0.103")
 		}},
+		// A load-shared clone: the bucket is the clone number plus 1,
+		// the seed and MAC are derived later when not given; every
+		// node holds the address, so no probe, no DAD, and the cluster
+		// MAC's burst is start's own.
+		{"shared clone", []string{"ip", "2001:db8::100", "clusterip_mac_mangle", "true", "clusterip_firewall", "iptables"}, map[string]string{"clone": "2", "clone_max": "3"}, func(c *config.Config) bool {
+			return cmp.Equal(*c.Clone, config.Clone{Bucket: 3, Buckets: 3, Mangle: true}) && c.NoDAD && !c.RunArping && !c.ArpBackground
+		}},
+		{"shared clone seed and mac", []string{"ip", "198.18.0.100", "clusterip_hash_seed", "0x53518eaa", "mac", "01:00:5E:00:00:07", "run_arping", "true"}, map[string]string{"clone_max": "2"}, func(c *config.Config) bool {
+			return c.Clone.Bucket == 1 && c.Clone.Seed == 0x53518eaa && c.Clone.SeedSet && c.Clone.MAC.String() == "01:00:5e:00:00:07" && !c.RunArping
+		}},
+		{"not a shared clone", []string{"ip", "198.18.0.100", "clusterip_hash_seed", "0"}, map[string]string{"clone_max": "1"}, func(c *config.Config) bool { return c.Clone == nil }},
 		{"arp_sender", []string{"ip", "198.18.0.100", "arp_sender", "iputils_arping"}, nil, func(c *config.Config) bool { return c.ArpCount == 5 }},
 		// The kernel keeps any bytes as a label, and IPaddr2 passes
 		// them on: only control characters are refused.
@@ -216,7 +227,15 @@ func TestParseInvalid(t *testing.T) {
 		{"clusterip_mac_mangle", []string{"ip", "198.18.0.100", "clusterip_mac_mangle", "perhaps"}, nil, "clusterip_mac_mangle [perhaps]"},
 		{"addrlabel value all ones", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "4294967295"}, nil, "lvs_ipv6_addrlabel_value"},
 		{"bad addrlabel value", []string{"ip", "2001:db8::1", "lvs_ipv6_addrlabel", "true", "lvs_ipv6_addrlabel_value", "x"}, nil, "lvs_ipv6_addrlabel_value"},
-		{"clusterip clone", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2"}, "CLUSTERIP"},
+		{"clone seed not a number", []string{"ip", "198.18.0.100", "clusterip_hash_seed", "0xzz"}, map[string]string{"clone_max": "2"}, "clusterip_hash_seed [0xzz]"},
+		{"clone seed beyond 32 bits", []string{"ip", "198.18.0.100", "clusterip_hash_seed", "4294967296"}, map[string]string{"clone_max": "2"}, "clusterip_hash_seed [4294967296]"},
+		// A deliberate difference: IPaddr2 passes seed 0 to nft; netlink
+		// leaves a seed of 0 out, and the kernel picks a random one.
+		{"clone seed 0", []string{"ip", "198.18.0.100", "clusterip_hash_seed", "0x0"}, map[string]string{"clone_max": "2"}, "clusterip_hash_seed 0"},
+		{"clone mac not multicast", []string{"ip", "198.18.0.100", "mac", "02:00:00:00:00:01"}, map[string]string{"clone_max": "2"}, "mac [02:00:00:00:00:01]"},
+		{"clone mac not a mac", []string{"ip", "198.18.0.100", "mac", "01:00:5e"}, map[string]string{"clone_max": "2"}, "mac [01:00:5e]"},
+		{"clone with lvs_support", []string{"ip", "198.18.0.100", "lvs_support", "true"}, map[string]string{"clone_max": "2"}, "lvs_support"},
+		{"clone number of a shared address", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2", "clone": "x"}, "meta attribute clone [x]"},
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
 		{"unique clone not unique", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, nil, "globally_unique"},
 		{"unique clone overflow", []string{"ip", "198.18.0.250", "unique_clone_address", "true"}, map[string]string{"clone": "9", "globally_unique": "true"}, "last octet"},
@@ -277,15 +296,15 @@ func TestParseInvalid(t *testing.T) {
 // faultOf is the parameter at fault in the rows of TestParseInvalid where
 // it is not the last one given; "" for a meta attribute or a combination.
 var faultOf = map[string]string{
-	"link-local without nic":       "nic",
-	"label too long":               "iflabel",
-	"lvs on ipv6":                  "lvs_support",
-	"clusterip clone":              "",
-	"bad clone_max":                "",
-	"unique clone not unique":      "unique_clone_address",
-	"unique clone overflow":        "ip",
-	"unique clone ipv6 instance 0": "unique_clone_address",
-	"unique clone ipv6 instance 1": "unique_clone_address",
+	"link-local without nic":           "nic",
+	"label too long":                   "iflabel",
+	"lvs on ipv6":                      "lvs_support",
+	"clone number of a shared address": "",
+	"bad clone_max":                    "",
+	"unique clone not unique":          "unique_clone_address",
+	"unique clone overflow":            "ip",
+	"unique clone ipv6 instance 0":     "unique_clone_address",
+	"unique clone ipv6 instance 1":     "unique_clone_address",
 	// The address follows from the clone number: without one that
 	// reads, there is no address.
 	"negative clone number":     "ip",

@@ -197,6 +197,9 @@ func (s *Subject) checkNeighbours(ctx context.Context, linkOK bool, add addFunc)
 		add(Skip, "neighbours", fmt.Sprintf("link down: could not ask the link whether another host answers for %s", s.IP),
 			"bring "+s.Link.Name+"'s link up, then run the doctor again")
 		return
+	case s.CloneCheck != nil:
+		add(OK, "neighbours", fmt.Sprintf("%s is a load-shared address, which the clone's other nodes answer for too: not probed", s.IP), "")
+		return
 	}
 	held, _ := s.held()
 	on := held != nil
@@ -353,4 +356,28 @@ var sysctlRules = []sysctlRule{
 		"Duplicate Address Detection is off: start cannot see another node that holds the address", "1"},
 	{"net.ipv6.conf.%s.drop_unsolicited_na", true, badIf(func(v int) bool { return v != 0 }),
 		"this node ignores unsolicited Neighbor Advertisements, so it keeps stale entries when the address moves", "0"},
+}
+
+// checkClone judges what a load-shared clone needs of the node: an
+// Ethernet link, whose frames to the cluster MAC every node receives, and
+// a kernel with nf_tables, its hash expression and, for the ARP rewrite,
+// its arp family.
+func (s *Subject) checkClone(add addFunc) {
+	if s.CloneCheck == nil {
+		return
+	}
+	if s.Link.Loopback {
+		add(Fail, "clone", s.Link.Name+" is the loopback device: a load-shared address needs an Ethernet link that the clients share", "put the address on an Ethernet nic")
+		return
+	}
+	lacks, err := s.CloneCheck()
+	switch {
+	case err != nil:
+		add(Skip, "clone", fmt.Sprintf("could not ask the kernel whether it can share %s: %v", s.IP, err), "run the doctor as root")
+	case lacks != "":
+		add(Fail, "clone", fmt.Sprintf("%s cannot be shared here: %s", s.IP, lacks),
+			"load the module it names (modprobe nft_hash), or keep the clone off this node")
+	default:
+		add(OK, "clone", fmt.Sprintf("the kernel can program the rules that share %s among the clone's instances, on %s", s.IP, s.Link.Name), "")
+	}
 }

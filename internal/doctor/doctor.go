@@ -77,7 +77,7 @@ func (s Status) Code() int { return int(s) }
 type Finding struct {
 	Level Level
 	// Check names what was looked at: config, link, address, sysctl,
-	// neighbours, rsctmp, connections.
+	// neighbours, rsctmp, connections, clone.
 	Check string
 	What  string
 	// Fix says what to do, for a finding that is not OK.
@@ -122,6 +122,11 @@ type Subject struct {
 	ByRoutes        bool
 	KillConnections bool
 	Node            Node
+	// CloneCheck, for a load-shared clone, asks the kernel whether it can
+	// program the clone's rules, changing nothing: lacks names what it
+	// lacks, "" when nothing; err is a check it could not make. nil for
+	// an address of one node.
+	CloneCheck func() (lacks string, err error)
 }
 
 // Invalid is the error of a configuration that does not validate here: the
@@ -176,6 +181,7 @@ func (d *Doctor) Examine(ctx context.Context) []Finding {
 	s.checkNeighbours(ctx, linkOK, add)
 	checkRscTmp(d.RscTmp, add)
 	s.checkConnections(add)
+	s.checkClone(add)
 	return out
 }
 
