@@ -94,7 +94,8 @@ type fbConfig struct {
 }
 
 // fbSetupNames are the setups -setups names, in the order they run.
-var fbSetupNames = []string{"keepalived-1", "keepalived-0.1", "floatip-3000", "floatip-tuned", "heartbeat-3000", "heartbeat-tuned"}
+var fbSetupNames = []string{"keepalived-1", "keepalived-0.1", "floatip-3000", "floatip-tuned", "heartbeat-3000", "heartbeat-tuned",
+	"floatip-tuned-2ring", "heartbeat-tuned-2ring"}
 
 // failoverBenchMain is main for "failover-bench".
 func failoverBenchMain(args []string) {
@@ -178,6 +179,9 @@ func fbRun(ctx context.Context, w io.Writer, cfg fbConfig) (err error) {
 	}
 	defer func() { err = errors.Join(err, os.RemoveAll(work)) }()
 	nodes := []*fbNode{{"n1", l.Host("n1")}, {"n2", l.Host("n2")}}
+	if err := crossCable(nodes); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "Lab: nodes n1 (%s) and n2 (%s), client m (%s) on one bridge; the VIP %s/24 on eth0.\n"+
 		"The client sends an echo request to the VIP every %v and reads which MAC answers from a capture of its nic.\n",
 		nodes[0].Host.MAC, nodes[1].Host.MAC, l.Host("m").Addr.Addr(), VIP, probeInterval)
@@ -198,8 +202,10 @@ func fbRun(ctx context.Context, w io.Writer, cfg fbConfig) (err error) {
 			fmt.Fprintf(w, "  %s FAILED: %v\n", s.Name(), err)
 			failed = append(failed, fmt.Sprintf("%s: %v", s.Name(), err))
 		}
+		// The table so far: a long run that is cut short keeps it.
+		fmt.Fprintf(w, "\n%s", fbTable(res))
 	}
-	fmt.Fprintf(w, "\n%s", fbTable(results))
+	fmt.Fprintf(w, "\nAll setups:\n%s", fbTable(results))
 	for _, r := range results {
 		failed = append(failed, r.failures()...)
 	}
@@ -225,6 +231,7 @@ func (b *fbBench) setup(name, exe, dir string) (fbSetup, error) {
 		return &keepalivedSetup{b: b, advert: "0.1", dir: dir}, nil
 	}
 	agent, token, _ := strings.Cut(name, "-")
+	token, rings, _ := strings.Cut(token, "-")
 	ag, err := agentByName(agent)
 	if err != nil {
 		return nil, err
@@ -233,7 +240,30 @@ func (b *fbBench) setup(name, exe, dir string) (fbSetup, error) {
 	if token == "tuned" {
 		t = b.cfg.tuned
 	}
-	return &pacemakerSetup{b: b, agent: ag, token: t, exe: exe, dir: dir}, nil
+	return &pacemakerSetup{b: b, agent: ag, token: t, exe: exe, dir: dir, cable: rings == "2ring"}, nil
+}
+
+// The cross cable: a second link between the two nodes alone, 198.19.0.1
+// and .2/24, for the setups whose corosync has a second ring (knet link 1)
+// there, as production clusters have a dedicated cluster network. A cut
+// of the holder's LAN link then leaves the cluster whole.
+const cableDev = "cable"
+
+func cableAddr(i int) string { return fmt.Sprintf("198.19.0.%d", i+1) }
+
+func crossCable(nodes []*fbNode) error {
+	steps := [][]string{{"-n", nodes[0].Host.NS, "link", "add", cableDev, "type", "veth", "peer", "name", cableDev, "netns", nodes[1].Host.NS}}
+	for i, n := range nodes {
+		steps = append(steps,
+			[]string{"-n", n.Host.NS, "addr", "add", cableAddr(i) + "/24", "dev", cableDev},
+			[]string{"-n", n.Host.NS, "link", "set", cableDev, "up"})
+	}
+	for _, st := range steps {
+		if err := ipCmd(st...); err != nil {
+			return fmt.Errorf("the cross cable: %w", err)
+		}
+	}
+	return nil
 }
 
 func (b *fbBench) other(n *fbNode) *fbNode {

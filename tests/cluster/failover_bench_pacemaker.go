@@ -15,13 +15,18 @@ import (
 
 // pacemakerSetup runs the VIP under Pacemaker on the lab's two nodes, as
 // cluster-test does (fencing with fence_lab, two_node, stickiness 1, a
-// monitor every 10 s), with agent and corosync's token of token ms.
+// monitor every 10 s), with agent and corosync's token of token ms; with
+// cable, corosync has a second ring on the cross cable.
 type pacemakerSetup struct {
 	b        *fbBench
 	agent    *Agent
 	token    int
+	cable    bool
 	exe, dir string
 	c        *Cluster
+	// dc is the DC before the fault: after a split, the DC fences
+	// first, the other node holds an election before it can.
+	dc string
 }
 
 func (p *pacemakerSetup) Name() string {
@@ -29,7 +34,24 @@ func (p *pacemakerSetup) Name() string {
 	if !p.agent.Floatip() {
 		name = "IPaddr2"
 	}
+	if p.cable {
+		return fmt.Sprintf("%s token %d 2 rings", name, p.token)
+	}
 	return fmt.Sprintf("%s token %d", name, p.token)
+}
+
+// conf is the nodes' corosync.conf: cluster-test's, with the token, and
+// with cable each node's ring1_addr on the cross cable.
+func (p *pacemakerSetup) conf(nodes []*Node) string {
+	conf := corosyncConfToken(nodes, p.token)
+	if !p.cable {
+		return conf
+	}
+	for i, n := range nodes {
+		ring0 := fmt.Sprintf("ring0_addr: %s\n", n.Host.Addr.Addr())
+		conf = strings.Replace(conf, ring0, ring0+"\t\tring1_addr: "+cableAddr(i)+"\n", 1)
+	}
+	return conf
 }
 
 func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
@@ -45,7 +67,7 @@ func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	p.c = c
-	conf := corosyncConfToken(c.Nodes, p.token)
+	conf := p.conf(c.Nodes)
 	for _, n := range c.Nodes {
 		if err := n.prepare(conf, p.b.cfg.binary); err != nil {
 			return err
@@ -72,9 +94,13 @@ func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
 	if _, err := c.create(ctx, io.Discard); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, consensus %d ms (1.2 x token), two_node; fencing by fence_lab;\n"+
-		"  vip created with pcs, op monitor interval=10s, resource-stickiness=1\n",
-		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5)
+	rings := "one ring, on the LAN"
+	if p.cable {
+		rings = "two rings (knet links): the LAN and the cross cable"
+	}
+	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, consensus %d ms (1.2 x token), two_node, %s;\n"+
+		"  fencing by fence_lab; vip created with pcs, op monitor interval=10s, resource-stickiness=1\n",
+		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings)
 	return nil
 }
 
@@ -115,6 +141,7 @@ func (p *pacemakerSetup) Holder(ctx context.Context) (*fbNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.dc = s.DC.Name
 	holder := c.node(s.RunningOn("vip")[0])
 	if err := hasVIP(holder); err != nil {
 		return nil, err
@@ -178,7 +205,7 @@ func (p *pacemakerSetup) Check(ctx context.Context, fault string, from *fbNode, 
 	if len(notes) == 0 {
 		return "", nil
 	}
-	return "; " + strings.Join(notes, ", "), nil
+	return fmt.Sprintf("; DC was %s; %s", p.dc, strings.Join(notes, ", ")), nil
 }
 
 func (p *pacemakerSetup) Down() error {

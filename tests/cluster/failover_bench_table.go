@@ -16,9 +16,9 @@ import (
 // and the runs that lost the VIP for good or ended with two holders.
 func fbTable(results []*fbResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-22s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
+	fmt.Fprintf(&b, "%-26s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
 		"setup", "fault", "runs", "outage", "max", "entry", "max", "old fr", "2 MACs", "lost", "2 on")
-	fmt.Fprintf(&b, "%-22s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
+	fmt.Fprintf(&b, "%-26s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
 		"", "", "", "median", "", "median", "", "", "", "", "")
 	for _, r := range results {
 		var outages, follows []time.Duration
@@ -38,7 +38,7 @@ func fbTable(results []*fbResult) string {
 			}
 		}
 		od, fd := dist(outages), dist(follows)
-		fmt.Fprintf(&b, "%-22s %-10s %4d | %9s %9s | %9s %9s | %6d %7d %5d %4d\n",
+		fmt.Fprintf(&b, "%-26s %-10s %4d | %9s %9s | %9s %9s | %6d %7d %5d %4d\n",
 			r.Setup, r.Fault, len(r.Runs), fbMS(od.N, od.Median), fbMS(od.N, od.Max), fbMS(fd.N, fd.Median), fbMS(fd.N, fd.Max),
 			old, two, lost, r.TwoHolders)
 	}
