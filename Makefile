@@ -205,10 +205,12 @@ cluster-chaos: cluster-deps build $(STACK_DEP)
 # setup (docs/choosing.md). It fails when a setup loses the VIP for good
 # or ends a fault with two holders. FB_SETUPS picks setups:
 # keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,
-# heartbeat-tuned; FB_FAULTS faults: graceful,hard-kill,link-cut,flap-300ms.
+# heartbeat-tuned, and with a second corosync ring on a cable between the
+# nodes floatip-tuned-2ring,heartbeat-tuned-2ring;
+# FB_FAULTS faults: graceful,hard-kill,link-cut,flap-300ms.
 # failover-bench-short is one run of each.
 FB_REPS   ?= 5
-FB_SETUPS ?= keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,heartbeat-tuned
+FB_SETUPS ?= keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,heartbeat-tuned,floatip-tuned-2ring,heartbeat-tuned-2ring
 FB_FAULTS ?= graceful,hard-kill,link-cut,flap-300ms
 FB_TOKEN  ?= 1000
 .PHONY: failover-bench failover-bench-short
