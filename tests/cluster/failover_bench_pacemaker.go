@@ -24,8 +24,9 @@ type pacemakerSetup struct {
 	cable    bool
 	exe, dir string
 	c        *Cluster
-	// dc is the DC before the fault: after a split, the DC fences
-	// first, the other node holds an election before it can.
+	// dc is the DC before the fault, which the fault's line names with
+	// the fencing it caused: who wins a fence race, and whether being
+	// DC decides it.
 	dc string
 }
 
