@@ -12,8 +12,8 @@ package main
 // client probes the VIP every 5 ms and records which MAC answered, its
 // neighbour entry for the VIP and the frames for the VIP. The times are
 // printed, never asserted; the run fails when a setup loses the VIP for
-// good (no answer within a minute of the fault) or ends a fault with the
-// VIP on two nodes.
+// good (no answer from another node within 30 s of the fault) or ends a
+// fault with the VIP on two nodes.
 
 import (
 	"context"
