@@ -207,16 +207,18 @@ cluster-chaos: cluster-deps build $(STACK_DEP)
 # keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,
 # heartbeat-tuned, and with a second corosync ring on a cable between the
 # nodes floatip-tuned-2ring,heartbeat-tuned-2ring;
-# FB_FAULTS faults: graceful,hard-kill,link-cut,flap-300ms.
+# FB_FAULTS faults: graceful,hard-kill,link-cut,flap-300ms. FB_MONITOR is
+# the VIP's monitor interval under Pacemaker.
 # failover-bench-short is one run of each.
 FB_REPS   ?= 5
 FB_SETUPS ?= keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,heartbeat-tuned,floatip-tuned-2ring,heartbeat-tuned-2ring
 FB_FAULTS ?= graceful,hard-kill,link-cut,flap-300ms
 FB_TOKEN  ?= 1000
+FB_MONITOR ?= 10s
 .PHONY: failover-bench failover-bench-short
 failover-bench: cluster-deps build $(STACK_DEP)
 	$(call install-packages,$(KEEPALIVED_PACKAGES))
-	$(GO) run ./tests/cluster failover-bench $(STACK_FLAGS) -binary $(BIN) -reps $(FB_REPS) -setups $(FB_SETUPS) -faults $(FB_FAULTS) -tuned-token $(FB_TOKEN)
+	$(GO) run ./tests/cluster failover-bench $(STACK_FLAGS) -binary $(BIN) -reps $(FB_REPS) -setups $(FB_SETUPS) -faults $(FB_FAULTS) -tuned-token $(FB_TOKEN) -monitor $(FB_MONITOR)
 
 failover-bench-short:
 	$(MAKE) failover-bench FB_REPS=1

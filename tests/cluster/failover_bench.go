@@ -91,6 +91,8 @@ type fbConfig struct {
 	setups []string
 	faults []string
 	tuned  int
+	// monitor is the VIP's monitor interval under Pacemaker.
+	monitor time.Duration
 }
 
 // fbSetupNames are the setups -setups names, in the order they run.
@@ -105,9 +107,10 @@ func failoverBenchMain(args []string) {
 	setups := fs.String("setups", strings.Join(fbSetupNames, ","), "the setups, comma-separated: "+strings.Join(fbSetupNames, ", "))
 	faults := fs.String("faults", strings.Join(fbFaults, ","), "the faults, comma-separated: "+strings.Join(fbFaults, ", "))
 	tuned := fs.Int("tuned-token", 1000, "corosync's token in ms for the *-tuned setups")
+	monitor := fs.Duration("monitor", 10*time.Second, "the VIP's monitor interval under Pacemaker (whole seconds)")
 	setStack := stackFlags(fs)
 	fs.Parse(args)
-	cfg := fbConfig{binary: *binary, reps: *reps, tuned: *tuned}
+	cfg := fbConfig{binary: *binary, reps: *reps, tuned: *tuned, monitor: *monitor}
 	err := setStack()
 	for _, s := range strings.Split(*setups, ",") {
 		if s = strings.TrimSpace(s); !slices.Contains(fbSetupNames, s) {
@@ -121,8 +124,8 @@ func failoverBenchMain(args []string) {
 		}
 		cfg.faults = append(cfg.faults, f)
 	}
-	if *reps < 1 || *tuned < 500 {
-		err = errors.Join(err, errors.New("-reps must be at least 1 and -tuned-token at least 500"))
+	if *reps < 1 || *tuned < 500 || *monitor < time.Second || *monitor%time.Second != 0 {
+		err = errors.Join(err, errors.New("-reps must be at least 1, -tuned-token at least 500 and -monitor whole seconds"))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "failover-bench: %v\n", err)

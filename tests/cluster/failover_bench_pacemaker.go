@@ -35,10 +35,14 @@ func (p *pacemakerSetup) Name() string {
 	if !p.agent.Floatip() {
 		name = "IPaddr2"
 	}
+	name = fmt.Sprintf("%s token %d", name, p.token)
 	if p.cable {
-		return fmt.Sprintf("%s token %d 2 rings", name, p.token)
+		name += " 2 rings"
 	}
-	return fmt.Sprintf("%s token %d", name, p.token)
+	if m := p.b.cfg.monitor; m != 10*time.Second {
+		name += fmt.Sprintf(" mon %v", m)
+	}
+	return name
 }
 
 // conf is the nodes' corosync.conf: cluster-test's, with the token, and
@@ -95,13 +99,24 @@ func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
 	if _, err := c.create(ctx, io.Discard); err != nil {
 		return err
 	}
+	// create's monitor runs every 10 s; pcs updates the one monitor
+	// operation in place, with no restart.
+	monitor := p.b.cfg.monitor
+	if monitor != 10*time.Second {
+		if _, err := n1.MustExec(ctx, "pcs", "resource", "update", "vip", "op", "monitor", fmt.Sprintf("interval=%ds", int(monitor.Seconds()))); err != nil {
+			return err
+		}
+		if _, err := n1.MustExec(ctx, "crm_resource", "--wait", "--timeout=60s"); err != nil {
+			return err
+		}
+	}
 	rings := "one ring, on the LAN"
 	if p.cable {
 		rings = "two rings (knet links): the LAN and the cross cable"
 	}
 	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, consensus %d ms (1.2 x token), two_node, %s;\n"+
-		"  fencing by fence_lab; vip created with pcs, op monitor interval=10s, resource-stickiness=1\n",
-		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings)
+		"  fencing by fence_lab; vip created with pcs, op monitor interval=%v, resource-stickiness=1\n",
+		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings, monitor)
 	return nil
 }
 

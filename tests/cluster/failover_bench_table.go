@@ -16,10 +16,14 @@ import (
 // and the runs that lost the VIP for good or ended with two holders.
 func fbTable(results []*fbResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-26s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
-		"setup", "fault", "runs", "outage", "max", "entry", "max", "old fr", "2 MACs", "lost", "2 on")
-	fmt.Fprintf(&b, "%-26s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
-		"", "", "", "median", "", "median", "", "", "", "", "")
+	wide := len("setup")
+	for _, r := range results {
+		wide = max(wide, len(r.Setup))
+	}
+	fmt.Fprintf(&b, "%-*s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
+		wide, "setup", "fault", "runs", "outage", "max", "entry", "max", "old fr", "2 MACs", "lost", "2 on")
+	fmt.Fprintf(&b, "%-*s %-10s %4s | %9s %9s | %9s %9s | %6s %7s %5s %4s\n",
+		wide, "", "", "", "median", "", "median", "", "", "", "", "")
 	for _, r := range results {
 		var outages, follows []time.Duration
 		old, two, lost := 0, 0, 0
@@ -38,8 +42,8 @@ func fbTable(results []*fbResult) string {
 			}
 		}
 		od, fd := dist(outages), dist(follows)
-		fmt.Fprintf(&b, "%-26s %-10s %4d | %9s %9s | %9s %9s | %6d %7d %5d %4d\n",
-			r.Setup, r.Fault, len(r.Runs), fbMS(od.N, od.Median), fbMS(od.N, od.Max), fbMS(fd.N, fd.Median), fbMS(fd.N, fd.Max),
+		fmt.Fprintf(&b, "%-*s %-10s %4d | %9s %9s | %9s %9s | %6d %7d %5d %4d\n",
+			wide, r.Setup, r.Fault, len(r.Runs), fbMS(od.N, od.Median), fbMS(od.N, od.Max), fbMS(fd.N, fd.Median), fbMS(fd.N, fd.Max),
 			old, two, lost, r.TwoHolders)
 	}
 	return b.String()

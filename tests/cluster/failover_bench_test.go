@@ -225,8 +225,8 @@ func TestFBTable(t *testing.T) {
 		{Setup: "floatip token 3000", Fault: fbCut, Runs: []fbOutcome{{Lost: 100}}, TwoHolders: 1},
 	})
 	want := []string{
-		"keepalived advert 1s       hard-kill     3 |   3200 ms   3500 ms |   3010 ms   3510 ms |      2       1     0    0",
-		"floatip token 3000         link-cut      1 |         -         - |         -         - |      0       0     1    1",
+		"keepalived advert 1s hard-kill     3 |   3200 ms   3500 ms |   3010 ms   3510 ms |      2       1     0    0",
+		"floatip token 3000   link-cut      1 |         -         - |         -         - |      0       0     1    1",
 	}
 	lines := strings.Split(strings.TrimSpace(got), "\n")
 	if diff := cmp.Diff(want, lines[2:]); diff != "" {
