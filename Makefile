@@ -50,10 +50,14 @@ export SOURCE_DATE_EPOCH
 #    which check the .deb and the .rpm and install the .rpm into a scratch
 #    root; nft (nftables) to run heartbeat:IPaddr2's clone mode and to read
 #    the rules of floatip's own in the clone tests.
+#  - make failover-bench: the cluster's packages and keepalived, which it
+#    runs in the lab's namespaces only (Debian's unit starts nothing
+#    without /etc/keepalived/keepalived.conf).
 DEMO_PACKAGES      := iproute2
 HEARTBEAT_PACKAGES := resource-agents
 CLUSTER_PACKAGES   := $(DEMO_PACKAGES) $(HEARTBEAT_PACKAGES) pacemaker corosync pcs pacemaker-cli-utils util-linux
-TEST_PACKAGES      := $(CLUSTER_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio nftables
+KEEPALIVED_PACKAGES := keepalived
+TEST_PACKAGES      := $(CLUSTER_PACKAGES) $(KEEPALIVED_PACKAGES) crmsh libxml2-utils tcpdump strace groff-base man-db git lintian rpm rpmlint cpio nftables
 
 export PATH := $(PATH):/usr/local/go/bin
 
@@ -198,6 +202,32 @@ CHAOS_DURATION ?= 0
 .PHONY: cluster-chaos
 cluster-chaos: cluster-deps build $(STACK_DEP)
 	$(GO) run ./tests/cluster chaos $(STACK_FLAGS) -agent $(AGENT) -binary $(BIN) -rounds $(CHAOS_ROUNDS) -seed $(CHAOS_SEED) -duration $(CHAOS_DURATION)
+
+# failover-bench (root) measures the failover a client feels with the VIP
+# under Pacemaker (floatip and heartbeat:IPaddr2, corosync's default token
+# and FB_TOKEN ms) and under keepalived (VRRPv3, advert_int 1 and 0.1), one
+# setup after the other on one lab: a graceful move, a hard kill of the
+# holder, a cut of its link and a 300 ms flap, FB_REPS times each per
+# setup (docs/choosing.md). It fails when a setup loses the VIP for good
+# or ends a fault with two holders. FB_SETUPS picks setups:
+# keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,
+# heartbeat-tuned, and with a second corosync ring on a cable between the
+# nodes floatip-tuned-2ring,heartbeat-tuned-2ring;
+# FB_FAULTS faults: graceful,hard-kill,link-cut,flap-300ms. FB_MONITOR is
+# the VIP's monitor interval under Pacemaker.
+# failover-bench-short is one run of each.
+FB_REPS   ?= 5
+FB_SETUPS ?= keepalived-1,keepalived-0.1,floatip-3000,floatip-tuned,heartbeat-3000,heartbeat-tuned,floatip-tuned-2ring,heartbeat-tuned-2ring
+FB_FAULTS ?= graceful,hard-kill,link-cut,flap-300ms
+FB_TOKEN  ?= 1000
+FB_MONITOR ?= 10s
+.PHONY: failover-bench failover-bench-short
+failover-bench: cluster-deps build $(STACK_DEP)
+	$(call install-packages,$(KEEPALIVED_PACKAGES))
+	$(GO) run ./tests/cluster failover-bench $(STACK_FLAGS) -binary $(BIN) -reps $(FB_REPS) -setups $(FB_SETUPS) -faults $(FB_FAULTS) -tuned-token $(FB_TOKEN) -monitor $(FB_MONITOR)
+
+failover-bench-short:
+	$(MAKE) failover-bench FB_REPS=1
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)

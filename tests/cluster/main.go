@@ -74,6 +74,12 @@ const tokenMS = 3000
 // two-node cluster keeps quorum, logs to the node's private log file only
 // (the nodes share the host's /dev/log).
 func corosyncConf(nodes []*Node) string {
+	return corosyncConfToken(nodes, tokenMS)
+}
+
+// corosyncConfToken is corosyncConf with a token timeout of tokenMS ms
+// (the failover bench's tuned setups).
+func corosyncConfToken(nodes []*Node, tokenMS int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "totem {\n\tversion: 2\n\tcluster_name: floatipct\n\ttransport: knet\n"+
 		"\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: %d\n}\n", tokenMS)
@@ -125,6 +131,10 @@ func main() {
 	// make cluster-bench: the bench has flags of its own (bench.go).
 	if len(os.Args) > 1 && os.Args[1] == "bench" {
 		benchMain(os.Args[2:])
+	}
+	// make failover-bench: Pacemaker against keepalived (failover_bench.go).
+	if len(os.Args) > 1 && os.Args[1] == "failover-bench" {
+		failoverBenchMain(os.Args[2:])
 	}
 	// make cluster-chaos: faults in a row (chaos.go).
 	if len(os.Args) > 1 && os.Args[1] == "chaos" {

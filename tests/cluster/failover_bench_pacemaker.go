@@ -1,0 +1,236 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// pacemakerSetup runs the VIP under Pacemaker on the lab's two nodes, as
+// cluster-test does (fencing with fence_lab, two_node, stickiness 1, a
+// monitor every 10 s), with agent and corosync's token of token ms; with
+// cable, corosync has a second ring on the cross cable.
+type pacemakerSetup struct {
+	b        *fbBench
+	agent    *Agent
+	token    int
+	cable    bool
+	exe, dir string
+	c        *Cluster
+	// dc is the DC before the fault, which the fault's line names with
+	// the fencing it caused: who wins a fence race, and whether being
+	// DC decides it.
+	dc string
+}
+
+func (p *pacemakerSetup) Name() string {
+	name := "floatip"
+	if !p.agent.Floatip() {
+		name = "IPaddr2"
+	}
+	name = fmt.Sprintf("%s token %d", name, p.token)
+	if p.cable {
+		name += " 2 rings"
+	}
+	if m := p.b.cfg.monitor; m != 10*time.Second {
+		name += fmt.Sprintf(" mon %v", m)
+	}
+	return name
+}
+
+// conf is the nodes' corosync.conf: cluster-test's, with the token, and
+// with cable each node's ring1_addr on the cross cable.
+func (p *pacemakerSetup) conf(nodes []*Node) string {
+	conf := corosyncConfToken(nodes, p.token)
+	if !p.cable {
+		return conf
+	}
+	for i, n := range nodes {
+		ring0 := fmt.Sprintf("ring0_addr: %s\n", n.Host.Addr.Addr())
+		conf = strings.Replace(conf, ring0, ring0+"\t\tring1_addr: "+cableAddr(i)+"\n", 1)
+	}
+	return conf
+}
+
+func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return err
+	}
+	c := &Cluster{Lab: p.b.lab, Client: p.b.client, agent: p.agent}
+	for _, n := range p.b.nodes {
+		c.Nodes = append(c.Nodes, &Node{Name: n.Name, Host: n.Host, Dir: filepath.Join(p.dir, n.Name), exe: p.exe})
+	}
+	var err error
+	if c.Power, err = c.servePower(p.dir); err != nil {
+		return err
+	}
+	p.c = c
+	conf := p.conf(c.Nodes)
+	for _, n := range c.Nodes {
+		if err := n.prepare(conf, p.b.cfg.binary); err != nil {
+			return err
+		}
+		if err := n.Start(); err != nil {
+			return err
+		}
+	}
+	n1 := c.Nodes[0]
+	if _, err := waitStatus(ctx, n1, 90*time.Second, "both nodes online with a DC", bothOnline("n1", "n2"), c.Nodes[1]); err != nil {
+		return err
+	}
+	for _, args := range [][]string{
+		{"crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "--update", "true"},
+		{"crm_attribute", "--type", "rsc_defaults", "--name", "resource-stickiness", "--update", "1"},
+	} {
+		if _, err := n1.MustExec(ctx, args...); err != nil {
+			return err
+		}
+	}
+	if err := c.fencing(ctx, io.Discard); err != nil {
+		return err
+	}
+	if _, err := c.create(ctx, io.Discard); err != nil {
+		return err
+	}
+	// create's monitor runs every 10 s; pcs updates the one monitor
+	// operation in place, with no restart.
+	monitor := p.b.cfg.monitor
+	if monitor != 10*time.Second {
+		if _, err := n1.MustExec(ctx, "pcs", "resource", "update", "vip", "op", "monitor", fmt.Sprintf("interval=%ds", int(monitor.Seconds()))); err != nil {
+			return err
+		}
+		if _, err := n1.MustExec(ctx, "crm_resource", "--wait", "--timeout=60s"); err != nil {
+			return err
+		}
+	}
+	rings := "one ring, on the LAN"
+	if p.cable {
+		rings = "two rings (knet links): the LAN and the cross cable"
+	}
+	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, consensus %d ms (1.2 x token), two_node, %s;\n"+
+		"  fencing by fence_lab; vip created with pcs, op monitor interval=%v, resource-stickiness=1\n",
+		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings, monitor)
+	return nil
+}
+
+// Holder boots the nodes a fault took down (as rebooted machines: no VIP,
+// link up), waits for both online and the cluster idle, cleans up the
+// failures a fault left, and waits until 2 s after that, so that the
+// holder's announcements are over before the next fault.
+func (p *pacemakerSetup) Holder(ctx context.Context) (*fbNode, error) {
+	c := p.c
+	for _, n := range c.Nodes {
+		if n.Running() {
+			continue
+		}
+		if err := errors.Join(dropVIP(n.Host), n.Host.IP("link", "set", n.Host.Dev, "up"), rebootAddrs6(n), n.Start()); err != nil {
+			return nil, err
+		}
+	}
+	n1 := c.Nodes[0]
+	if _, err := waitStatus(ctx, n1, 120*time.Second, "both nodes back online", bothOnline("n1", "n2"), c.Nodes[1]); err != nil {
+		return nil, err
+	}
+	if _, err := n1.MustExec(ctx, "crm_resource", "--wait", "--timeout=90s"); err != nil {
+		return nil, err
+	}
+	s, err := status(ctx, n1)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Failures) > 0 {
+		if _, err := n1.MustExec(ctx, "crm_resource", "--cleanup", "--resource", "vip"); err != nil {
+			return nil, err
+		}
+		if _, err := n1.MustExec(ctx, "crm_resource", "--wait", "--timeout=90s"); err != nil {
+			return nil, err
+		}
+	}
+	s, err = waitStatus(ctx, n1, 30*time.Second, "vip started on one node", func(s *Status) bool { return len(s.RunningOn("vip")) == 1 })
+	if err != nil {
+		return nil, err
+	}
+	p.dc = s.DC.Name
+	holder := c.node(s.RunningOn("vip")[0])
+	if err := hasVIP(holder); err != nil {
+		return nil, err
+	}
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return nil, err
+	}
+	for _, n := range p.b.nodes {
+		if n.Name == holder.Name {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("no node %s", holder.Name)
+}
+
+func (p *pacemakerSetup) Move(ctx context.Context, from, to *fbNode) (func() error, error) {
+	done := make(chan error, 1)
+	n := p.c.node(from.Name)
+	go func() {
+		_, err := n.MustExec(ctx, "pcs", "resource", "move", "vip", to.Name)
+		done <- err
+	}()
+	return func() error { return <-done }, nil
+}
+
+func (p *pacemakerSetup) Kill(ctx context.Context, n *fbNode) error {
+	_, err := p.c.node(n.Name).powerOff()
+	return err
+}
+
+// Check reports the fencing that the fault caused, and fails a hard
+// kill whose node was not fenced: Pacemaker must fence a node it lost
+// before it starts the VIP elsewhere.
+func (p *pacemakerSetup) Check(ctx context.Context, fault string, from *fbNode, t0 time.Time) (string, error) {
+	if fault != fbKill && fault != fbCut && fault != fbFlap {
+		return "", nil
+	}
+	var reqs []FenceRequest
+	wait := 2 * time.Second
+	if fault == fbKill {
+		wait = 30 * time.Second
+	}
+	poll(ctx, wait, func() (bool, error) {
+		reqs = p.c.Power.Requests(t0)
+		for _, r := range reqs {
+			if r.Target == from.Name && !r.Done.IsZero() {
+				return true, nil
+			}
+		}
+		return false, nil
+	}, func() error { return nil })
+	var notes []string
+	fenced := false
+	for _, r := range reqs {
+		notes = append(notes, fmt.Sprintf("%s fenced %s at %s", r.By, r.Target, ms(r.Done.Sub(t0))))
+		fenced = fenced || r.Target == from.Name && r.Err == nil
+	}
+	if fault == fbKill && !fenced {
+		return "", fmt.Errorf("%s was not fenced after its hard kill", from.Name)
+	}
+	if len(notes) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("; DC was %s; %s", p.dc, strings.Join(notes, ", ")), nil
+}
+
+func (p *pacemakerSetup) Down() error {
+	if p.c == nil {
+		return nil
+	}
+	err := p.c.shutdown()
+	if p.c.Power != nil {
+		err = errors.Join(err, p.c.Power.Close())
+	}
+	return err
+}

@@ -1,0 +1,250 @@
+//go:build linux
+
+package main
+
+import (
+	"encoding/binary"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatip/floatip/tests/lab"
+)
+
+const (
+	macOld = "02:00:5e:00:00:01"
+	macNew = "02:00:5e:00:00:02"
+)
+
+// fbProbes is a sample of n probes every 5 ms from t0 - 50 ms on, each
+// answered 1 ms later by the MAC that by gives for it ("" for none).
+func fbProbes(t0 time.Time, n int, by func(seq int) []string) fbSample {
+	s := fbSample{T0: t0, Old: macOld}
+	start := t0.Add(-50 * time.Millisecond)
+	for seq := range n {
+		sent := start.Add(time.Duration(seq) * probeInterval)
+		s.Sent = append(s.Sent, sent)
+		for _, mac := range by(seq) {
+			s.Replies = append(s.Replies, fbReply{Seq: uint16(seq), At: sent.Add(time.Millisecond), MAC: mac})
+		}
+	}
+	s.End = s.Sent[n-1].Add(inFlight + time.Millisecond)
+	return s
+}
+
+func TestAnalyse(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	// Probes 0-9 before the fault, from 10 on after it.
+	failover := func(lostFrom, lostTo int) func(int) []string {
+		return func(seq int) []string {
+			switch {
+			case seq < lostFrom:
+				return []string{macOld}
+			case seq < lostTo:
+				return nil
+			}
+			return []string{macNew}
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		s     fbSample
+		setup func(*fbSample)
+		want  fbOutcome
+	}{{
+		// Probes 12-31 lost: the outage runs from probe 12's sending
+		// to probe 32's answer.
+		name: "failover",
+		s:    fbProbes(t0, 100, failover(12, 32)),
+		setup: func(s *fbSample) {
+			s.Neigh = []lab.NeighborChange{{Time: t0.Add(-time.Second), MAC: mustMAC(macOld)}, {Time: t0.Add(110 * ms), MAC: mustMAC(macNew)}}
+			// A gratuitous ARP of the old holder after the new one
+			// answered, and one before.
+			s.Claims = []fbFrame{{At: t0.Add(50 * ms), MAC: macOld}, {At: t0.Add(300 * ms), MAC: macOld}}
+		},
+		want: fbOutcome{Recovered: true, Outage: 100*ms + ms, Lost: 20, New: macNew, Followed: 110 * ms, OldAfter: 1,
+			Answerers: []string{macOld, macNew}},
+	}, {
+		name: "no probe lost",
+		s:    fbProbes(t0, 100, failover(50, 50)),
+		want: fbOutcome{Recovered: true, New: macNew, Followed: -1, Answerers: []string{macOld, macNew}},
+	}, {
+		name: "lost for good",
+		s:    fbProbes(t0, 100, failover(12, 100)),
+		// Only the old holder's answers before the fault's first loss.
+		want: fbOutcome{Lost: 88, New: macOld, Followed: -1, Answerers: []string{macOld}},
+	}, {
+		// The old holder answers again after the new one did.
+		name: "flip back",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			if seq >= 40 && seq < 45 {
+				return []string{macOld}
+			}
+			return failover(12, 20)(seq)
+		}),
+		want: fbOutcome{Recovered: true, Outage: 40*ms + ms, Lost: 8, New: macNew, Followed: -1, TwoMACs: true,
+			Answerers: []string{macOld, macNew, macOld, macNew}},
+	}, {
+		name: "one probe, two answers",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			if seq == 30 {
+				return []string{macOld, macNew}
+			}
+			return failover(30, 30)(seq)
+		}),
+		want: fbOutcome{Recovered: true, New: macNew, Followed: -1, TwoMACs: true, Answerers: []string{macOld, macNew}},
+	}, {
+		// A flap: the old holder answers again, and another answered
+		// in between; the outage ends at the first answer.
+		name: "flap",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			switch {
+			case seq >= 12 && seq < 20:
+				return nil
+			case seq >= 20 && seq < 30:
+				return []string{macNew}
+			case seq >= 30 && seq < 40:
+				return nil
+			}
+			return []string{macOld}
+		}),
+		setup: func(s *fbSample) { s.Same = true },
+		want: fbOutcome{Recovered: true, Outage: 40*ms + ms, Lost: 18, New: macOld, Followed: -1,
+			Answerers: []string{macOld, macNew, macOld}},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.setup != nil {
+				c.setup(&c.s)
+			}
+			if diff := cmp.Diff(c.want, c.s.analyse()); diff != "" {
+				t.Errorf("analyse (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSettled(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name    string
+		by      func(int) []string
+		d       time.Duration
+		want    string
+		settled bool
+	}{
+		{"all from one", func(int) []string { return []string{macNew} }, 100 * time.Millisecond, macNew, true},
+		{"a loss", func(seq int) []string {
+			if seq == 90 {
+				return nil
+			}
+			return []string{macNew}
+		}, 100 * time.Millisecond, "", false},
+		{"two MACs", func(seq int) []string {
+			if seq < 85 {
+				return []string{macOld}
+			}
+			return []string{macNew}
+		}, 100 * time.Millisecond, "", false},
+		{"longer than the sample", func(int) []string { return []string{macNew} }, time.Second, macNew, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mac, ok := fbProbes(t0, 100, c.by).settled(c.d)
+			if ok != c.settled || ok && mac != c.want {
+				t.Errorf("settled = %q, %v; want %q, %v", mac, ok, c.want, c.settled)
+			}
+		})
+	}
+}
+
+// ipv4Frame is an Ethernet frame from mac with an IPv4 packet of protocol
+// proto from src and payload.
+func ipv4Frame(mac string, proto byte, src [4]byte, payload []byte) lab.Frame {
+	b := make([]byte, 14+20)
+	copy(b[6:12], mustMAC(mac))
+	binary.BigEndian.PutUint16(b[12:14], 0x0800)
+	b[14] = 0x45
+	b[14+9] = proto
+	copy(b[14+12:14+16], src[:])
+	return lab.Frame{Time: time.Unix(1, 0), Data: append(b, payload...)}
+}
+
+func TestDecodeIPv4(t *testing.T) {
+	vip := VIP.As4()
+	reply := func(id, seq uint16) []byte {
+		b := make([]byte, 8)
+		binary.BigEndian.PutUint16(b[4:], id)
+		binary.BigEndian.PutUint16(b[6:], seq)
+		return b
+	}
+	request := reply(7, 1)
+	request[0] = 8
+	frames := []lab.Frame{
+		ipv4Frame(macNew, 1, vip, reply(7, 42)),
+		ipv4Frame(macNew, 1, vip, reply(8, 43)),                    // another pinger's
+		ipv4Frame(macOld, 1, [4]byte{198, 18, 0, 9}, reply(7, 44)), // not from the VIP
+		ipv4Frame(macOld, 1, vip, request),
+		// VRRPv3 advert, vrid 51, priority 150, 10 cs.
+		ipv4Frame(macOld, 112, [4]byte{198, 18, 0, 1}, []byte{0x31, 51, 150, 1, 0x00, 10, 0, 0}),
+	}
+	at := time.Unix(1, 0)
+	replies, claims, adverts := decodeIPv4(frames, 7)
+	if diff := cmp.Diff([]fbReply{{Seq: 42, At: at, MAC: macNew}}, replies); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]fbFrame{{at, macNew}, {at, macNew}, {at, macOld}}, claims); diff != "" {
+		t.Errorf("claims (-want +got):\n%s", diff)
+	}
+	want := []fbAdvert{{At: at, MAC: macOld, Version: 3, VRID: 51, Priority: 150, Interval: 10}}
+	if diff := cmp.Diff(want, adverts); diff != "" {
+		t.Errorf("adverts (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeepalivedConf(t *testing.T) {
+	got := keepalivedConf("n1", 150, "0.1")
+	for _, want := range []string{"vrrp_version 3", "priority 150", "advert_int 0.1", "virtual_router_id 51",
+		"198.18.0.100/24 dev eth0", "state BACKUP", "interface eth0"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("keepalivedConf has no %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestFBTable(t *testing.T) {
+	ms := time.Millisecond
+	got := fbTable([]*fbResult{
+		{Setup: "keepalived advert 1s", Fault: fbKill, Runs: []fbOutcome{
+			{Recovered: true, Outage: 3000 * ms, Followed: 3010 * ms},
+			{Recovered: true, Outage: 3500 * ms, Followed: 3510 * ms, OldAfter: 2, TwoMACs: true},
+			{Recovered: true, Outage: 3200 * ms, Followed: -1},
+		}},
+		{Setup: "floatip token 3000", Fault: fbCut, Runs: []fbOutcome{{Lost: 100}}, TwoHolders: 1},
+	})
+	want := []string{
+		"keepalived advert 1s hard-kill     3 |   3200 ms   3500 ms |   3010 ms   3510 ms |      2       1     0    0",
+		"floatip token 3000   link-cut      1 |         -         - |         -         - |      0       0     1    1",
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if diff := cmp.Diff(want, lines[2:]); diff != "" {
+		t.Errorf("table (-want +got):\n%s", diff)
+	}
+}
+
+func TestFBFailures(t *testing.T) {
+	r := &fbResult{Setup: "s", Fault: fbCut, Runs: []fbOutcome{{Recovered: true}, {}}, TwoHolders: 1}
+	if got := len(r.failures()); got != 2 {
+		t.Errorf("failures: %d, want 2 (a lost VIP and two holders): %q", got, r.failures())
+	}
+}
+
+func mustMAC(s string) net.HardwareAddr {
+	m, err := net.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
