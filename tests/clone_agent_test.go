@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -235,4 +236,47 @@ func deleteBucketRule(t *testing.T, n *lab.Host, spec clusterip.Spec, b int) {
 		return
 	}
 	t.Fatalf("no rule of bucket %d:\n%s", b, out)
+}
+
+// TestCloneAgentTwoAddressesOneMAC: two load-shared addresses with the
+// same cluster MAC on one node share its static membership, which the
+// kernel does not count: the last stop of the first must leave it to
+// the second, whose clients would otherwise reach no node, and the
+// last stop of the second removes it. With the rewrite, whose rule
+// names the MAC, and without; with the rewrite, an address of another
+// MAC leaves its own membership.
+func TestCloneAgentTwoAddressesOneMAC(t *testing.T) {
+	for _, c := range []struct {
+		mangle      string
+		macA, macB  string
+		keepsFirsts bool
+	}{
+		{"true", "01:00:5e:00:00:07", "01:00:5e:00:00:07", true},
+		{"false", "01:00:5e:00:00:07", "01:00:5e:00:00:07", true},
+		{"true", "01:00:5e:00:00:07", "01:00:5e:00:00:08", false},
+	} {
+		t.Run("mangle="+c.mangle+",b="+c.macB, func(t *testing.T) {
+			nodes, _, _ := cloneLab(t, cloneIPv4)
+			n := nodes[0]
+			r := floatip(t, n)
+			params := func(ip, mac string) []string {
+				return []string{"ip=" + ip, "cidr_netmask=24", "mac=" + mac, "clusterip_mac_mangle=" + c.mangle,
+					"OCF_RESKEY_CRM_meta_clone=0", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}
+			}
+			macA, _ := net.ParseMAC(c.macA)
+			macB, _ := net.ParseMAC(c.macB)
+			a, b := params("198.18.0.100", c.macA), params("198.18.0.101", c.macB)
+			r.expect(0, "start", a...)
+			r.expect(0, "start", b...)
+			r.expect(0, "stop", a...)
+			if got := staticMember(t, n, macA); got != c.keepsFirsts {
+				t.Errorf("after the stop of 198.18.0.100, member of %s: %v, want %v", macA, got, c.keepsFirsts)
+			}
+			r.expect(0, "monitor", b...)
+			r.expect(0, "stop", b...)
+			if staticMember(t, n, macA) || staticMember(t, n, macB) {
+				t.Errorf("the last stop left a membership:\n%s", strings.Join(nftRules(t, n), "\n"))
+			}
+		})
+	}
 }
