@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -103,7 +104,28 @@ func ask(ctx context.Context, netns uint64, pid int, req Request) (Reply, error)
 	if err != nil {
 		return Reply{}, fmt.Errorf("read the sender's reply: %w", err)
 	}
+	if req.Op == "announce" && r.Err == "" && !r.Closing {
+		// The sender runs the burst once told that its answer came
+		// in time (confirmed).
+		if _, err := conn.Write(confirmation); err != nil {
+			return Reply{}, fmt.Errorf("confirm the handover: %w", err)
+		}
+	}
 	return r, nil
+}
+
+// confirmation is the message by which a start says that it read the
+// sender's acceptance in time, and leaves the burst to it.
+var confirmation = fields([]string{"go"})
+
+// confirmed says whether the start confirms the handover on c: false
+// when it closed c without (it gave up waiting), or says nothing within
+// handoverWait.
+func confirmed(c *net.UnixConn) bool {
+	c.SetReadDeadline(time.Now().Add(handoverWait))
+	buf := make([]byte, len(confirmation)+1)
+	n, err := c.Read(buf)
+	return err == nil && bytes.Equal(buf[:n], confirmation)
 }
 
 // peerCred returns the credentials of the process at the other end of c.
@@ -159,9 +181,10 @@ func (s *Server) accept(run RunFunc) {
 func (s *Server) handle(c *net.UnixConn, run RunFunc) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(handoverWait))
-	reply := func(r Reply) {
+	reply := func(r Reply) error {
 		r.Pid, r.Start = s.pid, s.start
-		c.Write(r.marshal())
+		_, err := c.Write(r.marshal())
+		return err
 	}
 	cred, err := peerCred(c)
 	s.mu.Lock()
@@ -179,19 +202,28 @@ func (s *Server) handle(c *net.UnixConn, run RunFunc) {
 	switch req.Op {
 	case "announce":
 		s.mu.Lock()
-		closing := s.closing
-		if !closing {
-			s.begin(req, run)
+		var b *burst
+		if !s.closing {
+			b = s.add(req.IP)
 		}
 		s.mu.Unlock()
-		if closing {
+		if b == nil {
 			if req.File != nil {
 				req.File.Close()
 			}
 			reply(Reply{Closing: true})
 			return
 		}
-		reply(Reply{})
+		// The burst runs once the start has read the answer and says
+		// so: a start that gave up waiting (this sender was stopped or
+		// slow) has spawned a sender of its own, and a burst run here
+		// too would be a second one, in a sender that no pid file names.
+		if reply(Reply{}) != nil || !confirmed(c) {
+			b.cancel()
+			s.run(b, req, run)
+			return
+		}
+		go s.run(b, req, run)
 	case "drop":
 		var ends []chan struct{}
 		s.mu.Lock()

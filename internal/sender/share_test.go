@@ -98,7 +98,11 @@ func TestHandover(t *testing.T) {
 	if err != nil || pid != os.Getpid() {
 		t.Fatalf("Handover = %d, %v; want %d", pid, err, os.Getpid())
 	}
+	// It runs once the sender has read Handover's confirmation.
 	req, ok := b.get(netip.MustParseAddr("198.18.0.2"))
+	for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		req, ok = b.get(netip.MustParseAddr("198.18.0.2"))
+	}
 	if !ok {
 		t.Fatal("the burst handed over was not run")
 	}
@@ -121,6 +125,61 @@ func TestHandover(t *testing.T) {
 
 	if _, err := Handover(burstArgs("198.18.0.3", netns+1), env, nil); !errors.Is(err, ErrRefused) {
 		t.Errorf("Handover in a namespace without a sender = %v, want ErrRefused", err)
+	}
+}
+
+// TestHandoverGivenUpRunsNothing: a start that gave up waiting for the
+// sender's answer (the sender was stopped, SIGSTOP, or too slow) spawns
+// a sender of its own; the request it left in the socket must not be run
+// when the sender gets to it, or the burst runs twice, and the second
+// one in a sender that no pid file names and no stop drops.
+func TestHandoverGivenUpRunsNothing(t *testing.T) {
+	netns := testNetNS()
+	s, err := Listen(netns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	// The sender accepts nothing yet, as a stopped one: the start's
+	// request waits in the socket until Handover gives up.
+	if _, err := Handover(burstArgs("198.18.0.2", netns), nil, nil); !errors.Is(err, ErrRefused) {
+		t.Fatalf("Handover to a sender that does not answer = %v, want ErrRefused", err)
+	}
+	c, err := s.ln.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBursts()
+	s.handle(c, b.run)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for x := range s.bursts {
+		x.cancel()
+		t.Errorf("the sender runs the burst of %s that its start gave up on", x.ip)
+	}
+}
+
+// TestDropRightAfterHandover: a stop right after the start that handed
+// its burst over ends it, also when the sender has not run it yet.
+func TestDropRightAfterHandover(t *testing.T) {
+	netns := testNetNS()
+	b := newBursts()
+	s, _ := serve(t, netns, "198.18.0.1", b)
+	ip := netip.MustParseAddr("198.18.0.2")
+	for range 20 {
+		if _, err := Handover(burstArgs(ip.String(), netns), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := drop(context.Background(), netns, os.Getpid(), s.start, ip); err != nil || r.Dropped != 1 {
+			t.Fatalf("drop right after the handover = %+v, %v; want 1 dropped", r, err)
+		}
+		s.mu.Lock()
+		for x := range s.bursts {
+			if x.ip == ip {
+				t.Errorf("the burst of %s is still there after its drop", ip)
+			}
+		}
+		s.mu.Unlock()
 	}
 }
 
