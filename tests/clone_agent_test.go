@@ -280,3 +280,27 @@ func TestCloneAgentTwoAddressesOneMAC(t *testing.T) {
 		})
 	}
 }
+
+// TestCloneAgentNetworkNamespace: with network_namespace, an instance
+// programs the rules, the membership and the address in the namespace it
+// names, and nothing in the one it runs in (here another lab node's, not
+// the host's); its stop removes it all there.
+func TestCloneAgentNetworkNamespace(t *testing.T) {
+	f := cloneIPv4
+	nodes, _, _ := cloneLab(t, f)
+	n, outside := nodes[0], nodes[1]
+	spec := f.spec()
+	r := floatip(t, outside)
+	p := f.cloneParams(0, "network_namespace="+n.NS)
+	r.expect(0, "start", p...)
+	r.expect(0, "monitor", p...)
+	if !hasAddr(t, n, f.ip.String()) || !staticMember(t, n, spec.MAC) || len(nftRules(t, n)) == 0 {
+		t.Errorf("%s lacks the address, the membership or the rules:\n%s", n.Name, strings.Join(nftRules(t, n), "\n"))
+	}
+	if got := nftRules(t, outside); len(got) > 0 || staticMember(t, outside, spec.MAC) {
+		t.Errorf("the namespace floatip runs in got rules or the membership:\n%s", strings.Join(got, "\n"))
+	}
+	r.expect(0, "stop", p...)
+	holdsNothing(t, n, f, spec)
+	holdsNothing(t, outside, f, spec)
+}
