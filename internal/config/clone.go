@@ -90,7 +90,7 @@ func (c *Config) parseClone(p *parser, meta map[string]string, uniqueClone, mang
 		seed, ok := clusterip.ParseSeed(s)
 		switch {
 		case !ok:
-			return invalid("clusterip_hash_seed", "clusterip_hash_seed [%s] is not a decimal or 0x hexadecimal number of 32 bits", printable(s))
+			return invalid("clusterip_hash_seed", "clusterip_hash_seed [%s] is not a decimal, 0x hexadecimal or 0 octal number of 32 bits", printable(s))
 		case seed == 0:
 			return invalid("clusterip_hash_seed", "clusterip_hash_seed 0 is refused: the kernel would pick another random seed on each node")
 		}
