@@ -106,10 +106,11 @@ func ask(ctx context.Context, netns uint64, pid int, req Request) (Reply, error)
 	}
 	if req.Op == "announce" && r.Err == "" && !r.Closing {
 		// The sender runs the burst once told that its answer came
-		// in time (confirmed).
-		if _, err := conn.Write(confirmation); err != nil {
-			return Reply{}, fmt.Errorf("confirm the handover: %w", err)
-		}
+		// in time (confirmed). A sender that closed the connection
+		// already is one of an older floatip, which ran the burst at
+		// once (spawning another would send it twice), or one that
+		// died since, as if killed in the burst.
+		conn.Write(confirmation)
 	}
 	return r, nil
 }

@@ -183,6 +183,36 @@ func TestDropRightAfterHandover(t *testing.T) {
 	}
 }
 
+// TestHandoverToAnOlderSender: a sender of an older floatip (after an
+// upgrade) runs the burst as it answers, and closes the connection
+// without waiting for the confirmation: its answer is the handover, and
+// the start spawns no second sender for the same burst.
+func TestHandoverToAnOlderSender(t *testing.T) {
+	netns := testNetNS()
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Net: "unixpacket", Name: socketName(netns)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		c, err := ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, maxMessage)
+		c.Read(buf)
+		c.Write(Reply{Pid: 4242, Start: 7}.marshal())
+		c.Close()
+	}()
+	pid, err := Handover(burstArgs("198.18.0.2", netns), nil, nil)
+	<-closed
+	if err != nil || pid != 4242 {
+		t.Errorf("Handover to an older sender = %d, %v; want 4242", pid, err)
+	}
+}
+
 // TestHandoverRefusedWhileClosing: a sender whose last burst ended takes
 // no more, and its start spawns one: a request is refused, never taken and
 // lost.
