@@ -53,7 +53,8 @@ const maxMessage = 256 << 10
 // spawned for it ("announce --background-sender N --ip ...", see
 // agent.senderArgs), Env its environment, and File the announcing socket
 // that the sender holds until the burst ends (passed as SCM_RIGHTS). Op
-// "drop" ends the burst of IP and answers once it has ended.
+// "drop" ends the burst of IP and answers once it has ended; op "has"
+// asks whether it runs one.
 type Request struct {
 	Op   string
 	IP   netip.Addr
@@ -64,8 +65,8 @@ type Request struct {
 
 // Reply is a sender's answer: its pid and start time, so that the start
 // records it as a spawned one; Closing when it takes no more work and is
-// exiting; Dropped, the bursts a drop ended; Err, why a request was
-// refused.
+// exiting; Dropped, the bursts a drop ended (for op "has", the bursts of
+// the address it runs); Err, why a request was refused.
 type Reply struct {
 	Pid     int
 	Start   uint64

@@ -62,6 +62,16 @@ func drop(ctx context.Context, netns uint64, pid int, start uint64, ip netip.Add
 	return r, nil
 }
 
+// hasBurst says whether the sender pid, listening in netns, runs a burst
+// of ip; true when it does not answer (it listens no more or is wedged):
+// it may.
+func hasBurst(netns uint64, pid int, ip netip.Addr) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), handoverWait)
+	defer cancel()
+	r, err := ask(ctx, netns, pid, Request{Op: "has", IP: ip})
+	return err != nil || r.Err != "" || r.Pid != pid || r.Dropped > 0
+}
+
 // ask sends req to the sender listening in netns and returns its reply.
 // The listener must run as our user and, when pid is not 0, be process
 // pid.
@@ -225,6 +235,16 @@ func (s *Server) handle(c *net.UnixConn, run RunFunc) {
 			return
 		}
 		go s.run(b, req, run)
+	case "has":
+		n := 0
+		s.mu.Lock()
+		for b := range s.bursts {
+			if b.ip == req.IP && b.ctx.Err() == nil {
+				n++
+			}
+		}
+		s.mu.Unlock()
+		reply(Reply{Dropped: n})
 	case "drop":
 		var ends []chan struct{}
 		s.mu.Lock()
@@ -281,9 +301,9 @@ func (s *Server) read(c *net.UnixConn) (Request, error) {
 		return bad("no address in the request")
 	}
 	switch req.Op {
-	case "drop":
+	case "drop", "has":
 		if len(files) > 0 {
-			return bad("a drop with a file")
+			return bad("a %s with a file", req.Op)
 		}
 	case "announce":
 		// The arguments of a sender of this namespace and this address,

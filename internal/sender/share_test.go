@@ -386,8 +386,9 @@ func TestBadRequest(t *testing.T) {
 
 // TestStopDropsFromASharedSender: the pid file of an address whose burst
 // was handed to a shared sender (whose command line names another
-// address) names that sender; stop ends that address's burst alone, and
-// the stop of its last one waits until the sender has exited.
+// address) names that sender, which counts as running it while it does;
+// stop ends that address's burst alone, and the stop of its last one
+// waits until the sender has exited.
 func TestStopDropsFromASharedSender(t *testing.T) {
 	netns := testNetNS()
 	dir := t.TempDir()
@@ -420,6 +421,16 @@ func TestStopDropsFromASharedSender(t *testing.T) {
 		if got := s.Running(); got != pid {
 			t.Errorf("%s: Running = %d, want the shared sender %d", s.IP, got, pid)
 		}
+	}
+	// A record of the sender for an address whose burst it no longer
+	// runs (it ended before its start recorded it, or failed): that
+	// burst is not running.
+	three := For(dir, netip.MustParseAddr("198.18.0.3"), netns)
+	if err := three.Record(pid); err != nil {
+		t.Fatal(err)
+	}
+	if got := three.Running(); got != 0 {
+		t.Errorf("Running = %d for an address whose burst the shared sender does not run", got)
 	}
 	if stopped, err := two.Stop(context.Background()); !stopped || err != nil {
 		t.Errorf("Stop of the handed-over address = %v, %v", stopped, err)
