@@ -57,7 +57,7 @@ func generated() *Agent {
 				ShortDesc: "Firewall backend for cluster rules",
 				Content:   Content{Type: "string", Default: ptr("auto")}},
 			{Name: "clusterip_hash_seed", Required: false, Unique: false,
-				LongDesc:  "The hash seed of a load-shared clone, decimal or 0x hexadecimal, the same\non every node; 0 is refused. Empty: derived from ip, the netmask and the\nbroadcast address, as IPaddr2 derives it.",
+				LongDesc:  "The hash seed of a load-shared clone, decimal, 0x hexadecimal or (after a\nleading 0) octal, as nft reads it, the same on every node; 0 is refused. Empty: derived from ip, the netmask and the\nbroadcast address, as IPaddr2 derives it.",
 				ShortDesc: "Cluster IP hash seed",
 				Content:   Content{Type: "string", Default: ptr("")}},
 			{Name: "clusterip_table", Required: false, Unique: false,

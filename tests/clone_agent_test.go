@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -235,4 +236,71 @@ func deleteBucketRule(t *testing.T, n *lab.Host, spec clusterip.Spec, b int) {
 		return
 	}
 	t.Fatalf("no rule of bucket %d:\n%s", b, out)
+}
+
+// TestCloneAgentTwoAddressesOneMAC: two load-shared addresses with the
+// same cluster MAC on one node share its static membership, which the
+// kernel does not count: the last stop of the first must leave it to
+// the second, whose clients would otherwise reach no node, and the
+// last stop of the second removes it. With the rewrite, whose rule
+// names the MAC, and without; with the rewrite, an address of another
+// MAC leaves its own membership.
+func TestCloneAgentTwoAddressesOneMAC(t *testing.T) {
+	for _, c := range []struct {
+		mangle      string
+		macA, macB  string
+		keepsFirsts bool
+	}{
+		{"true", "01:00:5e:00:00:07", "01:00:5e:00:00:07", true},
+		{"false", "01:00:5e:00:00:07", "01:00:5e:00:00:07", true},
+		{"true", "01:00:5e:00:00:07", "01:00:5e:00:00:08", false},
+	} {
+		t.Run("mangle="+c.mangle+",b="+c.macB, func(t *testing.T) {
+			nodes, _, _ := cloneLab(t, cloneIPv4)
+			n := nodes[0]
+			r := floatip(t, n)
+			params := func(ip, mac string) []string {
+				return []string{"ip=" + ip, "cidr_netmask=24", "mac=" + mac, "clusterip_mac_mangle=" + c.mangle,
+					"OCF_RESKEY_CRM_meta_clone=0", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}
+			}
+			macA, _ := net.ParseMAC(c.macA)
+			macB, _ := net.ParseMAC(c.macB)
+			a, b := params("198.18.0.100", c.macA), params("198.18.0.101", c.macB)
+			r.expect(0, "start", a...)
+			r.expect(0, "start", b...)
+			r.expect(0, "stop", a...)
+			if got := staticMember(t, n, macA); got != c.keepsFirsts {
+				t.Errorf("after the stop of 198.18.0.100, member of %s: %v, want %v", macA, got, c.keepsFirsts)
+			}
+			r.expect(0, "monitor", b...)
+			r.expect(0, "stop", b...)
+			if staticMember(t, n, macA) || staticMember(t, n, macB) {
+				t.Errorf("the last stop left a membership:\n%s", strings.Join(nftRules(t, n), "\n"))
+			}
+		})
+	}
+}
+
+// TestCloneAgentNetworkNamespace: with network_namespace, an instance
+// programs the rules, the membership and the address in the namespace it
+// names, and nothing in the one it runs in (here another lab node's, not
+// the host's); its stop removes it all there.
+func TestCloneAgentNetworkNamespace(t *testing.T) {
+	f := cloneIPv4
+	nodes, _, _ := cloneLab(t, f)
+	n, outside := nodes[0], nodes[1]
+	spec := f.spec()
+	r := floatip(t, outside)
+	p := f.cloneParams(0, "network_namespace="+n.NS)
+	r.expect(0, "start", p...)
+	r.expect(0, "monitor", p...)
+	if !hasAddr(t, n, f.ip.String()) || !staticMember(t, n, spec.MAC) || len(nftRules(t, n)) == 0 {
+		t.Errorf("%s lacks the address, the membership or the rules:\n%s", n.Name, strings.Join(nftRules(t, n), "\n"))
+	}
+	if got := nftRules(t, outside); len(got) > 0 || staticMember(t, outside, spec.MAC) {
+		t.Errorf("the namespace floatip runs in got rules or the membership:\n%s", strings.Join(got, "\n"))
+	}
+	r.expect(0, "stop", p...)
+	holdsNothing(t, n, f, spec)
+	holdsNothing(t, outside, f, spec)
 }

@@ -150,13 +150,17 @@ func DerivedMAC(ip netip.Addr, netmask, broadcast string) net.HardwareAddr {
 	return mac
 }
 
-// ParseSeed reads clusterip_hash_seed as IPaddr2 accepts it: decimal, or
-// hexadecimal after 0x. It reports false for anything else, and for a
-// value that does not fit the kernel's 32 bits.
+// ParseSeed reads clusterip_hash_seed as IPaddr2 accepts it and nft,
+// which IPaddr2 hands it to, reads it: decimal, hexadecimal after 0x, and
+// octal after a leading 0 (010 is 8 to nft, and so to an IPaddr2 node,
+// which must hash alike). It reports false for anything else (08, which
+// nft refuses), and for a value that does not fit the kernel's 32 bits.
 func ParseSeed(s string) (uint32, bool) {
 	base, digits := 10, s
 	if rest, ok := strings.CutPrefix(s, "0x"); ok {
 		base, digits = 16, rest
+	} else if len(s) > 1 && s[0] == '0' {
+		base, digits = 8, s[1:]
 	}
 	if digits == "" || strings.ContainsAny(digits, "+-_") {
 		return 0, false

@@ -78,6 +78,13 @@ func TestParseSeed(t *testing.T) {
 		{"0xABCDEF", 0xabcdef, true},
 		{"4294967295", 0xffffffff, true},
 		{"007", 7, true},
+		// Octal after a leading 0, as nft reads the seed that IPaddr2
+		// hands it: a node of each must hash alike.
+		{"010", 8, true},
+		{"037777777777", 0xffffffff, true},
+		{"040000000000", 0, false},
+		{"08", 0, false},
+		{"0", 0, true},
 		{"4294967296", 0, false},
 		{"0x100000000", 0, false},
 		{"", 0, false},

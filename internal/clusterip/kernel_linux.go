@@ -1,14 +1,18 @@
 package clusterip
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
@@ -160,10 +164,84 @@ func Remove(s Spec) error {
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("remove table %s: %w", t.ip.Name, err)
 	}
-	if st.Member {
-		if err := multicast(unix.SIOCDELMULTI, s.Link, s.MAC); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("leave %s on %s: %w", s.MAC, s.Link, err)
+	if !st.Member {
+		return nil
+	}
+	shared, err := macShared(c, s)
+	if err != nil || shared {
+		return err
+	}
+	if err := multicast(unix.SIOCDELMULTI, s.Link, s.MAC); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("leave %s on %s: %w", s.MAC, s.Link, err)
+	}
+	return nil
+}
+
+// macShared says whether the tables of another shared address on s.Link
+// may need the link's membership of s.MAC. The kernel keeps one static
+// membership of a MAC however often it is added, and drops it at the
+// first removal: the last stop of one of two addresses with the same
+// cluster MAC would cut the other's clients off. The rewrite rules of an
+// address name its MAC; the tables of one that rewrites nothing do not,
+// and it keeps the membership too.
+func macShared(c *nftables.Conn, s Spec) (bool, error) {
+	ifi, err := net.InterfaceByName(s.Link)
+	if err != nil {
+		// No link, no membership to keep.
+		return false, nil
+	}
+	chains, err := c.ListChains()
+	if err != nil {
+		return false, fmt.Errorf("list chains: %w", kernelHint(err, ErrNoNFTables))
+	}
+	type use struct {
+		onLink bool
+		macs   []net.HardwareAddr
+	}
+	// By table name: an address's ip and arp tables have the same.
+	uses := map[string]*use{}
+	iif := binaryutil.NativeEndian.PutUint32(uint32(ifi.Index))
+	for _, ch := range chains {
+		name := ch.Table.Name
+		if name == TableName(s.IP) || !strings.HasPrefix(name, "IPaddr2_") {
+			continue
 		}
+		rules, err := c.GetRules(ch.Table, ch)
+		if err != nil {
+			return false, fmt.Errorf("read table %s: %w", name, kernelHint(err, ErrNoNFTables))
+		}
+		u := uses[name]
+		if u == nil {
+			u = &use{}
+			uses[name] = u
+		}
+		for _, r := range rules {
+			for i, e := range r.Exprs {
+				switch e := e.(type) {
+				case *expr.Immediate:
+					if len(e.Data) == 6 {
+						u.macs = append(u.macs, e.Data)
+					}
+				case *expr.Meta:
+					if cmp, ok := next(r.Exprs, i).(*expr.Cmp); ok && e.Key == expr.MetaKeyIIF && bytes.Equal(cmp.Data, iif) {
+						u.onLink = true
+					}
+				}
+			}
+		}
+	}
+	for _, u := range uses {
+		if u.onLink && (len(u.macs) == 0 || slices.ContainsFunc(u.macs, func(m net.HardwareAddr) bool { return bytes.Equal(m, s.MAC) })) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// next is the expression after the ith of e, nil for none.
+func next(e []expr.Any, i int) expr.Any {
+	if i+1 < len(e) {
+		return e[i+1]
 	}
 	return nil
 }

@@ -30,6 +30,11 @@ type Clone struct {
 	Mangle bool
 }
 
+// maxBuckets is the largest clone_max of a load-shared address: one
+// bucket for each clone number that the meta attribute clone may have
+// (16 bits, see parseClone).
+const maxBuckets = 1 << 16
+
 // parseClone reads the clone's meta attributes and the clusterip
 // parameters. An anonymous clone of the address (clone_max above 1
 // without unique_clone_address) is a load-shared address, Clone; the
@@ -67,6 +72,12 @@ func (c *Config) parseClone(p *parser, meta map[string]string, uniqueClone, mang
 	if cloneMax == 1 || uniqueClone {
 		return nil
 	}
+	if cloneMax > maxBuckets {
+		// The kernel's hash modulus has 32 bits: a larger clone_max
+		// would wrap, to 1 for 4294967297, and every node would accept
+		// every packet.
+		return invalid("", "meta attribute clone_max [%d] is more than %d instances of a load-shared address", cloneMax, maxBuckets)
+	}
 	cl := &Clone{Buckets: cloneMax, Bucket: 1, Mangle: mangle}
 	if s := meta["clone"]; s != "" {
 		n, err := strconv.ParseUint(s, 10, 16)
@@ -79,7 +90,7 @@ func (c *Config) parseClone(p *parser, meta map[string]string, uniqueClone, mang
 		seed, ok := clusterip.ParseSeed(s)
 		switch {
 		case !ok:
-			return invalid("clusterip_hash_seed", "clusterip_hash_seed [%s] is not a decimal or 0x hexadecimal number of 32 bits", printable(s))
+			return invalid("clusterip_hash_seed", "clusterip_hash_seed [%s] is not a decimal, 0x hexadecimal or 0 octal number of 32 bits", printable(s))
 		case seed == 0:
 			return invalid("clusterip_hash_seed", "clusterip_hash_seed 0 is refused: the kernel would pick another random seed on each node")
 		}

@@ -237,6 +237,9 @@ func TestParseInvalid(t *testing.T) {
 		{"clone with lvs_support", []string{"ip", "198.18.0.100", "lvs_support", "true"}, map[string]string{"clone_max": "2"}, "lvs_support"},
 		{"clone number of a shared address", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "2", "clone": "x"}, "meta attribute clone [x]"},
 		{"bad clone_max", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "x"}, "clone_max"},
+		// The kernel's hash modulus has 32 bits: 4294967297 would be 1,
+		// every packet bucket 1's, answered by instance 0 on every node.
+		{"clone_max beyond the hash", []string{"ip", "198.18.0.100"}, map[string]string{"clone_max": "4294967297"}, "clone_max [4294967297]"},
 		{"unique clone not unique", []string{"ip", "198.18.0.100", "unique_clone_address", "true"}, nil, "globally_unique"},
 		{"unique clone overflow", []string{"ip", "198.18.0.250", "unique_clone_address", "true"}, map[string]string{"clone": "9", "globally_unique": "true"}, "last octet"},
 		// IPaddr2 too refuses it (it makes no address of 2001:db8::100 and
@@ -301,6 +304,7 @@ var faultOf = map[string]string{
 	"lvs on ipv6":                      "lvs_support",
 	"clone number of a shared address": "",
 	"bad clone_max":                    "",
+	"clone_max beyond the hash":        "",
 	"unique clone not unique":          "unique_clone_address",
 	"unique clone overflow":            "ip",
 	"unique clone ipv6 instance 0":     "unique_clone_address",

@@ -115,11 +115,29 @@ func (s PIDFile) Writable() error {
 
 // Running returns the pid of the recorded sender if that very process is
 // still alive; 0 when there is none, the file is stale or unreadable.
+//
+// A shared sender lives on after the burst of the address: its start may
+// have recorded it only after the burst ended (and its Done found no file
+// to remove), or the burst may have failed before it ran. It counts only
+// while it runs a burst of the address, as it says when asked.
 func (s PIDFile) Running() int {
-	if pid := s.running(); pid != 0 || s.Legacy == "" {
+	if pid := s.running(); pid != 0 {
+		if s.NetNS != 0 && s.shares(pid) && !hasBurst(s.NetNS, pid, s.IP) {
+			return 0
+		}
 		return pid
 	}
+	if s.Legacy == "" {
+		return 0
+	}
 	return s.legacy().running()
+}
+
+// shares says whether the sender pid is one that serves other starts'
+// bursts too (ShareFlag).
+func (s PIDFile) shares(pid int) bool {
+	b, err := os.ReadFile(filepath.Join(s.Proc, strconv.Itoa(pid), "cmdline"))
+	return err == nil && bytes.Contains(b, []byte("\x00"+ShareFlag+"\x00"))
 }
 
 // legacy is the PIDFile of a sender that an older floatip recorded by

@@ -53,7 +53,8 @@ const maxMessage = 256 << 10
 // spawned for it ("announce --background-sender N --ip ...", see
 // agent.senderArgs), Env its environment, and File the announcing socket
 // that the sender holds until the burst ends (passed as SCM_RIGHTS). Op
-// "drop" ends the burst of IP and answers once it has ended.
+// "drop" ends the burst of IP and answers once it has ended; op "has"
+// asks whether it runs one.
 type Request struct {
 	Op   string
 	IP   netip.Addr
@@ -64,8 +65,8 @@ type Request struct {
 
 // Reply is a sender's answer: its pid and start time, so that the start
 // records it as a spawned one; Closing when it takes no more work and is
-// exiting; Dropped, the bursts a drop ended; Err, why a request was
-// refused.
+// exiting; Dropped, the bursts a drop ended (for op "has", the bursts of
+// the address it runs); Err, why a request was refused.
 type Reply struct {
 	Pid     int
 	Start   uint64
@@ -205,6 +206,7 @@ type Server struct {
 
 type burst struct {
 	ip     netip.Addr
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -216,36 +218,44 @@ type burst struct {
 // never lost.
 func (s *Server) Serve(first Request, run RunFunc) {
 	s.mu.Lock()
-	s.begin(first, run)
+	b := s.add(first.IP)
 	s.mu.Unlock()
+	go s.run(b, first, run)
 	if s.ln != nil {
 		go s.accept(run)
 	}
 	s.wg.Wait()
 }
 
-// begin starts the burst req; s.mu is held.
-func (s *Server) begin(req Request, run RunFunc) {
+// add registers a burst of ip, which a drop of ip ends from now on, also
+// before it runs; s.mu is held, and the server is not closing.
+func (s *Server) add(ip netip.Addr) *burst {
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &burst{ip: req.IP, cancel: cancel, done: make(chan struct{})}
+	b := &burst{ip: ip, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	s.bursts[b] = struct{}{}
 	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		run(ctx, req)
-		cancel()
-		if req.File != nil {
-			req.File.Close()
+	return b
+}
+
+// run runs the burst b, req, unless a drop ended it already, and then
+// forgets it: the listener closes when it was the last.
+func (s *Server) run(b *burst, req Request, run RunFunc) {
+	defer s.wg.Done()
+	if b.ctx.Err() == nil {
+		run(b.ctx, req)
+	}
+	b.cancel()
+	if req.File != nil {
+		req.File.Close()
+	}
+	s.mu.Lock()
+	delete(s.bursts, b)
+	if len(s.bursts) == 0 && !s.closing {
+		s.closing = true
+		if s.ln != nil {
+			s.ln.Close()
 		}
-		s.mu.Lock()
-		delete(s.bursts, b)
-		if len(s.bursts) == 0 && !s.closing {
-			s.closing = true
-			if s.ln != nil {
-				s.ln.Close()
-			}
-		}
-		s.mu.Unlock()
-		close(b.done)
-	}()
+	}
+	s.mu.Unlock()
+	close(b.done)
 }

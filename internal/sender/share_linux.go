@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -61,6 +62,16 @@ func drop(ctx context.Context, netns uint64, pid int, start uint64, ip netip.Add
 	return r, nil
 }
 
+// hasBurst says whether the sender pid, listening in netns, runs a burst
+// of ip; true when it does not answer (it listens no more or is wedged):
+// it may.
+func hasBurst(netns uint64, pid int, ip netip.Addr) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), handoverWait)
+	defer cancel()
+	r, err := ask(ctx, netns, pid, Request{Op: "has", IP: ip})
+	return err != nil || r.Err != "" || r.Pid != pid || r.Dropped > 0
+}
+
 // ask sends req to the sender listening in netns and returns its reply.
 // The listener must run as our user and, when pid is not 0, be process
 // pid.
@@ -103,7 +114,29 @@ func ask(ctx context.Context, netns uint64, pid int, req Request) (Reply, error)
 	if err != nil {
 		return Reply{}, fmt.Errorf("read the sender's reply: %w", err)
 	}
+	if req.Op == "announce" && r.Err == "" && !r.Closing {
+		// The sender runs the burst once told that its answer came
+		// in time (confirmed). A sender that closed the connection
+		// already is one of an older floatip, which ran the burst at
+		// once (spawning another would send it twice), or one that
+		// died since, as if killed in the burst.
+		conn.Write(confirmation)
+	}
 	return r, nil
+}
+
+// confirmation is the message by which a start says that it read the
+// sender's acceptance in time, and leaves the burst to it.
+var confirmation = fields([]string{"go"})
+
+// confirmed says whether the start confirms the handover on c: false
+// when it closed c without (it gave up waiting), or says nothing within
+// handoverWait.
+func confirmed(c *net.UnixConn) bool {
+	c.SetReadDeadline(time.Now().Add(handoverWait))
+	buf := make([]byte, len(confirmation)+1)
+	n, err := c.Read(buf)
+	return err == nil && bytes.Equal(buf[:n], confirmation)
 }
 
 // peerCred returns the credentials of the process at the other end of c.
@@ -159,9 +192,10 @@ func (s *Server) accept(run RunFunc) {
 func (s *Server) handle(c *net.UnixConn, run RunFunc) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(handoverWait))
-	reply := func(r Reply) {
+	reply := func(r Reply) error {
 		r.Pid, r.Start = s.pid, s.start
-		c.Write(r.marshal())
+		_, err := c.Write(r.marshal())
+		return err
 	}
 	cred, err := peerCred(c)
 	s.mu.Lock()
@@ -179,19 +213,38 @@ func (s *Server) handle(c *net.UnixConn, run RunFunc) {
 	switch req.Op {
 	case "announce":
 		s.mu.Lock()
-		closing := s.closing
-		if !closing {
-			s.begin(req, run)
+		var b *burst
+		if !s.closing {
+			b = s.add(req.IP)
 		}
 		s.mu.Unlock()
-		if closing {
+		if b == nil {
 			if req.File != nil {
 				req.File.Close()
 			}
 			reply(Reply{Closing: true})
 			return
 		}
-		reply(Reply{})
+		// The burst runs once the start has read the answer and says
+		// so: a start that gave up waiting (this sender was stopped or
+		// slow) has spawned a sender of its own, and a burst run here
+		// too would be a second one, in a sender that no pid file names.
+		if reply(Reply{}) != nil || !confirmed(c) {
+			b.cancel()
+			s.run(b, req, run)
+			return
+		}
+		go s.run(b, req, run)
+	case "has":
+		n := 0
+		s.mu.Lock()
+		for b := range s.bursts {
+			if b.ip == req.IP && b.ctx.Err() == nil {
+				n++
+			}
+		}
+		s.mu.Unlock()
+		reply(Reply{Dropped: n})
 	case "drop":
 		var ends []chan struct{}
 		s.mu.Lock()
@@ -248,9 +301,9 @@ func (s *Server) read(c *net.UnixConn) (Request, error) {
 		return bad("no address in the request")
 	}
 	switch req.Op {
-	case "drop":
+	case "drop", "has":
 		if len(files) > 0 {
-			return bad("a drop with a file")
+			return bad("a %s with a file", req.Op)
 		}
 	case "announce":
 		// The arguments of a sender of this namespace and this address,

@@ -98,7 +98,11 @@ func TestHandover(t *testing.T) {
 	if err != nil || pid != os.Getpid() {
 		t.Fatalf("Handover = %d, %v; want %d", pid, err, os.Getpid())
 	}
+	// It runs once the sender has read Handover's confirmation.
 	req, ok := b.get(netip.MustParseAddr("198.18.0.2"))
+	for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		req, ok = b.get(netip.MustParseAddr("198.18.0.2"))
+	}
 	if !ok {
 		t.Fatal("the burst handed over was not run")
 	}
@@ -121,6 +125,91 @@ func TestHandover(t *testing.T) {
 
 	if _, err := Handover(burstArgs("198.18.0.3", netns+1), env, nil); !errors.Is(err, ErrRefused) {
 		t.Errorf("Handover in a namespace without a sender = %v, want ErrRefused", err)
+	}
+}
+
+// TestHandoverGivenUpRunsNothing: a start that gave up waiting for the
+// sender's answer (the sender was stopped, SIGSTOP, or too slow) spawns
+// a sender of its own; the request it left in the socket must not be run
+// when the sender gets to it, or the burst runs twice, and the second
+// one in a sender that no pid file names and no stop drops.
+func TestHandoverGivenUpRunsNothing(t *testing.T) {
+	netns := testNetNS()
+	s, err := Listen(netns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	// The sender accepts nothing yet, as a stopped one: the start's
+	// request waits in the socket until Handover gives up.
+	if _, err := Handover(burstArgs("198.18.0.2", netns), nil, nil); !errors.Is(err, ErrRefused) {
+		t.Fatalf("Handover to a sender that does not answer = %v, want ErrRefused", err)
+	}
+	c, err := s.ln.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBursts()
+	s.handle(c, b.run)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for x := range s.bursts {
+		x.cancel()
+		t.Errorf("the sender runs the burst of %s that its start gave up on", x.ip)
+	}
+}
+
+// TestDropRightAfterHandover: a stop right after the start that handed
+// its burst over ends it, also when the sender has not run it yet.
+func TestDropRightAfterHandover(t *testing.T) {
+	netns := testNetNS()
+	b := newBursts()
+	s, _ := serve(t, netns, "198.18.0.1", b)
+	ip := netip.MustParseAddr("198.18.0.2")
+	for range 20 {
+		if _, err := Handover(burstArgs(ip.String(), netns), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := drop(context.Background(), netns, os.Getpid(), s.start, ip); err != nil || r.Dropped != 1 {
+			t.Fatalf("drop right after the handover = %+v, %v; want 1 dropped", r, err)
+		}
+		s.mu.Lock()
+		for x := range s.bursts {
+			if x.ip == ip {
+				t.Errorf("the burst of %s is still there after its drop", ip)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// TestHandoverToAnOlderSender: a sender of an older floatip (after an
+// upgrade) runs the burst as it answers, and closes the connection
+// without waiting for the confirmation: its answer is the handover, and
+// the start spawns no second sender for the same burst.
+func TestHandoverToAnOlderSender(t *testing.T) {
+	netns := testNetNS()
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Net: "unixpacket", Name: socketName(netns)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		c, err := ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, maxMessage)
+		c.Read(buf)
+		c.Write(Reply{Pid: 4242, Start: 7}.marshal())
+		c.Close()
+	}()
+	pid, err := Handover(burstArgs("198.18.0.2", netns), nil, nil)
+	<-closed
+	if err != nil || pid != 4242 {
+		t.Errorf("Handover to an older sender = %d, %v; want 4242", pid, err)
 	}
 }
 
@@ -297,8 +386,9 @@ func TestBadRequest(t *testing.T) {
 
 // TestStopDropsFromASharedSender: the pid file of an address whose burst
 // was handed to a shared sender (whose command line names another
-// address) names that sender; stop ends that address's burst alone, and
-// the stop of its last one waits until the sender has exited.
+// address) names that sender, which counts as running it while it does;
+// stop ends that address's burst alone, and the stop of its last one
+// waits until the sender has exited.
 func TestStopDropsFromASharedSender(t *testing.T) {
 	netns := testNetNS()
 	dir := t.TempDir()
@@ -331,6 +421,16 @@ func TestStopDropsFromASharedSender(t *testing.T) {
 		if got := s.Running(); got != pid {
 			t.Errorf("%s: Running = %d, want the shared sender %d", s.IP, got, pid)
 		}
+	}
+	// A record of the sender for an address whose burst it no longer
+	// runs (it ended before its start recorded it, or failed): that
+	// burst is not running.
+	three := For(dir, netip.MustParseAddr("198.18.0.3"), netns)
+	if err := three.Record(pid); err != nil {
+		t.Fatal(err)
+	}
+	if got := three.Running(); got != 0 {
+		t.Errorf("Running = %d for an address whose burst the shared sender does not run", got)
 	}
 	if stopped, err := two.Stop(context.Background()); !stopped || err != nil {
 		t.Errorf("Stop of the handed-over address = %v, %v", stopped, err)
