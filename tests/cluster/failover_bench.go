@@ -97,7 +97,7 @@ type fbConfig struct {
 
 // fbSetupNames are the setups -setups names, in the order they run.
 var fbSetupNames = []string{"keepalived-1", "keepalived-0.1", "floatip-3000", "floatip-tuned", "heartbeat-3000", "heartbeat-tuned",
-	"floatip-tuned-2ring", "heartbeat-tuned-2ring"}
+	"floatip-tuned-2ring", "heartbeat-tuned-2ring", "floatip-tuned-ping"}
 
 // failoverBenchMain is main for "failover-bench".
 func failoverBenchMain(args []string) {
@@ -255,7 +255,7 @@ func (b *fbBench) setup(name, exe, dir string) (fbSetup, error) {
 	if token == "tuned" {
 		t = b.cfg.tuned
 	}
-	return &pacemakerSetup{b: b, agent: ag, token: t, exe: exe, dir: dir, cable: rings == "2ring"}, nil
+	return &pacemakerSetup{b: b, agent: ag, token: t, exe: exe, dir: dir, cable: rings == "2ring", ping: rings == "ping"}, nil
 }
 
 // The cross cable: a second link between the two nodes alone, 198.19.0.1

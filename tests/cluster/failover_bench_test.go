@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/binary"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -225,6 +226,29 @@ func TestKeepalivedVersion(t *testing.T) {
 		if got != c.want || (err == nil) != (c.want != "") {
 			t.Errorf("keepalivedVersion(%q) = %q, %v; want %q", c.out, got, err, c.want)
 		}
+	}
+}
+
+// TestFBSetups: each name -setups takes makes the setup its name says,
+// and each has a line of its own in the table.
+func TestFBSetups(t *testing.T) {
+	if _, err := os.Stat(stack.Path(heartbeatAgent)); err != nil {
+		t.Skip("no heartbeat:IPaddr2 (apt-get install resource-agents)")
+	}
+	b := &fbBench{cfg: fbConfig{tuned: 1000, monitor: 10 * time.Second}}
+	var got []string
+	for _, name := range fbSetupNames {
+		s, err := b.setup(name, "exe", "dir")
+		if err != nil {
+			t.Fatalf("setup %s: %v", name, err)
+		}
+		got = append(got, s.Name())
+	}
+	want := []string{"keepalived advert 1s", "keepalived advert 0.1s", "floatip token 3000", "floatip token 1000",
+		"IPaddr2 token 3000", "IPaddr2 token 1000", "floatip token 1000 2 rings", "IPaddr2 token 1000 2 rings",
+		"floatip token 1000 ping"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("setup names (-want +got):\n%s", diff)
 	}
 }
 
