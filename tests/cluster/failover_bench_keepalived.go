@@ -99,10 +99,9 @@ func (k *keepalivedSetup) Up(ctx context.Context, w io.Writer) error {
 	return k.adverts(w)
 }
 
-// keepalivedVersion reads the version line from keepalived --version
-// (which prints it on stderr, and exits 0 or 1 by release), so that the
-// log names the keepalived that ran, and a binary that is not keepalived
-// stops the bench.
+// keepalivedVersion reads the version line from keepalived --version's
+// output (stderr and stdout), so that the log names the keepalived that
+// ran, and a binary that is not keepalived stops the bench.
 func keepalivedVersion(out string) (string, error) {
 	for _, line := range strings.Split(out, "\n") {
 		if line = strings.TrimSpace(line); strings.HasPrefix(line, "Keepalived v") {

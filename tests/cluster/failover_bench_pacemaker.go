@@ -150,7 +150,11 @@ func (p *pacemakerSetup) pingLevels(ctx context.Context) error {
 	}
 	n1 := p.c.Nodes[0]
 	argv := append([]string{"pcs", "stonith", "create", "fence-ping", "fence_heuristics_ping"}, fbPingArgs(p.b.client.Addr.Addr().String())...)
-	argv = append(argv, "pcmk_host_list=n1 n2")
+	var names []string
+	for _, n := range p.c.Nodes {
+		names = append(names, n.Name)
+	}
+	argv = append(argv, "pcmk_host_list="+strings.Join(names, " "))
 	if _, err := n1.MustExec(ctx, argv...); err != nil {
 		return err
 	}
