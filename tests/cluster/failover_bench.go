@@ -97,7 +97,7 @@ type fbConfig struct {
 
 // fbSetupNames are the setups -setups names, in the order they run.
 var fbSetupNames = []string{"keepalived-1", "keepalived-0.1", "floatip-3000", "floatip-tuned", "heartbeat-3000", "heartbeat-tuned",
-	"floatip-tuned-2ring", "heartbeat-tuned-2ring"}
+	"floatip-tuned-2ring", "heartbeat-tuned-2ring", "floatip-tuned-ping"}
 
 // failoverBenchMain is main for "failover-bench".
 func failoverBenchMain(args []string) {
@@ -209,13 +209,25 @@ func fbRun(ctx context.Context, w io.Writer, cfg fbConfig) (err error) {
 		fmt.Fprintf(w, "\n%s", fbTable(res))
 	}
 	fmt.Fprintf(w, "\nAll setups:\n%s", fbTable(results))
+	return fbVerdict(results, failed)
+}
+
+// fbVerdict is the bench's exit: nil when every run of every setup
+// recovered and ended with one holder, else an error whose first line
+// names the first failure (setups that failed to run, then runs), for CI's
+// log, and whose next lines name the others.
+func fbVerdict(results []*fbResult, setupErrs []string) error {
+	failed := slices.Clone(setupErrs)
 	for _, r := range results {
 		failed = append(failed, r.failures()...)
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d failures:\n  %s", len(failed), strings.Join(failed, "\n  "))
+	switch len(failed) {
+	case 0:
+		return nil
+	case 1:
+		return errors.New(failed[0])
 	}
-	return nil
+	return fmt.Errorf("%s\n  and %d more:\n  %s", failed[0], len(failed)-1, strings.Join(failed[1:], "\n  "))
 }
 
 // fbBench is the lab the setups share.
@@ -243,7 +255,7 @@ func (b *fbBench) setup(name, exe, dir string) (fbSetup, error) {
 	if token == "tuned" {
 		t = b.cfg.tuned
 	}
-	return &pacemakerSetup{b: b, agent: ag, token: t, exe: exe, dir: dir, cable: rings == "2ring"}, nil
+	return &pacemakerSetup{b: b, agent: ag, token: t, exe: exe, dir: dir, cable: rings == "2ring", ping: rings == "ping"}, nil
 }
 
 // The cross cable: a second link between the two nodes alone, 198.19.0.1
@@ -287,9 +299,19 @@ type fbResult struct {
 func (r *fbResult) failures() []string {
 	var out []string
 	for i, o := range r.Runs {
-		if !o.Recovered {
-			out = append(out, fmt.Sprintf("%s, %s #%d: the VIP was lost for good (no answer within %v)", r.Setup, r.Fault, i+1, fbLostAfter))
+		if o.Recovered {
+			continue
 		}
+		var why string
+		switch len(o.Still) {
+		case 0:
+			why = fmt.Sprintf("the VIP was lost for good (no answer within %v)", fbLostAfter)
+		case 1:
+			why = fmt.Sprintf("the VIP did not settle on another node within %v (%s answered last)", fbLostAfter, o.Still[0])
+		default:
+			why = fmt.Sprintf("two holders: %s still answered for the VIP %v after the fault", strings.Join(o.Still, " and "), fbLostAfter)
+		}
+		out = append(out, fmt.Sprintf("%s, %s #%d: %s", r.Setup, r.Fault, i+1, why))
 	}
 	if r.TwoHolders > 0 {
 		out = append(out, fmt.Sprintf("%s, %s: %d runs ended with the VIP on both nodes", r.Setup, r.Fault, r.TwoHolders))
@@ -394,7 +416,12 @@ func (b *fbBench) fault(ctx context.Context, w io.Writer, s fbSetup, fault strin
 	sm.Same = fault == fbFlap
 	o := sm.analyse()
 	if lost {
+		// Not over at the deadline: no answer, answers from the old
+		// holder alone, or from two MACs (two holders).
 		o.Recovered = false
+		for _, m := range sm.answering(fbStable) {
+			o.Still = append(o.Still, b.nodeOf(m))
+		}
 	}
 	cw.close()
 	var errs []error
@@ -445,8 +472,11 @@ func (b *fbBench) nodeOf(mac string) string {
 
 // String is a fault's line in the log.
 func (o fbOutcome) String() string {
+	if !o.Recovered && len(o.Still) > 1 {
+		return fmt.Sprintf("TWO HOLDERS: %s still answered after %v", strings.Join(o.Still, " and "), fbLostAfter)
+	}
 	if !o.Recovered {
-		return fmt.Sprintf("LOST: no answer within %v (%d probes lost)", fbLostAfter, o.Lost)
+		return fmt.Sprintf("LOST: no steady answer within %v (%d probes lost)", fbLostAfter, o.Lost)
 	}
 	s := fmt.Sprintf("outage %s, %d probes lost", ms(o.Outage), o.Lost)
 	if o.Followed >= 0 {

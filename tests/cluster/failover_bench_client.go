@@ -226,6 +226,10 @@ type fbOutcome struct {
 	// Answerers are the MACs that answered the probes from the fault on,
 	// in turn: [new] for a clean failover.
 	Answerers []string
+	// Still names the nodes whose answers came in the last seconds
+	// before the bench gave up on a run that did not recover: none for
+	// a lost VIP, two for two holders.
+	Still []string
 }
 
 // settled says whether the client's last probes, over the last d but
@@ -253,6 +257,22 @@ func (s fbSample) settled(d time.Duration) (mac string, ok bool) {
 		n++
 	}
 	return mac, n > 0 && !s.Sent[0].After(end.Add(-d))
+}
+
+// answering is the MACs that answered the probes sent over the last d
+// but those still in flight, in the order of their first answer there.
+func (s fbSample) answering(d time.Duration) []string {
+	end := s.End.Add(-inFlight)
+	var macs []string
+	for _, r := range s.Replies {
+		if int(r.Seq) >= len(s.Sent) {
+			continue
+		}
+		if t := s.Sent[r.Seq]; !t.After(end) && !t.Before(end.Add(-d)) && !slices.Contains(macs, r.MAC) {
+			macs = append(macs, r.MAC)
+		}
+	}
+	return macs
 }
 
 // answeredBy says whether a probe sent after t had its answer from a MAC

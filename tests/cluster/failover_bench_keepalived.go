@@ -75,7 +75,10 @@ func (k *keepalivedSetup) Up(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("keepalived: %w (apt-get install keepalived)", err)
 	}
 	out, _ := exec.Command("keepalived", "--version").CombinedOutput()
-	ver, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	ver, err := keepalivedVersion(string(out))
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "%s: VRRPv3, advert_int %s, n1 priority 150, n2 100, both state BACKUP, preempt, GARP defaults\n", ver, k.advert)
 	if err := os.MkdirAll(k.dir, 0o755); err != nil {
 		return err
@@ -94,6 +97,19 @@ func (k *keepalivedSetup) Up(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	return k.adverts(w)
+}
+
+// keepalivedVersion reads the version line from keepalived --version's
+// output (stderr and stdout), so that the log names the keepalived that
+// ran, and a binary that is not keepalived stops the bench.
+func keepalivedVersion(out string) (string, error) {
+	for _, line := range strings.Split(out, "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "Keepalived v") {
+			return line, nil
+		}
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	return "", fmt.Errorf("keepalived --version: no \"Keepalived v\" line in %q", first)
 }
 
 // adverts checks that the client sees the holder's VRRPv3 adverts, at

@@ -16,12 +16,15 @@ import (
 // pacemakerSetup runs the VIP under Pacemaker on the lab's two nodes, as
 // cluster-test does (fencing with fence_lab, two_node, stickiness 1, a
 // monitor every 10 s), with agent and corosync's token of token ms; with
-// cable, corosync has a second ring on the cross cable.
+// cable, corosync has a second ring on the cross cable; with ping, each
+// node's fencing is a topology level of fence_heuristics_ping (the client,
+// as the LAN's gateway, must answer a ping) before fence_lab.
 type pacemakerSetup struct {
 	b        *fbBench
 	agent    *Agent
 	token    int
 	cable    bool
+	ping     bool
 	exe, dir string
 	c        *Cluster
 	// dc is the DC before the fault, which the fault's line names with
@@ -38,6 +41,9 @@ func (p *pacemakerSetup) Name() string {
 	name = fmt.Sprintf("%s token %d", name, p.token)
 	if p.cable {
 		name += " 2 rings"
+	}
+	if p.ping {
+		name += " ping"
 	}
 	if m := p.b.cfg.monitor; m != 10*time.Second {
 		name += fmt.Sprintf(" mon %v", m)
@@ -96,6 +102,13 @@ func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
 	if err := c.fencing(ctx, io.Discard); err != nil {
 		return err
 	}
+	fencing := "fencing by fence_lab"
+	if p.ping {
+		if err := p.pingLevels(ctx); err != nil {
+			return err
+		}
+		fencing = "fencing by fence_heuristics_ping (ping the client) then fence_lab, one topology level"
+	}
 	if _, err := c.create(ctx, io.Discard); err != nil {
 		return err
 	}
@@ -115,9 +128,43 @@ func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
 		rings = "two rings (knet links): the LAN and the cross cable"
 	}
 	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, consensus %d ms (1.2 x token), two_node, %s;\n"+
-		"  fencing by fence_lab; vip created with pcs, op monitor interval=%v, resource-stickiness=1\n",
-		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings, monitor)
+		"  %s; vip created with pcs, op monitor interval=%v, resource-stickiness=1\n",
+		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings, fencing, monitor)
 	return nil
+}
+
+// fbPingArgs are the fence_heuristics_ping device's parameters: one ping
+// of the client with a 1 s timeout, so that a node that reaches the LAN
+// goes on to fence at once, and a node cut from it gives up after 1 s.
+func fbPingArgs(target string) []string {
+	return []string{"ping_targets=" + target, "ping_count=1", "ping_good_count=1", "ping_timeout=1", "ping_interval=1"}
+}
+
+// pingLevels adds the fence_heuristics_ping device and, for each node, a
+// fencing level of it and fence-lab: a node fences another only if it
+// can ping the client, so that the node whose LAN link is cut loses the
+// fence race of a one-ring two-node cluster.
+func (p *pacemakerSetup) pingLevels(ctx context.Context) error {
+	if _, err := os.Stat(stack.Path("/usr/sbin/fence_heuristics_ping")); err != nil {
+		return fmt.Errorf("fence_heuristics_ping: %w (apt-get install fence-agents, in the stack's root too)", err)
+	}
+	n1 := p.c.Nodes[0]
+	argv := append([]string{"pcs", "stonith", "create", "fence-ping", "fence_heuristics_ping"}, fbPingArgs(p.b.client.Addr.Addr().String())...)
+	var names []string
+	for _, n := range p.c.Nodes {
+		names = append(names, n.Name)
+	}
+	argv = append(argv, "pcmk_host_list="+strings.Join(names, " "))
+	if _, err := n1.MustExec(ctx, argv...); err != nil {
+		return err
+	}
+	for _, n := range p.c.Nodes {
+		if _, err := n1.MustExec(ctx, "pcs", "stonith", "level", "add", "1", n.Name, "fence-ping", "fence-lab"); err != nil {
+			return err
+		}
+	}
+	_, err := waitStatus(ctx, n1, 30*time.Second, "fence-ping started", func(s *Status) bool { return len(s.RunningOn("fence-ping")) == 1 })
+	return err
 }
 
 // Holder boots the nodes a fault took down (as rebooted machines: no VIP,

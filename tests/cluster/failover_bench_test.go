@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/binary"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -214,6 +215,43 @@ func TestKeepalivedConf(t *testing.T) {
 	}
 }
 
+func TestKeepalivedVersion(t *testing.T) {
+	for _, c := range []struct{ out, want string }{
+		{"Keepalived v2.2.7 (01/16,2022)\n\nCopyright(C) 2001-2022 Alexandre Cassen\n", "Keepalived v2.2.7 (01/16,2022)"},
+		{"Keepalived v2.3.3 (03/30,2025), git commit v2.3.2-57\n", "Keepalived v2.3.3 (03/30,2025), git commit v2.3.2-57"},
+		{"", ""},
+		{"keepalived: command not found\n", ""},
+	} {
+		got, err := keepalivedVersion(c.out)
+		if got != c.want || (err == nil) != (c.want != "") {
+			t.Errorf("keepalivedVersion(%q) = %q, %v; want %q", c.out, got, err, c.want)
+		}
+	}
+}
+
+// TestFBSetups: each name -setups takes makes the setup its name says,
+// and each has a line of its own in the table.
+func TestFBSetups(t *testing.T) {
+	if _, err := os.Stat(stack.Path(heartbeatAgent)); err != nil {
+		t.Skip("no heartbeat:IPaddr2 (apt-get install resource-agents)")
+	}
+	b := &fbBench{cfg: fbConfig{tuned: 1000, monitor: 10 * time.Second}}
+	var got []string
+	for _, name := range fbSetupNames {
+		s, err := b.setup(name, "exe", "dir")
+		if err != nil {
+			t.Fatalf("setup %s: %v", name, err)
+		}
+		got = append(got, s.Name())
+	}
+	want := []string{"keepalived advert 1s", "keepalived advert 0.1s", "floatip token 3000", "floatip token 1000",
+		"IPaddr2 token 3000", "IPaddr2 token 1000", "floatip token 1000 2 rings", "IPaddr2 token 1000 2 rings",
+		"floatip token 1000 ping"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("setup names (-want +got):\n%s", diff)
+	}
+}
+
 func TestFBTable(t *testing.T) {
 	ms := time.Millisecond
 	got := fbTable([]*fbResult{
@@ -234,10 +272,90 @@ func TestFBTable(t *testing.T) {
 	}
 }
 
-func TestFBFailures(t *testing.T) {
+// TestFBVerdict: the bench's exit from recorded outcomes. Transient
+// double answers and slow failovers pass; a lost VIP, two MACs still
+// answering at the deadline, two holders at rest, or a setup that failed
+// fail, with a first line that names the failure.
+func TestFBVerdict(t *testing.T) {
+	ok := fbOutcome{Recovered: true, Outage: 3 * time.Second}
+	for _, c := range []struct {
+		name      string
+		results   []*fbResult
+		setupErrs []string
+		want      string // the error's first line; "" passes
+	}{{
+		name: "all recovered",
+		results: []*fbResult{
+			{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, TwoMACs: true, OldAfter: 3}}},
+			{Setup: "floatip token 1000 2 rings", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Outage: 29 * time.Second}}},
+		},
+	}, {
+		name:    "lost for good",
+		results: []*fbResult{{Setup: "floatip token 1000", Fault: fbCut, Runs: []fbOutcome{ok, {Lost: 6000}}}},
+		want:    "floatip token 1000, link-cut #2: the VIP was lost for good (no answer within 30s)",
+	}, {
+		name:    "two MACs still answer at the deadline",
+		results: []*fbResult{{Setup: "keepalived advert 1s", Fault: fbKill, Runs: []fbOutcome{{Recovered: false, Still: []string{"n1", "n2"}}}}},
+		want:    "keepalived advert 1s, hard-kill #1: two holders: n1 and n2 still answered for the VIP 30s after the fault",
+	}, {
+		name:    "the old holder alone answers",
+		results: []*fbResult{{Setup: "IPaddr2 token 3000", Fault: fbMove, Runs: []fbOutcome{{Still: []string{"n1"}}}}},
+		want:    "IPaddr2 token 3000, graceful #1: the VIP did not settle on another node within 30s (n1 answered last)",
+	}, {
+		name:    "two holders at rest",
+		results: []*fbResult{{Setup: "keepalived advert 1s", Fault: fbFlap, Runs: []fbOutcome{ok, ok}, TwoHolders: 1}},
+		want:    "keepalived advert 1s, flap-300ms: 1 runs ended with the VIP on both nodes",
+	}, {
+		name:      "a setup that failed, and a lost run",
+		results:   []*fbResult{{Setup: "floatip token 3000", Fault: fbCut, Runs: []fbOutcome{{}}}},
+		setupErrs: []string{"floatip token 1000 2 rings: hard-kill #1: the VIP did not answer from n1"},
+		want:      "floatip token 1000 2 rings: hard-kill #1: the VIP did not answer from n1",
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			err := fbVerdict(c.results, c.setupErrs)
+			got := ""
+			if err != nil {
+				got, _, _ = strings.Cut(err.Error(), "\n")
+			}
+			if got != c.want {
+				t.Errorf("fbVerdict: %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestFBVerdictCountsAll(t *testing.T) {
 	r := &fbResult{Setup: "s", Fault: fbCut, Runs: []fbOutcome{{Recovered: true}, {}}, TwoHolders: 1}
-	if got := len(r.failures()); got != 2 {
-		t.Errorf("failures: %d, want 2 (a lost VIP and two holders): %q", got, r.failures())
+	err := fbVerdict([]*fbResult{r}, []string{"setup t: failed"})
+	if err == nil || strings.Count(err.Error(), "\n") != 3 || !strings.Contains(err.Error(), "and 2 more") {
+		t.Errorf("fbVerdict: %v; want three failures, one a line", err)
+	}
+}
+
+func TestAnswering(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		by   func(int) []string
+		want []string
+	}{
+		{"none", func(int) []string { return nil }, nil},
+		{"lost before the window", func(seq int) []string {
+			if seq < 50 {
+				return []string{macOld}
+			}
+			return nil
+		}, nil},
+		{"one", func(int) []string { return []string{macNew} }, []string{macNew}},
+		{"two, taking turns", func(seq int) []string { return []string{[]string{macOld, macNew}[seq%2]} }, []string{macOld, macNew}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// 100 probes over 500 ms; the window is their last 100 ms.
+			got := fbProbes(t0, 100, c.by).answering(100 * time.Millisecond)
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("answering (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

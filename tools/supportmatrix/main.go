@@ -140,10 +140,11 @@ func (s *stack) read() error {
 // suites says, in an admin's words, what each make target of the CI
 // script runs.
 var suites = map[string]string{
-	"test":             "unit and namespace tests, parity with heartbeat:IPaddr2 4.12 and 4.18",
-	"cluster-test":     "live cluster test (moves, fencing, quorum, split ring, IPv4 and IPv6, a TCP service)",
-	"cluster-bench-ci": "cluster bench, 10 VIPs",
-	"cluster-chaos":    "chaos run",
+	"test":              "unit and namespace tests, parity with heartbeat:IPaddr2 4.12 and 4.18",
+	"cluster-test":      "live cluster test (moves, fencing, quorum, split ring, IPv4 and IPv6, a TCP service)",
+	"cluster-bench-ci":  "cluster bench, 10 VIPs",
+	"failover-bench-ci": "failover bench against keepalived, one run of each fault",
+	"cluster-chaos":     "chaos run",
 }
 
 // toolTests is what make test runs on every stack it drives the tools of.
