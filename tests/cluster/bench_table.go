@@ -21,6 +21,20 @@ const (
 	targetFailover = 3.0
 )
 
+// The headline targets: floatip's figures over the floor's (Pacemaker with
+// an agent that does nothing), at or below which floatip adds next to
+// nothing to what Pacemaker itself needs. Printed as met or not.
+const (
+	// limitHandoff bounds the handoff of all N by standby.
+	limitHandoff = 1.25
+	// limitAction bounds execd's start and stop medians.
+	limitAction = 1.5
+	// limitOwnMonitor bounds floatip's own cost per monitor (less the
+	// floor's) at limitInterval.
+	limitOwnMonitor = time.Millisecond
+	limitInterval   = 10 * time.Second
+)
+
 // steadyRow is one line of the steady-state table.
 type steadyRow struct {
 	Label    string
@@ -143,6 +157,46 @@ func comparisons(results []*benchResult, n int) []string {
 	return out
 }
 
+// headline is the summary's first line for one N: floatip against the
+// floor, each figure with its limit, met or not; nothing when either did
+// not run.
+func headline(results []*benchResult, n int) []string {
+	fl := findResult(results, "floatip", n)
+	floor := findResult(results, floorName, n)
+	if fl == nil || floor == nil {
+		return nil
+	}
+	handoff := ratioOf(fl.handoff(), floor.handoff())
+	line := fmt.Sprintf("N=%d, floatip / floor: handoff of all by standby %.2fx (target <= %.2fx: %s)",
+		n, handoff, limitHandoff, within(handoff, limitHandoff))
+	for _, a := range []struct {
+		name     string
+		fl, base time.Duration
+	}{{"start", fl.Starts.Median, floor.Starts.Median}, {"stop", fl.Stops.Median, floor.Stops.Median}} {
+		r := ratioOf(a.fl, a.base)
+		line += fmt.Sprintf("; execd median %s %.2fx (target <= %.2fx: %s)", a.name, r, limitAction, within(r, limitAction))
+	}
+	f, b := findSteady(results, "floatip", n, limitInterval), findSteady(results, floorName, n, limitInterval)
+	if f != nil && b != nil {
+		own := f.PerMonitor(n) - b.PerMonitor(n)
+		verdict := "met"
+		if own > limitOwnMonitor {
+			verdict = "not met"
+		}
+		line += fmt.Sprintf("; own cost per monitor at %s %s (target <= %s: %s)", intervalSpec(limitInterval), ms(own), ms(limitOwnMonitor), verdict)
+	}
+	return []string{line}
+}
+
+// within says whether ratio r is at or below limit; a ratio that could not
+// be taken (a figure missing) meets nothing.
+func within(r, limit float64) string {
+	if r > 0 && r <= limit {
+		return "met"
+	}
+	return "not met"
+}
+
 // met says whether ratio r reaches target.
 func met(r, target float64) string {
 	if r >= target {
@@ -209,7 +263,7 @@ func printBenchTable(w io.Writer, results []*benchResult, facts, limits, gc stri
 			continue
 		}
 		seen = append(seen, r.N)
-		for _, l := range comparisons(results, r.N) {
+		for _, l := range append(headline(results, r.N), comparisons(results, r.N)...) {
 			fmt.Fprintln(w, l)
 		}
 	}

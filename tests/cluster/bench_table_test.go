@@ -46,6 +46,7 @@ func benchResults() []*benchResult {
 	s := time.Second
 	return []*benchResult{
 		{Agent: floor, N: 100, FirstStop: 1 * s, LastStart: 5 * s,
+			Starts: Dist{Median: 10 * time.Millisecond}, Stops: Dist{Median: 20 * time.Millisecond},
 			Steady: []Steady{steadyAt(10*s, 2, 0), steadyAt(2*s, 10, 0)}, Kill: &KillResult{Starts: 2 * s}},
 		{Agent: fl, N: 100, FirstStop: 1 * s, LastStart: 6 * s, Failover: Dist{Median: 4 * s, Max: 6 * s},
 			Starts: Dist{Median: 20 * time.Millisecond}, Stops: Dist{Median: 25 * time.Millisecond},
@@ -78,6 +79,28 @@ func TestSteadyRows(t *testing.T) {
 	}
 }
 
+func TestHeadline(t *testing.T) {
+	// Handoffs 5 s and 4 s; starts 20 and 10 ms, stops 25 and 20 ms; per
+	// monitor at 10 s 5 and 2 ms.
+	want := []string{"N=100, floatip / floor: handoff of all by standby 1.25x (target <= 1.25x: met); " +
+		"execd median start 2.00x (target <= 1.50x: not met); execd median stop 1.25x (target <= 1.50x: met); " +
+		"own cost per monitor at 10s 3.0 ms (target <= 1.0 ms: not met)"}
+	if diff := cmp.Diff(want, headline(benchResults(), 100)); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	if got := headline(benchResults()[1:], 100); got != nil {
+		t.Errorf("without the floor: %q", got)
+	}
+	for _, c := range []struct {
+		r, limit float64
+		want     string
+	}{{1.25, 1.25, "met"}, {1.26, 1.25, "not met"}, {0, 1.25, "not met"}} {
+		if got := within(c.r, c.limit); got != c.want {
+			t.Errorf("within(%v, %v) = %q, want %q", c.r, c.limit, got, c.want)
+		}
+	}
+}
+
 func TestComparisons(t *testing.T) {
 	got := comparisons(benchResults(), 100)
 	want := []string{
@@ -103,7 +126,7 @@ func TestComparisons(t *testing.T) {
 	}
 	var b strings.Builder
 	printBenchTable(&b, benchResults(), "2 cores", "limits", "gc")
-	for _, s := range []string{"floatip - floor", "target 10x: not met", "heartbeat 4.12.0-2"} {
+	for _, s := range []string{"floatip - floor", "target 10x: not met", "heartbeat 4.12.0-2", "floatip / floor: handoff"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("the table lacks %q:\n%s", s, b.String())
 		}
