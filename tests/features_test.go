@@ -285,7 +285,7 @@ func TestDoctor(t *testing.T) {
 	if res, err := a.Run(ctx, nil, "sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=8"); err != nil || res.Code != 0 {
 		t.Fatalf("plant arp_ignore: %v %+v", err, res)
 	}
-	res := r.expect(2, "doctor", "ip="+vip)
+	res := r.expect(3, "doctor", "ip="+vip)
 	for _, want := range []string{"FAIL  sysctl       net.ipv4.conf.eth0.arp_ignore=8", "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, res.Stdout)

@@ -138,7 +138,7 @@ func (m *man) exitStatus() {
 		m.p("%s", roff(exitMeanings[st]))
 	}
 	m.p(".PP")
-	m.p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 2 when one failed.`)
+	m.p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 3 when one failed; 2, as for every action, is a command line it cannot read.`)
 }
 
 // files writes the files floatip reads and keeps.
