@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/metadata"
 )
 
 // TestDocs holds the docs to the binary, so that a doc that drifts fails
@@ -241,6 +243,22 @@ func testDocParameters(t *testing.T) {
 		if reloads == restarts || reloads != (p.Reloadable == "1") {
 			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", parametersPage, name, p.Reloadable)
 		}
+		checkCompatibilityMark(t, name, text)
+	}
+}
+
+// checkCompatibilityMark: a section says "Compatibility only:" and why,
+// as --help and the man page do, exactly when metadata.CompatibilityOnly
+// marks the parameter.
+func checkCompatibilityMark(t *testing.T, name, text string) {
+	t.Helper()
+	why, marked := metadata.CompatibilityOnly(name)
+	text = strings.Join(strings.Fields(text), " ")
+	switch {
+	case marked && !strings.Contains(text, "Compatibility only: "+why+"."):
+		t.Errorf("%s: %s lacks \"Compatibility only: %s.\"", parametersPage, name, why)
+	case !marked && strings.Contains(strings.ToLower(text), "compatibility only"):
+		t.Errorf("%s: %s says compatibility only, but metadata.CompatibilityOnly does not mark it", parametersPage, name)
 	}
 }
 

@@ -96,7 +96,11 @@ func (m *man) parameters(md *metadata.Agent, defaults map[string]string) {
 	for _, prm := range md.Parameters {
 		m.p(".TP")
 		m.p(`.BI \-\-%s " %s"`, roff(prm.Name), flagType(prm.Name))
-		desc := strings.TrimSuffix(prm.ShortDesc, ".") + "."
+		desc := strings.TrimSuffix(prm.ShortDesc, ".")
+		if note := metadata.CompatibilityNote(prm.Name, false); note != "" {
+			desc += " " + note
+		}
+		desc += "."
 		if prm.Required {
 			desc += " Required."
 		}
