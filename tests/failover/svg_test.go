@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func hard() *Timeline {
 	return tl
 }
 
-// mark is a mark of the picture as the test reads it back.
+// svgMark is a mark of the picture as the test reads it back.
 type svgMark struct {
 	class, title string
 	at           time.Duration
@@ -165,5 +166,30 @@ func TestAxis(t *testing.T) {
 	}
 	if one := newAxis([]*Timeline{hard()}); one.split != one.end {
 		t.Errorf("a timeline without a tail gets two scales: split %v end %v", one.split, one.end)
+	}
+}
+
+// TestCommittedPicture: the picture of a run that the docs show is an SVG
+// document whose events lie along the axis in time order.
+func TestCommittedPicture(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/admin/failover-timeline.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	var prev svgMark
+	for _, m := range readSVG(t, doc) {
+		if m.class != "event" {
+			continue
+		}
+		// A panel's events are in time order; the next panel starts over.
+		if events > 0 && m.at > prev.at && m.x <= prev.x {
+			t.Errorf("%q at x=%.1f, left of the earlier %q at x=%.1f", m.title, m.x, prev.title, prev.x)
+		}
+		events++
+		prev = m
+	}
+	if events == 0 {
+		t.Error("the picture has no events")
 	}
 }
