@@ -250,3 +250,36 @@ func TestSameParametersAsIPaddr2(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatibilityOnly: every parameter the table marks is one the
+// meta-data declares, so that a mark cannot outlive its parameter, and
+// the parameters that work are not marked.
+func TestCompatibilityOnly(t *testing.T) {
+	md := Declared()
+	for name := range compatibilityOnly {
+		if _, ok := md.Parameter(name); !ok {
+			t.Errorf("%s is marked compatibility only but is not declared", name)
+		}
+	}
+	for _, name := range []string{"ip", "send_arp_opts"} {
+		_, got := CompatibilityOnly(name)
+		if want := name == "send_arp_opts"; got != want {
+			t.Errorf("CompatibilityOnly(%s) = %v, want %v", name, got, want)
+		}
+	}
+	tests := []struct {
+		name  string
+		brief bool
+		want  string
+	}{
+		{"ip", false, ""},
+		{"ip", true, ""},
+		{"send_arp_opts", true, "(compatibility only)"},
+		{"send_arp_opts", false, "(compatibility only: floatip runs no ARP program)"},
+	}
+	for _, tt := range tests {
+		if got := CompatibilityNote(tt.name, tt.brief); got != tt.want {
+			t.Errorf("CompatibilityNote(%s, %v) = %q, want %q", tt.name, tt.brief, got, tt.want)
+		}
+	}
+}

@@ -3,14 +3,19 @@ package tests
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/internal/doctor"
+	"github.com/floatip/floatip/metadata"
 )
 
 // TestDocs holds the docs to the binary, so that a doc that drifts fails
@@ -23,6 +28,38 @@ func TestDocs(t *testing.T) {
 	t.Run("parameters", testDocParameters)
 	t.Run("defaults", testDocDefaults)
 	t.Run("exit reasons", testDocExitReasons)
+	t.Run("doctor summaries", testDocDoctorSummaries)
+}
+
+// doctorSummary is the last line of floatip doctor's report.
+var doctorSummary = regexp.MustCompile(`doctor: (\d+) OK, (\d+) WARN, (\d+) FAIL, (\d+) SKIP: exit (\d+)`)
+
+// testDocDoctorSummaries: a report of floatip doctor quoted in the docs
+// ends with the exit code that the doctor gives for its counts.
+func testDocDoctorSummaries(t *testing.T) {
+	found := 0
+	for _, f := range docFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range doctorSummary.FindAllStringSubmatch(string(b), -1) {
+			found++
+			var fs []doctor.Finding
+			for i, l := range []doctor.Level{doctor.OK, doctor.Warn, doctor.Fail, doctor.Skip} {
+				n, _ := strconv.Atoi(m[i+1])
+				for range n {
+					fs = append(fs, doctor.Finding{Level: l, Check: "c", What: "w"})
+				}
+			}
+			if want := strconv.Itoa(doctor.Print(io.Discard, fs).Code()); m[5] != want {
+				t.Errorf("%s: %q, but the doctor exits %s for those counts", f, m[0], want)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no report of the doctor was found in the docs: the pattern of this test no longer matches it")
+	}
 }
 
 const (
@@ -241,6 +278,22 @@ func testDocParameters(t *testing.T) {
 		if reloads == restarts || reloads != (p.Reloadable == "1") {
 			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", parametersPage, name, p.Reloadable)
 		}
+		checkCompatibilityMark(t, name, text)
+	}
+}
+
+// checkCompatibilityMark: a section says "Compatibility only:" and why,
+// as --help and the man page do, exactly when metadata.CompatibilityOnly
+// marks the parameter.
+func checkCompatibilityMark(t *testing.T, name, text string) {
+	t.Helper()
+	why, marked := metadata.CompatibilityOnly(name)
+	text = strings.Join(strings.Fields(text), " ")
+	switch {
+	case marked && !strings.Contains(text, "Compatibility only: "+why+"."):
+		t.Errorf("%s: %s lacks \"Compatibility only: %s.\"", parametersPage, name, why)
+	case !marked && strings.Contains(strings.ToLower(text), "compatibility only"):
+		t.Errorf("%s: %s says compatibility only, but metadata.CompatibilityOnly does not mark it", parametersPage, name)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // TestDoctorLevels runs floatip doctor on lab nodes at each of its three
 // levels, with the real kernel's answers: a sound node exits 0, a node
 // whose only flaw is a warning exits 1, a node where a failover would
-// break exits 2, and each prints what it found and the fix on stdout.
+// break exits 3 (not 2, a usage error's), and each prints what it found and the fix on stdout.
 func TestDoctorLevels(t *testing.T) {
 	tests := []struct {
 		name string
@@ -57,7 +57,7 @@ func TestDoctorLevels(t *testing.T) {
 		{
 			// The kernel drops a down nic's connected routes: without nic
 			// and cidr_netmask the configuration would not validate.
-			name: "an admin set the nic down", code: 2, params: []string{"nic=eth0", "cidr_netmask=24"},
+			name: "an admin set the nic down", code: 3, params: []string{"nic=eth0", "cidr_netmask=24"},
 			plant: func(t *testing.T, _ *lab.Lab, a, _ *lab.Host) {
 				if err := a.IP("link", "set", "eth0", "down"); err != nil {
 					t.Fatal(err)
@@ -70,7 +70,7 @@ func TestDoctorLevels(t *testing.T) {
 			never: []string{"no other host answers"},
 		},
 		{
-			name: "the cable is cut", code: 2,
+			name: "the cable is cut", code: 3,
 			plant: func(t *testing.T, l *lab.Lab, a, _ *lab.Host) {
 				if err := l.Cut(a); err != nil {
 					t.Fatal(err)
@@ -83,7 +83,7 @@ func TestDoctorLevels(t *testing.T) {
 			never: []string{"ip link set", "no other host answers"},
 		},
 		{
-			name: "another host holds the address", code: 2,
+			name: "another host holds the address", code: 3,
 			plant: func(t *testing.T, _ *lab.Lab, _, m *lab.Host) {
 				if err := m.IP("addr", "add", vip+"/24", "dev", "eth0"); err != nil {
 					t.Fatal(err)
@@ -112,7 +112,7 @@ func TestDoctorLevels(t *testing.T) {
 			},
 		},
 		{
-			name: "the configuration does not validate", code: 2, params: []string{"nic=nosuch"}, reason: true,
+			name: "the configuration does not validate", code: 3, params: []string{"nic=nosuch"}, reason: true,
 			stdout: []string{
 				"FAIL  config       the configuration does not validate here (OCF_ERR_CONFIGURED): Invalid interface name [nosuch]: no such interface",
 				"SKIP  checks",
@@ -158,5 +158,33 @@ func sysctl(t *testing.T, h *lab.Host, setting string) {
 	t.Helper()
 	if res, err := h.Run(context.Background(), nil, "sysctl", "-qw", setting); err != nil || res.Code != 0 {
 		t.Fatalf("sysctl -w %s: %v %+v", setting, err, res)
+	}
+}
+
+// TestDoctorUsageError: a command line the doctor cannot read exits 2,
+// as every floatip command's does, and a check that failed exits 3, so
+// that a script tells the two apart by the code alone.
+func TestDoctorUsageError(t *testing.T) {
+	l := newLab(t, hostA)
+	a := l.Host("a")
+	tests := []struct {
+		name string
+		argv []string
+		code int
+	}{
+		{"an unknown flag", []string{"doctor", "--ip", vip, "--bogus"}, 2},
+		{"a stray argument", []string{"doctor", "--ip", vip, "24"}, 2},
+		{"a failed check", []string{"doctor", "--ip", vip, "--nic", "nosuch"}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := a.Run(context.Background(), ocfEnv(t.TempDir()), append([]string{binary}, tt.argv...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Code != tt.code {
+				t.Errorf("floatip %v exited %d, want %d\nstdout: %s\nstderr: %s", tt.argv, res.Code, tt.code, res.Stdout, res.Stderr)
+			}
+		})
 	}
 }

@@ -174,6 +174,48 @@ func TestCheckLinkStatus(t *testing.T) {
 	}
 }
 
+// TestCheckLinkStatusStacked: a nic stacked on another (a macvlan here; a
+// VLAN alike) whose lower nic lost its carrier is in state
+// LOWERLAYERDOWN, which check_link_status refuses as it refuses DOWN: the
+// monitor says not running and start refuses the address.
+func TestCheckLinkStatusStacked(t *testing.T) {
+	l := newLab(t, hostA)
+	a := l.Host("a")
+	if err := a.Macvlan("mv0", kindMAC(a)); err != nil {
+		t.Fatal(err)
+	}
+	r := floatip(t, a)
+	p := []string{"ip=" + vip, "cidr_netmask=24", "nic=mv0", "arp_bg=false", "arp_count=1"}
+	r.expect(0, "start", p...)
+	r.expect(0, "monitor", p...)
+	if err := l.Cut(a); err != nil {
+		t.Fatal(err)
+	}
+	nh, err := a.Handle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		link, err := nh.LinkByName("mv0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := link.Attrs().OperState
+		return state == netlink.OperLowerLayerDown, "mv0 is " + state.String()
+	})
+	if res := r.expect(7, "monitor", p...); !strings.Contains(res.Stderr, "mv0 is LOWERLAYERDOWN") {
+		t.Errorf("monitor warning: %s", res.Stderr)
+	}
+	r.expect(0, "stop", p...)
+	if res := r.expect(5, "start", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:IP "+vip+" available, but device has status down: mv0 is LOWERLAYERDOWN") {
+		t.Errorf("start reason: %s", res.Stderr)
+	}
+	if got := vipOn(t, a, vip); len(got) != 0 {
+		t.Errorf("start without link left %+v", got)
+	}
+}
+
 // TestMonitorDADFailed: an IPv6 address whose DAD failed is on the nic but
 // useless; monitor says so instead of success.
 func TestMonitorDADFailed(t *testing.T) {
@@ -285,7 +327,7 @@ func TestDoctor(t *testing.T) {
 	if res, err := a.Run(ctx, nil, "sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=8"); err != nil || res.Code != 0 {
 		t.Fatalf("plant arp_ignore: %v %+v", err, res)
 	}
-	res := r.expect(2, "doctor", "ip="+vip)
+	res := r.expect(3, "doctor", "ip="+vip)
 	for _, want := range []string{"FAIL  sysctl       net.ipv4.conf.eth0.arp_ignore=8", "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, res.Stdout)

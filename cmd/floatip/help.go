@@ -36,7 +36,10 @@ func usage(name string, md *metadata.Agent, defaults map[string]string) string {
 	fmt.Fprintf(&b, "%s\n\n", md.ShortDesc)
 	b.WriteString("Run by Pacemaker, it reads its parameters from OCF_RESKEY_<name>;\n")
 	b.WriteString("flags named after the parameters override them. A bool is true,\n")
-	b.WriteString("false, yes, no, on, off, 1 or 0; --name alone means true.\n\n")
+	b.WriteString("false, yes, no, on, off, 1 or 0; --name alone means true.\n")
+	b.WriteString("A parameter marked (compatibility only) is checked as\n")
+	b.WriteString("heartbeat:IPaddr2 checks it, then changes nothing; " + name + " man\n")
+	b.WriteString("says why.\n\n")
 	b.WriteString("actions:\n")
 	for _, c := range commands {
 		fmt.Fprintf(&b, "  %-14s %s\n", c.name, c.short)
@@ -49,6 +52,9 @@ func usage(name string, md *metadata.Agent, defaults map[string]string) string {
 	for _, p := range md.Parameters {
 		line := fmt.Sprintf("  --%s %s", p.Name, flagType(p.Name))
 		desc := strings.TrimSuffix(p.ShortDesc, ".")
+		if note := metadata.CompatibilityNote(p.Name, true); note != "" {
+			desc += " " + note
+		}
 		if p.Required {
 			desc += " (required)"
 		}

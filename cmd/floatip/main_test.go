@@ -62,6 +62,8 @@ func TestRun(t *testing.T) {
 		{name: "stray argument", args: []string{"monitor", "extra"}, env: []string{"OCF_RESKEY_ip=198.18.0.100"}, want: ocf.ErrArgs,
 			stderr: `ocf-exit-reason:unexpected argument "extra" after monitor: a parameter is --name value, or OCF_RESKEY_name in the environment` + "\n"},
 		{name: "stray argument after a flag", args: []string{"validate-all", "--ip", "198.18.0.100", "24"}, want: ocf.ErrArgs, stderr: `unexpected argument "24" after validate-all`},
+		{name: "an unknown flag of doctor is a usage error, not a failed check", args: []string{"doctor", "--bogus"}, want: ocf.ErrArgs, stderr: "ocf-exit-reason:unknown flag: --bogus"},
+		{name: "a stray argument of doctor is a usage error, not a failed check", args: []string{"doctor", "extra"}, want: ocf.ErrArgs, stderr: `ocf-exit-reason:unexpected argument "extra" after doctor`},
 		{name: "stray argument after meta-data", args: []string{"meta-data", "x"}, want: ocf.ErrArgs, stderr: `unexpected argument "x" after meta-data`},
 		{name: "flag overrides environment", args: []string{"validate-all", "--arp_count", "0"}, env: []string{"OCF_RESKEY_ip=198.18.0.100", "OCF_RESKEY_arp_count=3"}, want: ocf.ErrConfigured, stderr: "ocf-exit-reason:arp_count [0] is not a positive integer"},
 		{name: "an int flag is parsed by config", args: []string{"validate-all", "--ip", "198.18.0.100", "--arp_count", "two"}, want: ocf.ErrConfigured, stderr: "ocf-exit-reason:arp_count [two] is not a positive integer"},
@@ -374,22 +376,23 @@ func TestManPage(t *testing.T) {
 }
 
 // TestTraceNamesTheDoctorsCode: a traced doctor ends its trace with its
-// own exit code's name, not the OCF code of the same number (2 is
-// OCF_ERR_ARGS, which the doctor never means).
+// own exit code's name, not the OCF code of the same number (3 is
+// OCF_ERR_UNIMPLEMENTED, which the doctor never means), and a failed
+// check exits 3, not the 2 of a command line floatip cannot read.
 func TestTraceNamesTheDoctorsCode(t *testing.T) {
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "doctor.trace")
 	env := []string{"OCF_TRACE_RA=1", "OCF_TRACE_FILE=" + trace, "HA_RSCTMP=" + dir}
 	// Without ip the configuration does not validate: the doctor fails.
 	st, stdout, _ := runArgs(env, "doctor")
-	if st != 2 || !strings.Contains(stdout, "exit 2\n") {
+	if st != 3 || !strings.Contains(stdout, "exit 3\n") {
 		t.Fatalf("doctor exited %d:\n%s", st, stdout)
 	}
 	b, err := os.ReadFile(trace)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "trace: exit 2 (DOCTOR_FAIL)") || strings.Contains(string(b), "OCF_ERR_ARGS") {
+	if !strings.Contains(string(b), "trace: exit 3 (DOCTOR_FAIL)") || strings.Contains(string(b), "OCF_ERR_UNIMPLEMENTED") {
 		t.Errorf("the trace does not name the doctor's exit code:\n%s", b)
 	}
 }

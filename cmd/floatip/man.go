@@ -96,7 +96,11 @@ func (m *man) parameters(md *metadata.Agent, defaults map[string]string) {
 	for _, prm := range md.Parameters {
 		m.p(".TP")
 		m.p(`.BI \-\-%s " %s"`, roff(prm.Name), flagType(prm.Name))
-		desc := strings.TrimSuffix(prm.ShortDesc, ".") + "."
+		desc := strings.TrimSuffix(prm.ShortDesc, ".")
+		if note := metadata.CompatibilityNote(prm.Name, false); note != "" {
+			desc += " " + note
+		}
+		desc += "."
 		if prm.Required {
 			desc += " Required."
 		}
@@ -138,7 +142,7 @@ func (m *man) exitStatus() {
 		m.p("%s", roff(exitMeanings[st]))
 	}
 	m.p(".PP")
-	m.p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 2 when one failed.`)
+	m.p(`The doctor action has codes of its own: 0 when every check passed, 1 when some only warned or could not be made, 3 when one failed; 2, as for every action, is a command line it cannot read.`)
 }
 
 // files writes the files floatip reads and keeps.

@@ -398,7 +398,7 @@ func TestDoctorEscapes(t *testing.T) {
 		"FAIL  config       the configuration does not validate here (OCF_ERR_INSTALLED): network namespace " + shown + ": no such network namespace",
 		"                   fix: create the namespace (ip netns add), or correct network_namespace",
 		"SKIP  checks       the other checks need a configuration that validates",
-		"doctor: 0 OK, 0 WARN, 1 FAIL, 1 SKIP: exit 2",
+		"doctor: 0 OK, 0 WARN, 1 FAIL, 1 SKIP: exit 3",
 	}
 	if diff := cmp.Diff(want, strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)

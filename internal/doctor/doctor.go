@@ -50,11 +50,15 @@ func (l Level) String() string {
 type Status int
 
 // The doctor's exit codes. A SKIP exits as a warning, because a check
-// that could not be made leaves a doubt that "all OK" would hide.
+// that could not be made leaves a doubt that "all OK" would hide. A
+// failed check is 3, not 2: 2 is what every floatip command, the doctor
+// too, exits with for a command line it cannot read (OCF_ERR_ARGS), and
+// a script must tell "a failover would break here" from "floatip was
+// called wrong". The codes still grow with how bad it is.
 const (
 	ExitOK   Status = 0
 	ExitWarn Status = 1
-	ExitFail Status = 2
+	ExitFail Status = 3
 )
 
 // String names the exit code, as a trace shows it.

@@ -77,6 +77,21 @@ func TestExamineInvalid(t *testing.T) {
 	}
 }
 
+// TestExitCodes: the doctor's codes are 0, 1 and 3, and none of them is
+// the 2 that floatip exits with for a command line it cannot read, so
+// that a script tells a failed check from a wrong call.
+func TestExitCodes(t *testing.T) {
+	got := []int{ExitOK.Code(), ExitWarn.Code(), ExitFail.Code()}
+	if diff := cmp.Diff([]int{0, 1, 3}, got); diff != "" {
+		t.Errorf("codes (-want +got):\n%s", diff)
+	}
+	for _, c := range got {
+		if c == ocf.ErrArgs.Code() {
+			t.Errorf("the doctor exits %d, the code of a usage error", c)
+		}
+	}
+}
+
 // TestStatusNames: the doctor's codes are named as its own.
 func TestStatusNames(t *testing.T) {
 	got := []string{ExitOK.String(), ExitWarn.String(), ExitFail.String(), Status(5).String()}

@@ -133,6 +133,28 @@ func (h *Handle) LinkByIndex(index int) (Link, error) {
 	return linkOf(l), nil
 }
 
+// operStates are the RFC 2863 operational states as ip link names them,
+// which OperDown and the messages use. The netlink module's own names
+// differ: "lower-layer-down", with dashes, would leave a VLAN whose
+// parent lost its carrier unseen by check_link_status.
+var operStates = map[netlink.LinkOperState]string{
+	netlink.OperUnknown:        "UNKNOWN",
+	netlink.OperNotPresent:     "NOTPRESENT",
+	netlink.OperDown:           "DOWN",
+	netlink.OperLowerLayerDown: "LOWERLAYERDOWN",
+	netlink.OperTesting:        "TESTING",
+	netlink.OperDormant:        "DORMANT",
+	netlink.OperUp:             "UP",
+}
+
+// operState names s as ip link does; a state it does not know is UNKNOWN.
+func operState(s netlink.LinkOperState) string {
+	if name, ok := operStates[s]; ok {
+		return name
+	}
+	return "UNKNOWN"
+}
+
 func linkOf(l netlink.Link) Link {
 	a := l.Attrs()
 	return Link{
@@ -142,7 +164,7 @@ func linkOf(l netlink.Link) Link {
 		Up:           a.Flags&net.FlagUp != 0,
 		Carrier:      a.RawFlags&unix.IFF_LOWER_UP != 0,
 		Loopback:     a.Flags&net.FlagLoopback != 0,
-		OperState:    strings.ToUpper(a.OperState.String()),
+		OperState:    operState(a.OperState),
 		HardwareType: hardwareType(a.EncapType),
 		HardwareName: a.EncapType,
 	}

@@ -68,7 +68,25 @@ func (k Kind) String() string {
 type Event struct {
 	At   time.Duration
 	What string
+	// Lane is whose event it is, the row of the picture (WriteSVG).
+	Lane Lane
 }
+
+// Lane is whose event an Event is.
+type Lane int
+
+// The lanes, from the top of the picture down.
+const (
+	// LaneA: stop on A, or A's link cut.
+	LaneA Lane = iota
+	// LaneB: start on B.
+	LaneB
+	// LaneEntry: M's neighbour entry for the VIP, and M's own requests
+	// for it.
+	LaneEntry
+	// LaneAnnouncements: the announcements from B that M received.
+	LaneAnnouncements
+)
 
 // Timeline is what happened during one move.
 type Timeline struct {
@@ -99,9 +117,11 @@ type Timeline struct {
 	// The time between, the harness's or a cluster's, is not in it.
 	// Negative when the move was no graceful one or M never flipped.
 	Agents time.Duration
-	// Probes and Lost count M's pings from the move's start on; Gap is
-	// the longest time M went without an answer.
+	// Probes and Lost count M's pings from the move's start on; LostAt
+	// are when the lost ones were sent; Gap is the longest time M went
+	// without an answer.
 	Probes, Lost int
+	LostAt       []time.Duration
 	Gap          time.Duration
 	// ReplyAfterMove says that pings sent after start on B returned were
 	// answered, so traffic to the VIP reached B.
@@ -190,8 +210,8 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 
 	t0 := time.Now()
 	at := func(t time.Time) time.Duration { return t.Sub(t0) }
-	add := func(t time.Time, format string, args ...any) {
-		tl.Events = append(tl.Events, Event{at(t), fmt.Sprintf(format, args...)})
+	add := func(lane Lane, t time.Time, format string, args ...any) {
+		tl.Events = append(tl.Events, Event{at(t), fmt.Sprintf(format, args...), lane})
 	}
 	var stopped time.Duration
 	if kind == Graceful {
@@ -199,21 +219,21 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		if err != nil {
 			return nil, err
 		}
-		add(r.Start, "stop on A called")
-		add(r.End, "stop on A returned")
+		add(LaneA, r.Start, "stop on A called")
+		add(LaneA, r.End, "stop on A returned")
 		stopped = r.End.Sub(r.Start)
 	} else {
 		if err := l.Cut(a); err != nil {
 			return nil, err
 		}
-		add(t0, "A's link cut")
+		add(LaneA, t0, "A's link cut")
 	}
 	r, err := op(b, "start")
 	if err != nil {
 		return nil, err
 	}
-	add(r.Start, "start on B called")
-	add(r.End, "start on B returned")
+	add(LaneB, r.Start, "start on B called")
+	add(LaneB, r.End, "start on B returned")
 	tl.StartReturned = at(r.End)
 	startCalled := at(r.Start)
 
@@ -241,7 +261,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		if kind == Graceful {
 			tl.Agents = stopped + tl.Flip - startCalled
 		}
-		add(c.Time, "M's neighbour entry for %s -> %s (B)", VIP, b.MAC)
+		add(LaneEntry, c.Time, "M's neighbour entry for %s -> %s (B)", VIP, b.MAC)
 	}
 	for _, f := range frames {
 		// An announcement names the VIP as sender and target; B's own
@@ -253,7 +273,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		if tl.FirstAnnouncement < 0 {
 			tl.FirstAnnouncement = at(f.Time)
 		}
-		add(f.Time, "M received %s from B (announcement %d)", opName(f), tl.Announcements)
+		add(LaneAnnouncements, f.Time, "M received %s from B (announcement %d)", opName(f), tl.Announcements)
 	}
 	for _, f := range mine {
 		// Only a broadcast request could have B answer M; M's answers
@@ -261,7 +281,7 @@ func Run(ctx context.Context, agent Agent, kind Kind) (tl *Timeline, err error) 
 		// target too.
 		if !f.Time.Before(t0) && f.Op == 1 && f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP == VIP && (tl.Flip < 0 || at(f.Time) < tl.Flip) {
 			tl.RequestsFromM++
-			add(f.Time, "M asked who has %s", VIP)
+			add(LaneEntry, f.Time, "M asked who has %s", VIP)
 		}
 	}
 	tl.probes(probes, t0)
@@ -329,6 +349,7 @@ func (tl *Timeline) probes(probes []lab.Probe, t0 time.Time) {
 		tl.Probes++
 		if p.Replied.IsZero() {
 			tl.Lost++
+			tl.LostAt = append(tl.LostAt, p.Sent.Sub(t0))
 		} else if p.Sent.After(t0.Add(tl.StartReturned)) {
 			tl.ReplyAfterMove = true
 		}
