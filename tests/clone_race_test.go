@@ -66,3 +66,56 @@ func TestCloneConcurrentSharedMAC(t *testing.T) {
 		t.Errorf("the last stops left rules or the membership of %s:\n%s", mac, strings.Join(got, "\n"))
 	}
 }
+
+// TestCloneConcurrentInstances: the instances of one load-shared address
+// on one node (clone-node-max 3), started all at once and stopped all at
+// once, as Pacemaker does when the node takes over the others' buckets
+// and when it leaves, over and over. After the starts, the node accepts
+// every bucket once, with the membership and the address (each
+// instance's monitor 0); after the stops, it holds nothing.
+func TestCloneConcurrentInstances(t *testing.T) {
+	f := cloneIPv4
+	nodes, _, _ := cloneLab(t, f)
+	n := nodes[0]
+	spec := f.spec()
+	r := floatip(t, n)
+	r.thread = true
+	var instances [3][]string
+	for i := range instances {
+		instances[i] = []string{"ip=" + f.ip.Addr().String(), "clusterip_mac_mangle=true", "arp_count=1",
+			fmt.Sprintf("OCF_RESKEY_CRM_meta_clone=%d", i), "OCF_RESKEY_CRM_meta_clone_max=3",
+			"OCF_RESKEY_CRM_meta_clone_node_max=3", "OCF_RESKEY_CRM_meta_globally_unique=true"}
+	}
+	all := func(action string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		codes := make([]int, len(instances))
+		for i, p := range instances {
+			wg.Add(1)
+			go func() { defer wg.Done(); codes[i] = r.run(action, p...).Code }()
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != 0 {
+				t.Fatalf("%s of instance %d: %d", action, i, c)
+			}
+		}
+	}
+	for round := range 15 {
+		all("start")
+		for i, p := range instances {
+			if res := r.run("monitor", p...); res.Code != 0 {
+				t.Fatalf("round %d: monitor of instance %d after the starts at once = %d\n%s\n%s",
+					round, i, res.Code, strings.Join(exitReasons(res.Stderr), "\n"), strings.Join(nftRules(t, n), "\n"))
+			}
+		}
+		if got := strings.Count(strings.Join(nftRules(t, n), "\n"), "comment \"cip-node-"); got != 3 {
+			t.Fatalf("round %d: %d bucket rules after the starts at once, want 3:\n%s", round, got, strings.Join(nftRules(t, n), "\n"))
+		}
+		all("stop")
+		holdsNothing(t, n, f, spec)
+		if t.Failed() {
+			t.Fatalf("round %d: the stops at once left something", round)
+		}
+	}
+}
