@@ -127,7 +127,8 @@ test: deps lint build
 # namespaces on this machine, with fencing on (the lab's own fence agent),
 # moves the VIP (ocf:floatip:IPaddr2) by pcs, by a node's death, by
 # fencing and by a node's shutdown, and checks that a dead node is fenced
-# before the VIP starts elsewhere and that the client follows each time;
+# before the VIP starts elsewhere and that the client follows each time,
+# and shares a load-shared clone over three nodes through a node's death;
 # it prints the timings (docs/dev/cluster-test.md). AGENT=heartbeat runs the
 # same scenarios with ocf:heartbeat:IPaddr2 instead, and says what it skips
 # for lack of reload-agent, kill_connections and the depth-10 monitor.
@@ -137,7 +138,7 @@ test: deps lint build
 # root, which stack-debian13 builds first (docs/dev/cluster-test.md);
 # debian12, this machine's own stack, is the default; cluster-bench and
 # cluster-chaos take STACK too. ONLY names the scenarios to run
-# (two-node,quorum,splitring; default all).
+# (two-node,quorum,splitring,clone; default all).
 STACK ?= debian12
 ONLY  ?=
 STACK_DEP   = $(if $(filter debian13,$(STACK)),stack-debian13)

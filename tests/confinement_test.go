@@ -38,9 +38,11 @@ var privilegedSyscalls = []string{
 }
 
 // TestConfinement holds the confinement page to the binary: strace over
-// every action of an IPv4 and an IPv6 VIP, named by network_namespace,
-// with kill_connections and syslog on, sees exactly the socket families,
-// types and protocols and the privileged syscalls that the list names;
+// every action of an IPv4 and an IPv6 VIP and of a load-shared IPv4
+// address (clone mode), named by network_namespace, with
+// kill_connections and syslog on, sees exactly the socket families,
+// types and protocols, the ioctls that change a nic and the privileged
+// syscalls that the list names;
 // the actions work with only the capabilities it names, and each of
 // those is needed by some action. A new socket, syscall or capability
 // fails it until the page and the profiles say so.
@@ -77,7 +79,7 @@ func TestConfinement(t *testing.T) {
 			for _, a := range confinementActions {
 				n++
 				out := filepath.Join(dir, a.name+"-"+strings.ReplaceAll(fam[0], ":", "_"))
-				argv := []string{"strace", "-f", "-qq", "-o", out, "-e", "trace=socket," + strings.Join(privilegedSyscalls, ","), binary, a.action}
+				argv := []string{"strace", "-f", "-qq", "-o", out, "-e", "trace=socket,ioctl," + strings.Join(privilegedSyscalls, ","), binary, a.action}
 				res := runConfined(t, rsctmp, argv, append(fam, a.params...))
 				if res.Code != a.code {
 					t.Errorf("%s %s: exit %d, want %d\n%s", a.action, fam[0], res.Code, a.code, res.Stderr)
@@ -164,6 +166,10 @@ func confinementVIPs(h *lab.Host) [][]string {
 	return [][]string{
 		append([]string{"198.18.0.100", "ip=198.18.0.100", "cidr_netmask=24"}, common...),
 		append([]string{"2001:db8::100", "ip=2001:db8::100", "cidr_netmask=64"}, common...),
+		// A load-shared address (clone mode), with the ARP rewrite:
+		// nftables, the cluster MAC's membership.
+		append([]string{"198.18.0.110", "ip=198.18.0.110", "cidr_netmask=24", "clusterip_mac_mangle=true",
+			"OCF_RESKEY_CRM_meta_clone=0", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}, common...),
 	}
 }
 
@@ -181,15 +187,20 @@ func runConfined(t *testing.T, rsctmp string, argv, params []string) lab.Result 
 }
 
 var (
-	straceSocket  = regexp.MustCompile(`^\d+ +socket\((AF_\w+), (SOCK_\w+)[|\w]*, ([^,)<]+)`)
+	straceSocket = regexp.MustCompile(`^\d+ +socket\((AF_\w+), (SOCK_\w+)[|\w]*, ([^,)<]+)`)
+	// straceIoctl matches the ioctls that change a nic (set, add,
+	// delete), which need CAP_NET_ADMIN; those that read one need none.
+	straceIoctl   = regexp.MustCompile(`^\d+ +ioctl\(\d+, (SIOC(?:S|ADD|DEL)\w+)`)
 	straceSyscall = regexp.MustCompile(`^\d+ +([a-z0-9_]+)\(`)
 	ethProto      = regexp.MustCompile(`^htons\((\w+).*`)
 )
 
 // traced reads the strace files in dir: the sockets the agent opened, as
 // "socket FAMILY TYPE PROTOCOL" (AF_UNIX, syslog's, by family alone: its
-// type depends on what listens on /dev/log), and the privileged syscalls,
-// as "syscall NAME", sorted and without repeats.
+// type depends on what listens on /dev/log; the shared sender's
+// SOCK_SEQPACKET by its type), the ioctls that change a nic, as "ioctl
+// NAME", and the privileged syscalls, as "syscall NAME", sorted and
+// without repeats.
 func traced(t *testing.T, dir string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*"))
@@ -207,12 +218,14 @@ func traced(t *testing.T, dir string) []string {
 		for sc.Scan() {
 			l := sc.Text()
 			if m := straceSocket.FindStringSubmatch(l); m != nil {
-				if m[1] == "AF_UNIX" {
+				if m[1] == "AF_UNIX" && m[2] != "SOCK_SEQPACKET" {
 					seen["socket AF_UNIX"] = true
 					continue
 				}
 				proto := ethProto.ReplaceAllString(strings.TrimSpace(m[3]), "$1")
 				seen["socket "+m[1]+" "+m[2]+" "+proto] = true
+			} else if m := straceIoctl.FindStringSubmatch(l); m != nil {
+				seen["ioctl "+m[1]] = true
 			} else if m := straceSyscall.FindStringSubmatch(l); m != nil && slices.Contains(privilegedSyscalls, m[1]) {
 				seen["syscall "+m[1]] = true
 			}

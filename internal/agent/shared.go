@@ -101,7 +101,14 @@ func (a *Agent) startShared(ctx context.Context, t *target) ocf.Status {
 	if b > s.Buckets {
 		return ocf.Fail(a.Log, ocf.ErrConfigured, "clone instance %d has no bucket: clone_max is %d", b-1, s.Buckets)
 	}
-	if err := t.k.AddBucket(s, b); err != nil {
+	// On the nic's lock, as removeBucket says why.
+	unlock, err := a.lockNic(ctx, t, t.link)
+	if err != nil {
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err)
+	}
+	err = t.k.AddBucket(s, b)
+	unlock()
+	if err != nil {
 		return a.sharedFailure(t, "Failed to add bucket "+strconv.Itoa(b)+" of", err)
 	}
 	ad, err := a.lookup(t)
@@ -110,7 +117,7 @@ func (a *Agent) startShared(ctx context.Context, t *target) ocf.Status {
 	}
 	if ad == nil {
 		if st, ok := a.add(ctx, t); !ok {
-			a.undoBucket(t, s, b)
+			a.undoBucket(ctx, t, s, b)
 			return st
 		}
 	}
@@ -120,7 +127,13 @@ func (a *Agent) startShared(ctx context.Context, t *target) ocf.Status {
 }
 
 // undoBucket removes the bucket a failed start added.
-func (a *Agent) undoBucket(t *target, s clusterip.Spec, b int) {
+func (a *Agent) undoBucket(ctx context.Context, t *target, s clusterip.Spec, b int) {
+	unlock, err := a.lockNic(ctx, t, t.link)
+	if err != nil {
+		a.Log.Errorf("Could not remove bucket %d of %s again: %v", b, t.cfg.IP, err)
+		return
+	}
+	defer unlock()
 	if _, err := t.k.RemoveBucket(s, b); err != nil {
 		a.Log.Errorf("Could not remove bucket %d of %s again: %v", b, t.cfg.IP, err)
 	}
@@ -145,38 +158,61 @@ func (a *Agent) announceShared(ctx context.Context, t *target, s clusterip.Spec,
 // bucket is not here, on a node where other instances run, changes
 // nothing; on a node where none runs, it removes what a start or stop
 // cut short left.
-func (a *Agent) stopShared(t *target) (ocf.Status, bool) {
+func (a *Agent) stopShared(ctx context.Context, t *target) (ocf.Status, bool) {
 	if t.linkMissing || t.nowhere {
 		a.Log.Infof("%s has no link here: nothing to stop", t.cfg.IP)
 		return ocf.Success, true
 	}
-	s, b := spec(t), t.cfg.Clone.Bucket
-	st, err := t.k.InspectShared(s)
-	if err != nil {
-		return a.sharedFailure(t, "Failed to read the rules of", err), false
-	}
-	switch {
-	case st.Has(b):
-		if st, err = t.k.RemoveBucket(s, b); err != nil {
-			return a.sharedFailure(t, "Failed to remove bucket "+strconv.Itoa(b)+" of", err), false
-		}
-	case len(st.Buckets) > 0:
-		a.Log.Infof("bucket %d of %s is not on this node: nothing to stop", b, t.cfg.IP)
-		return ocf.Success, false
-	case !st.Empty():
-		a.Log.Infof("removing the rules of %s that a start or stop cut short left", t.cfg.IP)
-		if err := t.k.RemoveShared(s); err != nil {
-			return a.sharedFailure(t, "Failed to remove the rules of", err), false
-		}
+	st, status, done := a.removeBucket(ctx, t)
+	if done {
+		return status, false
 	}
 	if len(st.Buckets) > 0 {
-		a.Log.Infof("removed bucket %d of %s; buckets %v stay on this node", b, t.cfg.IP, st.Buckets)
+		a.Log.Infof("removed bucket %d of %s; buckets %v stay on this node", t.cfg.Clone.Bucket, t.cfg.IP, st.Buckets)
 		return ocf.Success, false
 	}
 	if err := a.delShared(t); err != nil {
 		return ocf.Fail(a.Log, ocf.ErrGeneric, "Unable to remove IP [%s] from interface [%s]: %v", t.cfg.IP, t.link.Name, err), false
 	}
 	return ocf.Success, true
+}
+
+// removeBucket is the part of a stop that changes the tables and the
+// membership, and returns what is left of the address on the node; done
+// says the stop ends there, with status. It holds the nic's lock: the
+// membership of a cluster MAC is the nic's, which the kernel does not
+// count, and the last stop of one address leaves it only when no other
+// address's table on the nic needs it. A start of another address with
+// the same MAC that ran between that look and the leaving would find
+// the nic joined, not join it again, and lose it a moment later; stops
+// and starts of load-shared addresses on one nic take turns here (those
+// of one address already do, on the address's lock).
+func (a *Agent) removeBucket(ctx context.Context, t *target) (st clusterip.State, status ocf.Status, done bool) {
+	unlock, err := a.lockNic(ctx, t, t.link)
+	if err != nil {
+		return st, ocf.Fail(a.Log, ocf.ErrGeneric, "%v", err), true
+	}
+	defer unlock()
+	s, b := spec(t), t.cfg.Clone.Bucket
+	st, err = t.k.InspectShared(s)
+	if err != nil {
+		return st, a.sharedFailure(t, "Failed to read the rules of", err), true
+	}
+	switch {
+	case st.Has(b):
+		if st, err = t.k.RemoveBucket(s, b); err != nil {
+			return st, a.sharedFailure(t, "Failed to remove bucket "+strconv.Itoa(b)+" of", err), true
+		}
+	case len(st.Buckets) > 0:
+		a.Log.Infof("bucket %d of %s is not on this node: nothing to stop", b, t.cfg.IP)
+		return st, ocf.Success, true
+	case !st.Empty():
+		a.Log.Infof("removing the rules of %s that a start or stop cut short left", t.cfg.IP)
+		if err := t.k.RemoveShared(s); err != nil {
+			return st, a.sharedFailure(t, "Failed to remove the rules of", err), true
+		}
+	}
+	return st, ocf.Success, false
 }
 
 // delShared removes the address of the last instance, if it is there.

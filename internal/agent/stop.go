@@ -24,7 +24,7 @@ func (a *Agent) stop(ctx context.Context) ocf.Status {
 	defer func() { unlock(removeLock) }()
 	if t.cfg.Clone != nil {
 		var st ocf.Status
-		st, removeLock = a.stopShared(t)
+		st, removeLock = a.stopShared(ctx, t)
 		return st
 	}
 

@@ -206,6 +206,11 @@ type State struct {
 	ND bool
 	// Member says the link has joined the cluster MAC.
 	Member bool
+	// Borrowed says that the node holds nothing of the address but the
+	// membership, and that another address's tables on the link need
+	// it (one with the same cluster MAC): the membership is then that
+	// address's, not a leftover of this one.
+	Borrowed bool
 	// Stale says the tables hold other rules than the Spec makes for
 	// these buckets: another clone-max, seed, link, address or MAC, a
 	// rule missing, a rule added by hand, a rewrite the Spec does not
@@ -224,9 +229,10 @@ func (st State) Has(b int) bool {
 	return false
 }
 
-// Empty says the node holds nothing of the address.
+// Empty says the node holds nothing of the address (a borrowed
+// membership is another address's).
 func (st State) Empty() bool {
-	return !st.Table && !st.ARP && !st.ND && !st.Member && !st.Stale && len(st.Buckets) == 0
+	return !st.Table && !st.ARP && !st.ND && (!st.Member || st.Borrowed) && !st.Stale && len(st.Buckets) == 0
 }
 
 // Bucket is the bucket the kernel's rules put a packet from src into: the

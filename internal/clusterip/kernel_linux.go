@@ -252,6 +252,12 @@ func inspect(c *nftables.Conn, s Spec) (State, detail, error) {
 		return State{}, d, fmt.Errorf("read link multicast memberships: %w", err)
 	}
 	st.Member = multicastMember(string(mcast), s.Link, s.MAC)
+	if st.Member && !st.Table && !st.ARP {
+		// Only then: it reads every shared address's tables.
+		if st.Borrowed, err = macShared(c, s); err != nil {
+			return State{}, d, err
+		}
+	}
 	return st, d, nil
 }
 

@@ -150,7 +150,7 @@ func main() {
 		webMain()
 	}
 	binary := flag.String("binary", "bin/floatip", "the floatip binary to install as the nodes' ocf:floatip:IPaddr2")
-	only := flag.String("only", "", "run only these scenarios, comma-separated: two-node, quorum, splitring (default all)")
+	only := flag.String("only", "", "run only these scenarios, comma-separated: two-node, quorum, splitring, clone (default all)")
 	agentName := flag.String("agent", "floatip", "the VIPs' agent: floatip (ocf:floatip:IPaddr2) or heartbeat (ocf:heartbeat:IPaddr2, resource-agents)")
 	setStack := stackFlags(flag.CommandLine)
 	flag.Parse()

@@ -18,6 +18,7 @@ var scenarios = []part{
 	{"two-node", run},
 	{"quorum", quorumScenario},
 	{"splitring", splitRingScenario},
+	{"clone", cloneScenario},
 }
 
 type part struct {
@@ -34,7 +35,7 @@ func runScenarios(ctx context.Context, w io.Writer, binary, only string, ag *Age
 		want = strings.Split(only, ",")
 		for _, name := range want {
 			if !slices.ContainsFunc(scenarios, func(s part) bool { return s.name == name }) {
-				return fmt.Errorf("-only: no scenario %q (have two-node, quorum, splitring)", name)
+				return fmt.Errorf("-only: no scenario %q (have two-node, quorum, splitring, clone)", name)
 			}
 		}
 	}
