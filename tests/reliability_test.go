@@ -153,7 +153,7 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 		// accepts either state it leaves (address there or not) and
 		// checks that the agent recovers from it, so how far start got
 		// in kp.after is no race.
-		time.Sleep(kp.after)
+		time.Sleep(kp.after) //layoutcheck:sleep the kill's point in time, not a wait: the test accepts either state
 		cmd.Process.Kill()
 	}
 	err = cmd.Wait()
