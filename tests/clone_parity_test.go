@@ -1,19 +1,32 @@
 package tests
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/floatip/floatip/tests/lab"
 )
 
 // ipaddr2Main is resource-agents' main branch IPaddr2, whose clone mode
-// is built on nftables, and the library it runs with.
+// is built on nftables, and the library it runs with. It is set up
+// outside the repository (never commit it: IPaddr2 is GPL), and
+// /tmp/oracle.ready says it is there.
 const (
-	ipaddr2Main    = "/work/oracle/ipaddr2-main/IPaddr2"
-	ipaddr2MainLib = "OCF_FUNCTIONS_DIR=/work/oracle/ipaddr2-main/lib"
+	ipaddr2Main      = "/work/oracle/ipaddr2-main/IPaddr2"
+	ipaddr2MainLib   = "OCF_FUNCTIONS_DIR=/work/oracle/ipaddr2-main/lib"
+	ipaddr2MainReady = "/tmp/oracle.ready"
 )
+
+// cloneFactsFile holds what IPaddr2 of the main branch answered in each
+// case of TestCloneParityWithIPaddr2Main: the facts floatip is held to
+// where IPaddr2 main is not set up, as in CI.
+const cloneFactsFile = "testdata/parity/clone-ipaddr2-main.json"
 
 // cloneParityStep is one action of a clone instance's life on one node.
 type cloneParityStep struct {
@@ -36,80 +49,169 @@ var cloneParitySteps = []cloneParityStep{
 	{"monitor after stop", "monitor", 0, []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
 }
 
+// cloneFacts is the facts file.
+type cloneFacts struct {
+	// Of and Measured say which IPaddr2 answered, and how; ScriptSHA256
+	// is its script's, so that a rerun can tell a newer main.
+	Of           string `json:"of"`
+	Measured     string `json:"measured"`
+	ScriptSHA256 string `json:"script_sha256"`
+	// Steps names the steps, in the order of each case's codes.
+	Steps []string    `json:"steps"`
+	Cases []cloneCase `json:"cases"`
+}
+
+// cloneCase is one parameter set: IPaddr2's exit code at each step, and
+// the steps where floatip differs on purpose (docs/compatibility.md),
+// step -> {floatip, IPaddr2}.
+type cloneCase struct {
+	Name       string            `json:"name"`
+	Why        string            `json:"why,omitempty"`
+	Family     string            `json:"family"`
+	Params     []string          `json:"params"`
+	IPaddr2    []int             `json:"ipaddr2"`
+	Deliberate map[string][2]int `json:"deliberate,omitempty"`
+}
+
+// loadCloneFacts reads the facts and checks that they fit the steps and
+// agree with themselves: a pinned difference names a step, and IPaddr2's
+// code in it is the recorded one.
+func loadCloneFacts(t *testing.T) cloneFacts {
+	t.Helper()
+	b, err := os.ReadFile(cloneFactsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f cloneFacts
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		t.Fatalf("%s: %v", cloneFactsFile, err)
+	}
+	var names []string
+	for _, s := range cloneParitySteps {
+		names = append(names, s.name)
+	}
+	if !slices.Equal(f.Steps, names) {
+		t.Fatalf("%s: steps %q, the test runs %q", cloneFactsFile, f.Steps, names)
+	}
+	for _, c := range f.Cases {
+		if len(c.IPaddr2) != len(names) {
+			t.Fatalf("%s: case %q has %d codes for %d steps", cloneFactsFile, c.Name, len(c.IPaddr2), len(names))
+		}
+		if _, ok := cloneFamilies[c.Family]; !ok {
+			t.Fatalf("%s: case %q: unknown family %q", cloneFactsFile, c.Name, c.Family)
+		}
+		for step, d := range c.Deliberate {
+			i := slices.Index(names, step)
+			if i < 0 {
+				t.Fatalf("%s: case %q pins step %q, which the test does not run", cloneFactsFile, c.Name, step)
+			}
+			if d[1] != c.IPaddr2[i] {
+				t.Fatalf("%s: case %q pins IPaddr2's %s at %d, its facts say %d", cloneFactsFile, c.Name, step, d[1], c.IPaddr2[i])
+			}
+		}
+	}
+	return f
+}
+
+// cloneFamilies are the families the facts name.
+var cloneFamilies = map[string]cloneFamily{"IPv4": cloneIPv4, "IPv6": cloneIPv6}
+
+// floatipWants is floatip's code at each step of c: IPaddr2's, but where
+// c pins a difference.
+func (c cloneCase) floatipWants() []int {
+	want := slices.Clone(c.IPaddr2)
+	for i, s := range cloneParitySteps {
+		if d, ok := c.Deliberate[s.name]; ok {
+			want[i] = d[0]
+		}
+	}
+	return want
+}
+
 // TestCloneParityWithIPaddr2Main runs one instance of a load-shared clone
-// with floatip and with IPaddr2 of resource-agents' main branch (with
-// nft), one after the other on one node, and checks that floatip exits
-// as IPaddr2 does but where docs/compatibility.md says otherwise (pinned
-// here: step -> {floatip, IPaddr2}), and leaves nothing behind.
+// with floatip, one case after the other on one node, and checks that it
+// exits as IPaddr2 of resource-agents' main branch (with nft) does, as
+// recorded in cloneFactsFile, but where docs/compatibility.md says
+// otherwise (the facts pin it), and leaves nothing behind. Where IPaddr2
+// main is set up (ipaddr2MainReady), it runs it too, one after floatip,
+// and checks that it still gives the facts; with FLOATIP_PARITY_RECORD=1
+// it prints what it answered instead, which is how the facts are written.
 func TestCloneParityWithIPaddr2Main(t *testing.T) {
-	if _, err := os.Stat("/tmp/oracle.ready"); err != nil {
-		t.Skip("resource-agents' main branch IPaddr2 is not set up (/tmp/oracle.ready)")
+	facts := loadCloneFacts(t)
+	if len(facts.Cases) < 9 {
+		t.Fatalf("%s: %d cases, the suite promises at least 9", cloneFactsFile, len(facts.Cases))
 	}
-	// IPaddr2 answers 1 for an instance not on a node where another
-	// instance runs; floatip 7, not running.
-	beside := map[string][2]int{"probe of instance 2 beside it": {7, 1}}
-	refused := func(floatipStop int) map[string][2]int {
-		return map[string][2]int{"validate-all": {6, 6}, "probe": {6, 6}, "start": {6, 6}, "monitor": {6, 6},
-			"probe of instance 2 beside it": {6, 6}, "stop of instance 2 beside it": {floatipStop, 6}, "stop": {floatipStop, 6},
-			"stop again": {floatipStop, 6}, "monitor after stop": {6, 6}}
+	_, err := os.Stat(ipaddr2MainReady)
+	live := err == nil
+	if !live {
+		t.Logf("IPaddr2 of the main branch is not set up (%s): floatip is checked against the recorded facts alone", ipaddr2MainReady)
+	} else if sum := fileSHA256(t, ipaddr2Main); sum != facts.ScriptSHA256 {
+		t.Logf("%s is not the script the facts were measured with (sha256 %s, the facts' %s): rerun with FLOATIP_PARITY_RECORD=1 if it differs", ipaddr2Main, sum, facts.ScriptSHA256)
 	}
-	for _, tc := range []struct {
-		name       string
-		f          cloneFamily
-		params     []string
-		deliberate map[string][2]int
-	}{
-		{"IPv4 with the ARP rewrite", cloneIPv4, nil, beside},
-		{"IPv4 without the ARP rewrite", cloneIPv4, []string{"clusterip_mac_mangle=false"}, beside},
-		{"IPv4 seed and mac given", cloneIPv4, []string{"clusterip_hash_seed=0x1234", "mac=01:00:5e:01:02:03"}, beside},
-		{"IPv6 without the rewrite", cloneIPv6, []string{"clusterip_mac_mangle=false"}, beside},
-		// floatip rewrites neighbour advertisements; IPaddr2 refuses.
-		{"IPv6 with the rewrite", cloneIPv6, nil, map[string][2]int{"validate-all": {0, 6}, "probe": {7, 6}, "start": {0, 6}, "monitor": {0, 6},
-			"probe of instance 2 beside it": {7, 6}, "stop of instance 2 beside it": {0, 6}, "stop": {0, 6}, "stop again": {0, 6}, "monitor after stop": {7, 6}}},
-		// floatip refuses seed 0, which netlink would leave out.
-		{"seed 0", cloneIPv4, []string{"clusterip_hash_seed=0"}, map[string][2]int{"validate-all": {6, 0}, "probe": {6, 7}, "start": {6, 0}, "monitor": {6, 0},
-			"probe of instance 2 beside it": {6, 1}, "monitor after stop": {6, 7}}},
-		{"seed not a number", cloneIPv4, []string{"clusterip_hash_seed=0xzz"}, refused(0)},
-		{"mac not multicast", cloneIPv4, []string{"mac=02:00:00:00:00:01"}, refused(0)},
-		{"lvs_support", cloneIPv4, []string{"lvs_support=true"}, refused(0)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			nodes, _, _ := cloneLab(t, tc.f)
+	record := os.Getenv("FLOATIP_PARITY_RECORD") == "1"
+	for _, c := range facts.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			f := cloneFamilies[c.Family]
+			nodes, _, _ := cloneLab(t, f)
 			n := nodes[0]
-			codes := map[string][2]int{}
-			for i, path := range []string{binary, ipaddr2Main} {
-				r := &agentRunner{t: t, host: n, path: path, rsctmp: t.TempDir()}
-				for _, s := range cloneParitySteps {
-					params := append(tc.f.cloneParams(s.instance, "clusterip_firewall=nft", ipaddr2MainLib, "arp_bg=false"), tc.params...)
-					res := r.run(s.action, append(params, s.env...)...)
-					c := codes[s.name]
-					c[i] = res.Code
-					codes[s.name] = c
-					if path == binary {
-						checkReason(t, s.name, res)
-					}
-				}
-				if path == binary {
-					holdsNothing(t, n, tc.f, tc.f.spec())
-				} else {
-					resetShared(t, n, tc.f)
-				}
+			got := runCloneSteps(t, n, f, binary, c.Params)
+			holdsNothing(t, n, f, f.spec())
+			compareCloneCodes(t, "floatip", c.floatipWants(), got)
+			if !live {
+				return
 			}
-			t.Logf("exit codes {floatip, IPaddr2}: %v", codes)
-			for _, s := range cloneParitySteps {
-				c, want := codes[s.name], codes[s.name][1]
-				if d, ok := tc.deliberate[s.name]; ok {
-					if c[1] != d[1] {
-						t.Errorf("%s: IPaddr2 exited %d, the pinned difference says %d", s.name, c[1], d[1])
-					}
-					want = d[0]
-				}
-				if c[0] != want {
-					t.Errorf("%s: floatip exited %d, want %d (IPaddr2 %d)", s.name, c[0], want, c[1])
-				}
+			got = runCloneSteps(t, n, f, ipaddr2Main, c.Params)
+			resetShared(t, n, f)
+			if record {
+				b, _ := json.Marshal(got)
+				t.Logf("measured %s:\n\t\"ipaddr2\": %s", c.Name, b)
+				return
 			}
+			compareCloneCodes(t, "IPaddr2 main", c.IPaddr2, got)
 		})
 	}
+}
+
+// runCloneSteps runs cloneParitySteps with the agent at path on n, and
+// returns the exit code of each; floatip's exit reasons must be one short
+// line each.
+func runCloneSteps(t *testing.T, n *lab.Host, f cloneFamily, path string, params []string) []int {
+	t.Helper()
+	r := &agentRunner{t: t, host: n, path: path, rsctmp: t.TempDir()}
+	var codes []int
+	for _, s := range cloneParitySteps {
+		p := append(f.cloneParams(s.instance, "clusterip_firewall=nft", ipaddr2MainLib, "arp_bg=false"), params...)
+		res := r.run(s.action, append(p, s.env...)...)
+		codes = append(codes, res.Code)
+		if path == binary {
+			checkReason(t, s.name, res)
+		}
+	}
+	return codes
+}
+
+// compareCloneCodes fails the test at each step where who exited
+// otherwise than want says.
+func compareCloneCodes(t *testing.T, who string, want, got []int) {
+	t.Helper()
+	for i, s := range cloneParitySteps {
+		if got[i] != want[i] {
+			t.Errorf("%s: %s exited %d, want %d", s.name, who, got[i], want[i])
+		}
+	}
+}
+
+// fileSHA256 is the hex SHA-256 of the file at path.
+func fileSHA256(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // resetShared removes what IPaddr2 left of f's shared address on n, and
