@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestDocs holds the docs to the binary, so that a doc that drifts fails
@@ -24,12 +26,6 @@ func TestDocs(t *testing.T) {
 	t.Run("defaults", testDocDefaults)
 	t.Run("exit reasons", testDocExitReasons)
 }
-
-const (
-	guideDir       = "../docs/admin"
-	parametersPage = guideDir + "/parameters.md"
-	reasonsPage    = guideDir + "/troubleshooting.md"
-)
 
 // docFiles are the Markdown files of the tree that speak to readers: the
 // top-level ones and everything under docs/.
@@ -166,8 +162,8 @@ var osReleases = [2]string{
 // text is /etc/os-release.
 func metaData(t *testing.T) [2]map[string]mdParam {
 	t.Helper()
-	needRoot(t)
-	unshare := needTool(t, "unshare")
+	labtest.NeedRoot(t)
+	unshare := labtest.NeedTool(t, "unshare")
 	var out [2]map[string]mdParam
 	for i, rel := range osReleases {
 		f := filepath.Join(t.TempDir(), "os-release")
@@ -175,7 +171,7 @@ func metaData(t *testing.T) [2]map[string]mdParam {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
-			`mount --bind "$1" /etc/os-release && exec "$2" meta-data`, "sh", f, binary)
+			`mount --bind "$1" /etc/os-release && exec "$2" meta-data`, "sh", f, labtest.Binary)
 		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}
 		xmlText, err := cmd.Output()
 		if err != nil {
@@ -208,11 +204,11 @@ func testDocParameters(t *testing.T) {
 	md := metaData(t)
 	sections := map[string][]string{}
 	var cur string
-	for _, l := range prose(t, parametersPage) {
+	for _, l := range prose(t, labtest.ParametersPage) {
 		if m := paramHeading.FindStringSubmatch(l); m != nil {
 			cur = m[1]
 			if _, dup := sections[cur]; dup {
-				t.Errorf("%s: two sections for %s", parametersPage, cur)
+				t.Errorf("%s: two sections for %s", labtest.ParametersPage, cur)
 			}
 			sections[cur] = nil
 			continue
@@ -226,20 +222,20 @@ func testDocParameters(t *testing.T) {
 	}
 	for name := range md[0] {
 		if _, ok := sections[name]; !ok {
-			t.Errorf("%s: no section for the parameter %s", parametersPage, name)
+			t.Errorf("%s: no section for the parameter %s", labtest.ParametersPage, name)
 		}
 	}
 	for name, body := range sections {
 		p, ok := md[0][name]
 		if !ok {
-			t.Errorf("%s documents %s, which the meta-data does not declare", parametersPage, name)
+			t.Errorf("%s documents %s, which the meta-data does not declare", labtest.ParametersPage, name)
 			continue
 		}
 		text := strings.Join(body, " ")
 		checkDefaultLine(t, name, body, p, md[1][name])
 		reloads, restarts := strings.Contains(text, "Changing it reloads"), strings.Contains(text, "Changing it restarts")
 		if reloads == restarts || reloads != (p.Reloadable == "1") {
-			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", parametersPage, name, p.Reloadable)
+			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", labtest.ParametersPage, name, p.Reloadable)
 		}
 	}
 }
@@ -252,7 +248,7 @@ func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam
 	t.Helper()
 	i := slices.IndexFunc(body, func(l string) bool { return strings.HasPrefix(l, "Default:") })
 	if i < 0 {
-		t.Errorf("%s: %s has no line \"Default: ...\"", parametersPage, name)
+		t.Errorf("%s: %s has no line \"Default: ...\"", labtest.ParametersPage, name)
 		return
 	}
 	line := body[i]
@@ -260,16 +256,16 @@ func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam
 	switch rest := strings.TrimSpace(strings.TrimPrefix(line, "Default:")); {
 	case strings.HasPrefix(rest, "none, required"):
 		if p.Required != "1" || p.Content.Default != "" {
-			t.Errorf("%s: %s says %q; the meta-data says required=%q default=%q", parametersPage, name, line, p.Required, p.Content.Default)
+			t.Errorf("%s: %s says %q; the meta-data says required=%q default=%q", labtest.ParametersPage, name, line, p.Required, p.Content.Default)
 		}
 	case strings.HasPrefix(rest, "empty"):
 		if p.Content.Default != "" {
-			t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+			t.Errorf("%s: %s says %q; the meta-data's default is %q", labtest.ParametersPage, name, line, p.Content.Default)
 		}
 	case len(vals) == 0 || vals[0][1] != p.Content.Default:
-		t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+		t.Errorf("%s: %s says %q; the meta-data's default is %q", labtest.ParametersPage, name, line, p.Content.Default)
 	case other.Content.Default != p.Content.Default && (len(vals) < 2 || vals[1][1] != other.Content.Default || !strings.Contains(line, "Red Hat")):
-		t.Errorf("%s: %s says %q; on Red Hat based systems before 10.1 the meta-data's default is %q", parametersPage, name, line, other.Content.Default)
+		t.Errorf("%s: %s says %q; on Red Hat based systems before 10.1 the meta-data's default is %q", labtest.ParametersPage, name, line, other.Content.Default)
 	}
 }
 

@@ -1,4 +1,4 @@
-package tests
+package parity
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -26,7 +27,7 @@ const (
 // cloneFactsFile holds what IPaddr2 of the main branch answered in each
 // case of TestCloneParityWithIPaddr2Main: the facts floatip is held to
 // where IPaddr2 main is not set up, as in CI.
-const cloneFactsFile = "testdata/parity/clone-ipaddr2-main.json"
+const cloneFactsFile = "testdata/clone-ipaddr2-main.json"
 
 // cloneParityStep is one action of a clone instance's life on one node.
 type cloneParityStep struct {
@@ -116,7 +117,7 @@ func loadCloneFacts(t *testing.T) cloneFacts {
 }
 
 // cloneFamilies are the families the facts name.
-var cloneFamilies = map[string]cloneFamily{"IPv4": cloneIPv4, "IPv6": cloneIPv6}
+var cloneFamilies = map[string]labtest.CloneFamily{"IPv4": labtest.CloneIPv4, "IPv6": labtest.CloneIPv6}
 
 // floatipWants is floatip's code at each step of c: IPaddr2's, but where
 // c pins a difference.
@@ -154,10 +155,10 @@ func TestCloneParityWithIPaddr2Main(t *testing.T) {
 	for _, c := range facts.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			f := cloneFamilies[c.Family]
-			nodes, _, _ := cloneLab(t, f)
+			nodes, _, _ := labtest.CloneLab(t, f)
 			n := nodes[0]
-			got := runCloneSteps(t, n, f, binary, c.Params)
-			holdsNothing(t, n, f, f.spec())
+			got := runCloneSteps(t, n, f, labtest.Binary, c.Params)
+			labtest.HoldsNothing(t, n, f, f.Spec())
 			compareCloneCodes(t, "floatip", c.floatipWants(), got)
 			if !live {
 				return
@@ -177,16 +178,16 @@ func TestCloneParityWithIPaddr2Main(t *testing.T) {
 // runCloneSteps runs cloneParitySteps with the agent at path on n, and
 // returns the exit code of each; floatip's exit reasons must be one short
 // line each.
-func runCloneSteps(t *testing.T, n *lab.Host, f cloneFamily, path string, params []string) []int {
+func runCloneSteps(t *testing.T, n *lab.Host, f labtest.CloneFamily, path string, params []string) []int {
 	t.Helper()
-	r := &agentRunner{t: t, host: n, path: path, rsctmp: t.TempDir()}
+	r := &labtest.AgentRunner{T: t, Host: n, Path: path, Rsctmp: t.TempDir()}
 	var codes []int
 	for _, s := range cloneParitySteps {
-		p := append(f.cloneParams(s.instance, "clusterip_firewall=nft", ipaddr2MainLib, "arp_bg=false"), params...)
-		res := r.run(s.action, append(p, s.env...)...)
+		p := append(f.CloneParams(s.instance, "clusterip_firewall=nft", ipaddr2MainLib, "arp_bg=false"), params...)
+		res := r.Run(s.action, append(p, s.env...)...)
 		codes = append(codes, res.Code)
-		if path == binary {
-			checkReason(t, s.name, res)
+		if path == labtest.Binary {
+			labtest.CheckReason(t, s.name, res)
 		}
 	}
 	return codes
@@ -216,19 +217,19 @@ func fileSHA256(t *testing.T, path string) string {
 
 // resetShared removes what IPaddr2 left of f's shared address on n, and
 // logs it: its stop leaves the rules when the address is gone.
-func resetShared(t *testing.T, n *lab.Host, f cloneFamily) {
+func resetShared(t *testing.T, n *lab.Host, f labtest.CloneFamily) {
 	t.Helper()
-	if got := nftRules(t, n); len(got) > 0 {
+	if got := labtest.NFTRules(t, n); len(got) > 0 {
 		t.Logf("IPaddr2 left rules: %q", got)
 		if out, err := exec.Command("ip", "netns", "exec", n.NS, "nft", "flush", "ruleset").CombinedOutput(); err != nil {
 			t.Fatalf("nft flush ruleset: %v\n%s", err, out)
 		}
 	}
-	for _, mac := range []string{f.spec().MAC.String(), "01:00:5e:01:02:03"} {
+	for _, mac := range []string{f.Spec().MAC.String(), "01:00:5e:01:02:03"} {
 		exec.Command("ip", "-n", n.NS, "maddr", "del", mac, "dev", n.Dev).Run()
 	}
-	if hasAddr(t, n, f.ip.String()) {
-		t.Logf("IPaddr2 left %s", f.ip)
-		n.IP("addr", "del", f.ip.String(), "dev", n.Dev)
+	if labtest.HasAddr(t, n, f.IP.String()) {
+		t.Logf("IPaddr2 left %s", f.IP)
+		n.IP("addr", "del", f.IP.String(), "dev", n.Dev)
 	}
 }
