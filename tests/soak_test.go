@@ -39,7 +39,7 @@ func soakParallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// checkClean is checkNothingLeft plus the namespace's sockets.
+// checkClean is labtest.CheckNothingLeft plus the namespace's sockets.
 func checkClean(t *testing.T, h *lab.Host, before, sockets []string, rsctmp string) {
 	t.Helper()
 	labtest.CheckNothingLeft(t, h, before, rsctmp)

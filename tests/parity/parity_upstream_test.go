@@ -73,7 +73,7 @@ type upstreamFacts struct {
 type upstreamCase struct {
 	name   string
 	params []string
-	// v6 builds host a with the IPv6 lab address as well (hostA6).
+	// v6 builds host a with the IPv6 lab address as well (labtest.HostA6).
 	v6 bool
 	// setup changes the lab before the first step; the summaries show
 	// what the agent changed from the lab as it was then.

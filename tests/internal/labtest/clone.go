@@ -18,8 +18,8 @@ import (
 // hosts are addressed in its family.
 type CloneFamily struct {
 	Name string
-	// IP is the shared address, on every node; broadcast is its
-	// Broadcast address, which IPaddr2 hashes with it.
+	// IP is the shared address, on every node; Broadcast is its
+	// broadcast address, which IPaddr2 hashes with it.
 	IP        netip.Prefix
 	Broadcast string
 	// Host is the address of the lab's nth host (n from 1); the

@@ -89,7 +89,7 @@ func NewLab(t *testing.T, specs ...lab.HostSpec) *lab.Lab {
 }
 
 // OCFEnv is the environment Pacemaker would give an operation on resource
-// VIP with the given parameters (name=value).
+// vip with the given parameters (name=value).
 func OCFEnv(rsctmp string, params ...string) []string {
 	env := []string{
 		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
@@ -116,7 +116,7 @@ type AgentRunner struct {
 	Path   string
 	Rsctmp string
 	// Thread starts the agent from a thread in the namespace rather than
-	// through "ip netns exec"; then run and expect are safe for
+	// through "ip netns exec"; then Run and Expect are safe for
 	// concurrent use.
 	Thread bool
 	// Wrap, when set, prefixes the command line (strace, setpriv); only

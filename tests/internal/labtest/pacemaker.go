@@ -19,9 +19,9 @@ import (
 // the agent) nor OCF_RA_PATH, so the tests cannot use a temporary directory.
 const OCFProviders = "/usr/lib/ocf/resource.d"
 
-// InstallProvider installs the binary as ocfProviders/floatip-test-<random>/
+// InstallProvider installs the binary as OCFProviders/floatip-test-<random>/
 // IPaddr2, a provider name of the test's own so that it never replaces a
-// Floatip installed on this machine, and removes it when the test ends. It
+// floatip installed on this machine, and removes it when the test ends. It
 // returns the provider name.
 func InstallProvider(t *testing.T) string {
 	t.Helper()
@@ -30,7 +30,7 @@ func InstallProvider(t *testing.T) string {
 	rand.Read(rnd[:])
 	provider := "floatip-test-" + hex.EncodeToString(rnd[:])
 	dir := filepath.Join(OCFProviders, provider)
-	// Mkdir, not MkdirAll: without ocfProviders, Pacemaker is not
+	// Mkdir, not MkdirAll: without OCFProviders, Pacemaker is not
 	// installed, and the test must not create a tree of its own.
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatalf("install the agent (is resource-agents installed? run make deps): %v", err)

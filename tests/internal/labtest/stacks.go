@@ -77,7 +77,7 @@ func StackTool(t *testing.T, s *lab.Stack, name string) string {
 
 // StackProvider makes the binary an agent of the stack and returns its
 // provider: on the machine's own, a provider of the test's own
-// (installProvider); in a root, floatip, bound at the root's
+// (InstallProvider); in a root, floatip, bound at the root's
 // /usr/lib/ocf/resource.d/floatip/IPaddr2 for the tools run from it.
 func StackProvider(t *testing.T, s *lab.Stack) string {
 	t.Helper()
@@ -89,7 +89,7 @@ func StackProvider(t *testing.T, s *lab.Stack) string {
 }
 
 // RunTool runs argv, a tool of stack s (nil for the machine's own), in
-// Host h, or in the root namespace when h is nil (for commands after which
+// host h, or in the root namespace when h is nil (for commands after which
 // the agent touches no network: meta-data and offline CIB edits). A
 // non-zero exit is a Result, not a failure.
 func RunTool(t *testing.T, s *lab.Stack, h *lab.Host, env []string, argv ...string) lab.Result {
@@ -97,7 +97,7 @@ func RunTool(t *testing.T, s *lab.Stack, h *lab.Host, env []string, argv ...stri
 	return RunWrapped(t, s, h, env, nil, argv...)
 }
 
-// RunWrapped runs argv as runTool does, under wrap (such as strace), which
+// RunWrapped runs argv as RunTool does, under wrap (such as strace), which
 // runs on the machine, outside the stack's root and the host.
 func RunWrapped(t *testing.T, s *lab.Stack, h *lab.Host, env, wrap []string, argv ...string) lab.Result {
 	t.Helper()
