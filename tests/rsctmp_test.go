@@ -2,10 +2,12 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,30 +77,56 @@ func TestRscTmpTrouble(t *testing.T) {
 	}
 }
 
-// stranger is a process that is not ours: a sleep the test started.
+// stranger is a process that is not ours: a sleep the test started, with
+// every signal it can block blocked, so that a signal sent to it stays
+// pending where the test sees it (/proc/<pid>/status) the moment the
+// sender returns: a stop of a sender starts with SIGTERM.
 type stranger struct {
 	cmd  *exec.Cmd
 	dead chan struct{}
 }
 
+// strangerScript blocks the signals and becomes the sleep; perl-base is
+// in every Debian system.
+const strangerScript = `use POSIX; my $s = POSIX::SigSet->new; $s->fillset; sigprocmask(SIG_BLOCK, $s) or die "sigprocmask: $!"; exec "sleep", "60" or die "exec: $!"`
+
 func newStranger(t *testing.T) *stranger {
 	t.Helper()
-	s := &stranger{cmd: exec.Command("sleep", "60"), dead: make(chan struct{})}
+	s := &stranger{cmd: exec.Command(labtest.NeedTool(t, "perl"), "-e", strangerScript), dead: make(chan struct{})}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { s.cmd.Wait(); close(s.dead) }()
 	t.Cleanup(func() { s.cmd.Process.Kill(); <-s.dead })
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		st := s.status()
+		return st["Name"] == "sleep", fmt.Sprintf("the stranger is %q", st["Name"])
+	})
 	return s
 }
 
+// status is the stranger's /proc/<pid>/status, by field.
+func (s *stranger) status() map[string]string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	out := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// alive says that the stranger runs and that no signal was sent to it:
+// none is pending, and none ended it.
 func (s *stranger) alive() bool {
 	select {
 	case <-s.dead:
 		return false
-	case <-time.After(50 * time.Millisecond):
-		return true
+	default:
 	}
+	st := s.status()
+	return strings.HasPrefix(st["State"], "S") && strings.Trim(st["ShdPnd"], "0") == "" && strings.Trim(st["SigPnd"], "0") == ""
 }
 
 // TestStalePidFile: a pid file left by a sender that is gone, whose pid
@@ -143,7 +171,7 @@ func TestStalePidFile(t *testing.T) {
 			plant()
 			r.Expect(0, "stop", p...)
 			if !s.alive() {
-				t.Fatalf("the stranger named by the stale pid file was killed")
+				t.Fatalf("the stranger named by the stale pid file was signalled: %v", s.status())
 			}
 			if _, err := os.Stat(theirs); err != nil {
 				t.Errorf("IPaddr2's pid file: %v", err)
