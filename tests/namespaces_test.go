@@ -3,9 +3,11 @@ package tests
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -182,7 +184,7 @@ func TestSenderSettingsFromFlags(t *testing.T) {
 	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HA_RSCTMP=" + rsctmp}
 	flags := []string{"--ip", labtest.VIP, "--cidr_netmask", "24", "--network_namespace", a.NS,
 		"--arp_count", "3", "--arp_interval", "60", "--announce_to", labtest.HostM.Addr.Addr().String()}
-	run := func(action string) {
+	run := func(action string) lab.Result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -193,9 +195,14 @@ func TestSenderSettingsFromFlags(t *testing.T) {
 		if res.Code != 0 {
 			t.Fatalf("%s = %d: %s", action, res.Code, res.Stderr)
 		}
+		return res
 	}
-	run("start")
+	started := run("start")
 	t.Cleanup(func() { run("stop") })
+	sender := regexp.MustCompile(`background announcer (\d+) `).FindStringSubmatch(started.Stderr)
+	if sender == nil {
+		t.Fatalf("start started no background sender:\n%s", started.Stderr)
+	}
 	var broadcast, unicast int
 	count := func(fs []lab.Frame) bool {
 		broadcast, unicast = 0, 0
@@ -210,8 +217,19 @@ func TestSenderSettingsFromFlags(t *testing.T) {
 		}
 		return broadcast >= 6 && unicast >= 3
 	}
-	c.Until(count, 3*time.Second)
-	count(c.Frames())
+	// The whole burst, and no more: the sender has exited (or waits to
+	// be reaped), and the marker from A closes the window on frames
+	// still on their way.
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		pid, _ := strconv.Atoi(sender[1])
+		st := procState(pid)
+		return st == 0 || st == 'Z' || st == 'X', fmt.Sprintf("the sender %s is in state %q", sender[1], st)
+	})
+	frames, err := c.Drain(a, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count(frames)
 	// Three announcements: a request and a reply each, and with each
 	// request a reply to the neighbour of announce_to.
 	if broadcast != 6 || unicast != 3 {
