@@ -163,7 +163,7 @@ stack-debian13:
 # stack-debian13 builds first; make test runs them with this machine's,
 # and with the root's when it is there. FLOATIP_REQUIRE_STACKS=debian13
 # makes a missing root fail them instead of skipping them
-# (tests/stacks_test.go). TOOL_STACKS=. runs both stacks.
+# (tests/internal/labtest/stacks.go). TOOL_STACKS=. runs both stacks.
 TOOL_TESTS  = TestCrmResource|TestPcs|TestCIBFile|TestCrm|TestOCFTester
 TOOL_STACKS = debian13
 .PHONY: tool-test

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -93,85 +93,85 @@ var badCases = []badCase{
 	{name: "broadcast address as VIP", params: []string{"ip=198.18.0.255", mask24}},
 	{name: "broadcast address as VIP, prefix from the route", params: []string{"ip=198.18.0.255"}},
 	// The prefix.
-	{name: "cidr_netmask 0", params: []string{v4, "cidr_netmask=0"}, findif: true},
-	{name: "cidr_netmask 33", params: []string{v4, "cidr_netmask=33"}, findif: true},
-	{name: "cidr_netmask -1", params: []string{v4, "cidr_netmask=-1"}, findif: true},
-	{name: "cidr_netmask garbage", params: []string{v4, "cidr_netmask=abc"}, findif: true},
-	{name: "cidr_netmask 24.5", params: []string{v4, "cidr_netmask=24.5"}, findif: true},
-	{name: "cidr_netmask huge", params: []string{v4, "cidr_netmask=99999999999"}, findif: true},
-	{name: "cidr_netmask with holes", params: []string{v4, "cidr_netmask=255.0.255.0"}, findif: true},
-	{name: "cidr_netmask 10 kB", params: []string{v4, "cidr_netmask=" + badDigits}, findif: true},
-	{name: "IPv6 cidr_netmask 129", params: []string{v6, "cidr_netmask=129"}, findif: true},
+	{name: "cidr_netmask 0", params: []string{labtest.V4, "cidr_netmask=0"}, findif: true},
+	{name: "cidr_netmask 33", params: []string{labtest.V4, "cidr_netmask=33"}, findif: true},
+	{name: "cidr_netmask -1", params: []string{labtest.V4, "cidr_netmask=-1"}, findif: true},
+	{name: "cidr_netmask garbage", params: []string{labtest.V4, "cidr_netmask=abc"}, findif: true},
+	{name: "cidr_netmask 24.5", params: []string{labtest.V4, "cidr_netmask=24.5"}, findif: true},
+	{name: "cidr_netmask huge", params: []string{labtest.V4, "cidr_netmask=99999999999"}, findif: true},
+	{name: "cidr_netmask with holes", params: []string{labtest.V4, "cidr_netmask=255.0.255.0"}, findif: true},
+	{name: "cidr_netmask 10 kB", params: []string{labtest.V4, "cidr_netmask=" + badDigits}, findif: true},
+	{name: "IPv6 cidr_netmask 129", params: []string{labtest.V6, "cidr_netmask=129"}, findif: true},
 	// The nic: names no kernel takes, and shell syntax that must reach no
 	// shell.
-	{name: "unknown nic", params: []string{v4, "nic=eth9"}, findif: true},
-	{name: "nic $()", params: []string{v4, mask24, "nic=$(touch " + shellMarker + ")"}, findif: true},
-	{name: "nic backquotes", params: []string{v4, mask24, "nic=`touch " + shellMarker + "`"}, findif: true},
-	{name: "nic ;", params: []string{v4, mask24, "nic=eth0;touch " + shellMarker}, findif: true},
-	{name: "nic |", params: []string{v4, mask24, "nic=eth0|touch"}, findif: true},
-	{name: "nic &&", params: []string{v4, mask24, "nic=eth0&&touch"}, findif: true},
-	{name: "nic glob", params: []string{v4, mask24, "nic=*"}, findif: true},
-	{name: "nic 16 characters", params: []string{v4, mask24, "nic=abcdefghijklmnop"}, findif: true},
-	{name: "nic 10 kB", params: []string{v4, mask24, "nic=" + badLong}, findif: true},
-	{name: "nic ..", params: []string{v4, mask24, "nic=.."}, findif: true},
+	{name: "unknown nic", params: []string{labtest.V4, "nic=eth9"}, findif: true},
+	{name: "nic $()", params: []string{labtest.V4, mask24, "nic=$(touch " + shellMarker + ")"}, findif: true},
+	{name: "nic backquotes", params: []string{labtest.V4, mask24, "nic=`touch " + shellMarker + "`"}, findif: true},
+	{name: "nic ;", params: []string{labtest.V4, mask24, "nic=eth0;touch " + shellMarker}, findif: true},
+	{name: "nic |", params: []string{labtest.V4, mask24, "nic=eth0|touch"}, findif: true},
+	{name: "nic &&", params: []string{labtest.V4, mask24, "nic=eth0&&touch"}, findif: true},
+	{name: "nic glob", params: []string{labtest.V4, mask24, "nic=*"}, findif: true},
+	{name: "nic 16 characters", params: []string{labtest.V4, mask24, "nic=abcdefghijklmnop"}, findif: true},
+	{name: "nic 10 kB", params: []string{labtest.V4, mask24, "nic=" + badLong}, findif: true},
+	{name: "nic ..", params: []string{labtest.V4, mask24, "nic=.."}, findif: true},
 	// The announcements.
-	{name: "arp_count 0", params: []string{v4, "arp_count=0"}, deliberate: stopAnyway},
-	{name: "arp_count negative", params: []string{v4, "arp_count=-5"}, deliberate: stopAnyway},
-	{name: "arp_count 1e3", params: []string{v4, "arp_count=1e3"}, deliberate: stopAnyway},
-	{name: "arp_count beyond 64 bits", params: []string{v4, "arp_count=99999999999999999999"}, deliberate: stopAnyway},
-	{name: "arp_count 10 kB", params: []string{v4, "arp_count=" + badDigits}, deliberate: stopAnyway},
-	{name: "arp_count empty", params: []string{v4, "arp_count="}, deliberate: stopAnyway},
-	{name: "arp_interval 0", params: []string{v4, "arp_interval=0"}, deliberate: stopAnyway},
-	{name: "arp_interval negative", params: []string{v4, "arp_interval=-1"}, deliberate: stopAnyway},
-	{name: "arp_interval garbage", params: []string{v4, "arp_interval=abc"}, deliberate: stopAnyway},
-	{name: "arp_interval empty", params: []string{v4, "arp_interval="}, deliberate: stopAnyway},
-	{name: "arp_sender unknown", params: []string{v4, "arp_sender=evil"}, deliberate: stopAnyway},
-	{name: "arp_sender shell", params: []string{v4, "arp_sender=$(touch " + shellMarker + ")"}, deliberate: stopAnyway},
+	{name: "arp_count 0", params: []string{labtest.V4, "arp_count=0"}, deliberate: stopAnyway},
+	{name: "arp_count negative", params: []string{labtest.V4, "arp_count=-5"}, deliberate: stopAnyway},
+	{name: "arp_count 1e3", params: []string{labtest.V4, "arp_count=1e3"}, deliberate: stopAnyway},
+	{name: "arp_count beyond 64 bits", params: []string{labtest.V4, "arp_count=99999999999999999999"}, deliberate: stopAnyway},
+	{name: "arp_count 10 kB", params: []string{labtest.V4, "arp_count=" + badDigits}, deliberate: stopAnyway},
+	{name: "arp_count empty", params: []string{labtest.V4, "arp_count="}, deliberate: stopAnyway},
+	{name: "arp_interval 0", params: []string{labtest.V4, "arp_interval=0"}, deliberate: stopAnyway},
+	{name: "arp_interval negative", params: []string{labtest.V4, "arp_interval=-1"}, deliberate: stopAnyway},
+	{name: "arp_interval garbage", params: []string{labtest.V4, "arp_interval=abc"}, deliberate: stopAnyway},
+	{name: "arp_interval empty", params: []string{labtest.V4, "arp_interval="}, deliberate: stopAnyway},
+	{name: "arp_sender unknown", params: []string{labtest.V4, "arp_sender=evil"}, deliberate: stopAnyway},
+	{name: "arp_sender shell", params: []string{labtest.V4, "arp_sender=$(touch " + shellMarker + ")"}, deliberate: stopAnyway},
 	// Booleans.
-	{name: "nodad perhaps", params: []string{v4, "nodad=perhaps"}, deliberate: notABoolean},
-	{name: "run_arping 2", params: []string{v4, "run_arping=2"}, deliberate: notABoolean},
-	{name: "flush_routes yes2", params: []string{v4, "flush_routes=yes2"}, deliberate: notABoolean},
-	{name: "unique_clone_address x", params: []string{v4, "unique_clone_address=x"}, deliberate: notABoolean},
+	{name: "nodad perhaps", params: []string{labtest.V4, "nodad=perhaps"}, deliberate: notABoolean},
+	{name: "run_arping 2", params: []string{labtest.V4, "run_arping=2"}, deliberate: notABoolean},
+	{name: "flush_routes yes2", params: []string{labtest.V4, "flush_routes=yes2"}, deliberate: notABoolean},
+	{name: "unique_clone_address x", params: []string{labtest.V4, "unique_clone_address=x"}, deliberate: notABoolean},
 	// Other parameters.
-	{name: "preferred_lft empty", params: []string{v4, "preferred_lft="}, deliberate: stopAnyway},
-	{name: "broadcast octet 300", params: []string{v4, "broadcast=300.1.1.1"}, findif: true},
-	{name: "broadcast 10 kB", params: []string{v4, "broadcast=" + badLong}, findif: true},
-	{name: "broadcast 0.0.0.0", params: []string{v4, "broadcast=0.0.0.0"}, findif: true},
-	{name: "broadcast +-", params: []string{v4, "broadcast=+-"}, findif: true},
+	{name: "preferred_lft empty", params: []string{labtest.V4, "preferred_lft="}, deliberate: stopAnyway},
+	{name: "broadcast octet 300", params: []string{labtest.V4, "broadcast=300.1.1.1"}, findif: true},
+	{name: "broadcast 10 kB", params: []string{labtest.V4, "broadcast=" + badLong}, findif: true},
+	{name: "broadcast 0.0.0.0", params: []string{labtest.V4, "broadcast=0.0.0.0"}, findif: true},
+	{name: "broadcast +-", params: []string{labtest.V4, "broadcast=+-"}, findif: true},
 	// docs/compatibility.md: "stop when iflabel makes a label longer than 15 characters".
-	{name: "iflabel 10 kB", params: []string{v4, "iflabel=" + badLong}, deliberate: stopAnyway},
+	{name: "iflabel 10 kB", params: []string{labtest.V4, "iflabel=" + badLong}, deliberate: stopAnyway},
 	// The environment.
-	{name: "meta clone_max garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=abc"}, deliberate: stopAnyway},
-	{name: "meta clone_max 0", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=0"}, deliberate: stopAnyway},
+	{name: "meta clone_max garbage", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=abc"}, deliberate: stopAnyway},
+	{name: "meta clone_max 0", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=0"}, deliberate: stopAnyway},
 	// docs/compatibility.md: "a load-shared clone"; 4.12 builds it on
 	// the iptables CLUSTERIP target, which the kernel no longer has,
 	// floatip on nf_tables. Its stop leaves the node as it was.
-	{name: "meta clone_max 2", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2"}, deliberate: map[string][2]int{
+	{name: "meta clone_max 2", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2"}, deliberate: map[string][2]int{
 		"validate-all": {0, 5}, "probe": {7, 5}, "start": {0, 5}, "monitor": {0, 5}, "stop": {0, 5}}},
 	// What a load-shared clone refuses (docs/admin/clone.md), where 4.12
 	// wants the iptables binary and its CLUSTERIP target first;
 	// TestCloneParityWithIPaddr2Main compares with the nftables IPaddr2.
-	{name: "clone seed 0", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "clusterip_hash_seed=0"}, deliberate: cloneRefused},
-	{name: "clone seed garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "clusterip_hash_seed=0xzz"}, deliberate: cloneRefused},
-	{name: "clone mac not multicast", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "mac=02:00:00:00:00:01"}, deliberate: cloneRefused},
-	{name: "clone mac garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "mac=$(touch " + shellMarker + ")"}, deliberate: cloneRefused},
-	{name: "clone lvs_support", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "lvs_support=true"}, deliberate: stopAnyway},
-	{name: "clone instance beyond clone_max", params: []string{v4, "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=2"}, deliberate: map[string][2]int{"validate-all": {0, 5}, "probe": {7, 5}, "start": {6, 5}, "monitor": {7, 5}, "stop": {0, 5}}},
+	{name: "clone seed 0", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2", "clusterip_hash_seed=0"}, deliberate: cloneRefused},
+	{name: "clone seed garbage", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2", "clusterip_hash_seed=0xzz"}, deliberate: cloneRefused},
+	{name: "clone mac not multicast", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2", "mac=02:00:00:00:00:01"}, deliberate: cloneRefused},
+	{name: "clone mac garbage", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2", "mac=$(touch " + shellMarker + ")"}, deliberate: cloneRefused},
+	{name: "clone lvs_support", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2", "lvs_support=true"}, deliberate: stopAnyway},
+	{name: "clone instance beyond clone_max", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=2"}, deliberate: map[string][2]int{"validate-all": {0, 5}, "probe": {7, 5}, "start": {6, 5}, "monitor": {7, 5}, "stop": {0, 5}}},
 	// docs/compatibility.md: unique_clone_address with an IPv6 ip.
-	{name: "unique clone IPv6", params: []string{v6, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=1"},
+	{name: "unique clone IPv6", params: []string{labtest.V6, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_globally_unique=true", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_clone=1"},
 		deliberate: map[string][2]int{"probe": {6, 7}, "monitor": {6, 1}}},
-	{name: "meta timeout garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_timeout=abc"}},
-	{name: "meta interval garbage", params: []string{v4, "OCF_RESKEY_CRM_meta_interval=abc"}},
-	{name: "OCF_CHECK_LEVEL garbage", params: []string{v4, "OCF_CHECK_LEVEL=abc"}},
+	{name: "meta timeout garbage", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_timeout=abc"}},
+	{name: "meta interval garbage", params: []string{labtest.V4, "OCF_RESKEY_CRM_meta_interval=abc"}},
+	{name: "OCF_CHECK_LEVEL garbage", params: []string{labtest.V4, "OCF_CHECK_LEVEL=abc"}},
 	// docs/compatibility.md: network_namespace missing on this node.
-	{name: "network_namespace missing", params: []string{v4, mask24, "network_namespace=fip-nowhere"}, deliberate: map[string][2]int{
+	{name: "network_namespace missing", params: []string{labtest.V4, mask24, "network_namespace=fip-nowhere"}, deliberate: map[string][2]int{
 		"validate-all": {5, 255}, "probe": {7, 255}, "start": {5, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
 	// A name longer than a file name can be names no namespace either.
-	{name: "network_namespace too long", params: []string{v4, mask24, "network_namespace=" + strings.Repeat("n", 300)}, deliberate: map[string][2]int{
+	{name: "network_namespace too long", params: []string{labtest.V4, mask24, "network_namespace=" + strings.Repeat("n", 300)}, deliberate: map[string][2]int{
 		"validate-all": {5, 255}, "probe": {7, 255}, "start": {5, 255}, "monitor": {7, 255}, "stop": {0, 255}}},
 	// Actions.
-	{name: "unknown action", params: []string{v4}, action: "promote"},
-	{name: "unknown action, shell", params: []string{v4}, action: "$(touch " + shellMarker + ")"},
+	{name: "unknown action", params: []string{labtest.V4}, action: "promote"},
+	{name: "unknown action, shell", params: []string{labtest.V4}, action: "$(touch " + shellMarker + ")"},
 }
 
 // TestBadInput runs every bad case through badSteps with floatip and with
@@ -181,7 +181,7 @@ var badCases = []badCase{
 // does not, and leaves the host, its namespace and HA_RSCTMP as they were,
 // and that no parameter reached a shell.
 func TestBadInput(t *testing.T) {
-	needRoot(t)
+	labtest.NeedRoot(t)
 	if len(badCases) < 40 {
 		t.Fatalf("%d bad cases, the suite promises at least 40", len(badCases))
 	}
@@ -191,7 +191,7 @@ func TestBadInput(t *testing.T) {
 	for s := 0; s < shards; s++ {
 		t.Run(fmt.Sprint("shard", s), func(t *testing.T) {
 			t.Parallel()
-			l := newLab(t, hostA6)
+			l := labtest.NewLab(t, labtest.HostA6)
 			h := l.Host("a")
 			for i := s; i < len(badCases); i += shards {
 				bc := badCases[i]
@@ -211,23 +211,23 @@ func runBadCase(t *testing.T, h *lab.Host, bc badCase) {
 	if bc.action != "" {
 		steps = []badStep{{name: "action", action: strings.ReplaceAll(bc.action, shellMarker, mark)}}
 	}
-	before := hostState(t, h)
+	before := labtest.HostState(t, h)
 	codes := map[string][2]int{}
 	for i, agent := range []string{"floatip", "heartbeat"} {
-		r := fastFloatip(t, h)
+		r := labtest.FastFloatip(t, h)
 		if agent == "heartbeat" {
 			r = fastHeartbeat(t, h)
 		}
 		for _, s := range steps {
-			res := r.run(s.action, append(slices.Clone(params), s.env...)...)
+			res := r.Run(s.action, append(slices.Clone(params), s.env...)...)
 			c := codes[s.name]
 			c[i] = res.Code
 			codes[s.name] = c
 			if agent == "floatip" {
-				checkReason(t, s.name, res)
+				labtest.CheckReason(t, s.name, res)
 			}
 		}
-		checkNothingLeft(t, h, before, r.rsctmp)
+		labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 	}
 	for _, s := range steps {
 		c := codes[s.name]
@@ -247,23 +247,5 @@ func runBadCase(t *testing.T, h *lab.Host, bc badCase) {
 	}
 	if _, err := os.Stat(mark); err == nil {
 		t.Errorf("a parameter reached a shell: %s exists", mark)
-	}
-}
-
-// checkReason: a failure has exactly one exit reason, a success or "not
-// running" none, and the reason is one short line of valid UTF-8 whatever
-// the input was.
-func checkReason(t *testing.T, step string, res lab.Result) {
-	t.Helper()
-	reasons := exitReasons(res.Stderr)
-	switch {
-	case res.Code == 0 || res.Code == 7:
-		if len(reasons) != 0 {
-			t.Errorf("%s: exit %d with exit reasons %q", step, res.Code, reasons)
-		}
-	case len(reasons) != 1:
-		t.Errorf("%s: exit %d with %d exit reasons, want 1:\n%s", step, res.Code, len(reasons), res.Stderr)
-	case len(reasons[0]) > 512 || !utf8.ValidString(reasons[0]) || len(reasons[0]) == len("ocf-exit-reason:"):
-		t.Errorf("%s: exit reason is not one short line of text (%d bytes): %.300q", step, len(reasons[0]), reasons[0])
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -23,7 +24,7 @@ import (
 // path.
 func emptyCIB(t *testing.T, s *lab.Stack) string {
 	t.Helper()
-	r := runTool(t, s, nil, toolEnv(t), stackTool(t, s, "cibadmin"), "--empty")
+	r := labtest.RunTool(t, s, nil, labtest.ToolEnv(t), labtest.StackTool(t, s, "cibadmin"), "--empty")
 	if r.Code != 0 {
 		t.Fatalf("cibadmin --empty: exit %d: %s", r.Code, r.Stderr)
 	}
@@ -115,10 +116,10 @@ func primitives(t *testing.T, path string) []cibPrimitive {
 // resource with the agent's answer as a warning, where pcs 0.11 says
 // nothing; a good resource gets no warning from either.
 func TestPcsResourceCreate(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		l := newLab(t, hostA)
-		pcs := stackTool(t, s, "pcs")
-		provider := stackProvider(t, s)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := labtest.NewLab(t, labtest.HostA)
+		pcs := labtest.StackTool(t, s, "pcs")
+		provider := labtest.StackProvider(t, s)
 		const byDefault = "Warning: Validating resource options using the resource agent itself is enabled by default and produces warnings."
 		tests := []struct {
 			name string
@@ -129,27 +130,27 @@ func TestPcsResourceCreate(t *testing.T) {
 			// when it warns where 0.11 is silent.
 			stderr, warns string
 		}{
-			{"accepted", []string{"ip=" + vip, "cidr_netmask=24", "op", "monitor", "interval=10s"}, true, "", ""},
-			{"unknown parameter", []string{"ip=" + vip, "cidr_netmask=24", "bogus=1"}, false, "invalid resource option 'bogus'", ""},
-			{"misspelt parameter", []string{"ip=" + vip, "cidr_mask=24"}, false, "invalid resource option 'cidr_mask'", ""},
+			{"accepted", []string{"ip=" + labtest.VIP, "cidr_netmask=24", "op", "monitor", "interval=10s"}, true, "", ""},
+			{"unknown parameter", []string{"ip=" + labtest.VIP, "cidr_netmask=24", "bogus=1"}, false, "invalid resource option 'bogus'", ""},
+			{"misspelt parameter", []string{"ip=" + labtest.VIP, "cidr_mask=24"}, false, "invalid resource option 'cidr_mask'", ""},
 			{"missing ip", []string{"cidr_netmask=24"}, false, "required resource option 'ip' is missing", ""},
 			// Without --agent-validation, pcs 0.11 does not run the
 			// agent: it knows nothing about this node's nics.
-			{"no such nic, not validated", []string{"ip=" + vip, "nic=eth9"}, true, "",
+			{"no such nic, not validated", []string{"ip=" + labtest.VIP, "nic=eth9"}, true, "",
 				"Warning: Validation result from agent:\n  ocf-exit-reason:Invalid interface name [eth9]: no such interface\n"},
-			{"no such nic, validated", []string{"ip=" + vip, "nic=eth9", "--agent-validation"}, false,
+			{"no such nic, validated", []string{"ip=" + labtest.VIP, "nic=eth9", "--agent-validation"}, false,
 				"Error: Validation result from agent (use --force to override):\n  ocf-exit-reason:Invalid interface name [eth9]: no such interface\n", ""},
-			{"bad prefix, not validated", []string{"ip=" + vip, "cidr_netmask=99"}, true, "",
+			{"bad prefix, not validated", []string{"ip=" + labtest.VIP, "cidr_netmask=99"}, true, "",
 				"Warning: Validation result from agent:\n  ocf-exit-reason:cidr_netmask [99] is not a prefix length from 1 to 32\n"},
-			{"bad prefix, validated", []string{"ip=" + vip, "cidr_netmask=99", "--agent-validation"}, false,
+			{"bad prefix, validated", []string{"ip=" + labtest.VIP, "cidr_netmask=99", "--agent-validation"}, false,
 				"Error: Validation result from agent (use --force to override):\n  ocf-exit-reason:cidr_netmask [99] is not a prefix length from 1 to 32\n", ""},
-			{"validated", []string{"ip=" + vip, "cidr_netmask=24", "--agent-validation"}, true, "", ""},
+			{"validated", []string{"ip=" + labtest.VIP, "cidr_netmask=24", "--agent-validation"}, true, "", ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				cib := emptyCIB(t, s)
 				args := append([]string{pcs, "-f", cib, "resource", "create", "vip", "ocf:" + provider + ":IPaddr2"}, tt.args...)
-				r := runTool(t, s, l.Host("a"), toolEnv(t), args...)
+				r := labtest.RunTool(t, s, l.Host("a"), labtest.ToolEnv(t), args...)
 				if (r.Code == 0) != tt.ok {
 					t.Errorf("exit %d, want success %v\nstderr: %s", r.Code, tt.ok, r.Stderr)
 				}
@@ -179,8 +180,8 @@ func TestPcsResourceCreate(t *testing.T) {
 				if p.ID != "vip" || p.Class != "ocf" || p.Provider != provider || p.Type != "IPaddr2" {
 					t.Errorf("primitive %s %s:%s:%s, want vip ocf:%s:IPaddr2", p.ID, p.Class, p.Provider, p.Type, provider)
 				}
-				if got := strings.Join(p.params(), " "); !strings.Contains(got, "ip="+vip) {
-					t.Errorf("parameters %s, want ip=%s among them", got, vip)
+				if got := strings.Join(p.params(), " "); !strings.Contains(got, "ip="+labtest.VIP) {
+					t.Errorf("parameters %s, want ip=%s among them", got, labtest.VIP)
 				}
 				// start and stop get the timeouts of the meta-data's actions.
 				for op, want := range map[string]string{"start": "0s/20s", "stop": "0s/20s"} {
@@ -201,15 +202,15 @@ func TestPcsResourceCreate(t *testing.T) {
 // heartbeat:IPaddr2, so a drop-in adds no check nobody asked for; and the
 // parameters of newer IPaddr2 releases and of pcs's tracing are accepted.
 func TestPcsCreatesIPaddr2sOperations(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		l := newLab(t, hostA)
-		pcs := stackTool(t, s, "pcs")
-		provider := stackProvider(t, s)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := labtest.NewLab(t, labtest.HostA)
+		pcs := labtest.StackTool(t, s, "pcs")
+		provider := labtest.StackProvider(t, s)
 		create := func(agent string, params ...string) cibPrimitive {
 			t.Helper()
 			cib := emptyCIB(t, s)
 			args := append([]string{pcs, "-f", cib, "resource", "create", "vip", agent}, params...)
-			if r := runTool(t, s, l.Host("a"), toolEnv(t), args...); r.Code != 0 {
+			if r := labtest.RunTool(t, s, l.Host("a"), labtest.ToolEnv(t), args...); r.Code != 0 {
 				t.Fatalf("pcs resource create %s: exit %d: %s", agent, r.Code, r.Stderr)
 			}
 			prims := primitives(t, cib)
@@ -218,8 +219,8 @@ func TestPcsCreatesIPaddr2sOperations(t *testing.T) {
 			}
 			return prims[0]
 		}
-		theirs := create("ocf:heartbeat:IPaddr2", "ip="+vip, "trace_ra=1")
-		ours := create("ocf:"+provider+":IPaddr2", "ip="+vip, "proto=kernel", "trace_ra=1", "trace_file=/tmp/vip.trace")
+		theirs := create("ocf:heartbeat:IPaddr2", "ip="+labtest.VIP, "trace_ra=1")
+		ours := create("ocf:"+provider+":IPaddr2", "ip="+labtest.VIP, "proto=kernel", "trace_ra=1", "trace_file=/tmp/vip.trace")
 		// pcs copies every action but meta-data, status and validate-all:
 		// reload-agent, which the OCF 1.1 face declares so that Pacemaker
 		// reloads instead of restarting, becomes an operation of interval 0,
@@ -239,21 +240,21 @@ func TestPcsCreatesIPaddr2sOperations(t *testing.T) {
 // an offline CIB with the parameters written there, which is how an admin
 // tries a configuration before loading it.
 func TestCIBFileForceStart(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		l := newLab(t, hostA)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := labtest.NewLab(t, labtest.HostA)
 		a := l.Host("a")
-		pcs := stackTool(t, s, "pcs")
-		crm := stackTool(t, s, "crm_resource")
-		provider := stackProvider(t, s)
+		pcs := labtest.StackTool(t, s, "pcs")
+		crm := labtest.StackTool(t, s, "crm_resource")
+		provider := labtest.StackProvider(t, s)
 		cib := emptyCIB(t, s)
 		// /25 while the subnet is a /24: the address can only come out as
 		// /25 if the parameters came from the CIB. In host a, as pcs 0.12
 		// runs the agent's validate-all.
-		if r := runTool(t, s, a, toolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
-			"ip="+vip, "cidr_netmask=25", "op", "monitor", "interval=10s"); r.Code != 0 {
+		if r := labtest.RunTool(t, s, a, labtest.ToolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
+			"ip="+labtest.VIP, "cidr_netmask=25", "op", "monitor", "interval=10s"); r.Code != 0 {
 			t.Fatalf("pcs resource create: exit %d: %s", r.Code, r.Stderr)
 		}
-		env := toolEnv(t, "CIB_file="+cib)
+		env := labtest.ToolEnv(t, "CIB_file="+cib)
 		steps := []struct {
 			action  string
 			code    int
@@ -266,12 +267,12 @@ func TestCIBFileForceStart(t *testing.T) {
 			{"--force-check", 7, false},
 		}
 		for i, st := range steps {
-			r := runTool(t, s, a, env, crm, st.action, "-r", "vip")
+			r := labtest.RunTool(t, s, a, env, crm, st.action, "-r", "vip")
 			if r.Code != st.code {
 				t.Errorf("step %d: %s -r vip exit %d, want %d\nstdout: %s\nstderr: %s", i, st.action, r.Code, st.code, r.Stdout, r.Stderr)
 			}
-			if got := hasAddr(t, a, vip+"/25"); got != st.present {
-				t.Errorf("step %d: after %s, %s/25 on eth0: %v, want %v", i, st.action, vip, got, st.present)
+			if got := labtest.HasAddr(t, a, labtest.VIP+"/25"); got != st.present {
+				t.Errorf("step %d: after %s, %s/25 on eth0: %v, want %v", i, st.action, labtest.VIP, got, st.present)
 			}
 		}
 	})
@@ -283,27 +284,27 @@ func TestCIBFileForceStart(t *testing.T) {
 // agent's stderr, which crm_resource prints after the operation's result.
 // Pacemaker 3 names the result "OK" where 2.1 wrote "ok".
 func TestCIBFileForceStartTrace(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		l := newLab(t, hostA)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := labtest.NewLab(t, labtest.HostA)
 		a := l.Host("a")
-		pcs := stackTool(t, s, "pcs")
-		crm := stackTool(t, s, "crm_resource")
-		provider := stackProvider(t, s)
+		pcs := labtest.StackTool(t, s, "pcs")
+		crm := labtest.StackTool(t, s, "crm_resource")
+		provider := labtest.StackProvider(t, s)
 		cib := emptyCIB(t, s)
-		if r := runTool(t, s, a, toolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
-			"ip="+vip, "cidr_netmask=24", "trace_ra=1"); r.Code != 0 {
+		if r := labtest.RunTool(t, s, a, labtest.ToolEnv(t), pcs, "-f", cib, "resource", "create", "vip", "ocf:"+provider+":IPaddr2",
+			"ip="+labtest.VIP, "cidr_netmask=24", "trace_ra=1"); r.Code != 0 {
 			t.Fatalf("pcs resource create: exit %d: %s", r.Code, r.Stderr)
 		}
 		ok := "ok"
 		if isPacemaker3(s) {
 			ok = "OK"
 		}
-		env := toolEnv(t, "CIB_file="+cib)
+		env := labtest.ToolEnv(t, "CIB_file="+cib)
 		for _, st := range []struct {
 			action, op string
 			present    bool
 		}{{"--force-start", "start", true}, {"--force-stop", "stop", false}} {
-			r := runTool(t, s, a, env, crm, st.action, "-r", "vip", "-V", "-V")
+			r := labtest.RunTool(t, s, a, env, crm, st.action, "-r", "vip", "-V", "-V")
 			if r.Code != 0 {
 				t.Errorf("%s -r vip: exit %d\nstdout: %s\nstderr: %s", st.action, r.Code, r.Stdout, r.Stderr)
 			}
@@ -322,8 +323,8 @@ func TestCIBFileForceStartTrace(t *testing.T) {
 			if strings.Contains(r.Stdout+r.Stderr, "not tracing") {
 				t.Errorf("%s: the agent did not trace:\n%s%s", st.action, r.Stdout, r.Stderr)
 			}
-			if got := hasAddr(t, a, vip+"/24"); got != st.present {
-				t.Errorf("after %s, %s/24 on eth0: %v, want %v", st.action, vip, got, st.present)
+			if got := labtest.HasAddr(t, a, labtest.VIP+"/24"); got != st.present {
+				t.Errorf("after %s, %s/24 on eth0: %v, want %v", st.action, labtest.VIP, got, st.present)
 			}
 		}
 	})
@@ -336,18 +337,18 @@ func TestCIBFileForceStartTrace(t *testing.T) {
 // from floatip; pcs 0.11 only with --agent-validation, pcs 0.12 always.
 // The resource is created all the same.
 func TestPcsValidationWithTrace(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		l := newLab(t, hostA)
-		pcs := stackTool(t, s, "pcs")
-		provider := stackProvider(t, s)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := labtest.NewLab(t, labtest.HostA)
+		pcs := labtest.StackTool(t, s, "pcs")
+		provider := labtest.StackProvider(t, s)
 		for _, agent := range []string{"heartbeat", provider} {
 			for _, validated := range []bool{false, true} {
 				cib := emptyCIB(t, s)
-				args := []string{pcs, "-f", cib, "resource", "create", "vip", "ocf:" + agent + ":IPaddr2", "ip=" + vip, "cidr_netmask=24", "trace_ra=1"}
+				args := []string{pcs, "-f", cib, "resource", "create", "vip", "ocf:" + agent + ":IPaddr2", "ip=" + labtest.VIP, "cidr_netmask=24", "trace_ra=1"}
 				if validated {
 					args = append(args, "--agent-validation")
 				}
-				r := runTool(t, s, l.Host("a"), toolEnv(t), args...)
+				r := labtest.RunTool(t, s, l.Host("a"), labtest.ToolEnv(t), args...)
 				if r.Code != 0 || len(primitives(t, cib)) != 1 {
 					t.Errorf("%s, validated %v: exit %d, want the resource created:\n%s", agent, validated, r.Code, r.Stderr)
 				}
@@ -370,12 +371,12 @@ func TestPcsValidationWithTrace(t *testing.T) {
 // description"; pcs 0.12 puts the name on a line of its own, with the
 // description on an indented "Description:" line below.
 func TestPcsResourceDescribe(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		pcs := stackTool(t, s, "pcs")
-		provider := stackProvider(t, s)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		pcs := labtest.StackTool(t, s, "pcs")
+		provider := labtest.StackProvider(t, s)
 		_, md := ownMetadata(t)
 		// --full: pcs hides advanced and deprecated parameters without it.
-		r := runTool(t, s, nil, toolEnv(t), pcs, "resource", "describe", "--full", "ocf:"+provider+":IPaddr2")
+		r := labtest.RunTool(t, s, nil, labtest.ToolEnv(t), pcs, "resource", "describe", "--full", "ocf:"+provider+":IPaddr2")
 		if r.Code != 0 {
 			t.Fatalf("pcs resource describe: exit %d: %s", r.Code, r.Stderr)
 		}
@@ -410,11 +411,11 @@ func hasLinePrefix(s string, prefixes ...string) bool {
 // TestCrmRaInfo: crmsh shows every parameter of the meta-data, with ip
 // marked required.
 func TestCrmRaInfo(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		crmsh := stackTool(t, s, "crm")
-		provider := stackProvider(t, s)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		crmsh := labtest.StackTool(t, s, "crm")
+		provider := labtest.StackProvider(t, s)
 		_, md := ownMetadata(t)
-		r := runTool(t, s, nil, toolEnv(t), crmsh, "ra", "info", "ocf:"+provider+":IPaddr2")
+		r := labtest.RunTool(t, s, nil, labtest.ToolEnv(t), crmsh, "ra", "info", "ocf:"+provider+":IPaddr2")
 		if r.Code != 0 {
 			t.Fatalf("crm ra info: exit %d: %s", r.Code, r.Stderr)
 		}
@@ -437,32 +438,32 @@ func TestCrmRaInfo(t *testing.T) {
 // meta-data before it writes the CIB, and refuses an unknown or a missing
 // required parameter.
 func TestCrmConfigurePrimitive(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		crmsh := stackTool(t, s, "crm")
-		provider := stackProvider(t, s)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		crmsh := labtest.StackTool(t, s, "crm")
+		provider := labtest.StackProvider(t, s)
 		tests := []struct {
 			name   string
 			params []string
 			ok     bool
 			stderr string
 		}{
-			{"accepted", []string{"ip=" + vip, "cidr_netmask=24"}, true, ""},
-			{"unknown parameter", []string{"ip=" + vip, "bogus=1"}, false, `parameter "bogus" is not known`},
+			{"accepted", []string{"ip=" + labtest.VIP, "cidr_netmask=24"}, true, ""},
+			{"unknown parameter", []string{"ip=" + labtest.VIP, "bogus=1"}, false, `parameter "bogus" is not known`},
 			{"missing ip", []string{"cidr_netmask=24"}, false, `required parameter "ip" not defined`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				cib := emptyCIB(t, s)
-				env := toolEnv(t, "CIB_file="+cib)
+				env := labtest.ToolEnv(t, "CIB_file="+cib)
 				// crm verifies the whole CIB after each change, and a CIB with
 				// a resource and neither fencing nor stonith-enabled=false does
 				// not verify: it would refuse even a good primitive.
-				if r := runTool(t, s, nil, env, crmsh, "configure", "property", "stonith-enabled=false"); r.Code != 0 {
+				if r := labtest.RunTool(t, s, nil, env, crmsh, "configure", "property", "stonith-enabled=false"); r.Code != 0 {
 					t.Fatalf("crm configure property: exit %d: %s", r.Code, r.Stderr)
 				}
 				args := append([]string{crmsh, "configure", "primitive", "vip", "ocf:" + provider + ":IPaddr2", "params"}, tt.params...)
 				args = append(args, "op", "monitor", "interval=10s")
-				r := runTool(t, s, nil, env, args...)
+				r := labtest.RunTool(t, s, nil, env, args...)
 				if (r.Code == 0) != tt.ok {
 					t.Errorf("exit %d, want success %v\nstderr: %s", r.Code, tt.ok, r.Stderr)
 				}

@@ -13,61 +13,9 @@ import (
 	"time"
 
 	"github.com/floatip/floatip/internal/clusterip"
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
-
-// cloneParams are the parameters and meta attributes Pacemaker gives
-// instance n of a load-shared clone of f's address with clone-max 3 and
-// clone-node-max 2, with the ARP (IPv4) or ND (IPv6) rewrite.
-func (f cloneFamily) cloneParams(n int, more ...string) []string {
-	return append([]string{"ip=" + f.ip.Addr().String(), "clusterip_mac_mangle=true",
-		fmt.Sprintf("OCF_RESKEY_CRM_meta_clone=%d", n), "OCF_RESKEY_CRM_meta_clone_max=3",
-		"OCF_RESKEY_CRM_meta_clone_node_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}, more...)
-}
-
-// cloneLab is three nodes and a client on one link, each node with its
-// own address in f's subnet (IPv4 with its broadcast address, which
-// IPaddr2 hashes), the client with thirty sources.
-func cloneLab(t *testing.T, f cloneFamily) (nodes []*lab.Host, client *lab.Host, sources []netip.Addr) {
-	t.Helper()
-	needTool(t, "nft")
-	var specs []lab.HostSpec
-	for i := 1; i <= 3; i++ {
-		specs = append(specs, lab.HostSpec{Name: fmt.Sprintf("n%d", i)})
-	}
-	l := newLab(t, append(specs, lab.HostSpec{Name: "c"})...)
-	add := func(h *lab.Host, p netip.Prefix) {
-		t.Helper()
-		if err := h.IP(append([]string{"addr", "add", p.String(), "dev", h.Dev}, f.addArgs...)...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, n := range l.Hosts[:3] {
-		add(n, f.prefix(i+1))
-	}
-	client = l.Host("c")
-	for i := 16; i < 46; i++ {
-		sources = append(sources, f.host(i))
-		add(client, f.prefix(i))
-	}
-	return l.Hosts[:3], client, sources
-}
-
-// holdsNothing fails the test unless node holds nothing of f's shared
-// address: no nftables rules at all, no static membership of the
-// cluster MAC, not the address.
-func holdsNothing(t *testing.T, n *lab.Host, f cloneFamily, spec clusterip.Spec) {
-	t.Helper()
-	if got := nftRules(t, n); len(got) > 0 {
-		t.Errorf("%s has rules:\n%s", n.Name, strings.Join(got, "\n"))
-	}
-	if staticMember(t, n, spec.MAC) {
-		t.Errorf("%s is still a member of %s", n.Name, spec.MAC)
-	}
-	if hasAddr(t, n, f.ip.String()) {
-		t.Errorf("%s still holds %s", n.Name, f.ip.Addr())
-	}
-}
 
 // TestCloneAgentSharesAddress runs floatip as three instances of a
 // load-shared clone on three nodes: every client source is answered by
@@ -77,34 +25,34 @@ func holdsNothing(t *testing.T, n *lab.Host, f cloneFamily, spec clusterip.Spec)
 // and the last on a node everything: no rules, no membership, no
 // address, nothing in HA_RSCTMP.
 func TestCloneAgentSharesAddress(t *testing.T) {
-	for _, f := range []cloneFamily{cloneIPv4, cloneIPv6} {
-		t.Run(f.name, func(t *testing.T) { testCloneAgent(t, f) })
+	for _, f := range []labtest.CloneFamily{labtest.CloneIPv4, labtest.CloneIPv6} {
+		t.Run(f.Name, func(t *testing.T) { testCloneAgent(t, f) })
 	}
 }
 
-func testCloneAgent(t *testing.T, f cloneFamily) {
-	nodes, client, sources := cloneLab(t, f)
-	spec := f.spec()
+func testCloneAgent(t *testing.T, f labtest.CloneFamily) {
+	nodes, client, sources := labtest.CloneLab(t, f)
+	spec := f.Spec()
 	// floatip doctor finds what the clone needs on a node.
-	if res := floatip(t, nodes[0]).run("doctor", f.cloneParams(0)...); !strings.Contains(res.Stdout, "OK    clone        the kernel can program the rules that share "+spec.IP.String()) ||
+	if res := labtest.Floatip(t, nodes[0]).Run("doctor", f.CloneParams(0)...); !strings.Contains(res.Stdout, "OK    clone        the kernel can program the rules that share "+spec.IP.String()) ||
 		!strings.Contains(res.Stdout, "is a load-shared address, which the clone's other nodes answer for too: not probed") {
 		t.Errorf("floatip doctor of the clone, exit %d:\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
-	var agents []*agentRunner
+	var agents []*labtest.AgentRunner
 	servers := map[string]*echoServer{}
 	for i, n := range nodes {
-		r := floatip(t, n)
+		r := labtest.Floatip(t, n)
 		agents = append(agents, r)
-		r.expect(7, "monitor", f.cloneParams(i, "OCF_RESKEY_CRM_meta_interval=0")...)
-		r.expect(0, "start", f.cloneParams(i)...)
+		r.Expect(7, "monitor", f.CloneParams(i, "OCF_RESKEY_CRM_meta_interval=0")...)
+		r.Expect(0, "start", f.CloneParams(i)...)
 		servers[n.Name] = startEcho(t, n, netip.AddrPortFrom(spec.IP, 7777))
 	}
 	for i, r := range agents {
-		r.expect(0, "monitor", f.cloneParams(i)...)
+		r.Expect(0, "monitor", f.CloneParams(i)...)
 	}
 	// The probe of an instance on a node where another one runs.
-	agents[0].expect(7, "monitor", f.cloneParams(2, "OCF_RESKEY_CRM_meta_interval=0")...)
-	if got, want := nftRules(t, nodes[0]), fmt.Sprintf("seed 0x%08x offset 1 1 meta pkttype set host accept", spec.Seed); !slices.ContainsFunc(got, func(l string) bool {
+	agents[0].Expect(7, "monitor", f.CloneParams(2, "OCF_RESKEY_CRM_meta_interval=0")...)
+	if got, want := labtest.NFTRules(t, nodes[0]), fmt.Sprintf("seed 0x%08x offset 1 1 meta pkttype set host accept", spec.Seed); !slices.ContainsFunc(got, func(l string) bool {
 		return strings.Contains(l, want)
 	}) {
 		t.Errorf("rules of %s lack bucket 1 with IPaddr2's seed (%q):\n%s", nodes[0].Name, want, strings.Join(got, "\n"))
@@ -121,11 +69,11 @@ func testCloneAgent(t *testing.T, f cloneFamily) {
 	}
 
 	// Instance 2 moves from node 3 to node 1.
-	agents[2].expect(0, "stop", f.cloneParams(2)...)
-	holdsNothing(t, nodes[2], f, spec)
-	agents[0].expect(0, "start", f.cloneParams(2)...)
-	agents[0].expect(0, "monitor", f.cloneParams(2)...)
-	agents[0].expect(0, "monitor", f.cloneParams(0)...)
+	agents[2].Expect(0, "stop", f.CloneParams(2)...)
+	labtest.HoldsNothing(t, nodes[2], f, spec)
+	agents[0].Expect(0, "start", f.CloneParams(2)...)
+	agents[0].Expect(0, "monitor", f.CloneParams(2)...)
+	agents[0].Expect(0, "monitor", f.CloneParams(0)...)
 	var moved []netip.Addr
 	for _, src := range sources {
 		if spec.Bucket(src) == 3 {
@@ -139,23 +87,23 @@ func testCloneAgent(t *testing.T, f cloneFamily) {
 	}
 
 	// Node 1's first stop leaves the address to its other instance.
-	agents[0].expect(0, "stop", f.cloneParams(0)...)
-	if !hasAddr(t, nodes[0], f.ip.String()) {
+	agents[0].Expect(0, "stop", f.CloneParams(0)...)
+	if !labtest.HasAddr(t, nodes[0], f.IP.String()) {
 		t.Errorf("the first of two stops on %s took the address", nodes[0].Name)
 	}
-	agents[0].expect(0, "monitor", f.cloneParams(2)...)
-	agents[0].expect(7, "monitor", f.cloneParams(0)...)
+	agents[0].Expect(0, "monitor", f.CloneParams(2)...)
+	agents[0].Expect(7, "monitor", f.CloneParams(0)...)
 	for _, x := range []struct {
-		r *agentRunner
+		r *labtest.AgentRunner
 		n int
 	}{{agents[0], 2}, {agents[1], 1}} {
-		x.r.expect(0, "stop", f.cloneParams(x.n)...)
-		x.r.expect(0, "stop", f.cloneParams(x.n)...)
-		x.r.expect(7, "monitor", f.cloneParams(x.n)...)
+		x.r.Expect(0, "stop", f.CloneParams(x.n)...)
+		x.r.Expect(0, "stop", f.CloneParams(x.n)...)
+		x.r.Expect(7, "monitor", f.CloneParams(x.n)...)
 	}
 	for i, n := range nodes {
-		holdsNothing(t, n, f, spec)
-		if left := filesIn(t, agents[i].rsctmp); len(left) > 0 {
+		labtest.HoldsNothing(t, n, f, spec)
+		if left := labtest.FilesIn(t, agents[i].Rsctmp); len(left) > 0 {
 			t.Errorf("left in HA_RSCTMP of %s: %v", n.Name, left)
 		}
 	}
@@ -167,20 +115,20 @@ func testCloneAgent(t *testing.T, f cloneFamily) {
 // trips no later action: monitor says it is partial, a start completes
 // it, a stop removes it all.
 func TestCloneAgentAfterStartCutShort(t *testing.T) {
-	f := cloneIPv4
-	nodes, _, _ := cloneLab(t, f)
-	n, spec := nodes[0], f.spec()
-	r := floatip(t, n)
+	f := labtest.CloneIPv4
+	nodes, _, _ := labtest.CloneLab(t, f)
+	n, spec := nodes[0], f.Spec()
+	r := labtest.Floatip(t, n)
 
 	// The rules of bucket 1, no address: start was killed before it.
 	if err := n.Do(func() error { return clusterip.AddBucket(spec, 1) }); err != nil {
 		t.Fatal(err)
 	}
-	r.expect(1, "monitor", f.cloneParams(0, "OCF_RESKEY_CRM_meta_interval=0")...)
-	r.expect(0, "start", f.cloneParams(0)...)
-	r.expect(0, "monitor", f.cloneParams(0)...)
-	r.expect(0, "stop", f.cloneParams(0)...)
-	holdsNothing(t, n, f, spec)
+	r.Expect(1, "monitor", f.CloneParams(0, "OCF_RESKEY_CRM_meta_interval=0")...)
+	r.Expect(0, "start", f.CloneParams(0)...)
+	r.Expect(0, "monitor", f.CloneParams(0)...)
+	r.Expect(0, "stop", f.CloneParams(0)...)
+	labtest.HoldsNothing(t, n, f, spec)
 
 	// The table and membership, no bucket: a stop was killed after
 	// removing it. The stop of an instance removes the rest.
@@ -188,9 +136,9 @@ func TestCloneAgentAfterStartCutShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleteBucketRule(t, n, spec, 1)
-	r.expect(1, "monitor", f.cloneParams(0)...)
-	r.expect(0, "stop", f.cloneParams(0)...)
-	holdsNothing(t, n, f, spec)
+	r.Expect(1, "monitor", f.CloneParams(0)...)
+	r.Expect(0, "stop", f.CloneParams(0)...)
+	labtest.HoldsNothing(t, n, f, spec)
 
 	// A start SIGKILLed in its burst, once the rules and the address are
 	// there (the burst of a load-shared address is start's own): the
@@ -198,20 +146,20 @@ func TestCloneAgentAfterStartCutShort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd, err := r.start(ctx, &stdout, &stderr, "start", f.cloneParams(0, "arp_count=100", "arp_interval=1000")...)
+	cmd, err := r.Start(ctx, &stdout, &stderr, "start", f.CloneParams(0, "arp_count=100", "arp_interval=1000")...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !eventually(10*time.Second, func() bool { return hasAddr(t, n, f.ip.String()) }) {
-		t.Fatalf("start did not add %s: %s", f.ip, stderr.String())
+	if !labtest.Eventually(10*time.Second, func() bool { return labtest.HasAddr(t, n, f.IP.String()) }) {
+		t.Fatalf("start did not add %s: %s", f.IP, stderr.String())
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	r.expect(0, "start", f.cloneParams(0, "arp_count=1")...)
-	r.expect(0, "monitor", f.cloneParams(0)...)
-	r.expect(0, "stop", f.cloneParams(0)...)
-	holdsNothing(t, n, f, spec)
-	if left := filesIn(t, r.rsctmp); len(left) > 0 {
+	r.Expect(0, "start", f.CloneParams(0, "arp_count=1")...)
+	r.Expect(0, "monitor", f.CloneParams(0)...)
+	r.Expect(0, "stop", f.CloneParams(0)...)
+	labtest.HoldsNothing(t, n, f, spec)
+	if left := labtest.FilesIn(t, r.Rsctmp); len(left) > 0 {
 		t.Errorf("left in HA_RSCTMP: %v", left)
 	}
 }
@@ -256,9 +204,9 @@ func TestCloneAgentTwoAddressesOneMAC(t *testing.T) {
 		{"true", "01:00:5e:00:00:07", "01:00:5e:00:00:08", false},
 	} {
 		t.Run("mangle="+c.mangle+",b="+c.macB, func(t *testing.T) {
-			nodes, _, _ := cloneLab(t, cloneIPv4)
+			nodes, _, _ := labtest.CloneLab(t, labtest.CloneIPv4)
 			n := nodes[0]
-			r := floatip(t, n)
+			r := labtest.Floatip(t, n)
 			params := func(ip, mac string) []string {
 				return []string{"ip=" + ip, "cidr_netmask=24", "mac=" + mac, "clusterip_mac_mangle=" + c.mangle,
 					"OCF_RESKEY_CRM_meta_clone=0", "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}
@@ -266,16 +214,16 @@ func TestCloneAgentTwoAddressesOneMAC(t *testing.T) {
 			macA, _ := net.ParseMAC(c.macA)
 			macB, _ := net.ParseMAC(c.macB)
 			a, b := params("198.18.0.100", c.macA), params("198.18.0.101", c.macB)
-			r.expect(0, "start", a...)
-			r.expect(0, "start", b...)
-			r.expect(0, "stop", a...)
-			if got := staticMember(t, n, macA); got != c.keepsFirsts {
+			r.Expect(0, "start", a...)
+			r.Expect(0, "start", b...)
+			r.Expect(0, "stop", a...)
+			if got := labtest.StaticMember(t, n, macA); got != c.keepsFirsts {
 				t.Errorf("after the stop of 198.18.0.100, member of %s: %v, want %v", macA, got, c.keepsFirsts)
 			}
-			r.expect(0, "monitor", b...)
-			r.expect(0, "stop", b...)
-			if staticMember(t, n, macA) || staticMember(t, n, macB) {
-				t.Errorf("the last stop left a membership:\n%s", strings.Join(nftRules(t, n), "\n"))
+			r.Expect(0, "monitor", b...)
+			r.Expect(0, "stop", b...)
+			if labtest.StaticMember(t, n, macA) || labtest.StaticMember(t, n, macB) {
+				t.Errorf("the last stop left a membership:\n%s", strings.Join(labtest.NFTRules(t, n), "\n"))
 			}
 		})
 	}
@@ -286,21 +234,21 @@ func TestCloneAgentTwoAddressesOneMAC(t *testing.T) {
 // names, and nothing in the one it runs in (here another lab node's, not
 // the host's); its stop removes it all there.
 func TestCloneAgentNetworkNamespace(t *testing.T) {
-	f := cloneIPv4
-	nodes, _, _ := cloneLab(t, f)
+	f := labtest.CloneIPv4
+	nodes, _, _ := labtest.CloneLab(t, f)
 	n, outside := nodes[0], nodes[1]
-	spec := f.spec()
-	r := floatip(t, outside)
-	p := f.cloneParams(0, "network_namespace="+n.NS)
-	r.expect(0, "start", p...)
-	r.expect(0, "monitor", p...)
-	if !hasAddr(t, n, f.ip.String()) || !staticMember(t, n, spec.MAC) || len(nftRules(t, n)) == 0 {
-		t.Errorf("%s lacks the address, the membership or the rules:\n%s", n.Name, strings.Join(nftRules(t, n), "\n"))
+	spec := f.Spec()
+	r := labtest.Floatip(t, outside)
+	p := f.CloneParams(0, "network_namespace="+n.NS)
+	r.Expect(0, "start", p...)
+	r.Expect(0, "monitor", p...)
+	if !labtest.HasAddr(t, n, f.IP.String()) || !labtest.StaticMember(t, n, spec.MAC) || len(labtest.NFTRules(t, n)) == 0 {
+		t.Errorf("%s lacks the address, the membership or the rules:\n%s", n.Name, strings.Join(labtest.NFTRules(t, n), "\n"))
 	}
-	if got := nftRules(t, outside); len(got) > 0 || staticMember(t, outside, spec.MAC) {
+	if got := labtest.NFTRules(t, outside); len(got) > 0 || labtest.StaticMember(t, outside, spec.MAC) {
 		t.Errorf("the namespace floatip runs in got rules or the membership:\n%s", strings.Join(got, "\n"))
 	}
-	r.expect(0, "stop", p...)
-	holdsNothing(t, n, f, spec)
-	holdsNothing(t, outside, f, spec)
+	r.Expect(0, "stop", p...)
+	labtest.HoldsNothing(t, n, f, spec)
+	labtest.HoldsNothing(t, outside, f, spec)
 }

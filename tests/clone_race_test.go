@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"net"
 	"strings"
 	"sync"
@@ -18,10 +19,10 @@ import (
 // and address (monitor 0), the stopped one holds nothing, and the last
 // stop removes the membership.
 func TestCloneConcurrentSharedMAC(t *testing.T) {
-	nodes, _, _ := cloneLab(t, cloneIPv4)
+	nodes, _, _ := labtest.CloneLab(t, labtest.CloneIPv4)
 	n := nodes[0]
-	r := floatip(t, n)
-	r.thread = true
+	r := labtest.Floatip(t, n)
+	r.Thread = true
 	const mac = "01:00:5e:00:00:07"
 	hw, _ := net.ParseMAC(mac)
 	params := func(ip string, instance int) []string {
@@ -30,7 +31,7 @@ func TestCloneConcurrentSharedMAC(t *testing.T) {
 			"OCF_RESKEY_CRM_meta_clone_node_max=2", "OCF_RESKEY_CRM_meta_globally_unique=true"}
 	}
 	addrs := [2][]string{params("198.18.0.100", 0), params("198.18.0.101", 1)}
-	if res := r.run("start", addrs[0]...); res.Code != 0 {
+	if res := r.Run("start", addrs[0]...); res.Code != 0 {
 		t.Fatalf("start 198.18.0.100: %d\n%s", res.Code, res.Stderr)
 	}
 	const rounds = 100
@@ -40,29 +41,29 @@ func TestCloneConcurrentSharedMAC(t *testing.T) {
 		var wg sync.WaitGroup
 		var stop, start int
 		wg.Add(2)
-		go func() { defer wg.Done(); stop = r.run("stop", down...).Code }()
-		go func() { defer wg.Done(); start = r.run("start", up...).Code }()
+		go func() { defer wg.Done(); stop = r.Run("stop", down...).Code }()
+		go func() { defer wg.Done(); start = r.Run("start", up...).Code }()
 		wg.Wait()
 		if stop != 0 || start != 0 {
 			t.Fatalf("round %d: stop %s = %d, start %s = %d", i, down[0], stop, up[0], start)
 		}
-		if res := r.run("monitor", up...); res.Code != 0 || !staticMember(t, n, hw) {
+		if res := r.Run("monitor", up...); res.Code != 0 || !labtest.StaticMember(t, n, hw) {
 			broken++
 			t.Errorf("round %d: after the stop of %s and the start of %s at once, monitor = %d, member of %s: %v\n%s\n%s",
-				i, down[0], up[0], res.Code, mac, staticMember(t, n, hw), strings.Join(exitReasons(res.Stderr), "\n"), strings.Join(nftRules(t, n), "\n"))
+				i, down[0], up[0], res.Code, mac, labtest.StaticMember(t, n, hw), strings.Join(labtest.ExitReasons(res.Stderr), "\n"), strings.Join(labtest.NFTRules(t, n), "\n"))
 			// Repair, so that the next round starts from a running address.
-			r.run("start", up...)
+			r.Run("start", up...)
 		}
-		if res := r.run("monitor", down...); res.Code != 7 {
+		if res := r.Run("monitor", down...); res.Code != 7 {
 			t.Errorf("round %d: monitor of the stopped %s = %d, want 7", i, down[0], res.Code)
 		}
 	}
 	for _, p := range addrs {
-		if res := r.run("stop", p...); res.Code != 0 {
+		if res := r.Run("stop", p...); res.Code != 0 {
 			t.Errorf("stop %s: %d\n%s", p[0], res.Code, res.Stderr)
 		}
 	}
-	if got := nftRules(t, n); len(got) > 0 || staticMember(t, n, hw) {
+	if got := labtest.NFTRules(t, n); len(got) > 0 || labtest.StaticMember(t, n, hw) {
 		t.Errorf("the last stops left rules or the membership of %s:\n%s", mac, strings.Join(got, "\n"))
 	}
 }
@@ -74,15 +75,15 @@ func TestCloneConcurrentSharedMAC(t *testing.T) {
 // every bucket once, with the membership and the address (each
 // instance's monitor 0); after the stops, it holds nothing.
 func TestCloneConcurrentInstances(t *testing.T) {
-	f := cloneIPv4
-	nodes, _, _ := cloneLab(t, f)
+	f := labtest.CloneIPv4
+	nodes, _, _ := labtest.CloneLab(t, f)
 	n := nodes[0]
-	spec := f.spec()
-	r := floatip(t, n)
-	r.thread = true
+	spec := f.Spec()
+	r := labtest.Floatip(t, n)
+	r.Thread = true
 	var instances [3][]string
 	for i := range instances {
-		instances[i] = []string{"ip=" + f.ip.Addr().String(), "clusterip_mac_mangle=true", "arp_count=1",
+		instances[i] = []string{"ip=" + f.IP.Addr().String(), "clusterip_mac_mangle=true", "arp_count=1",
 			fmt.Sprintf("OCF_RESKEY_CRM_meta_clone=%d", i), "OCF_RESKEY_CRM_meta_clone_max=3",
 			"OCF_RESKEY_CRM_meta_clone_node_max=3", "OCF_RESKEY_CRM_meta_globally_unique=true"}
 	}
@@ -92,7 +93,7 @@ func TestCloneConcurrentInstances(t *testing.T) {
 		codes := make([]int, len(instances))
 		for i, p := range instances {
 			wg.Add(1)
-			go func() { defer wg.Done(); codes[i] = r.run(action, p...).Code }()
+			go func() { defer wg.Done(); codes[i] = r.Run(action, p...).Code }()
 		}
 		wg.Wait()
 		for i, c := range codes {
@@ -104,16 +105,16 @@ func TestCloneConcurrentInstances(t *testing.T) {
 	for round := range 15 {
 		all("start")
 		for i, p := range instances {
-			if res := r.run("monitor", p...); res.Code != 0 {
+			if res := r.Run("monitor", p...); res.Code != 0 {
 				t.Fatalf("round %d: monitor of instance %d after the starts at once = %d\n%s\n%s",
-					round, i, res.Code, strings.Join(exitReasons(res.Stderr), "\n"), strings.Join(nftRules(t, n), "\n"))
+					round, i, res.Code, strings.Join(labtest.ExitReasons(res.Stderr), "\n"), strings.Join(labtest.NFTRules(t, n), "\n"))
 			}
 		}
-		if got := strings.Count(strings.Join(nftRules(t, n), "\n"), "comment \"cip-node-"); got != 3 {
-			t.Fatalf("round %d: %d bucket rules after the starts at once, want 3:\n%s", round, got, strings.Join(nftRules(t, n), "\n"))
+		if got := strings.Count(strings.Join(labtest.NFTRules(t, n), "\n"), "comment \"cip-node-"); got != 3 {
+			t.Fatalf("round %d: %d bucket rules after the starts at once, want 3:\n%s", round, got, strings.Join(labtest.NFTRules(t, n), "\n"))
 		}
 		all("stop")
-		holdsNothing(t, n, f, spec)
+		labtest.HoldsNothing(t, n, f, spec)
 		if t.Failed() {
 			t.Fatalf("round %d: the stops at once left something", round)
 		}

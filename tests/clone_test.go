@@ -16,57 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/floatip/floatip/internal/clusterip"
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
-
-// cloneFamily is the shared address of a clone test and how the lab's
-// hosts are addressed in its family.
-type cloneFamily struct {
-	name string
-	// ip is the shared address, on every node; broadcast is its
-	// broadcast address, which IPaddr2 hashes with it.
-	ip        netip.Prefix
-	broadcast string
-	// host is the address of the lab's nth host (n from 1); the
-	// client's sources are hosts 16 to 45.
-	host func(n int) netip.Addr
-	// addArgs are what "ip addr add" needs beyond the address.
-	addArgs []string
-}
-
-var (
-	cloneIPv4 = cloneFamily{
-		name: "IPv4", ip: netip.MustParsePrefix("198.18.0.100/24"), broadcast: "198.18.0.255",
-		host:    func(n int) netip.Addr { return netip.AddrFrom4([4]byte{198, 18, 0, byte(n)}) },
-		addArgs: []string{"brd", "+"},
-	}
-	// An IPv6 address shared by several nodes must skip DAD, which
-	// would find the other nodes' copies.
-	cloneIPv6 = cloneFamily{
-		name: "IPv6", ip: netip.MustParsePrefix("2001:db8::100/64"),
-		host:    func(n int) netip.Addr { return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(n)}) },
-		addArgs: []string{"nodad"},
-	}
-)
-
-// spec is the shared address as IPaddr2 derives it for clone_max 3 (seed
-// and MAC from its address, netmask and broadcast address), with the
-// family's rewrite of the MAC the nodes announce.
-func (f cloneFamily) spec() clusterip.Spec {
-	ip, bits := f.ip.Addr(), fmt.Sprint(f.ip.Bits())
-	return clusterip.Spec{
-		IP: ip, Link: "eth0", Buckets: 3,
-		Seed:      clusterip.DerivedSeed(ip, bits, f.broadcast),
-		MAC:       clusterip.DerivedMAC(ip, bits, f.broadcast),
-		MangleARP: ip.Is4(),
-		MangleND:  ip.Is6(),
-	}
-}
-
-// prefix is the nth host's address with the shared address's length.
-func (f cloneFamily) prefix(n int) netip.Prefix {
-	return netip.PrefixFrom(f.host(n), f.ip.Bits())
-}
 
 // TestCloneSharesAddressByBuckets: three nodes hold one address and
 // buckets 1, 2 and 3 of it; thirty client addresses each get their
@@ -75,40 +27,40 @@ func (f cloneFamily) prefix(n int) netip.Prefix {
 // first, the first answers its clients. For IPv6, which IPaddr2 cannot
 // share, the nodes rewrite their neighbour advertisements.
 func TestCloneSharesAddressByBuckets(t *testing.T) {
-	for _, f := range []cloneFamily{cloneIPv4, cloneIPv6} {
-		t.Run(f.name, func(t *testing.T) { testCloneShares(t, f) })
+	for _, f := range []labtest.CloneFamily{labtest.CloneIPv4, labtest.CloneIPv6} {
+		t.Run(f.Name, func(t *testing.T) { testCloneShares(t, f) })
 	}
 }
 
-func testCloneShares(t *testing.T, f cloneFamily) {
-	needTool(t, "nft")
+func testCloneShares(t *testing.T, f labtest.CloneFamily) {
+	labtest.NeedTool(t, "nft")
 	var specs []lab.HostSpec
 	for i := 1; i <= 3; i++ {
 		specs = append(specs, lab.HostSpec{Name: fmt.Sprintf("n%d", i)})
 	}
 	specs = append(specs, lab.HostSpec{Name: "c"})
-	l := newLab(t, specs...)
+	l := labtest.NewLab(t, specs...)
 	nodes, client := l.Hosts[:3], l.Host("c")
-	spec := f.spec()
+	spec := f.Spec()
 	addAddr := func(h *lab.Host, p netip.Prefix) {
 		t.Helper()
-		if err := h.IP(append([]string{"addr", "add", p.String(), "dev", h.Dev}, f.addArgs...)...); err != nil {
+		if err := h.IP(append([]string{"addr", "add", p.String(), "dev", h.Dev}, f.AddArgs...)...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i, n := range nodes {
-		addAddr(n, f.prefix(i+1))
+		addAddr(n, f.Prefix(i+1))
 	}
 
 	var sources []netip.Addr
 	for i := 16; i < 46; i++ {
-		sources = append(sources, f.host(i))
-		addAddr(client, f.prefix(i))
+		sources = append(sources, f.Host(i))
+		addAddr(client, f.Prefix(i))
 	}
 
 	servers := map[string]*echoServer{}
 	for i, n := range nodes {
-		addAddr(n, f.ip)
+		addAddr(n, f.IP)
 		if err := n.Do(func() error { return clusterip.AddBucket(spec, i+1) }); err != nil {
 			t.Fatalf("add bucket %d on %s: %v", i+1, n.Name, err)
 		}
@@ -123,7 +75,7 @@ func testCloneShares(t *testing.T, f cloneFamily) {
 		if spec.IP.Is6() {
 			t.Skip("IPaddr2 has no IPv6 rewrite to compare with; TestCloneRulesIPv6AsIPaddr2 compares the rest")
 		}
-		got := nftRules(t, nodes[0])
+		got := labtest.NFTRules(t, nodes[0])
 		seed := fmt.Sprintf("0x%08x", spec.Seed)
 		want := []string{
 			"table ip IPaddr2_198_18_0_100 {",
@@ -168,7 +120,7 @@ func testCloneShares(t *testing.T, f cloneFamily) {
 	}
 
 	for _, n := range nodes {
-		if !staticMember(t, n, spec.MAC) {
+		if !labtest.StaticMember(t, n, spec.MAC) {
 			t.Errorf("ip maddr on %s does not show %s static", n.Name, spec.MAC)
 		}
 	}
@@ -186,13 +138,13 @@ func testCloneShares(t *testing.T, f cloneFamily) {
 	if !left.Empty() {
 		t.Errorf("after its last bucket went, %s holds %+v", nodes[2].Name, left)
 	}
-	if got := nftRules(t, nodes[2]); len(got) > 0 {
+	if got := labtest.NFTRules(t, nodes[2]); len(got) > 0 {
 		t.Errorf("after its last bucket went, %s has rules:\n%s", nodes[2].Name, strings.Join(got, "\n"))
 	}
-	if staticMember(t, nodes[2], spec.MAC) {
+	if labtest.StaticMember(t, nodes[2], spec.MAC) {
 		t.Errorf("after its last bucket went, ip maddr on %s still shows %s", nodes[2].Name, spec.MAC)
 	}
-	if err := nodes[2].IP("addr", "del", f.ip.String(), "dev", "eth0"); err != nil {
+	if err := nodes[2].IP("addr", "del", f.IP.String(), "dev", "eth0"); err != nil {
 		t.Fatal(err)
 	}
 	if err := nodes[0].Do(func() error { return clusterip.AddBucket(spec, 3) }); err != nil {
@@ -228,34 +180,6 @@ func testCloneShares(t *testing.T, f cloneFamily) {
 			}
 		}
 	}
-}
-
-// nftRules lists the host's nftables ruleset, a line a statement,
-// without indentation.
-func nftRules(t *testing.T, h *lab.Host) []string {
-	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", h.NS, "nft", "list", "ruleset").CombinedOutput()
-	if err != nil {
-		t.Fatalf("nft list ruleset in %s: %v\n%s", h.Name, err, out)
-	}
-	var lines []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			lines = append(lines, line)
-		}
-	}
-	return lines
-}
-
-// staticMember says whether "ip maddr" shows the host's nic joined to mac
-// by a static membership, one that no socket holds.
-func staticMember(t *testing.T, h *lab.Host, mac net.HardwareAddr) bool {
-	t.Helper()
-	out, err := exec.Command("ip", "-n", h.NS, "maddr", "show", "dev", h.Dev).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip maddr show in %s: %v\n%s", h.Name, err, out)
-	}
-	return strings.Contains(string(out), "link  "+mac.String()+" static")
 }
 
 // echoServer answers every UDP datagram with its host's name, and records
@@ -372,8 +296,8 @@ func ask(c *net.UDPConn) (string, error) {
 // bucket's removal leaves nothing. ARP mangling is refused for IPv6, as
 // IPaddr2 refuses it, before anything is made.
 func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
-	needTool(t, "nft")
-	l := newLab(t, lab.HostSpec{Name: "n1", Addr6: netip.MustParsePrefix("2001:db8::1/64")})
+	labtest.NeedTool(t, "nft")
+	l := labtest.NewLab(t, lab.HostSpec{Name: "n1", Addr6: netip.MustParsePrefix("2001:db8::1/64")})
 	n := l.Hosts[0]
 	ip := netip.MustParseAddr("2001:db8::100")
 	spec := clusterip.Spec{
@@ -387,7 +311,7 @@ func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
 	if err := n.Do(func() error { return clusterip.AddBucket(mangled, 2) }); !errors.Is(err, clusterip.ErrMangleIPv6) {
 		t.Errorf("AddBucket with ARP mangling for IPv6 = %v, want %v", err, clusterip.ErrMangleIPv6)
 	}
-	if got := nftRules(t, n); len(got) > 0 {
+	if got := labtest.NFTRules(t, n); len(got) > 0 {
 		t.Errorf("a refused AddBucket left rules:\n%s", strings.Join(got, "\n"))
 	}
 
@@ -403,7 +327,7 @@ func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
 		`iif "eth0" ip6 daddr 2001:db8::100 drop`,
 		"}", "}",
 	}
-	if diff := cmp.Diff(want, nftRules(t, n)); diff != "" {
+	if diff := cmp.Diff(want, labtest.NFTRules(t, n)); diff != "" {
 		t.Errorf("nft list ruleset (-want +got):\n%s", diff)
 	}
 	var st clusterip.State
@@ -419,7 +343,7 @@ func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
 	if !st.Empty() {
 		t.Errorf("after the last bucket went: %+v", st)
 	}
-	if got := nftRules(t, n); len(got) > 0 {
+	if got := labtest.NFTRules(t, n); len(got) > 0 {
 		t.Errorf("after the last bucket went:\n%s", strings.Join(got, "\n"))
 	}
 	if err := n.Do(func() (err error) { st, err = clusterip.Inspect(spec); return err }); err != nil || !st.Empty() {
@@ -434,11 +358,11 @@ func TestCloneRulesIPv6AsIPaddr2(t *testing.T) {
 // clone-max, an instance that clone-max no longer has, is removed without
 // an error.
 func TestCloneReplacesStaleTable(t *testing.T) {
-	needTool(t, "nft")
-	l := newLab(t, lab.HostSpec{Name: "n1"})
+	labtest.NeedTool(t, "nft")
+	l := labtest.NewLab(t, lab.HostSpec{Name: "n1"})
 	n := l.Hosts[0]
-	spec := cloneIPv4.spec()
-	if err := n.IP("addr", "add", cloneIPv4.ip.String(), "dev", n.Dev); err != nil {
+	spec := labtest.CloneIPv4.Spec()
+	if err := n.IP("addr", "add", labtest.CloneIPv4.IP.String(), "dev", n.Dev); err != nil {
 		t.Fatal(err)
 	}
 	inspect := func(s clusterip.Spec) clusterip.State {
@@ -473,7 +397,7 @@ func TestCloneReplacesStaleTable(t *testing.T) {
 		t.Errorf("after AddBucket with clone-max 4: %+v, want %+v", st, want)
 	}
 	var mods []string
-	for _, line := range nftRules(t, n) {
+	for _, line := range labtest.NFTRules(t, n) {
 		if strings.Contains(line, "jhash") {
 			mods = append(mods, strings.Fields(line[strings.Index(line, " mod "):])[1])
 		}
@@ -498,7 +422,7 @@ func TestCloneReplacesStaleTable(t *testing.T) {
 	if st := inspect(wider); st.Stale {
 		t.Errorf("AddBucket left a stale table: %+v", st)
 	}
-	if got := nftRules(t, n); !slices.Contains(got, `iif "eth0" ip daddr 198.18.0.100 drop`) {
+	if got := labtest.NFTRules(t, n); !slices.Contains(got, `iif "eth0" ip daddr 198.18.0.100 drop`) {
 		t.Errorf("AddBucket did not restore the drop rule:\n%s", strings.Join(got, "\n"))
 	}
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 	"github.com/google/go-cmp/cmp"
 )
@@ -19,10 +20,9 @@ import (
 // confinementList is what the agent needs from the kernel, as the admin
 // guide's confinement page shows it: the sockets it opens, the syscalls it
 // makes that need a capability, and the capabilities.
-const (
-	confinementList = "testdata/confinement.txt"
-	confinementPage = guideDir + "/confinement.md"
-)
+const confinementList = "testdata/confinement.txt"
+
+var confinementPage = filepath.Join(labtest.GuideDir, "confinement.md")
 
 // privilegedSyscalls are the syscalls that need a capability or change
 // what the process may do: the agent may make only those the list names.
@@ -58,10 +58,10 @@ func TestConfinement(t *testing.T) {
 			t.Errorf("%s does not show %s as an indented block:%s", confinementPage, confinementList, block)
 		}
 	})
-	l := newLab(t, lab.HostSpec{Name: "a", Addr: hostA.Addr, Addr6: netip.MustParsePrefix("2001:db8::1/64")})
+	l := labtest.NewLab(t, lab.HostSpec{Name: "a", Addr: labtest.HostA.Addr, Addr6: netip.MustParsePrefix("2001:db8::1/64")})
 	h := l.Host("a")
-	needTool(t, "strace")
-	needTool(t, "setpriv")
+	labtest.NeedTool(t, "strace")
+	labtest.NeedTool(t, "setpriv")
 	// wantCodes are the exit codes of the actions in the order codes
 	// runs them.
 	var wantCodes []int
@@ -79,7 +79,7 @@ func TestConfinement(t *testing.T) {
 			for _, a := range confinementActions {
 				n++
 				out := filepath.Join(dir, a.name+"-"+strings.ReplaceAll(fam[0], ":", "_"))
-				argv := []string{"strace", "-f", "-qq", "-o", out, "-e", "trace=socket,ioctl," + strings.Join(privilegedSyscalls, ","), binary, a.action}
+				argv := []string{"strace", "-f", "-qq", "-o", out, "-e", "trace=socket,ioctl," + strings.Join(privilegedSyscalls, ","), labtest.Binary, a.action}
 				res := runConfined(t, rsctmp, argv, append(fam, a.params...))
 				if res.Code != a.code {
 					t.Errorf("%s %s: exit %d, want %d\n%s", a.action, fam[0], res.Code, a.code, res.Stderr)
@@ -113,12 +113,12 @@ func TestConfinement(t *testing.T) {
 		var got []int
 		for _, fam := range confinementVIPs(h) {
 			for _, a := range confinementActions {
-				argv := []string{"setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=" + set, binary, a.action}
+				argv := []string{"setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=" + set, labtest.Binary, a.action}
 				got = append(got, runConfined(t, rsctmp, argv, append(fam, a.params...)).Code)
 			}
 			// Whatever a failed start left, a stop with every
 			// capability removes.
-			runConfined(t, rsctmp, []string{binary, "stop"}, fam)
+			runConfined(t, rsctmp, []string{labtest.Binary, "stop"}, fam)
 		}
 		return got
 	}
@@ -179,7 +179,7 @@ func runConfined(t *testing.T, rsctmp string, argv, params []string) lab.Result 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := lab.RunHere(ctx, ocfEnv(rsctmp, params[1:]...), argv...)
+	res, err := lab.RunHere(ctx, labtest.OCFEnv(rsctmp, params[1:]...), argv...)
 	if err != nil {
 		t.Fatalf("%v: %v", argv, err)
 	}
@@ -267,8 +267,8 @@ func readConfinementList(t *testing.T) []string {
 func TestConfinementProfiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range [][]string{
-		{needTool(t, "apparmor_parser"), "--skip-kernel-load", "--skip-cache", "--quiet", "-o", filepath.Join(dir, "floatip.aa.bin"), "../packaging/confinement/floatip.apparmor"},
-		{needTool(t, "checkmodule"), "-M", "-m", "-o", filepath.Join(dir, "floatip.mod"), "../packaging/confinement/floatip.te"},
+		{labtest.NeedTool(t, "apparmor_parser"), "--skip-kernel-load", "--skip-cache", "--quiet", "-o", filepath.Join(dir, "floatip.aa.bin"), "../packaging/confinement/floatip.apparmor"},
+		{labtest.NeedTool(t, "checkmodule"), "-M", "-m", "-o", filepath.Join(dir, "floatip.mod"), "../packaging/confinement/floatip.te"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		res, err := lab.RunHere(ctx, os.Environ(), c...)

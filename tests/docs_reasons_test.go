@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +32,7 @@ func reasonRows(t *testing.T) []reasonRow {
 	t.Helper()
 	var rows []reasonRow
 	in := false
-	for _, l := range prose(t, reasonsPage) {
+	for _, l := range prose(t, labtest.ReasonsPage) {
 		switch {
 		case strings.HasPrefix(l, "## "):
 			in = l == "## Exit reasons"
@@ -42,14 +43,14 @@ func reasonRows(t *testing.T) []reasonRow {
 			}
 			m := backquoted.FindStringSubmatch(cells[2])
 			if m == nil {
-				t.Errorf("%s: row without a reason in backquotes: %s", reasonsPage, l)
+				t.Errorf("%s: row without a reason in backquotes: %s", labtest.ReasonsPage, l)
 				continue
 			}
 			rows = append(rows, reasonRow{exit: cells[1], reason: m[1]})
 		}
 	}
 	if len(rows) < 10 {
-		t.Fatalf("%s: found %d rows in the table of exit reasons", reasonsPage, len(rows))
+		t.Fatalf("%s: found %d rows in the table of exit reasons", labtest.ReasonsPage, len(rows))
 	}
 	return rows
 }
@@ -90,7 +91,7 @@ type reasonCase struct {
 	host     string
 	params   []string
 	args     []string
-	setup    func(t *testing.T, l *lab.Lab, r *agentRunner)
+	setup    func(t *testing.T, l *lab.Lab, r *labtest.AgentRunner)
 	asNobody bool
 	inBinary bool
 }
@@ -118,10 +119,10 @@ func holds(t *testing.T, l *lab.Lab, host, addr string) {
 }
 
 // started starts the VIP on r's host for the test, and stops it after.
-func started(t *testing.T, r *agentRunner, params ...string) {
+func started(t *testing.T, r *labtest.AgentRunner, params ...string) {
 	t.Helper()
-	r.expect(0, "start", params...)
-	t.Cleanup(func() { r.expect(0, "stop", params...) })
+	r.Expect(0, "start", params...)
+	t.Cleanup(func() { r.Expect(0, "stop", params...) })
 }
 
 // reasonCases are the cases of each row of the table, by its reason.
@@ -155,15 +156,15 @@ var reasonCases = map[string][]reasonCase{
 		{code: 6, action: "validate-all", params: []string{"ip=198.18.0.100", "nic=eth9"}},
 	},
 	"nic [<nic>] is <a type> link": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=ib0", "cidr_netmask=24"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { addTun(t, l, "ib0", unix.ARPHRD_INFINIBAND) }}},
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) { addTun(t, l, "ib0", unix.ARPHRD_INFINIBAND) }}},
 	"nic [<nic>] has no link layer": {{code: 6, action: "start", params: []string{"ip=198.18.9.100", "nic=tun0", "cidr_netmask=24"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { addTun(t, l, "tun0", unix.ARPHRD_NONE) }}},
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) { addTun(t, l, "tun0", unix.ARPHRD_NONE) }}},
 	"Unable to find nic or netmask": {
 		{code: 5, action: "start", params: []string{"ip=198.18.5.100"}},
 		{code: 1, action: "validate-all", params: []string{"ip=198.18.5.100"}},
 	},
 	"IP <ip> available, but device has status down": {{code: 5, action: "start", params: []string{"ip=198.18.0.100", "nic=eth0", "cidr_netmask=24"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) {
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) {
 			a := l.Host("a")
 			if err := l.Cut(a); err != nil {
 				t.Fatal(err)
@@ -171,18 +172,18 @@ var reasonCases = map[string][]reasonCase{
 			t.Cleanup(func() { l.Restore(a) })
 		}}},
 	"IP <ip> available, but label missing": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "iflabel=web", "OCF_RESKEY_CRM_meta_interval=10000"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { holds(t, l, "a", "198.18.0.100/24") }}},
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) { holds(t, l, "a", "198.18.0.100/24") }}},
 	"IPv4 address collision <ip> [DAD]": {{code: 1, action: "start", params: []string{"ip=198.18.0.100", "run_arping=true"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { holds(t, l, "b", "198.18.0.100/24") }}},
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) { holds(t, l, "b", "198.18.0.100/24") }}},
 	"IPv6 address collision <ip> [DAD]": {{code: 1, action: "start", params: []string{"ip=2001:db8::100", "cidr_netmask=64"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) { holds(t, l, "b", "2001:db8::100/64") }}},
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) { holds(t, l, "b", "2001:db8::100/64") }}},
 	"split brain: <MAC> also answers for <ip>": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000"},
-		setup: func(t *testing.T, l *lab.Lab, r *agentRunner) {
+		setup: func(t *testing.T, l *lab.Lab, r *labtest.AgentRunner) {
 			holds(t, l, "b", "198.18.0.100/24")
 			started(t, r, "ip=198.18.0.100", "arp_bg=false", "arp_count=1")
 		}}},
 	"<ip> is on <nic> as <prefix>, not on <nic> as <prefix> where the configuration and the routes now put it": {{code: 1, action: "monitor", params: []string{"ip=198.18.0.100", "OCF_RESKEY_CRM_meta_interval=10000"},
-		setup: func(t *testing.T, l *lab.Lab, r *agentRunner) {
+		setup: func(t *testing.T, l *lab.Lab, r *labtest.AgentRunner) {
 			started(t, r, "ip=198.18.0.100", "arp_bg=false", "arp_count=1")
 			a := l.Host("a")
 			if err := a.IP("route", "add", "198.18.0.0/25", "dev", "eth0"); err != nil {
@@ -192,7 +193,7 @@ var reasonCases = map[string][]reasonCase{
 		}}},
 	"<ip> is on <nic> but the node accepts nothing for it": {{code: 1, inBinary: true}},
 	"Failed to add <ip>": {{code: 1, action: "start", host: "c", params: []string{"ip=2001:db8::100", "nic=eth0", "cidr_netmask=64"},
-		setup: func(t *testing.T, l *lab.Lab, _ *agentRunner) {
+		setup: func(t *testing.T, l *lab.Lab, _ *labtest.AgentRunner) {
 			c := l.Host("c")
 			if err := c.Do(func() error {
 				return os.WriteFile("/proc/sys/net/ipv6/conf/eth0/disable_ipv6", []byte("1"), 0)
@@ -253,8 +254,8 @@ func addTun(t *testing.T, l *lab.Lab, name string, hwType uint16) {
 // the binary printed.
 func testDocExitReasons(t *testing.T) {
 	rows := reasonRows(t)
-	l := newLab(t, docHostA, docHostB, docHostC)
-	bin, err := os.ReadFile(binary)
+	l := labtest.NewLab(t, docHostA, docHostB, docHostC)
+	bin, err := os.ReadFile(labtest.Binary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func testDocExitReasons(t *testing.T) {
 		documented[row.reason] = true
 		cases, ok := reasonCases[row.reason]
 		if !ok {
-			t.Errorf("%s quotes the exit reason %q, which no case of this test makes the binary print: add one", reasonsPage, row.reason)
+			t.Errorf("%s quotes the exit reason %q, which no case of this test makes the binary print: add one", labtest.ReasonsPage, row.reason)
 			continue
 		}
 		for i, c := range cases {
@@ -284,7 +285,7 @@ func testDocExitReasons(t *testing.T) {
 	}
 	for reason := range reasonCases {
 		if !documented[reason] {
-			t.Errorf("%s lost the exit reason %q from its table", reasonsPage, reason)
+			t.Errorf("%s lost the exit reason %q from its table", labtest.ReasonsPage, reason)
 		}
 	}
 	checkQuotedReasons(t, rows, printed, bin)
@@ -297,7 +298,7 @@ func runReasonCase(t *testing.T, l *lab.Lab, row reasonRow, c reasonCase) []stri
 	if host == "" {
 		host = "a"
 	}
-	r := floatip(t, l.Host(host))
+	r := labtest.Floatip(t, l.Host(host))
 	if c.setup != nil {
 		c.setup(t, l, r)
 	}
@@ -307,17 +308,17 @@ func runReasonCase(t *testing.T, l *lab.Lab, row reasonRow, c reasonCase) []stri
 		if c.asNobody {
 			argv = asNobody(t)
 		}
-		argv = append(append(argv, binary, c.action), c.args...)
+		argv = append(append(argv, labtest.Binary, c.action), c.args...)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		var err error
-		if res, err = l.Host(host).Run(ctx, ocfEnv(r.rsctmp, c.params...), argv...); err != nil {
+		if res, err = l.Host(host).Run(ctx, labtest.OCFEnv(r.Rsctmp, c.params...), argv...); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		res = r.run(c.action, c.params...)
+		res = r.Run(c.action, c.params...)
 	}
-	reasons := exitReasons(res.Stderr)
+	reasons := labtest.ExitReasons(res.Stderr)
 	if res.Code != c.code || len(reasons) != 1 {
 		t.Fatalf("%s %v: exit %d with %d exit reasons, want %d with one:\n%s", c.action, c.params, res.Code, len(reasons), c.code, res.Stderr)
 	}
@@ -334,7 +335,7 @@ func runReasonCase(t *testing.T, l *lab.Lab, row reasonRow, c reasonCase) []stri
 // binary printed here, or, for one that needs a kernel fault, a text of
 // the binary.
 func checkQuotedReasons(t *testing.T, rows []reasonRow, printed []string, bin []byte) {
-	files, err := filepath.Glob(guideDir + "/*.md")
+	files, err := filepath.Glob(labtest.GuideDir + "/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}

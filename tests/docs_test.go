@@ -16,6 +16,7 @@ import (
 
 	"github.com/floatip/floatip/internal/doctor"
 	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestDocs holds the docs to the binary, so that a doc that drifts fails
@@ -61,12 +62,6 @@ func testDocDoctorSummaries(t *testing.T) {
 		t.Error("no report of the doctor was found in the docs: the pattern of this test no longer matches it")
 	}
 }
-
-const (
-	guideDir       = "../docs/admin"
-	parametersPage = guideDir + "/parameters.md"
-	reasonsPage    = guideDir + "/troubleshooting.md"
-)
 
 // docFiles are the Markdown files of the tree that speak to readers: the
 // top-level ones and everything under docs/.
@@ -203,8 +198,8 @@ var osReleases = [2]string{
 // text is /etc/os-release.
 func metaData(t *testing.T) [2]map[string]mdParam {
 	t.Helper()
-	needRoot(t)
-	unshare := needTool(t, "unshare")
+	labtest.NeedRoot(t)
+	unshare := labtest.NeedTool(t, "unshare")
 	var out [2]map[string]mdParam
 	for i, rel := range osReleases {
 		f := filepath.Join(t.TempDir(), "os-release")
@@ -212,7 +207,7 @@ func metaData(t *testing.T) [2]map[string]mdParam {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
-			`mount --bind "$1" /etc/os-release && exec "$2" meta-data`, "sh", f, binary)
+			`mount --bind "$1" /etc/os-release && exec "$2" meta-data`, "sh", f, labtest.Binary)
 		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1"}
 		xmlText, err := cmd.Output()
 		if err != nil {
@@ -245,11 +240,11 @@ func testDocParameters(t *testing.T) {
 	md := metaData(t)
 	sections := map[string][]string{}
 	var cur string
-	for _, l := range prose(t, parametersPage) {
+	for _, l := range prose(t, labtest.ParametersPage) {
 		if m := paramHeading.FindStringSubmatch(l); m != nil {
 			cur = m[1]
 			if _, dup := sections[cur]; dup {
-				t.Errorf("%s: two sections for %s", parametersPage, cur)
+				t.Errorf("%s: two sections for %s", labtest.ParametersPage, cur)
 			}
 			sections[cur] = nil
 			continue
@@ -263,20 +258,20 @@ func testDocParameters(t *testing.T) {
 	}
 	for name := range md[0] {
 		if _, ok := sections[name]; !ok {
-			t.Errorf("%s: no section for the parameter %s", parametersPage, name)
+			t.Errorf("%s: no section for the parameter %s", labtest.ParametersPage, name)
 		}
 	}
 	for name, body := range sections {
 		p, ok := md[0][name]
 		if !ok {
-			t.Errorf("%s documents %s, which the meta-data does not declare", parametersPage, name)
+			t.Errorf("%s documents %s, which the meta-data does not declare", labtest.ParametersPage, name)
 			continue
 		}
 		text := strings.Join(body, " ")
 		checkDefaultLine(t, name, body, p, md[1][name])
 		reloads, restarts := strings.Contains(text, "Changing it reloads"), strings.Contains(text, "Changing it restarts")
 		if reloads == restarts || reloads != (p.Reloadable == "1") {
-			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", parametersPage, name, p.Reloadable)
+			t.Errorf("%s: %s must say \"Changing it reloads\" when the meta-data says reloadable, \"Changing it restarts\" otherwise (reloadable=%q)", labtest.ParametersPage, name, p.Reloadable)
 		}
 		checkCompatibilityMark(t, name, text)
 	}
@@ -291,9 +286,9 @@ func checkCompatibilityMark(t *testing.T, name, text string) {
 	text = strings.Join(strings.Fields(text), " ")
 	switch {
 	case marked && !strings.Contains(text, "Compatibility only: "+why+"."):
-		t.Errorf("%s: %s lacks \"Compatibility only: %s.\"", parametersPage, name, why)
+		t.Errorf("%s: %s lacks \"Compatibility only: %s.\"", labtest.ParametersPage, name, why)
 	case !marked && strings.Contains(strings.ToLower(text), "compatibility only"):
-		t.Errorf("%s: %s says compatibility only, but metadata.CompatibilityOnly does not mark it", parametersPage, name)
+		t.Errorf("%s: %s says compatibility only, but metadata.CompatibilityOnly does not mark it", labtest.ParametersPage, name)
 	}
 }
 
@@ -305,7 +300,7 @@ func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam
 	t.Helper()
 	i := slices.IndexFunc(body, func(l string) bool { return strings.HasPrefix(l, "Default:") })
 	if i < 0 {
-		t.Errorf("%s: %s has no line \"Default: ...\"", parametersPage, name)
+		t.Errorf("%s: %s has no line \"Default: ...\"", labtest.ParametersPage, name)
 		return
 	}
 	line := body[i]
@@ -313,16 +308,16 @@ func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam
 	switch rest := strings.TrimSpace(strings.TrimPrefix(line, "Default:")); {
 	case strings.HasPrefix(rest, "none, required"):
 		if p.Required != "1" || p.Content.Default != "" {
-			t.Errorf("%s: %s says %q; the meta-data says required=%q default=%q", parametersPage, name, line, p.Required, p.Content.Default)
+			t.Errorf("%s: %s says %q; the meta-data says required=%q default=%q", labtest.ParametersPage, name, line, p.Required, p.Content.Default)
 		}
 	case strings.HasPrefix(rest, "empty"):
 		if p.Content.Default != "" {
-			t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+			t.Errorf("%s: %s says %q; the meta-data's default is %q", labtest.ParametersPage, name, line, p.Content.Default)
 		}
 	case len(vals) == 0 || vals[0][1] != p.Content.Default:
-		t.Errorf("%s: %s says %q; the meta-data's default is %q", parametersPage, name, line, p.Content.Default)
+		t.Errorf("%s: %s says %q; the meta-data's default is %q", labtest.ParametersPage, name, line, p.Content.Default)
 	case other.Content.Default != p.Content.Default && (len(vals) < 2 || vals[1][1] != other.Content.Default || !strings.Contains(line, "Red Hat")):
-		t.Errorf("%s: %s says %q; on Red Hat based systems before 10.1 the meta-data's default is %q", parametersPage, name, line, other.Content.Default)
+		t.Errorf("%s: %s says %q; on Red Hat based systems before 10.1 the meta-data's default is %q", labtest.ParametersPage, name, line, other.Content.Default)
 	}
 }
 

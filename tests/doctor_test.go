@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -28,10 +29,10 @@ func TestDoctorLevels(t *testing.T) {
 		{
 			name: "sound", code: 0,
 			stdout: []string{
-				"OK    config       " + vip + " belongs on eth0 with prefix /24 (the routes chose them)",
+				"OK    config       " + labtest.VIP + " belongs on eth0 with prefix /24 (the routes chose them)",
 				"OK    link         eth0 is up and has carrier",
-				"OK    address      " + vip + "/24 is not held here: start would add it to eth0",
-				"OK    neighbours   no other host answers for " + vip + " on eth0",
+				"OK    address      " + labtest.VIP + "/24 is not held here: start would add it to eth0",
+				"OK    neighbours   no other host answers for " + labtest.VIP + " on eth0",
 				"0 WARN, 0 FAIL, 0 SKIP: exit 0",
 			},
 			never: []string{"fix:", "SKIP  ", "WARN  ", "FAIL  "},
@@ -39,9 +40,9 @@ func TestDoctorLevels(t *testing.T) {
 		{
 			name: "held here", code: 0,
 			plant: func(t *testing.T, _ *lab.Lab, a, _ *lab.Host) {
-				floatip(t, a).expect(0, "start", "ip="+vip, "arp_bg=false", "arp_count=1")
+				labtest.Floatip(t, a).Expect(0, "start", "ip="+labtest.VIP, "arp_bg=false", "arp_count=1")
 			},
-			stdout: []string{"OK    address      " + vip + "/24 is held here, on eth0", "OK    neighbours   no other host answers for " + vip},
+			stdout: []string{"OK    address      " + labtest.VIP + "/24 is held here, on eth0", "OK    neighbours   no other host answers for " + labtest.VIP},
 		},
 		{
 			name: "strict rp_filter on a node with one nic warns", code: 1,
@@ -65,7 +66,7 @@ func TestDoctorLevels(t *testing.T) {
 			},
 			stdout: []string{
 				"FAIL  link         eth0 is DOWN: an admin set it down", "fix: ip link set eth0 up",
-				"SKIP  neighbours   link down: could not ask the link whether another host answers for " + vip,
+				"SKIP  neighbours   link down: could not ask the link whether another host answers for " + labtest.VIP,
 			},
 			never: []string{"no other host answers"},
 		},
@@ -85,28 +86,28 @@ func TestDoctorLevels(t *testing.T) {
 		{
 			name: "another host holds the address", code: 3,
 			plant: func(t *testing.T, _ *lab.Lab, _, m *lab.Host) {
-				if err := m.IP("addr", "add", vip+"/24", "dev", "eth0"); err != nil {
+				if err := m.IP("addr", "add", labtest.VIP+"/24", "dev", "eth0"); err != nil {
 					t.Fatal(err)
 				}
 			},
-			stdout: []string{"FAIL  neighbours   " + hostMMAC + " already answers for " + vip + ": start here would take an address in use", "fix: stop the address there first"},
+			stdout: []string{"FAIL  neighbours   " + hostMMAC + " already answers for " + labtest.VIP + ": start here would take an address in use", "fix: stop the address there first"},
 		},
 		{
 			// Two VIPs in a subnet where the nic has no address of its
 			// own: the first carries the second.
 			name: "the VIP is the primary of another VIP", code: 1, params: []string{"nic=eth0", "cidr_netmask=24"},
 			plant: func(t *testing.T, _ *lab.Lab, a, _ *lab.Host) {
-				for _, args := range [][]string{{"addr", "del", hostA.Addr.String(), "dev", "eth0"}, {"addr", "add", "198.19.0.1/24", "dev", "eth0"}} {
+				for _, args := range [][]string{{"addr", "del", labtest.HostA.Addr.String(), "dev", "eth0"}, {"addr", "add", "198.19.0.1/24", "dev", "eth0"}} {
 					if err := a.IP(args...); err != nil {
 						t.Fatal(err)
 					}
 				}
-				for _, ip := range []string{vip, "198.18.0.101"} {
-					floatip(t, a).expect(0, "start", "ip="+ip, "nic=eth0", "cidr_netmask=24", "arp_bg=false", "arp_count=1")
+				for _, ip := range []string{labtest.VIP, "198.18.0.101"} {
+					labtest.Floatip(t, a).Expect(0, "start", "ip="+ip, "nic=eth0", "cidr_netmask=24", "arp_bg=false", "arp_count=1")
 				}
 			},
 			stdout: []string{
-				"WARN  address      " + vip + "/24 is the primary address of 198.18.0.101/24 on eth0, and net.ipv4.conf.eth0.promote_secondaries=0",
+				"WARN  address      " + labtest.VIP + "/24 is the primary address of 198.18.0.101/24 on eth0, and net.ipv4.conf.eth0.promote_secondaries=0",
 				"fix: sysctl -w net.ipv4.conf.eth0.promote_secondaries=1, and make it permanent in /etc/sysctl.d/",
 				"1 WARN, 0 FAIL, 0 SKIP: exit 1",
 			},
@@ -121,12 +122,12 @@ func TestDoctorLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, hostA, hostM)
+			l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 			a, m := l.Host("a"), l.Host("m")
 			if tt.plant != nil {
 				tt.plant(t, l, a, m)
 			}
-			res := floatip(t, a).expect(tt.code, "doctor", append([]string{"ip=" + vip}, tt.params...)...)
+			res := labtest.Floatip(t, a).Expect(tt.code, "doctor", append([]string{"ip=" + labtest.VIP}, tt.params...)...)
 			out := strings.ReplaceAll(res.Stdout, m.MAC.String(), hostMMAC)
 			for _, want := range tt.stdout {
 				if !strings.Contains(out, want) {
@@ -165,20 +166,20 @@ func sysctl(t *testing.T, h *lab.Host, setting string) {
 // as every floatip command's does, and a check that failed exits 3, so
 // that a script tells the two apart by the code alone.
 func TestDoctorUsageError(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	a := l.Host("a")
 	tests := []struct {
 		name string
 		argv []string
 		code int
 	}{
-		{"an unknown flag", []string{"doctor", "--ip", vip, "--bogus"}, 2},
-		{"a stray argument", []string{"doctor", "--ip", vip, "24"}, 2},
-		{"a failed check", []string{"doctor", "--ip", vip, "--nic", "nosuch"}, 3},
+		{"an unknown flag", []string{"doctor", "--ip", labtest.VIP, "--bogus"}, 2},
+		{"a stray argument", []string{"doctor", "--ip", labtest.VIP, "24"}, 2},
+		{"a failed check", []string{"doctor", "--ip", labtest.VIP, "--nic", "nosuch"}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := a.Run(context.Background(), ocfEnv(t.TempDir()), append([]string{binary}, tt.argv...)...)
+			res, err := a.Run(context.Background(), labtest.OCFEnv(t.TempDir()), append([]string{labtest.Binary}, tt.argv...)...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/floatip/floatip/internal/announce"
 	"github.com/floatip/floatip/tests/failover"
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -19,9 +20,9 @@ import (
 // M's entry follows the VIP to B because of B's announcement (M had a
 // stale entry for A and did not ask itself), and M's traffic reaches B.
 func TestFailover(t *testing.T) {
-	needRoot(t)
-	needTool(t, "ip")
-	agents := []failover.Agent{{Name: "floatip", Path: binary}, failover.Heartbeat}
+	labtest.NeedRoot(t)
+	labtest.NeedTool(t, "ip")
+	agents := []failover.Agent{{Name: "floatip", Path: labtest.Binary}, failover.Heartbeat}
 	for _, agent := range agents {
 		for _, kind := range []failover.Kind{failover.Graceful, failover.HardFailure} {
 			t.Run(agent.Name+"/"+kind.String(), func(t *testing.T) {
@@ -65,15 +66,15 @@ func TestFailover(t *testing.T) {
 func TestClientFollowsEachForm(t *testing.T) {
 	for i, form := range []string{"request", "reply"} {
 		t.Run(form, func(t *testing.T) {
-			l := newLab(t, failover.HostA, failover.HostB, failover.HostM)
+			l := labtest.NewLab(t, failover.HostA, failover.HostB, failover.HostM)
 			a, b, m := l.Host("a"), l.Host("b"), l.Host("m")
-			floatip(t, a).expect(0, "start", "ip="+vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1")
+			labtest.Floatip(t, a).Expect(0, "start", "ip="+labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1")
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if mac, err := m.Learn(ctx, failover.VIP); err != nil || mac.String() != a.MAC.String() {
 				t.Fatalf("M's entry %v (%v), want A's %s", mac, err, a.MAC)
 			}
-			frames, err := announce.GARPFrames(b.MAC, netip.MustParseAddr(vip))
+			frames, err := announce.GARPFrames(b.MAC, netip.MustParseAddr(labtest.VIP))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -24,28 +25,28 @@ import (
 func TestSplitBrain(t *testing.T) {
 	for _, fam := range []struct {
 		name, ip, prefix string
-	}{{"IPv4", vip, "24"}, {"IPv6", vip6, "64"}} {
+	}{{"IPv4", labtest.VIP, "24"}, {"IPv6", labtest.VIP6, "64"}} {
 		t.Run(fam.name, func(t *testing.T) {
-			l := newLab(t, hostA6, hostM6)
+			l := labtest.NewLab(t, labtest.HostA6, labtest.HostM6)
 			a, m := l.Host("a"), l.Host("m")
-			r := floatip(t, a)
+			r := labtest.Floatip(t, a)
 			p := []string{"ip=" + fam.ip, "cidr_netmask=" + fam.prefix, "nodad=true", "arp_bg=false", "arp_count=1"}
 			deep := append(p, "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000")
-			r.expect(0, "start", p...)
-			r.expect(0, "monitor", deep...)
+			r.Expect(0, "start", p...)
+			r.Expect(0, "monitor", deep...)
 			if err := m.IP("addr", "add", fam.ip+"/"+fam.prefix, "dev", m.Dev, "nodad"); err != nil {
 				t.Fatal(err)
 			}
-			res := r.expect(1, "monitor", deep...)
+			res := r.Expect(1, "monitor", deep...)
 			if want := "ocf-exit-reason:split brain: " + m.MAC.String() + " also answers for " + fam.ip; !strings.Contains(res.Stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
 			}
-			r.expect(0, "monitor", p...) // depth 0 does not look
+			r.Expect(0, "monitor", p...) // depth 0 does not look
 			if err := m.IP("addr", "del", fam.ip+"/"+fam.prefix, "dev", m.Dev); err != nil {
 				t.Fatal(err)
 			}
-			r.expect(0, "monitor", deep...)
-			r.expect(0, "stop", p...)
+			r.Expect(0, "monitor", deep...)
+			r.Expect(0, "stop", p...)
 		})
 	}
 }
@@ -53,30 +54,30 @@ func TestSplitBrain(t *testing.T) {
 // TestAnnounceTo: the neighbour named in announce_to receives unicast
 // replies addressed to its own MAC, and the broadcast burst too.
 func TestAnnounceTo(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a, m := l.Host("a"), l.Host("m")
 	c, err := m.Capture(0x0806)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := floatip(t, a)
-	p := []string{"ip=" + vip, "arp_count=3", "arp_interval=50", "announce_to=" + hostM.Addr.Addr().String()}
-	r.expect(0, "start", p...)
-	burstOver(t, a)
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP, "arp_count=3", "arp_interval=50", "announce_to=" + labtest.HostM.Addr.Addr().String()}
+	r.Expect(0, "start", p...)
+	labtest.BurstOver(t, a)
 	var unicast, broadcast int
-	for _, f := range lab.DecodeARP(drain(t, c, a)) {
+	for _, f := range lab.DecodeARP(labtest.Drain(t, c, a)) {
 		switch {
-		case f.SenderIP != netipOf(vip):
-		case f.EthDst.String() == m.MAC.String() && f.TargetIP == hostM.Addr.Addr() && f.TargetHW.String() == m.MAC.String():
+		case f.SenderIP != netipOf(labtest.VIP):
+		case f.EthDst.String() == m.MAC.String() && f.TargetIP == labtest.HostM.Addr.Addr() && f.TargetHW.String() == m.MAC.String():
 			unicast++
-		case f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP == netipOf(vip):
+		case f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP == netipOf(labtest.VIP):
 			broadcast++
 		}
 	}
 	if unicast != 3 || broadcast != 6 {
 		t.Errorf("M got %d unicast and %d broadcast announcements, want 3 and 6", unicast, broadcast)
 	}
-	r.expect(0, "stop", p...)
+	r.Expect(0, "stop", p...)
 }
 
 // TestKillConnections: a client with a connection to the address sees it
@@ -97,14 +98,14 @@ func TestKillConnections(t *testing.T) {
 	} {
 		kill := tt.kill
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, hostA, hostM)
+			l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 			a, m := l.Host("a"), l.Host("m")
-			r := floatip(t, a)
-			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1"}
+			r := labtest.Floatip(t, a)
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1"}
 			if kill {
 				p = append(p, "kill_connections=true")
 			}
-			r.expect(0, "start", p...)
+			r.Expect(0, "start", p...)
 			var ln net.Listener
 			if err := a.Do(func() (err error) { ln, err = net.Listen(tt.network, ":8080"); return err }); err != nil {
 				t.Fatal(err)
@@ -120,11 +121,11 @@ func TestKillConnections(t *testing.T) {
 				}
 			}()
 			var conn net.Conn
-			if err := m.Do(func() (err error) { conn, err = net.Dial("tcp4", vip+":8080"); return err }); err != nil {
+			if err := m.Do(func() (err error) { conn, err = net.Dial("tcp4", labtest.VIP+":8080"); return err }); err != nil {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			res := r.expect(0, "stop", p...)
+			res := r.Expect(0, "stop", p...)
 			conn.SetReadDeadline(time.Now().Add(time.Second))
 			_, err := conn.Read(make([]byte, 1))
 			ended := err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
@@ -145,31 +146,31 @@ func TestKillConnections(t *testing.T) {
 // without carrier makes the monitor say not running and start refuse it;
 // check_link_status=false does not look.
 func TestCheckLinkStatus(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	a := l.Host("a")
-	r := floatip(t, a)
-	p := []string{"ip=" + vip, "cidr_netmask=24", "nic=eth0", "arp_bg=false", "arp_count=1", "check_link_status=true"}
-	r.expect(0, "start", p...)
-	r.expect(0, "monitor", p...)
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "nic=eth0", "arp_bg=false", "arp_count=1", "check_link_status=true"}
+	r.Expect(0, "start", p...)
+	r.Expect(0, "monitor", p...)
 	if err := l.Cut(a); err != nil {
 		t.Fatal(err)
 	}
 	// The monitor reads the operational state, which the kernel sets a
 	// while after the carrier (linkwatch).
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		state := linkOf(t, a).Attrs().OperState
 		return state == netlink.OperDown || state == netlink.OperLowerLayerDown, "eth0 is still " + state.String()
 	})
-	if res := r.expect(7, "monitor", p...); !strings.Contains(res.Stderr, "WARNING: IP "+vip+" available, but device has status down") {
+	if res := r.Expect(7, "monitor", p...); !strings.Contains(res.Stderr, "WARNING: IP "+labtest.VIP+" available, but device has status down") {
 		t.Errorf("monitor warning: %s", res.Stderr)
 	}
-	r.expect(7, "monitor", "ip="+vip, "cidr_netmask=24", "nic=eth0")
-	r.expect(0, "monitor", "ip="+vip, "cidr_netmask=24", "nic=eth0", "check_link_status=false")
-	r.expect(0, "stop", p...)
-	if res := r.expect(5, "start", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:IP "+vip+" available, but device has status down") {
+	r.Expect(7, "monitor", "ip="+labtest.VIP, "cidr_netmask=24", "nic=eth0")
+	r.Expect(0, "monitor", "ip="+labtest.VIP, "cidr_netmask=24", "nic=eth0", "check_link_status=false")
+	r.Expect(0, "stop", p...)
+	if res := r.Expect(5, "start", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:IP "+labtest.VIP+" available, but device has status down") {
 		t.Errorf("start reason: %s", res.Stderr)
 	}
-	if got := vipOn(t, a, vip); len(got) != 0 {
+	if got := labtest.VIPOn(t, a, labtest.VIP); len(got) != 0 {
 		t.Errorf("start without link left %+v", got)
 	}
 }
@@ -179,15 +180,15 @@ func TestCheckLinkStatus(t *testing.T) {
 // LOWERLAYERDOWN, which check_link_status refuses as it refuses DOWN: the
 // monitor says not running and start refuses the address.
 func TestCheckLinkStatusStacked(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	a := l.Host("a")
 	if err := a.Macvlan("mv0", kindMAC(a)); err != nil {
 		t.Fatal(err)
 	}
-	r := floatip(t, a)
-	p := []string{"ip=" + vip, "cidr_netmask=24", "nic=mv0", "arp_bg=false", "arp_count=1"}
-	r.expect(0, "start", p...)
-	r.expect(0, "monitor", p...)
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "nic=mv0", "arp_bg=false", "arp_count=1"}
+	r.Expect(0, "start", p...)
+	r.Expect(0, "monitor", p...)
 	if err := l.Cut(a); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestCheckLinkStatusStacked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nh.Close()
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		link, err := nh.LinkByName("mv0")
 		if err != nil {
 			t.Fatal(err)
@@ -204,14 +205,14 @@ func TestCheckLinkStatusStacked(t *testing.T) {
 		state := link.Attrs().OperState
 		return state == netlink.OperLowerLayerDown, "mv0 is " + state.String()
 	})
-	if res := r.expect(7, "monitor", p...); !strings.Contains(res.Stderr, "mv0 is LOWERLAYERDOWN") {
+	if res := r.Expect(7, "monitor", p...); !strings.Contains(res.Stderr, "mv0 is LOWERLAYERDOWN") {
 		t.Errorf("monitor warning: %s", res.Stderr)
 	}
-	r.expect(0, "stop", p...)
-	if res := r.expect(5, "start", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:IP "+vip+" available, but device has status down: mv0 is LOWERLAYERDOWN") {
+	r.Expect(0, "stop", p...)
+	if res := r.Expect(5, "start", p...); !strings.Contains(res.Stderr, "ocf-exit-reason:IP "+labtest.VIP+" available, but device has status down: mv0 is LOWERLAYERDOWN") {
 		t.Errorf("start reason: %s", res.Stderr)
 	}
-	if got := vipOn(t, a, vip); len(got) != 0 {
+	if got := labtest.VIPOn(t, a, labtest.VIP); len(got) != 0 {
 		t.Errorf("start without link left %+v", got)
 	}
 }
@@ -219,33 +220,33 @@ func TestCheckLinkStatusStacked(t *testing.T) {
 // TestMonitorDADFailed: an IPv6 address whose DAD failed is on the nic but
 // useless; monitor says so instead of success.
 func TestMonitorDADFailed(t *testing.T) {
-	l := newLab(t, hostA6, hostM6)
+	l := labtest.NewLab(t, labtest.HostA6, labtest.HostM6)
 	a, m := l.Host("a"), l.Host("m")
-	if err := m.IP("addr", "add", vip6+"/64", "dev", m.Dev, "nodad"); err != nil {
+	if err := m.IP("addr", "add", labtest.VIP6+"/64", "dev", m.Dev, "nodad"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.IP("addr", "add", vip6+"/64", "dev", a.Dev); err != nil {
+	if err := a.IP("addr", "add", labtest.VIP6+"/64", "dev", a.Dev); err != nil {
 		t.Fatal(err)
 	}
 	// DAD sends one probe and waits a second for an answer, M's.
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 10*time.Second, func() (bool, string) {
 		addrs, err := a.Addrs(netlink.FAMILY_V6)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, ad := range addrs {
-			if ad.IP.String() == netip.MustParseAddr(vip6).String() {
-				return ad.Flags&unix.IFA_F_DADFAILED != 0, fmt.Sprintf("%s has flags %#x, not dadfailed", vip6, ad.Flags)
+			if ad.IP.String() == netip.MustParseAddr(labtest.VIP6).String() {
+				return ad.Flags&unix.IFA_F_DADFAILED != 0, fmt.Sprintf("%s has flags %#x, not dadfailed", labtest.VIP6, ad.Flags)
 			}
 		}
-		return false, vip6 + " is not on a"
+		return false, labtest.VIP6 + " is not on a"
 	})
-	r := floatip(t, a)
-	res := r.expect(1, "monitor", "ip="+vip6, "cidr_netmask=64")
-	if !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+vip6+" [DAD]") {
+	r := labtest.Floatip(t, a)
+	res := r.Expect(1, "monitor", "ip="+labtest.VIP6, "cidr_netmask=64")
+	if !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+labtest.VIP6+" [DAD]") {
 		t.Errorf("reason: %s", res.Stderr)
 	}
-	r.expect(0, "stop", "ip="+vip6, "cidr_netmask=64")
+	r.Expect(0, "stop", "ip="+labtest.VIP6, "cidr_netmask=64")
 }
 
 func netipOf(s string) netip.Addr { return netip.MustParseAddr(s) }
@@ -255,13 +256,13 @@ func netipOf(s string) netip.Addr { return netip.MustParseAddr(s) }
 // kernel to free it, and both are bound to protocol 0, so the kernel
 // queues no received frame on them (keepalived #1983).
 func TestSenderSocketsReceiveNothing(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a := l.Host("a")
-	r := floatip(t, a)
-	p := []string{"ip=" + vip, "arp_count=100", "arp_interval=40"}
-	r.expect(0, "start", p...)
-	t.Cleanup(func() { r.run("stop", p...) })
-	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+key(t, a, vip)+".pid"))
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP, "arp_count=100", "arp_interval=40"}
+	r.Expect(0, "start", p...)
+	t.Cleanup(func() { r.Run("stop", p...) })
+	b, err := os.ReadFile(filepath.Join(r.Rsctmp, "floatip-announce-"+labtest.Key(t, a, labtest.VIP)+".pid"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,17 +290,17 @@ func TestSenderSocketsReceiveNothing(t *testing.T) {
 		return out
 	}
 	// The sender opens its own socket once it runs: wait for both.
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		n := len(packetSockets())
 		return n >= 2, fmt.Sprintf("found %d packet sockets of sender %s, want 2: its own and start's", n, pid)
 	})
 	// M sends ARP traffic that a socket bound to ARP would queue: once M
 	// has an answer, its ARP request reached every packet socket on A.
-	ping, err := l.Host("m").Ping(netipOf(vip), 5*time.Millisecond)
+	ping, err := l.Host("m").Ping(netipOf(labtest.VIP), 5*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		return answered(ping.Probes(), time.Time{}) > 0, "M's pings of the VIP were not answered"
 	})
 	ping.Close()
@@ -317,17 +318,17 @@ func TestSenderSocketsReceiveNothing(t *testing.T) {
 // TestDoctor: floatip doctor passes a sound node and names a planted
 // sysctl that would hide the address, with its fix.
 func TestDoctor(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a := l.Host("a")
-	r := floatip(t, a)
-	if res := r.expect(0, "doctor", "ip="+vip); !strings.Contains(res.Stdout, "OK    neighbours   no other host answers for "+vip) {
+	r := labtest.Floatip(t, a)
+	if res := r.Expect(0, "doctor", "ip="+labtest.VIP); !strings.Contains(res.Stdout, "OK    neighbours   no other host answers for "+labtest.VIP) {
 		t.Errorf("doctor on a sound node:\n%s", res.Stdout)
 	}
 	ctx := context.Background()
 	if res, err := a.Run(ctx, nil, "sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=8"); err != nil || res.Code != 0 {
 		t.Fatalf("plant arp_ignore: %v %+v", err, res)
 	}
-	res := r.expect(3, "doctor", "ip="+vip)
+	res := r.Expect(3, "doctor", "ip="+labtest.VIP)
 	for _, want := range []string{"FAIL  sysctl       net.ipv4.conf.eth0.arp_ignore=8", "fix: sysctl -w net.ipv4.conf.eth0.arp_ignore=0"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, res.Stdout)
@@ -339,7 +340,7 @@ func TestDoctor(t *testing.T) {
 // answers its own probe (Linux answers ARP for any of its addresses on any
 // nic); that is not another holder.
 func TestSplitBrainIgnoresOwnNics(t *testing.T) {
-	l := newLab(t, lab.HostSpec{Name: "a"})
+	l := labtest.NewLab(t, lab.HostSpec{Name: "a"})
 	a := l.Host("a")
 	for _, args := range [][]string{
 		{"link", "add", "x0", "type", "veth", "peer", "name", "x1"},
@@ -351,11 +352,11 @@ func TestSplitBrainIgnoresOwnNics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := floatip(t, a)
-	p := []string{"ip=" + vip, "cidr_netmask=24", "nic=x0", "arp_bg=false", "arp_count=1"}
-	r.expect(0, "start", p...)
-	r.expect(0, "monitor", append(p, "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000")...)
-	r.expect(0, "stop", p...)
-	r.expect(0, "start", append(p, "run_arping=true")...)
-	r.expect(0, "stop", p...)
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "nic=x0", "arp_bg=false", "arp_count=1"}
+	r.Expect(0, "start", p...)
+	r.Expect(0, "monitor", append(p, "OCF_CHECK_LEVEL=10", "OCF_RESKEY_CRM_meta_interval=60000")...)
+	r.Expect(0, "stop", p...)
+	r.Expect(0, "start", append(p, "run_arping=true")...)
+	r.Expect(0, "stop", p...)
 }

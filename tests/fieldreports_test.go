@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/floatip/floatip/metadata"
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -27,42 +28,42 @@ import (
 func TestFieldAddressLostIsAnnouncedAgain(t *testing.T) {
 	for _, how := range []string{"address deleted", "addresses flushed by a link flap"} {
 		t.Run(how, func(t *testing.T) {
-			l := newLab(t, hostA, hostM)
+			l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 			a, m := l.Host("a"), l.Host("m")
-			before := hostState(t, a)
-			r := floatip(t, a)
-			p := []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}
-			r.expect(0, "start", append(p, quietBurst...)...)
+			before := labtest.HostState(t, a)
+			r := labtest.Floatip(t, a)
+			p := []string{"ip=" + labtest.VIP, "nic=eth0", "cidr_netmask=24"}
+			r.Expect(0, "start", append(p, labtest.QuietBurst...)...)
 			if how == "address deleted" {
-				if err := a.IP("addr", "del", vip+"/24", "dev", "eth0"); err != nil {
+				if err := a.IP("addr", "del", labtest.VIP+"/24", "dev", "eth0"); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				for _, args := range [][]string{{"link", "set", "eth0", "down"}, {"addr", "flush", "dev", "eth0"}, {"link", "set", "eth0", "up"}, {"addr", "add", hostA.Addr.String(), "brd", "+", "dev", "eth0"}} {
+				for _, args := range [][]string{{"link", "set", "eth0", "down"}, {"addr", "flush", "dev", "eth0"}, {"link", "set", "eth0", "up"}, {"addr", "add", labtest.HostA.Addr.String(), "brd", "+", "dev", "eth0"}} {
 					if err := a.IP(args...); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
-			r.expect(7, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
-			r.expect(7, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=0")...)
+			r.Expect(7, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
+			r.Expect(7, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=0")...)
 			c, err := m.Capture(0x0806)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.expect(0, "start", append(p, "arp_bg=false", "arp_count=2", "arp_interval=50")...)
+			r.Expect(0, "start", append(p, "arp_bg=false", "arp_count=2", "arp_interval=50")...)
 			var garps int
 			for _, f := range lab.DecodeARP(c.Close()) {
-				if f.SenderIP.String() == vip && f.TargetIP.String() == vip && f.SenderHW.String() == a.MAC.String() {
+				if f.SenderIP.String() == labtest.VIP && f.TargetIP.String() == labtest.VIP && f.SenderHW.String() == a.MAC.String() {
 					garps++
 				}
 			}
 			if garps != 4 {
-				t.Errorf("M received %d gratuitous ARP frames for %s after the second start, want 4", garps, vip)
+				t.Errorf("M received %d gratuitous ARP frames for %s after the second start, want 4", garps, labtest.VIP)
 			}
-			r.expect(0, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
-			r.expect(0, "stop", p...)
-			checkNothingLeft(t, a, before, r.rsctmp)
+			r.Expect(0, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
+			r.Expect(0, "stop", p...)
+			labtest.CheckNothingLeft(t, a, before, r.Rsctmp)
 		})
 	}
 }
@@ -71,21 +72,21 @@ func TestFieldAddressLostIsAnnouncedAgain(t *testing.T) {
 // the address when start runs with run_arping: start fails with
 // OCF_ERR_GENERIC, one exit reason, and takes nothing.
 func TestFieldCollisionIsGeneric(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a, m := l.Host("a"), l.Host("m")
-	before := hostState(t, a)
-	if err := m.IP("addr", "add", vip+"/24", "dev", "eth0"); err != nil {
+	before := labtest.HostState(t, a)
+	if err := m.IP("addr", "add", labtest.VIP+"/24", "dev", "eth0"); err != nil {
 		t.Fatal(err)
 	}
-	r := floatip(t, a)
-	p := []string{"ip=" + vip, "cidr_netmask=24", "run_arping=true"}
-	res := r.expect(1, "start", p...)
-	if n := len(exitReasons(res.Stderr)); n != 1 || !strings.Contains(res.Stderr, m.MAC.String()) {
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "run_arping=true"}
+	res := r.Expect(1, "start", p...)
+	if n := len(labtest.ExitReasons(res.Stderr)); n != 1 || !strings.Contains(res.Stderr, m.MAC.String()) {
 		t.Errorf("%d exit reasons, want one naming %s:\n%s", n, m.MAC, res.Stderr)
 	}
-	r.expect(7, "monitor", p...)
-	r.expect(0, "stop", p...)
-	checkNothingLeft(t, a, before, r.rsctmp)
+	r.Expect(7, "monitor", p...)
+	r.Expect(0, "stop", p...)
+	labtest.CheckNothingLeft(t, a, before, r.Rsctmp)
 }
 
 // TestFieldStopOnInvalidConfiguration (resource-agents #891): the
@@ -93,9 +94,9 @@ func TestFieldCollisionIsGeneric(t *testing.T) {
 // succeed and take the address away, as a failed stop gets the node
 // fenced.
 func TestFieldStopOnInvalidConfiguration(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	a := l.Host("a")
-	before := hostState(t, a)
+	before := labtest.HostState(t, a)
 	for _, bad := range [][]string{
 		{"arp_count=0"},
 		{"arp_interval=abc"},
@@ -107,11 +108,11 @@ func TestFieldStopOnInvalidConfiguration(t *testing.T) {
 		{"lvs_ipv6_addrlabel=true"},
 	} {
 		t.Run(strings.Join(bad, " "), func(t *testing.T) {
-			r := floatip(t, a)
-			p := []string{"ip=" + vip, "cidr_netmask=24"}
-			r.expect(0, "start", append(p, quietBurst...)...)
-			r.expect(0, "stop", append(p, bad...)...)
-			checkNothingLeft(t, a, before, r.rsctmp)
+			r := labtest.Floatip(t, a)
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
+			r.Expect(0, "start", append(p, labtest.QuietBurst...)...)
+			r.Expect(0, "stop", append(p, bad...)...)
+			labtest.CheckNothingLeft(t, a, before, r.Rsctmp)
 		})
 	}
 }
@@ -120,12 +121,12 @@ func TestFieldStopOnInvalidConfiguration(t *testing.T) {
 // else on stdout, with debug logging and syslog on, as root and as nobody,
 // and the XML is valid.
 func TestFieldMetadataOnlyXML(t *testing.T) {
-	needRoot(t)
-	setpriv := needTool(t, "setpriv")
-	xmllint := needTool(t, "xmllint")
+	labtest.NeedRoot(t)
+	setpriv := labtest.NeedTool(t, "setpriv")
+	xmllint := labtest.NeedTool(t, "xmllint")
 	for _, as := range [][]string{nil, {setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"}} {
 		var stdout, stderr bytes.Buffer
-		argv := append(slices.Clone(as), binary, "meta-data")
+		argv := append(slices.Clone(as), labtest.Binary, "meta-data")
 		c := exec.Command(argv[0], argv[1:]...)
 		c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT=/usr/lib/ocf", "OCF_RESOURCE_INSTANCE=vip",
 			"HA_debug=1", "HA_LOGFACILITY=daemon", "HA_LOGFILE=/dev/stderr", "HA_DEBUGLOG=/dev/stderr"}
@@ -149,20 +150,20 @@ func TestFieldMetadataOnlyXML(t *testing.T) {
 // validate-all with no meta attribute at all and no HA_RSCTMP; it must
 // pass for a configuration that is valid.
 func TestFieldValidateWithoutMeta(t *testing.T) {
-	l := newLab(t, hostA6)
+	l := labtest.NewLab(t, labtest.HostA6)
 	a := l.Host("a")
 	for _, p := range [][]string{
-		{"ip=" + vip},
-		{"ip=" + vip, "cidr_netmask=24", "nic=eth0"},
-		{"ip=" + vip6, "cidr_netmask=64"},
-		{"ip=" + vip, "arp_count_refresh=2", "run_arping=true", "flush_routes=true"},
+		{"ip=" + labtest.VIP},
+		{"ip=" + labtest.VIP, "cidr_netmask=24", "nic=eth0"},
+		{"ip=" + labtest.VIP6, "cidr_netmask=64"},
+		{"ip=" + labtest.VIP, "arp_count_refresh=2", "run_arping=true", "flush_routes=true"},
 	} {
 		env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 		for _, kv := range p {
 			env = append(env, "OCF_RESKEY_"+kv)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		res, err := a.Run(ctx, env, binary, "validate-all")
+		res, err := a.Run(ctx, env, labtest.Binary, "validate-all")
 		cancel()
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,13 +14,8 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
-)
-
-var (
-	hostA6 = lab.HostSpec{Name: "a", Addr: hostA.Addr, Addr6: netip.MustParsePrefix("2001:db8::1/64")}
-	hostM6 = lab.HostSpec{Name: "m", Addr: hostM.Addr, Addr6: netip.MustParsePrefix("2001:db8::3/64")}
-	vip6   = "2001:db8::100"
 )
 
 // vip6On describes the host's IPv6 addresses equal to ip: prefix, flags
@@ -51,39 +45,28 @@ func vip6On(t *testing.T, h *lab.Host, ip string) []string {
 	return out
 }
 
-func describeNA(n lab.NA, h *lab.Host) string {
-	name := func(s string) string {
-		if s == h.MAC.String() {
-			return "nic"
-		}
-		return s
-	}
-	return fmt.Sprintf("NA eth %s>%s %s>%s hop %d R=%v S=%v O=%v target %s tlla %s len %d",
-		name(n.EthSrc.String()), n.EthDst, n.Src, n.Dst, n.HopLimit, n.Router, n.Solicited, n.Override, n.Target, name(n.TargetMAC.String()), n.Len)
-}
-
 // TestIPv6DADFailure: another node holds the address, so DAD fails; start
 // fails with the reason, as IPaddr2 does, and leaves nothing behind.
 func TestIPv6DADFailure(t *testing.T) {
 	for _, name := range []string{"floatip", "heartbeat"} {
 		t.Run(name, func(t *testing.T) {
-			l := newLab(t, hostA6, hostM6)
+			l := labtest.NewLab(t, labtest.HostA6, labtest.HostM6)
 			a, m := l.Host("a"), l.Host("m")
-			if err := m.IP("addr", "add", vip6+"/64", "dev", m.Dev, "nodad"); err != nil {
+			if err := m.IP("addr", "add", labtest.VIP6+"/64", "dev", m.Dev, "nodad"); err != nil {
 				t.Fatal(err)
 			}
-			r := floatip(t, a)
+			r := labtest.Floatip(t, a)
 			if name == "heartbeat" {
-				r = heartbeat(t, a)
+				r = labtest.Heartbeat(t, a)
 			}
-			res := r.expect(1, "start", "ip="+vip6, "cidr_netmask=64")
-			if name == "floatip" && !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+vip6+" [DAD]") {
+			res := r.Expect(1, "start", "ip="+labtest.VIP6, "cidr_netmask=64")
+			if name == "floatip" && !strings.Contains(res.Stderr, "ocf-exit-reason:IPv6 address collision "+labtest.VIP6+" [DAD]") {
 				t.Errorf("exit reason: %s", res.Stderr)
 			}
-			if got := vip6On(t, a, vip6); len(got) != 0 {
+			if got := vip6On(t, a, labtest.VIP6); len(got) != 0 {
 				t.Errorf("left %v", got)
 			}
-			r.expect(7, "monitor", "ip="+vip6, "cidr_netmask=64")
+			r.Expect(7, "monitor", "ip="+labtest.VIP6, "cidr_netmask=64")
 		})
 	}
 }
@@ -94,20 +77,20 @@ func TestIPv6DADFailure(t *testing.T) {
 func TestIPv6AddrLabel(t *testing.T) {
 	for _, agent := range []string{"floatip", "heartbeat"} {
 		t.Run(agent, func(t *testing.T) {
-			l := newLab(t, hostA6)
+			l := labtest.NewLab(t, labtest.HostA6)
 			h := l.Host("a")
-			r := floatip(t, h)
+			r := labtest.Floatip(t, h)
 			if agent == "heartbeat" {
-				r = heartbeat(t, h)
+				r = labtest.Heartbeat(t, h)
 			}
-			p := []string{"ip=" + vip6, "cidr_netmask=64", "nodad=true", "lvs_ipv6_addrlabel=true", "lvs_ipv6_addrlabel_value=77", "arp_count=1"}
-			entry := "prefix " + vip6 + "/128 label 77"
-			r.expect(0, "start", p...)
+			p := []string{"ip=" + labtest.VIP6, "cidr_netmask=64", "nodad=true", "lvs_ipv6_addrlabel=true", "lvs_ipv6_addrlabel_value=77", "arp_count=1"}
+			entry := "prefix " + labtest.VIP6 + "/128 label 77"
+			r.Expect(0, "start", p...)
 			if got := addrLabels(t, h); !strings.Contains(got, entry) {
 				t.Errorf("after start, addrlabel list lacks %q:\n%s", entry, got)
 			}
-			r.expect(0, "stop", p...)
-			if got := addrLabels(t, h); strings.Contains(got, vip6) {
+			r.Expect(0, "stop", p...)
+			if got := addrLabels(t, h); strings.Contains(got, labtest.VIP6) {
 				t.Errorf("after stop, addrlabel list still has the address:\n%s", got)
 			}
 		})
@@ -130,12 +113,12 @@ func addrLabels(t *testing.T, h *lab.Host) string {
 // must still learn how DAD ended, succeed, and leave the address usable,
 // as IPaddr2, which polls, does.
 func TestDADWaitSurvivesNotificationOverrun(t *testing.T) {
-	l := newLab(t, hostA6)
+	l := labtest.NewLab(t, labtest.HostA6)
 	a := l.Host("a")
-	r := fastFloatip(t, a)
-	p := []string{"ip=" + vip6, "cidr_netmask=64", "arp_bg=false", "arp_count=1"}
-	t.Cleanup(func() { r.run("stop", p...) })
-	r.wrap = []string{needTool(t, "strace"), "-f", "-qq", "-o", "/dev/null", "-e", "trace=recvfrom", "-e", "inject=recvfrom:delay_exit=20000"}
+	r := labtest.FastFloatip(t, a)
+	p := []string{"ip=" + labtest.VIP6, "cidr_netmask=64", "arp_bg=false", "arp_count=1"}
+	t.Cleanup(func() { r.Run("stop", p...) })
+	r.Wrap = []string{labtest.NeedTool(t, "strace"), "-f", "-qq", "-o", "/dev/null", "-e", "trace=recvfrom", "-e", "inject=recvfrom:delay_exit=20000"}
 
 	nh, err := a.Handle()
 	if err != nil {
@@ -161,7 +144,7 @@ func TestDADWaitSurvivesNotificationOverrun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd, err := r.start(ctx, &stdout, &stderr, "start", p...)
+	cmd, err := r.Start(ctx, &stdout, &stderr, "start", p...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +152,7 @@ func TestDADWaitSurvivesNotificationOverrun(t *testing.T) {
 	for added := false; !added; {
 		select {
 		case u := <-updates:
-			added = u.NewAddr && u.LinkAddress.IP.String() == vip6
+			added = u.NewAddr && u.LinkAddress.IP.String() == labtest.VIP6
 		case <-ctx.Done():
 			t.Fatal("the address did not appear")
 		}
@@ -191,12 +174,12 @@ func TestDADWaitSurvivesNotificationOverrun(t *testing.T) {
 	if err != nil {
 		t.Errorf("start: %v\n%s", err, stderr.String())
 	}
-	if got := vip6On(t, a, vip6); len(got) != 1 || strings.Contains(got[0], "tentative") || strings.Contains(got[0], "dadfailed") {
+	if got := vip6On(t, a, labtest.VIP6); len(got) != 1 || strings.Contains(got[0], "tentative") || strings.Contains(got[0], "dadfailed") {
 		t.Errorf("after start: %q", got)
 	}
-	r.wrap = nil
-	r.expect(0, "stop", p...)
-	if got := vip6On(t, a, vip6); len(got) != 0 {
+	r.Wrap = nil
+	r.Expect(0, "stop", p...)
+	if got := vip6On(t, a, labtest.VIP6); len(got) != 0 {
 		t.Errorf("after stop: %q", got)
 	}
 }

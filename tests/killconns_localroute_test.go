@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestStartKeepsOneLocalRoute: a start on an address that is already there
@@ -20,25 +22,25 @@ func TestStartKeepsOneLocalRoute(t *testing.T) {
 		cutShort bool
 		kill     bool
 	}{
-		{"IPv4 twice", vip, "24", false, true},
-		{"IPv6 twice", vip6, "64", false, true},
-		{"IPv4 after a cut-short stop", vip, "24", true, true},
-		{"IPv6 after a cut-short stop", vip6, "64", true, true},
+		{"IPv4 twice", labtest.VIP, "24", false, true},
+		{"IPv6 twice", labtest.VIP6, "64", false, true},
+		{"IPv4 after a cut-short stop", labtest.VIP, "24", true, true},
+		{"IPv6 after a cut-short stop", labtest.VIP6, "64", true, true},
 		// The stop that follows does not block, as when kill_connections
 		// was turned off meanwhile.
-		{"IPv4 after a cut-short stop, then a plain stop", vip, "24", true, false},
-		{"IPv6 after a cut-short stop, then a plain stop", vip6, "64", true, false},
-		{"IPv4 /32 after a cut-short stop, then a plain stop", vip, "32", true, false},
+		{"IPv4 after a cut-short stop, then a plain stop", labtest.VIP, "24", true, false},
+		{"IPv6 after a cut-short stop, then a plain stop", labtest.VIP6, "64", true, false},
+		{"IPv4 /32 after a cut-short stop, then a plain stop", labtest.VIP, "32", true, false},
 		// The address is the primary of its subnet on the nic.
 		{"IPv4 primary after a cut-short stop, then a plain stop", "198.19.5.100", "24", true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, hostA6)
+			l := labtest.NewLab(t, labtest.HostA6)
 			a := l.Host("a")
-			r := floatip(t, a)
+			r := labtest.Floatip(t, a)
 			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "nic=" + a.Dev, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
-			t.Cleanup(func() { r.run("stop", p...) })
-			r.expect(0, "start", p...)
+			t.Cleanup(func() { r.Run("stop", p...) })
+			r.Expect(0, "start", p...)
 			if tt.cutShort {
 				if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
 					t.Fatal(err)
@@ -47,7 +49,7 @@ func TestStartKeepsOneLocalRoute(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r.expect(0, "start", p...)
+			r.Expect(0, "start", p...)
 			if diff := cmpRoutes([]string{"local"}, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after the second start (-want +got):\n%s", diff)
 			}
@@ -55,7 +57,7 @@ func TestStartKeepsOneLocalRoute(t *testing.T) {
 			if !tt.kill {
 				stop = append(p[:len(p):len(p)], "kill_connections=false")
 			}
-			r.expect(0, "stop", stop...)
+			r.Expect(0, "stop", stop...)
 			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after stop (-want +got):\n%s", diff)
 			}
@@ -77,39 +79,39 @@ func TestMonitorSeesCutShortStop(t *testing.T) {
 		vip     string
 		netmask string
 	}{
-		{"IPv4", vip, "24"},
-		{"IPv6", vip6, "64"},
+		{"IPv4", labtest.VIP, "24"},
+		{"IPv6", labtest.VIP6, "64"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, hostA6)
+			l := labtest.NewLab(t, labtest.HostA6)
 			a := l.Host("a")
-			r := floatip(t, a)
+			r := labtest.Floatip(t, a)
 			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
-			t.Cleanup(func() { r.run("stop", p...) })
+			t.Cleanup(func() { r.Run("stop", p...) })
 			block := func() {
 				t.Helper()
 				if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
 					t.Fatal(err)
 				}
 			}
-			r.expect(0, "start", p...)
+			r.Expect(0, "start", p...)
 			block()
 			if err := a.IP("route", "del", "local", tt.vip, "dev", a.Dev, "table", "local"); err != nil {
 				t.Fatal(err)
 			}
-			res := r.expect(1, "monitor", p...)
+			res := r.Expect(1, "monitor", p...)
 			if !strings.Contains(res.Stderr, "ocf-exit-reason:") {
 				t.Errorf("monitor of a blocked address gives no reason: %s", res.Stderr)
 			}
-			r.expect(0, "stop", p...)
-			r.expect(0, "start", p...)
-			r.expect(0, "monitor", p...)
+			r.Expect(0, "stop", p...)
+			r.Expect(0, "start", p...)
+			r.Expect(0, "monitor", p...)
 
 			block()
 			if err := a.IP("addr", "del", tt.vip+"/"+tt.netmask, "dev", a.Dev); err != nil {
 				t.Fatal(err)
 			}
-			r.expect(7, "monitor", p...)
+			r.Expect(7, "monitor", p...)
 			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after monitor of the absent address (-want +got):\n%s", diff)
 			}
@@ -123,35 +125,35 @@ func TestMonitorSeesCutShortStop(t *testing.T) {
 // hand would make the node accept the address before DAD has passed, and
 // stay after the address has gone.
 func TestStartOnTentativeAddress(t *testing.T) {
-	l := newLab(t, hostA6, hostM6)
+	l := labtest.NewLab(t, labtest.HostA6, labtest.HostM6)
 	a := l.Host("a")
-	r := floatip(t, a)
-	p := []string{"ip=" + vip6, "cidr_netmask=64", "arp_bg=false", "arp_count=1", "kill_connections=true"}
-	t.Cleanup(func() { r.run("stop", p...) })
-	if err := a.IP("addr", "add", vip6+"/64", "dev", a.Dev); err != nil {
+	r := labtest.Floatip(t, a)
+	p := []string{"ip=" + labtest.VIP6, "cidr_netmask=64", "arp_bg=false", "arp_count=1", "kill_connections=true"}
+	t.Cleanup(func() { r.Run("stop", p...) })
+	if err := a.IP("addr", "add", labtest.VIP6+"/64", "dev", a.Dev); err != nil {
 		t.Fatal(err)
 	}
-	if got := vip6On(t, a, vip6); len(got) != 1 || !strings.Contains(got[0], "tentative") {
+	if got := vip6On(t, a, labtest.VIP6); len(got) != 1 || !strings.Contains(got[0], "tentative") {
 		t.Fatalf("the address is not in DAD: %v", got)
 	}
-	r.expect(0, "start", p...)
-	if got := vip6On(t, a, vip6); len(got) == 1 && strings.Contains(got[0], "tentative") {
-		if diff := cmpRoutes(nil, localTable(t, a, vip6)); diff != "" {
+	r.Expect(0, "start", p...)
+	if got := vip6On(t, a, labtest.VIP6); len(got) == 1 && strings.Contains(got[0], "tentative") {
+		if diff := cmpRoutes(nil, localTable(t, a, labtest.VIP6)); diff != "" {
 			t.Errorf("local routes of the address in DAD after start (-want +got):\n%s", diff)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for got := vip6On(t, a, vip6); len(got) != 1 || strings.Contains(got[0], "tentative"); got = vip6On(t, a, vip6) {
+	for got := vip6On(t, a, labtest.VIP6); len(got) != 1 || strings.Contains(got[0], "tentative"); got = vip6On(t, a, labtest.VIP6) {
 		if time.Now().After(deadline) {
 			t.Fatalf("DAD did not end: %v", got)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if diff := cmpRoutes([]string{"local"}, localTable(t, a, vip6)); diff != "" {
+	if diff := cmpRoutes([]string{"local"}, localTable(t, a, labtest.VIP6)); diff != "" {
 		t.Errorf("local routes after DAD (-want +got):\n%s", diff)
 	}
-	r.expect(0, "stop", p...)
-	if diff := cmpRoutes(nil, localTable(t, a, vip6)); diff != "" {
+	r.Expect(0, "stop", p...)
+	if diff := cmpRoutes(nil, localTable(t, a, labtest.VIP6)); diff != "" {
 		t.Errorf("after stop (-want +got):\n%s", diff)
 	}
 }

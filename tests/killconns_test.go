@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -36,22 +37,22 @@ func TestKillConnectionsReconnectingClient(t *testing.T) {
 		forward bool
 		stops   int
 	}{
-		{"IPv4", []lab.HostSpec{hostA, hostM}, vip, "24", false, 50},
-		{"IPv6", []lab.HostSpec{hostA6, hostM6}, vip6, "64", false, 50},
-		{"IPv4 forwarding", []lab.HostSpec{hostA, hostM}, vip, "24", true, 10},
-		{"IPv6 forwarding", []lab.HostSpec{hostA6, hostM6}, vip6, "64", true, 10},
+		{"IPv4", []lab.HostSpec{labtest.HostA, labtest.HostM}, labtest.VIP, "24", false, 50},
+		{"IPv6", []lab.HostSpec{labtest.HostA6, labtest.HostM6}, labtest.VIP6, "64", false, 50},
+		{"IPv4 forwarding", []lab.HostSpec{labtest.HostA, labtest.HostM}, labtest.VIP, "24", true, 10},
+		{"IPv6 forwarding", []lab.HostSpec{labtest.HostA6, labtest.HostM6}, labtest.VIP6, "64", true, 10},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, tt.specs...)
+			l := labtest.NewLab(t, tt.specs...)
 			a, m := l.Host("a"), l.Host("m")
 			if tt.forward {
 				sysctl(t, a, "net.ipv4.ip_forward=1")
 				sysctl(t, a, "net.ipv6.conf.all.forwarding=1")
 			}
 			ip := netip.MustParseAddr(tt.vip)
-			r := floatip(t, a)
+			r := labtest.Floatip(t, a)
 			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
-			t.Cleanup(func() { r.run("stop", p...) })
+			t.Cleanup(func() { r.Run("stop", p...) })
 
 			var ln net.Listener
 			if err := a.Do(func() (err error) { ln, err = net.Listen("tcp", ":8080"); return err }); err != nil {
@@ -70,12 +71,12 @@ func TestKillConnectionsReconnectingClient(t *testing.T) {
 
 			c := newReconnectingClient(t, m, netip.AddrPortFrom(ip, 8080))
 			for i := 1; i <= tt.stops; i++ {
-				r.expect(0, "start", p...)
+				r.Expect(0, "start", p...)
 				if !c.waitOpen(true, 5*time.Second) {
 					t.Fatalf("stop %d: the client did not connect after start", i)
 				}
 				before := c.snapshot()
-				res := r.expect(0, "stop", p...)
+				res := r.Expect(0, "stop", p...)
 				if !c.waitOpen(false, 3*time.Second) {
 					t.Fatalf("stop %d: the client still holds a connection to the old node 3 s after stop returned (stranded)\nstop: %s", i, res.Stderr)
 				}
@@ -238,15 +239,15 @@ func TestCutShortStop(t *testing.T) {
 		vip     string
 		netmask string
 	}{
-		{"IPv4", hostA, vip, "24"},
-		{"IPv6", hostA6, vip6, "64"},
+		{"IPv4", labtest.HostA, labtest.VIP, "24"},
+		{"IPv6", labtest.HostA6, labtest.VIP6, "64"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, tt.spec)
+			l := labtest.NewLab(t, tt.spec)
 			a := l.Host("a")
-			r := floatip(t, a)
+			r := labtest.Floatip(t, a)
 			p := []string{"ip=" + tt.vip, "cidr_netmask=" + tt.netmask, "arp_bg=false", "arp_count=1", "nodad=true", "kill_connections=true"}
-			t.Cleanup(func() { r.run("stop", p...) })
+			t.Cleanup(func() { r.Run("stop", p...) })
 			cutShort := func() {
 				t.Helper()
 				if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
@@ -256,12 +257,12 @@ func TestCutShortStop(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r.expect(0, "start", p...)
+			r.Expect(0, "start", p...)
 			cutShort()
 			if diff := cmpRoutes([]string{"blackhole"}, localTable(t, a, tt.vip)); diff != "" {
 				t.Fatalf("the cut-short stop's state (-want +got):\n%s", diff)
 			}
-			r.expect(0, "start", p...)
+			r.Expect(0, "start", p...)
 			if diff := cmpRoutes([]string{"local"}, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after a start on the address (-want +got):\n%s", diff)
 			}
@@ -269,14 +270,14 @@ func TestCutShortStop(t *testing.T) {
 			if err := a.IP("addr", "del", tt.vip+"/"+tt.netmask, "dev", a.Dev); err != nil {
 				t.Fatal(err)
 			}
-			r.expect(0, "stop", p...)
+			r.Expect(0, "stop", p...)
 			if diff := cmpRoutes(nil, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after a stop of the absent address (-want +got):\n%s", diff)
 			}
 			if err := a.IP("route", "add", "blackhole", tt.vip, "table", "local", "metric", "1"); err != nil {
 				t.Fatal(err)
 			}
-			r.expect(0, "start", p...)
+			r.Expect(0, "start", p...)
 			if diff := cmpRoutes([]string{"local"}, localTable(t, a, tt.vip)); diff != "" {
 				t.Errorf("after a start of the absent address (-want +got):\n%s", diff)
 			}

@@ -3,15 +3,18 @@ package tests
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -71,12 +74,12 @@ func TestSameVIPInTwoNamespaces(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			var hosts, clients []*lab.Host
 			for range 2 {
-				l := newLab(t, hostA, hostM)
+				l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 				hosts, clients = append(hosts, l.Host("a")), append(clients, l.Host("m"))
 			}
 			rsctmp := t.TempDir()
 			// A burst of 10 s: it outlasts what the other namespace does.
-			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=true", "arp_count=100", "arp_interval=100"}
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=true", "arp_count=100", "arp_interval=100"}
 			run := func(i int, action string) lab.Result {
 				t.Helper()
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -84,9 +87,9 @@ func TestSameVIPInTwoNamespaces(t *testing.T) {
 				var res lab.Result
 				var err error
 				if how == "network_namespace" {
-					res, err = lab.RunHere(ctx, ocfEnv(rsctmp, append(p, "network_namespace="+hosts[i].NS)...), binary, action)
+					res, err = lab.RunHere(ctx, labtest.OCFEnv(rsctmp, append(p, "network_namespace="+hosts[i].NS)...), labtest.Binary, action)
 				} else {
-					res, err = hosts[i].Run(ctx, ocfEnv(rsctmp, p...), binary, action)
+					res, err = hosts[i].Run(ctx, labtest.OCFEnv(rsctmp, p...), labtest.Binary, action)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -125,7 +128,7 @@ func TestSameVIPInTwoNamespaces(t *testing.T) {
 			}
 			stop := run(1, "stop")
 			for _, pid := range others {
-				if !eventually(time.Second, func() bool { return !running(pid) }) {
+				if !labtest.Eventually(time.Second, func() bool { return !running(pid) }) {
 					t.Errorf("the second namespace's sender %d runs on after its stop", pid)
 				}
 			}
@@ -170,7 +173,7 @@ func sameFiles(before, after map[string]rsctmpFile) bool {
 // setting it needs: the namespace, announce_to and the burst. The client
 // gets the whole burst, broadcast and unicast.
 func TestSenderSettingsFromFlags(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a, m := l.Host("a"), l.Host("m")
 	c, err := m.Capture(0x0806)
 	if err != nil {
@@ -179,29 +182,34 @@ func TestSenderSettingsFromFlags(t *testing.T) {
 	defer c.Close()
 	rsctmp := t.TempDir()
 	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HA_RSCTMP=" + rsctmp}
-	flags := []string{"--ip", vip, "--cidr_netmask", "24", "--network_namespace", a.NS,
-		"--arp_count", "3", "--arp_interval", "60", "--announce_to", hostM.Addr.Addr().String()}
-	run := func(action string) {
+	flags := []string{"--ip", labtest.VIP, "--cidr_netmask", "24", "--network_namespace", a.NS,
+		"--arp_count", "3", "--arp_interval", "60", "--announce_to", labtest.HostM.Addr.Addr().String()}
+	run := func(action string) lab.Result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		res, err := lab.RunHere(ctx, env, append([]string{binary, action}, flags...)...)
+		res, err := lab.RunHere(ctx, env, append([]string{labtest.Binary, action}, flags...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Code != 0 {
 			t.Fatalf("%s = %d: %s", action, res.Code, res.Stderr)
 		}
+		return res
 	}
-	run("start")
+	started := run("start")
 	t.Cleanup(func() { run("stop") })
+	sender := regexp.MustCompile(`background announcer (\d+) `).FindStringSubmatch(started.Stderr)
+	if sender == nil {
+		t.Fatalf("start started no background sender:\n%s", started.Stderr)
+	}
 	var broadcast, unicast int
 	count := func(fs []lab.Frame) bool {
 		broadcast, unicast = 0, 0
 		for _, f := range lab.DecodeARP(fs) {
 			switch {
-			case !bytes.Equal(f.EthSrc, a.MAC) || f.SenderIP.String() != vip:
-			case f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP.String() == vip:
+			case !bytes.Equal(f.EthSrc, a.MAC) || f.SenderIP.String() != labtest.VIP:
+			case f.EthDst.String() == "ff:ff:ff:ff:ff:ff" && f.TargetIP.String() == labtest.VIP:
 				broadcast++
 			case bytes.Equal(f.EthDst, m.MAC):
 				unicast++
@@ -209,8 +217,19 @@ func TestSenderSettingsFromFlags(t *testing.T) {
 		}
 		return broadcast >= 6 && unicast >= 3
 	}
-	c.Until(count, 3*time.Second)
-	count(c.Frames())
+	// The whole burst, and no more: the sender has exited (or waits to
+	// be reaped), and the marker from A closes the window on frames
+	// still on their way.
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		pid, _ := strconv.Atoi(sender[1])
+		st := procState(pid)
+		return st == 0 || st == 'Z' || st == 'X', fmt.Sprintf("the sender %s is in state %q", sender[1], st)
+	})
+	frames, err := c.Drain(a, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count(frames)
 	// Three announcements: a request and a reply each, and with each
 	// request a reply to the neighbour of announce_to.
 	if broadcast != 6 || unicast != 3 {
@@ -223,7 +242,7 @@ func TestSenderSettingsFromFlags(t *testing.T) {
 // its own stderr is /dev/null. Its nic goes during the burst; or the
 // namespace it is to announce in is gone, or its nic is, when it starts.
 func TestSenderThatCannotSendLogsError(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a := l.Host("a")
 	// logged waits for an ERROR line holding want in the file log.
 	logged := func(t *testing.T, log, want string) {
@@ -238,7 +257,7 @@ func TestSenderThatCannotSendLogsError(t *testing.T) {
 			}
 			return false
 		}
-		if !eventually(5*time.Second, found) {
+		if !labtest.Eventually(5*time.Second, found) {
 			t.Errorf("no ERROR line about %q in HA_LOGFILE:\n%s", want, b)
 		}
 	}
@@ -254,7 +273,7 @@ func TestSenderThatCannotSendLogsError(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "ha.log")
 			// The sender as start spawns it, with the namespace or the nic
 			// gone in between.
-			cmd := exec.Command(binary, "announce", "--background-sender", "1", "--ip", vip, "--unique_clone_address", "false",
+			cmd := exec.Command(labtest.Binary, "announce", "--background-sender", "1", "--ip", labtest.VIP, "--unique_clone_address", "false",
 				"--nic", tt.nic, "--cidr_netmask", "24", "--arp_count", "3", "--arp_interval", "60", "--network_namespace", tt.namespace)
 			cmd.Env = env(log)
 			cmd.Run()
@@ -266,7 +285,7 @@ func TestSenderThatCannotSendLogsError(t *testing.T) {
 		log := filepath.Join(t.TempDir(), "ha.log")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		res, err := lab.RunHere(ctx, env(log), binary, "start", "--ip", vip, "--cidr_netmask", "24", "--network_namespace", a.NS,
+		res, err := lab.RunHere(ctx, env(log), labtest.Binary, "start", "--ip", labtest.VIP, "--cidr_netmask", "24", "--network_namespace", a.NS,
 			"--arp_count", "10", "--arp_interval", "200")
 		if err != nil || res.Code != 0 {
 			t.Fatalf("start = %d %v: %s", res.Code, err, res.Stderr)
@@ -275,7 +294,7 @@ func TestSenderThatCannotSendLogsError(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Whichever frame finds the address gone: the first, or one later.
-		logged(t, log, vip)
+		logged(t, log, labtest.VIP)
 	})
 }
 
@@ -284,23 +303,23 @@ func TestSenderThatCannotSendLogsError(t *testing.T) {
 // sender that the old pid file names ends, the loopback address that the
 // old LVS file remembers comes back, and nothing is left behind.
 func TestStopAfterUpgrade(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	h := l.Host("a")
-	r := floatip(t, h)
+	r := labtest.Floatip(t, h)
 	// What 0.9.0's start with lvs_support leaves: the address on eth0 and
 	// no longer on lo, its lock and LVS file, and its sender, started as
 	// 0.9.0 starts it, with no namespace on its command line.
-	if err := h.IP("addr", "add", vip+"/24", "dev", h.Dev); err != nil {
+	if err := h.IP("addr", "add", labtest.VIP+"/24", "dev", h.Dev); err != nil {
 		t.Fatal(err)
 	}
-	for name, content := range map[string]string{"floatip-" + vip + ".lock": "", "floatip-lvs-" + vip: vip + "/32 lo\n"} {
-		if err := os.WriteFile(filepath.Join(r.rsctmp, name), []byte(content), 0o600); err != nil {
+	for name, content := range map[string]string{"floatip-" + labtest.VIP + ".lock": "", "floatip-lvs-" + labtest.VIP: labtest.VIP + "/32 lo\n"} {
+		if err := os.WriteFile(filepath.Join(r.Rsctmp, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sender := exec.Command("ip", "netns", "exec", h.NS, binary, "announce", "--background-sender", "1", "--ip", vip,
+	sender := exec.Command("ip", "netns", "exec", h.NS, labtest.Binary, "announce", "--background-sender", "1", "--ip", labtest.VIP,
 		"--unique_clone_address", "false", "--nic", h.Dev, "--cidr_netmask", "24", "--arp_count", "100", "--arp_interval", "100")
-	sender.Env = ocfEnv(r.rsctmp)
+	sender.Env = labtest.OCFEnv(r.Rsctmp)
 	if err := sender.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +328,7 @@ func TestStopAfterUpgrade(t *testing.T) {
 	t.Cleanup(func() { sender.Process.Kill(); <-ended })
 	pid := sender.Process.Pid
 	// "ip netns exec" executes the sender in its own place.
-	if !eventually(2*time.Second, func() bool {
+	if !labtest.Eventually(2*time.Second, func() bool {
 		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		return bytes.Contains(b, []byte("\x00--background-sender\x00"))
 	}) {
@@ -321,11 +340,11 @@ func TestStopAfterUpgrade(t *testing.T) {
 	}
 	// Field 22, the start time, counted after the command's parenthesis.
 	start := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))[22-3]
-	if err := os.WriteFile(filepath.Join(r.rsctmp, "floatip-announce-"+vip+".pid"), []byte(strconv.Itoa(pid)+" "+start+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(r.Rsctmp, "floatip-announce-"+labtest.VIP+".pid"), []byte(strconv.Itoa(pid)+" "+start+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	r.expect(0, "stop", "ip="+vip, "cidr_netmask=24", "lvs_support=true")
+	r.Expect(0, "stop", "ip="+labtest.VIP, "cidr_netmask=24", "lvs_support=true")
 	// Ended by stop's signal: on its own it would end too, but only at
 	// its next frame, after the address went.
 	select {
@@ -339,7 +358,7 @@ func TestStopAfterUpgrade(t *testing.T) {
 	if !onLoopback(t, h) {
 		t.Error("stop did not give the loopback its address back from 0.9.0's LVS file")
 	}
-	if left, _ := os.ReadDir(r.rsctmp); len(left) != 0 {
+	if left, _ := os.ReadDir(r.Rsctmp); len(left) != 0 {
 		t.Errorf("left in HA_RSCTMP: %v", left)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/floatip/floatip/internal/netif"
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestNicKindsHardwareType reads links of each kind through netif, as the
@@ -16,7 +17,7 @@ import (
 // that TUNSETLINK made InfiniBand do not, and an altname finds the real
 // link.
 func TestNicKindsHardwareType(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	a := l.Host("a")
 	if err := a.IP("link", "property", "add", "dev", "eth0", "altname", kindAltname); err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestNicKindsNotEthernet(t *testing.T) {
 		for _, su := range setups {
 			t.Run(ln.name+"/"+su.name, func(t *testing.T) {
 				for _, agent := range []string{"floatip", "heartbeat"} {
-					l := newLab(t, hostA)
+					l := labtest.NewLab(t, labtest.HostA)
 					a := l.Host("a")
 					if err := a.AddTun(ln.nic, ln.hwType); err != nil {
 						t.Fatal(err)
@@ -131,21 +132,21 @@ func TestNicKindsNotEthernet(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					r := floatip(t, a)
+					r := labtest.Floatip(t, a)
 					if agent == "heartbeat" {
-						r = heartbeat(t, a)
+						r = labtest.Heartbeat(t, a)
 					}
-					params := []string{"ip=" + vip, "cidr_netmask=24"}
+					params := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 					if !su.findif {
 						params = append(params, "nic="+ln.nic)
 					}
 					codes := map[string]int{}
 					var afterStart, afterStop []string
 					for _, s := range steps {
-						res := r.run(s.action, append(slices.Clone(params), s.env...)...)
+						res := r.Run(s.action, append(slices.Clone(params), s.env...)...)
 						codes[s.name] = res.Code
 						if agent == "floatip" && s.want == 6 {
-							if got := exitReasons(res.Stderr); !slices.Equal(got, []string{ln.reason}) {
+							if got := labtest.ExitReasons(res.Stderr); !slices.Equal(got, []string{ln.reason}) {
 								t.Errorf("floatip %s: exit reasons %q, want %q\n%s", s.name, got, ln.reason, res.Stderr)
 							}
 						}
@@ -176,10 +177,10 @@ func TestNicKindsNotEthernet(t *testing.T) {
 					if len(afterStart) != 0 {
 						t.Errorf("floatip's failed start left the VIP: %v", afterStart)
 					}
-					if left, _ := os.ReadDir(r.rsctmp); len(left) != 0 {
+					if left, _ := os.ReadDir(r.Rsctmp); len(left) != 0 {
 						t.Errorf("floatip left in HA_RSCTMP: %v", left)
 					}
-					if s := announcers(); len(s) != 0 {
+					if s := labtest.Announcers(); len(s) != 0 {
 						t.Errorf("floatip announcers left running: %v", s)
 					}
 				}

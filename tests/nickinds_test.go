@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -173,10 +174,10 @@ func TestNicKinds(t *testing.T) {
 
 func runNicKind(t *testing.T, kind nicKind, how, agent string) kindRun {
 	t.Helper()
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a, m := l.Host("a"), l.Host("m")
 	nic, link := kind.build(t, a)
-	params := []string{"ip=" + vip, "cidr_netmask=24"}
+	params := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 	if how == "nic" {
 		params = append(params, "nic="+nic)
 	}
@@ -185,7 +186,7 @@ func runNicKind(t *testing.T, kind nicKind, how, agent string) kindRun {
 		t.Fatal(err)
 	}
 	mac := attrs.HardwareAddr
-	if err := m.IP("neigh", "replace", vip, "lladdr", kindBogusMAC.String(), "dev", m.Dev, "nud", "stale"); err != nil {
+	if err := m.IP("neigh", "replace", labtest.VIP, "lladdr", kindBogusMAC.String(), "dev", m.Dev, "nud", "stale"); err != nil {
 		t.Fatal(err)
 	}
 	capture, err := m.Capture(0x0806)
@@ -193,26 +194,26 @@ func runNicKind(t *testing.T, kind nicKind, how, agent string) kindRun {
 		t.Fatal(err)
 	}
 	defer capture.Close()
-	r := floatip(t, a)
+	r := labtest.Floatip(t, a)
 	if agent == "heartbeat" {
-		r = heartbeat(t, a)
+		r = labtest.Heartbeat(t, a)
 	}
 	run := kindRun{codes: map[string]int{}}
 	for _, s := range kindSteps {
-		res := r.run(s.action, append(slices.Clone(params), s.env...)...)
+		res := r.Run(s.action, append(slices.Clone(params), s.env...)...)
 		run.codes[s.name] = res.Code
 		if res.Code != s.want {
 			t.Logf("%s %s: exit %d\n%s", agent, s.name, res.Code, res.Stderr)
 		}
 		switch s.name {
 		case "start":
-			run.followed = eventually(3*time.Second, func() bool {
+			run.followed = labtest.Eventually(3*time.Second, func() bool {
 				got, err := m.Neighbor(kindVIP)
 				return err == nil && got.String() == mac.String()
 			})
 			// The capture's reader may see the frame after the kernel
 			// has updated M's entry from it.
-			run.garp = eventually(time.Second, func() bool {
+			run.garp = labtest.Eventually(time.Second, func() bool {
 				return slices.ContainsFunc(lab.DecodeARP(capture.Frames()), func(f lab.ARP) bool {
 					return f.SenderIP == kindVIP && f.SenderHW.String() == mac.String() && f.EthSrc.String() == mac.String()
 				})
@@ -224,10 +225,10 @@ func runNicKind(t *testing.T, kind nicKind, how, agent string) kindRun {
 		}
 	}
 	if agent == "floatip" {
-		if left, _ := os.ReadDir(r.rsctmp); len(left) != 0 {
+		if left, _ := os.ReadDir(r.Rsctmp); len(left) != 0 {
 			t.Errorf("floatip left in HA_RSCTMP: %v", left)
 		}
-		if s := announcers(); len(s) != 0 {
+		if s := labtest.Announcers(); len(s) != 0 {
 			t.Errorf("floatip announcers left running: %v", s)
 		}
 	}
@@ -236,7 +237,7 @@ func runNicKind(t *testing.T, kind nicKind, how, agent string) kindRun {
 	return run
 }
 
-var kindVIP = netip.MustParseAddr(vip)
+var kindVIP = netip.MustParseAddr(labtest.VIP)
 
 // kindVIPLinks says which links of h hold the VIP, as "link prefix label".
 func kindVIPLinks(t *testing.T, h *lab.Host) []string {
@@ -252,7 +253,7 @@ func kindVIPLinks(t *testing.T, h *lab.Host) []string {
 	}
 	var out []string
 	for _, ad := range addrs {
-		if ad.IP.String() != vip {
+		if ad.IP.String() != labtest.VIP {
 			continue
 		}
 		l, err := nh.LinkByIndex(ad.LinkIndex)
@@ -277,7 +278,7 @@ func checkNicKind(t *testing.T, kind nicKind, fl, hb kindRun) {
 	if len(fl.started) == 1 {
 		link = strings.Fields(fl.started[0])[0]
 	}
-	if len(fl.started) != 1 || !strings.HasSuffix(fl.started[0], " "+vip+"/24 "+link) {
+	if len(fl.started) != 1 || !strings.HasSuffix(fl.started[0], " "+labtest.VIP+"/24 "+link) {
 		t.Errorf("floatip's VIP after start: %v, want it once, /24, labelled by its link", fl.started)
 	}
 	if len(fl.stopped) != 0 {

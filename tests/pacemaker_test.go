@@ -4,74 +4,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netlink"
-
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
-
-// ocfProviders is where Pacemaker looks for OCF agents. Pacemaker 2.1
-// compiles the path in: crm_resource reads neither OCF_ROOT (it sets it for
-// the agent) nor OCF_RA_PATH, so the tests cannot use a temporary directory.
-const ocfProviders = "/usr/lib/ocf/resource.d"
-
-// installProvider installs the binary as ocfProviders/floatip-test-<random>/
-// IPaddr2, a provider name of the test's own so that it never replaces a
-// floatip installed on this machine, and removes it when the test ends. It
-// returns the provider name.
-func installProvider(t *testing.T) string {
-	t.Helper()
-	needRoot(t)
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	provider := "floatip-test-" + hex.EncodeToString(rnd[:])
-	dir := filepath.Join(ocfProviders, provider)
-	// Mkdir, not MkdirAll: without ocfProviders, Pacemaker is not
-	// installed, and the test must not create a tree of its own.
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatalf("install the agent (is resource-agents installed? run make deps): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Errorf("remove provider %s: %v", dir, err)
-		}
-	})
-	src, err := os.Open(binary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(filepath.Join(dir, "IPaddr2"), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return provider
-}
-
-// toolEnv is the environment the cluster tools run with. crm_resource hands
-// its own environment to the agent, so HA_RSCTMP keeps the agent's locks and
-// pid files out of /run/resource-agents; crmsh keeps a cache and a config
-// directory in $HOME. One environment serves a whole test, so that a stop
-// finds the pid file of the start's background sender.
-func toolEnv(t *testing.T, extra ...string) []string {
-	return append([]string{
-		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=" + t.TempDir(),
-		"HA_RSCTMP=" + t.TempDir(),
-	}, extra...)
-}
 
 // raMetadata is the part of an agent's meta-data XML the tests look at.
 type raMetadata struct {
@@ -87,7 +28,7 @@ type raMetadata struct {
 // tool should show.
 func ownMetadata(t *testing.T, env ...string) (string, raMetadata) {
 	t.Helper()
-	cmd := exec.Command(binary, "meta-data")
+	cmd := exec.Command(labtest.Binary, "meta-data")
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	if err != nil {
@@ -103,49 +44,33 @@ func ownMetadata(t *testing.T, env ...string) (string, raMetadata) {
 	return string(out), md
 }
 
-// hasAddr tells whether host h's nic holds prefix (e.g. 198.18.0.100/24),
-// as netlink reports it.
-func hasAddr(t *testing.T, h *lab.Host, prefix string) bool {
-	t.Helper()
-	addrs, err := h.Addrs(netlink.FAMILY_ALL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range addrs {
-		if a.IPNet.String() == prefix {
-			return true
-		}
-	}
-	return false
-}
-
 // TestCrmResourceFindsTheAgent: crm_resource lists the agent only once it
 // is in a provider directory, and shows the binary's own meta-data.
 func TestCrmResourceFindsTheAgent(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		crm := stackTool(t, s, "crm_resource")
-		env := toolEnv(t)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		crm := labtest.StackTool(t, s, "crm_resource")
+		env := labtest.ToolEnv(t)
 
 		// The provider name is not known to crm_resource before the install,
 		// so the listing below comes from the directory and nothing else.
 		var rnd [4]byte
 		rand.Read(rnd[:])
-		if r := runTool(t, s, nil, env, crm, "--list-agents", "ocf:floatip-test-"+hex.EncodeToString(rnd[:])); r.Code == 0 {
+		if r := labtest.RunTool(t, s, nil, env, crm, "--list-agents", "ocf:floatip-test-"+hex.EncodeToString(rnd[:])); r.Code == 0 {
 			t.Errorf("--list-agents of a provider that does not exist succeeded: %q", r.Stdout)
 		}
 
-		provider := stackProvider(t, s)
-		if r := runTool(t, s, nil, env, crm, "--list-agents", "ocf:"+provider); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
+		provider := labtest.StackProvider(t, s)
+		if r := labtest.RunTool(t, s, nil, env, crm, "--list-agents", "ocf:"+provider); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
 			t.Errorf("--list-agents ocf:%s: exit %d, stdout %q, want exactly IPaddr2\nstderr: %s", provider, r.Code, r.Stdout, r.Stderr)
 		}
-		if r := runTool(t, s, nil, env, crm, "--list-ocf-providers"); !containsLine(r.Stdout, provider) {
+		if r := labtest.RunTool(t, s, nil, env, crm, "--list-ocf-providers"); !containsLine(r.Stdout, provider) {
 			t.Errorf("--list-ocf-providers does not list %s:\n%s", provider, r.Stdout)
 		}
 
 		// Pacemaker speaks OCF 1.1, so it gets the 1.1 face: reloadable
 		// parameters and reload-agent.
 		want, md := ownMetadata(t, "OCF_RA_VERSION_MAJOR=1", "OCF_RA_VERSION_MINOR=1")
-		r := runTool(t, s, nil, env, crm, "--show-metadata", "ocf:"+provider+":IPaddr2")
+		r := labtest.RunTool(t, s, nil, env, crm, "--show-metadata", "ocf:"+provider+":IPaddr2")
 		if r.Code != 0 {
 			t.Fatalf("--show-metadata: exit %d: %s", r.Code, r.Stderr)
 		}
@@ -183,25 +108,25 @@ func containsLine(s, line string) bool {
 // a host that has 198.18.0.0/24 and 2001:db8::/64 on eth0, as validation
 // looks up the nic.
 func TestCrmResourceValidate(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
-		l := newLab(t, hostA6)
-		crm := stackTool(t, s, "crm_resource")
-		provider := stackProvider(t, s)
-		env := toolEnv(t)
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
+		l := labtest.NewLab(t, labtest.HostA6)
+		crm := labtest.StackTool(t, s, "crm_resource")
+		provider := labtest.StackProvider(t, s)
+		env := labtest.ToolEnv(t)
 		tests := []struct {
 			name    string
 			options []string
 			code    int
 			reason  string
 		}{
-			{"ip only", []string{"ip=" + vip}, 0, ""},
-			{"ip, nic and cidr_netmask", []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}, 0, ""},
-			{"IPv6", []string{"ip=" + vip6, "cidr_netmask=64"}, 0, ""},
-			{"IPv6 prefix too long", []string{"ip=" + vip6, "cidr_netmask=129"}, 6, "cidr_netmask [129]"},
+			{"ip only", []string{"ip=" + labtest.VIP}, 0, ""},
+			{"ip, nic and cidr_netmask", []string{"ip=" + labtest.VIP, "nic=eth0", "cidr_netmask=24"}, 0, ""},
+			{"IPv6", []string{"ip=" + labtest.VIP6, "cidr_netmask=64"}, 0, ""},
+			{"IPv6 prefix too long", []string{"ip=" + labtest.VIP6, "cidr_netmask=129"}, 6, "cidr_netmask [129]"},
 			{"no ip", []string{"cidr_netmask=24"}, 6, "IP address (the ip parameter) is mandatory"},
 			{"ip not an address", []string{"ip=198.18.0.300"}, 6, "IP address [198.18.0.300] not valid"},
-			{"prefix too long", []string{"ip=" + vip, "cidr_netmask=40"}, 6, "cidr_netmask [40]"},
-			{"no such nic", []string{"ip=" + vip, "nic=eth9"}, 6, "Invalid interface name [eth9]"},
+			{"prefix too long", []string{"ip=" + labtest.VIP, "cidr_netmask=40"}, 6, "cidr_netmask [40]"},
+			{"no such nic", []string{"ip=" + labtest.VIP, "nic=eth9"}, 6, "Invalid interface name [eth9]"},
 			// No connected route covers 198.18.5.0/24 in the host: the agent
 			// cannot choose a nic (OCF_ERR_GENERIC, as IPaddr2 says).
 			{"no route", []string{"ip=198.18.5.100"}, 1, "Unable to find nic or netmask"},
@@ -212,7 +137,7 @@ func TestCrmResourceValidate(t *testing.T) {
 				for _, o := range tt.options {
 					args = append(args, "--option", o)
 				}
-				r := runTool(t, s, l.Host("a"), env, args...)
+				r := labtest.RunTool(t, s, l.Host("a"), env, args...)
 				if r.Code != tt.code {
 					t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.Code, tt.code, r.Stdout, r.Stderr)
 				}
@@ -228,24 +153,24 @@ func TestCrmResourceValidate(t *testing.T) {
 // with no cluster and no CIB: --force-start, --force-check (also at depth
 // 10) and --force-stop, and looks at the address over netlink after each.
 func TestCrmResourceForceActions(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
 		families := []struct {
 			name   string
 			ip     string
 			prefix string
 		}{
-			{"IPv4", vip, "24"},
-			{"IPv6", vip6, "64"},
+			{"IPv4", labtest.VIP, "24"},
+			{"IPv6", labtest.VIP6, "64"},
 		}
 		for _, f := range families {
 			t.Run(f.name, func(t *testing.T) {
-				l := newLab(t, hostA6)
+				l := labtest.NewLab(t, labtest.HostA6)
 				a := l.Host("a")
-				crm := stackTool(t, s, "crm_resource")
-				strace := needTool(t, "strace")
-				provider := stackProvider(t, s)
-				agent := filepath.Join(ocfProviders, provider, "IPaddr2")
-				env := toolEnv(t)
+				crm := labtest.StackTool(t, s, "crm_resource")
+				strace := labtest.NeedTool(t, "strace")
+				provider := labtest.StackProvider(t, s)
+				agent := filepath.Join(labtest.OCFProviders, provider, "IPaddr2")
+				env := labtest.ToolEnv(t)
 				rsc := []string{"--class", "ocf", "--provider", provider, "--agent", "IPaddr2",
 					"--option", "ip=" + f.ip, "--option", "cidr_netmask=" + f.prefix}
 				addr := f.ip + "/" + f.prefix
@@ -269,11 +194,11 @@ func TestCrmResourceForceActions(t *testing.T) {
 					// reach it as OCF_CHECK_LEVEL=10.
 					trace := filepath.Join(t.TempDir(), "trace")
 					wrap := []string{strace, "-f", "-qq", "-v", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", trace}
-					r := runWrapped(t, s, a, env, wrap, append([]string{crm, st.action}, rsc...)...)
+					r := labtest.RunWrapped(t, s, a, env, wrap, append([]string{crm, st.action}, rsc...)...)
 					if r.Code != st.code {
 						t.Errorf("step %d: %s exit %d, want %d\nstdout: %s\nstderr: %s", i, st.action, r.Code, st.code, r.Stdout, r.Stderr)
 					}
-					if got := hasAddr(t, a, addr); got != st.present {
+					if got := labtest.HasAddr(t, a, addr); got != st.present {
 						t.Errorf("step %d: after %s, %s on eth0: %v, want %v", i, st.action, addr, got, st.present)
 					}
 					level, ok := checkLevel(t, trace, agent)

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
 // asNobody is the command prefix that runs the agent as user nobody, with
 // no capability left.
 func asNobody(t *testing.T) []string {
-	return []string{needTool(t, "setpriv"), "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"}
+	return []string{labtest.NeedTool(t, "setpriv"), "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"}
 }
 
 // runPrefixed runs an agent's action in a host, its command line prefixed
@@ -23,7 +24,7 @@ func runPrefixed(t *testing.T, h *lab.Host, rsctmp string, argv []string, action
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := h.Run(ctx, ocfEnv(rsctmp, params...), append(slices.Clone(argv), action)...)
+	res, err := h.Run(ctx, labtest.OCFEnv(rsctmp, params...), append(slices.Clone(argv), action)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,22 +34,22 @@ func runPrefixed(t *testing.T, h *lab.Host, rsctmp string, argv []string, action
 // agentPath is the program of floatip or of heartbeat:IPaddr2.
 func agentPath(t *testing.T, agent string) string {
 	if agent == "heartbeat" {
-		if _, err := os.Stat(heartbeatIPaddr2); err != nil {
+		if _, err := os.Stat(labtest.HeartbeatIPaddr2); err != nil {
 			t.Fatalf("heartbeat:IPaddr2 is not installed (resource-agents): run make deps")
 		}
-		return heartbeatIPaddr2
+		return labtest.HeartbeatIPaddr2
 	}
-	return binary
+	return labtest.Binary
 }
 
 // TestAsNobody runs every action as user nobody, with floatip and with
 // heartbeat:IPaddr2: start and stop must refuse with OCF_ERR_PERM and the
 // reason, and take nothing; meta-data, validate-all and monitor must work.
 func TestAsNobody(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	before := labtest.HostState(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 	steps := []struct {
 		action string
 		want   int
@@ -73,7 +74,7 @@ func TestAsNobody(t *testing.T) {
 				t.Errorf("%s as nobody: stderr lacks %q:\n%s", s.action, s.reason, res.Stderr)
 			}
 		}
-		checkNothingLeft(t, h, before, rsctmp)
+		labtest.CheckNothingLeft(t, h, before, rsctmp)
 	}
 }
 
@@ -81,25 +82,25 @@ func TestAsNobody(t *testing.T) {
 // hardened unit) cannot add the address; start must fail as IPaddr2's
 // does, with one reason, and leave nothing.
 func TestRootWithoutNetAdmin(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	drop := []string{needTool(t, "setpriv"), "--inh-caps=-net_admin", "--bounding-set=-net_admin"}
-	p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1"}
+	before := labtest.HostState(t, h)
+	drop := []string{labtest.NeedTool(t, "setpriv"), "--inh-caps=-net_admin", "--bounding-set=-net_admin"}
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1"}
 	var codes [2]int
 	for i, agent := range []string{"floatip", "heartbeat"} {
 		rsctmp := t.TempDir()
 		res := runPrefixed(t, h, rsctmp, append(slices.Clone(drop), agentPath(t, agent)), "start", p...)
 		codes[i] = res.Code
-		if agent == "floatip" && len(exitReasons(res.Stderr)) != 1 {
-			t.Errorf("start without CAP_NET_ADMIN exited %d with reasons %q", res.Code, exitReasons(res.Stderr))
+		if agent == "floatip" && len(labtest.ExitReasons(res.Stderr)) != 1 {
+			t.Errorf("start without CAP_NET_ADMIN exited %d with reasons %q", res.Code, labtest.ExitReasons(res.Stderr))
 		}
-		t.Logf("%s: start without CAP_NET_ADMIN = %d: %q", agent, res.Code, exitReasons(res.Stderr))
+		t.Logf("%s: start without CAP_NET_ADMIN = %d: %q", agent, res.Code, labtest.ExitReasons(res.Stderr))
 		// Pacemaker stops what failed to start.
 		if res := runPrefixed(t, h, rsctmp, append(slices.Clone(drop), agentPath(t, agent)), "stop", p...); res.Code != 0 {
 			t.Errorf("%s: stop after the failed start = %d: %s", agent, res.Code, res.Stderr)
 		}
-		checkNothingLeft(t, h, before, rsctmp)
+		labtest.CheckNothingLeft(t, h, before, rsctmp)
 	}
 	if codes[0] != codes[1] || codes[0] == 0 {
 		t.Errorf("start without CAP_NET_ADMIN: floatip %d, heartbeat:IPaddr2 %d", codes[0], codes[1])
@@ -110,47 +111,47 @@ func TestRootWithoutNetAdmin(t *testing.T) {
 // planted at the lock path or at the pid file path is never written
 // through, whatever it points to.
 func TestRscTmpFiles(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24", "arp_count=5", "arp_interval=200"}
+	before := labtest.HostState(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_count=5", "arp_interval=200"}
 
 	t.Run("modes", func(t *testing.T) {
-		r := fastFloatip(t, h)
-		r.rsctmp = filepath.Join(r.rsctmp, "created")
-		r.expect(0, "start", p...)
-		for _, name := range []string{"floatip-" + key(t, h, vip) + ".lock", "floatip-announce-" + key(t, h, vip) + ".pid"} {
-			fi, err := os.Lstat(filepath.Join(r.rsctmp, name))
+		r := labtest.FastFloatip(t, h)
+		r.Rsctmp = filepath.Join(r.Rsctmp, "created")
+		r.Expect(0, "start", p...)
+		for _, name := range []string{"floatip-" + labtest.Key(t, h, labtest.VIP) + ".lock", "floatip-announce-" + labtest.Key(t, h, labtest.VIP) + ".pid"} {
+			fi, err := os.Lstat(filepath.Join(r.Rsctmp, name))
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
 			} else if fi.Mode() != 0o600 {
 				t.Errorf("%s has mode %v, want -rw-------", name, fi.Mode())
 			}
 		}
-		if fi, err := os.Stat(r.rsctmp); err != nil || fi.Mode().Perm()&0o022 != 0 {
+		if fi, err := os.Stat(r.Rsctmp); err != nil || fi.Mode().Perm()&0o022 != 0 {
 			t.Errorf("HA_RSCTMP created as %v (%v): others may write to it", fi.Mode(), err)
 		}
-		r.expect(0, "stop", p...)
-		checkNothingLeft(t, h, before, r.rsctmp)
+		r.Expect(0, "stop", p...)
+		labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 	})
 
-	for _, link := range []string{"floatip-" + key(t, h, vip) + ".lock", "floatip-announce-" + key(t, h, vip) + ".pid"} {
+	for _, link := range []string{"floatip-" + labtest.Key(t, h, labtest.VIP) + ".lock", "floatip-announce-" + labtest.Key(t, h, labtest.VIP) + ".pid"} {
 		t.Run("symlink at "+link, func(t *testing.T) {
-			r := fastFloatip(t, h)
+			r := labtest.FastFloatip(t, h)
 			outside := t.TempDir()
 			victim := filepath.Join(outside, "victim")
 			if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			for _, target := range []string{victim, filepath.Join(outside, "created-through-a-symlink")} {
-				path := filepath.Join(r.rsctmp, link)
+				path := filepath.Join(r.Rsctmp, link)
 				os.Remove(path)
 				if err := os.Symlink(target, path); err != nil {
 					t.Fatal(err)
 				}
-				r.expect(0, "start", p...)
-				r.expect(0, "monitor", append(slices.Clone(p), "arp_count_refresh=1")...)
-				r.expect(0, "stop", p...)
+				r.Expect(0, "start", p...)
+				r.Expect(0, "monitor", append(slices.Clone(p), "arp_count_refresh=1")...)
+				r.Expect(0, "stop", p...)
 				b, err := os.ReadFile(victim)
 				fi, _ := os.Stat(victim)
 				if err != nil || string(b) != "precious\n" || fi.Mode() != 0o644 {
@@ -160,8 +161,8 @@ func TestRscTmpFiles(t *testing.T) {
 					t.Errorf("a file was created through the symlink")
 				}
 			}
-			os.Remove(filepath.Join(r.rsctmp, link))
-			checkNothingLeft(t, h, before, r.rsctmp)
+			os.Remove(filepath.Join(r.Rsctmp, link))
+			labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 		})
 	}
 }
@@ -172,7 +173,7 @@ func TestRscTmpFiles(t *testing.T) {
 // executed nothing but itself, once, as the background sender, and no
 // shellMarker file may appear.
 func TestNoShellNoExec(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
 	mark := filepath.Join(t.TempDir(), "reached-a-shell")
 	nic := "e$(id);`x`"
@@ -186,24 +187,24 @@ func TestNoShellNoExec(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := hostState(t, h)
+	before := labtest.HostState(t, h)
 	sh := "$(touch " + mark + ")"
 	p := []string{"ip=198.18.2.100", "nic=" + nic, "cidr_netmask=24",
 		"iflabel=$(x)", "send_arp_opts=;touch " + mark, "arp_sender=send_arp", "arp_count=3", "arp_interval=100",
 		"OCF_RESOURCE_INSTANCE=" + sh, "HA_LOGFACILITY=daemon", "HA_debug=1"}
-	r := floatip(t, h)
-	if got := execs(t, r, "start", p...); !slices.Equal(got, []string{binary, binary}) {
+	r := labtest.Floatip(t, h)
+	if got := execs(t, r, "start", p...); !slices.Equal(got, []string{labtest.Binary, labtest.Binary}) {
 		t.Errorf("start executed %q, want the agent and its sender", got)
 	}
-	r.expect(0, "monitor", p...)
-	if got := execs(t, r, "stop", p...); !slices.Equal(got, []string{binary}) {
+	r.Expect(0, "monitor", p...)
+	if got := execs(t, r, "stop", p...); !slices.Equal(got, []string{labtest.Binary}) {
 		t.Errorf("stop executed %q", got)
 	}
 	// A shell the agent or its sender started would run in the
 	// namespace: once none runs, the mark is there or never will be.
-	burstOver(t, h)
+	labtest.BurstOver(t, h)
 	if _, err := os.Stat(mark); err == nil {
 		t.Errorf("a parameter reached a shell")
 	}
-	checkNothingLeft(t, h, before, r.rsctmp)
+	labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestSenderRelativePaths: HA_LOGFILE and HA_RSCTMP may be relative, as
@@ -19,7 +21,7 @@ import (
 // the agent's log file and remove the agent's pid file, not create files
 // of its own under the root directory.
 func TestSenderRelativePaths(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
 	dir := t.TempDir()
 	// Names of this run alone: t.TempDir's parent is unique.
@@ -31,10 +33,10 @@ func TestSenderRelativePaths(t *testing.T) {
 		os.Remove(filepath.Join("/", logName))
 		os.RemoveAll(filepath.Join("/", rscName))
 	})
-	env := ocfEnv(rscName, "ip="+vip, "cidr_netmask=24", "arp_count=3", "arp_interval=50", "HA_LOGFILE="+logName)
+	env := labtest.OCFEnv(rscName, "ip="+labtest.VIP, "cidr_netmask=24", "arp_count=3", "arp_interval=50", "HA_LOGFILE="+logName)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.NS, binary, "start")
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.NS, labtest.Binary, "start")
 	cmd.Env, cmd.Dir = env, dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -3,9 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -15,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -33,14 +31,14 @@ type killPoint struct {
 }
 
 var killPoints = []killPoint{
-	{name: "at launch", params: quietBurst, after: 0},
-	{name: "after 2ms", params: quietBurst, after: 2 * time.Millisecond},
-	{name: "after 5ms", params: quietBurst, after: 5 * time.Millisecond},
-	{name: "after 10ms", params: quietBurst, after: 10 * time.Millisecond},
-	{name: "after 20ms", params: quietBurst, after: 20 * time.Millisecond},
-	{name: "after 40ms", params: quietBurst, after: 40 * time.Millisecond},
+	{name: "at launch", params: labtest.QuietBurst, after: 0},
+	{name: "after 2ms", params: labtest.QuietBurst, after: 2 * time.Millisecond},
+	{name: "after 5ms", params: labtest.QuietBurst, after: 5 * time.Millisecond},
+	{name: "after 10ms", params: labtest.QuietBurst, after: 10 * time.Millisecond},
+	{name: "after 20ms", params: labtest.QuietBurst, after: 20 * time.Millisecond},
+	{name: "after 40ms", params: labtest.QuietBurst, after: 40 * time.Millisecond},
 	// The lock file is open, the lock about to be taken.
-	{name: "taking the lock", params: quietBurst, strace: "flock"},
+	{name: "taking the lock", params: labtest.QuietBurst, strace: "flock"},
 	// The address is there, the foreground burst under way, the lock held.
 	{name: "address added, foreground burst", params: []string{"arp_bg=false", "arp_count=5", "arp_interval=200"}, onAddr: true},
 	// The first frame is sent; the background sender is about to be
@@ -53,62 +51,62 @@ var killPoints = []killPoint{
 // left, that start and stop work, and that in the end nothing is left:
 // no address, process or file.
 func TestKillDuringStart(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
+	before := labtest.HostState(t, h)
 	for _, kp := range killPoints {
 		t.Run(kp.name, func(t *testing.T) {
-			r := fastFloatip(t, h)
+			r := labtest.FastFloatip(t, h)
 			if kp.strace != "" {
-				r.wrap = []string{needTool(t, "strace"), "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + kp.strace, "-e", "inject=" + kp.strace + ":signal=SIGKILL"}
+				r.Wrap = []string{labtest.NeedTool(t, "strace"), "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + kp.strace, "-e", "inject=" + kp.strace + ":signal=SIGKILL"}
 			}
-			p := []string{"ip=" + vip, "cidr_netmask=24"}
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 			killStart(t, r, kp, append(p, kp.params...))
-			r.wrap = nil
-			present := vipsOn(t, h, netlink.FAMILY_V4)[vip+"/24"]
-			t.Logf("the killed start left the address: %v; HA_RSCTMP: %q; processes: %q", present, filesIn(t, r.rsctmp), procsIn(t, h))
+			r.Wrap = nil
+			present := labtest.VIPsOn(t, h, netlink.FAMILY_V4)[labtest.VIP+"/24"]
+			t.Logf("the killed start left the address: %v; HA_RSCTMP: %q; processes: %q", present, labtest.FilesIn(t, r.Rsctmp), labtest.ProcsIn(t, h))
 			want := 7
 			if present {
 				want = 0
 			}
-			r.expect(want, "monitor", p...)
-			r.expect(0, "start", append(p, quietBurst...)...)
-			r.expect(0, "monitor", p...)
-			r.expect(0, "stop", p...)
-			r.expect(7, "monitor", p...)
-			checkNothingLeft(t, h, before, r.rsctmp)
+			r.Expect(want, "monitor", p...)
+			r.Expect(0, "start", append(p, labtest.QuietBurst...)...)
+			r.Expect(0, "monitor", p...)
+			r.Expect(0, "stop", p...)
+			r.Expect(7, "monitor", p...)
+			labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 		})
 	}
 	// The background sender killed in the middle of its burst leaves a
 	// pid file naming a dead process.
 	t.Run("sender during its burst", func(t *testing.T) {
-		r := fastFloatip(t, h)
-		p := []string{"ip=" + vip, "cidr_netmask=24"}
+		r := labtest.FastFloatip(t, h)
+		p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 		c, err := h.CaptureOutgoing(0x0806)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.expect(0, "start", append(p, "arp_count=100", "arp_interval=40")...)
+		r.Expect(0, "start", append(p, "arp_count=100", "arp_interval=40")...)
 		// In the middle of its burst: frames went out, many are to come.
 		c.Until(func(fs []lab.Frame) bool { return len(fs) >= 3 }, 5*time.Second)
 		c.Close()
-		pid := senderPid(t, r)
+		pid := labtest.SenderPid(t, r)
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if !eventually(2*time.Second, func() bool { return len(procsIn(t, h)) == 0 }) {
-			t.Fatalf("the sender survived SIGKILL: %q", procsIn(t, h))
+		if !labtest.Eventually(2*time.Second, func() bool { return len(labtest.ProcsIn(t, h)) == 0 }) {
+			t.Fatalf("the sender survived SIGKILL: %q", labtest.ProcsIn(t, h))
 		}
-		r.expect(0, "monitor", p...)
-		r.expect(0, "start", append(p, quietBurst...)...)
-		r.expect(0, "stop", p...)
-		r.expect(7, "monitor", p...)
-		checkNothingLeft(t, h, before, r.rsctmp)
+		r.Expect(0, "monitor", p...)
+		r.Expect(0, "start", append(p, labtest.QuietBurst...)...)
+		r.Expect(0, "stop", p...)
+		r.Expect(7, "monitor", p...)
+		labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 	})
 }
 
 // killStart runs start and kills it at kp.
-func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
+func killStart(t *testing.T, r *labtest.AgentRunner, kp killPoint, params []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -117,7 +115,7 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 		added = make(chan netlink.AddrUpdate, 16)
 		done := make(chan struct{})
 		defer close(done)
-		ns, err := netns.GetFromName(r.host.NS)
+		ns, err := netns.GetFromName(r.Host.NS)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +125,7 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	cmd, err := r.start(ctx, &stdout, &stderr, "start", params...)
+	cmd, err := r.Start(ctx, &stdout, &stderr, "start", params...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +137,7 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 		for {
 			select {
 			case u := <-added:
-				if u.NewAddr && u.LinkAddress.IP.String() == vip {
+				if u.NewAddr && u.LinkAddress.IP.String() == labtest.VIP {
 					break wait
 				}
 			case <-time.After(10 * time.Second):
@@ -153,7 +151,7 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 		// accepts either state it leaves (address there or not) and
 		// checks that the agent recovers from it, so how far start got
 		// in kp.after is no race.
-		time.Sleep(kp.after)
+		time.Sleep(kp.after) //layoutcheck:sleep the kill's point in time, not a wait: the test accepts either state
 		cmd.Process.Kill()
 	}
 	err = cmd.Wait()
@@ -170,21 +168,6 @@ func killStart(t *testing.T, r *agentRunner, kp killPoint, params []string) {
 	}
 }
 
-// senderPid returns the pid that the pid file of r's background sender
-// names.
-func senderPid(t *testing.T, r *agentRunner) int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+key(t, r.host, vip)+".pid"))
-	if err != nil {
-		t.Fatalf("no pid file: %v", err)
-	}
-	var pid int
-	if _, err := fmt.Sscan(string(b), &pid); err != nil || pid <= 1 {
-		t.Fatalf("pid file %q", b)
-	}
-	return pid
-}
-
 // TestNicGoneWhileRunning removes the nic, or sets its link down, under a
 // running VIP, and compares what monitor, a probe, stop and start say
 // with heartbeat:IPaddr2. Then the stop must have left no address, and no
@@ -195,9 +178,9 @@ func TestNicGoneWhileRunning(t *testing.T) {
 			name   string
 			params []string
 		}{
-			{"nic and cidr_netmask", []string{"ip=" + vip, "nic=eth0", "cidr_netmask=24"}},
-			{"cidr_netmask", []string{"ip=" + vip, "cidr_netmask=24"}},
-			{"ip only", []string{"ip=" + vip}},
+			{"nic and cidr_netmask", []string{"ip=" + labtest.VIP, "nic=eth0", "cidr_netmask=24"}},
+			{"cidr_netmask", []string{"ip=" + labtest.VIP, "cidr_netmask=24"}},
+			{"ip only", []string{"ip=" + labtest.VIP}},
 		} {
 			t.Run(change+", "+ps.name, func(t *testing.T) {
 				t.Parallel()
@@ -206,13 +189,13 @@ func TestNicGoneWhileRunning(t *testing.T) {
 				fg := []string{"arp_bg=false", "arp_count=1"}
 				codes := map[string][2]int{}
 				for i, agent := range []string{"floatip", "heartbeat"} {
-					l := newLab(t, hostA)
+					l := labtest.NewLab(t, labtest.HostA)
 					h := l.Host("a")
-					r := floatip(t, h)
+					r := labtest.Floatip(t, h)
 					if agent == "heartbeat" {
-						r = heartbeat(t, h)
+						r = labtest.Heartbeat(t, h)
 					}
-					r.expect(0, "start", append(ps.params, fg...)...)
+					r.Expect(0, "start", append(ps.params, fg...)...)
 					var err error
 					if change == "deleted" {
 						err = h.IP("link", "del", "eth0")
@@ -229,7 +212,7 @@ func TestNicGoneWhileRunning(t *testing.T) {
 						{"start on the changed nic", "start", fg},
 						{"stop again", "stop", nil},
 					} {
-						res := r.run(s.action, append(ps.params, s.env...)...)
+						res := r.Run(s.action, append(ps.params, s.env...)...)
 						c := codes[s.name]
 						c[i] = res.Code
 						codes[s.name] = c
@@ -243,15 +226,15 @@ func TestNicGoneWhileRunning(t *testing.T) {
 						// succeeds and leaves it there, floatip's removes
 						// it where it is.
 						left := agent == "heartbeat" && !strings.Contains(ps.name, "nic")
-						if hasAddr(t, h, vip+"/24") != left {
-							t.Errorf("%s: after stop, %s on the down nic: %v, want %v", agent, vip, !left, left)
+						if labtest.HasAddr(t, h, labtest.VIP+"/24") != left {
+							t.Errorf("%s: after stop, %s on the down nic: %v, want %v", agent, labtest.VIP, !left, left)
 						}
 						if err := h.IP("link", "set", "eth0", "up"); err != nil {
 							t.Fatal(err)
 						}
 					}
-					if !eventually(3*time.Second, func() bool { return len(procsIn(t, h)) == 0 }) {
-						t.Errorf("%s: processes left: %q", agent, procsIn(t, h))
+					if !labtest.Eventually(3*time.Second, func() bool { return len(labtest.ProcsIn(t, h)) == 0 }) {
+						t.Errorf("%s: processes left: %q", agent, labtest.ProcsIn(t, h))
 					}
 				}
 				// Where 4.12 answers what a later release changed:
@@ -291,15 +274,15 @@ func TestNicGoneWhileRunning(t *testing.T) {
 // the timeout, leave the address it added, and print one exit reason when
 // it fails.
 func TestTimeoutDuringForegroundBurst(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	r := fastFloatip(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	before := labtest.HostState(t, h)
+	r := labtest.FastFloatip(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 	codes := map[int]int{}
 	var longest time.Duration
 	for i := 0; i < 10; i++ {
-		res := r.run("start", append(p, "arp_bg=false", "arp_count=50", "OCF_RESKEY_CRM_meta_timeout=1000")...)
+		res := r.Run("start", append(p, "arp_bg=false", "arp_count=50", "OCF_RESKEY_CRM_meta_timeout=1000")...)
 		codes[res.Code]++
 		took := res.End.Sub(res.Start)
 		longest = max(longest, took)
@@ -311,16 +294,16 @@ func TestTimeoutDuringForegroundBurst(t *testing.T) {
 		if res.Code != 0 && res.Code != 1 {
 			t.Errorf("start exited %d, want 0 or 1", res.Code)
 		}
-		if n := len(exitReasons(res.Stderr)); res.Code != 0 && n != 1 {
+		if n := len(labtest.ExitReasons(res.Stderr)); res.Code != 0 && n != 1 {
 			t.Errorf("start exited %d with %d exit reasons:\n%s", res.Code, n, res.Stderr)
 		}
-		if !hasAddr(t, h, vip+"/24") {
+		if !labtest.HasAddr(t, h, labtest.VIP+"/24") {
 			t.Errorf("start left no address")
 		}
-		r.expect(0, "stop", p...)
+		r.Expect(0, "stop", p...)
 	}
 	t.Logf("exit codes of 10 starts cut by the timeout: %v; the longest took %v", codes, longest.Round(time.Millisecond))
-	checkNothingLeft(t, h, before, r.rsctmp)
+	labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 }
 
 // TestTimeoutWhileStartingSender: start's deadline passes after it started
@@ -329,29 +312,29 @@ func TestTimeoutDuringForegroundBurst(t *testing.T) {
 // start would not end it, and two bursts would go out side by side,
 // which neither stop, monitor's refresh nor reload-agent sees.
 func TestTimeoutWhileStartingSender(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	r := fastFloatip(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	before := labtest.HostState(t, h)
+	r := labtest.FastFloatip(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 	long := []string{"arp_count=30", "arp_interval=200"}
 	// -b execve: strace lets go of the sender, whose end it would
 	// otherwise wait for.
-	r.wrap = []string{needTool(t, "strace"), "-f", "-b", "execve", "-qq", "-o", "/dev/null",
+	r.Wrap = []string{labtest.NeedTool(t, "strace"), "-f", "-b", "execve", "-qq", "-o", "/dev/null",
 		"-e", "trace=execve,renameat,renameat2", "-e", "inject=renameat,renameat2:delay_enter=1500000"}
-	res := r.run("start", append(slices.Clone(p), append(long, "OCF_RESKEY_CRM_meta_timeout=1000")...)...)
-	r.wrap = nil
+	res := r.Run("start", append(slices.Clone(p), append(long, "OCF_RESKEY_CRM_meta_timeout=1000")...)...)
+	r.Wrap = nil
 	t.Logf("start cut short exited %d after %v", res.Code, res.End.Sub(res.Start).Round(time.Millisecond))
-	if n := len(exitReasons(res.Stderr)); res.Code != 0 && n != 1 {
+	if n := len(labtest.ExitReasons(res.Stderr)); res.Code != 0 && n != 1 {
 		t.Errorf("start exited %d with %d exit reasons:\n%s", res.Code, n, res.Stderr)
 	}
-	r.expect(0, "start", append(slices.Clone(p), long...)...)
+	r.Expect(0, "start", append(slices.Clone(p), long...)...)
 	// The sender that the second start ended may take a moment to go.
-	if !eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
+	if !labtest.Eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
 		t.Errorf("%d senders: %q", len(sendersIn(t, h)), sendersIn(t, h))
 	}
-	r.expect(0, "stop", p...)
-	checkNothingLeft(t, h, before, r.rsctmp)
+	r.Expect(0, "stop", p...)
+	labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 }
 
 // TestReadOnlyRscTmpStartsNoUntrackedSender: with HA_RSCTMP read-only (a
@@ -360,19 +343,19 @@ func TestTimeoutWhileStartingSender(t *testing.T) {
 // monitor's refresh cannot see: two starts must not leave two senders
 // sending side by side.
 func TestReadOnlyRscTmpStartsNoUntrackedSender(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	r := fastFloatip(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
-	t.Cleanup(func() { r.run("stop", p...) })
+	r := labtest.FastFloatip(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
+	t.Cleanup(func() { r.Run("stop", p...) })
 	// The agent runs in a mount namespace of its own where HA_RSCTMP is
 	// mounted read-only; the test's own view stays writable.
-	r.wrap = []string{needTool(t, "unshare"), "-m", "sh", "-c", `mount --bind -o ro "$0" "$0" && exec "$@"`, r.rsctmp}
+	r.Wrap = []string{labtest.NeedTool(t, "unshare"), "-m", "sh", "-c", `mount --bind -o ro "$0" "$0" && exec "$@"`, r.Rsctmp}
 	long := append(slices.Clone(p), "arp_count=30", "arp_interval=200")
-	r.expect(0, "start", long...)
-	r.expect(0, "start", long...)
-	r.wrap = nil
-	if !eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
+	r.Expect(0, "start", long...)
+	r.Expect(0, "start", long...)
+	r.Wrap = nil
+	if !labtest.Eventually(2*time.Second, func() bool { return len(sendersIn(t, h)) <= 1 }) {
 		t.Errorf("%d senders: %q", len(sendersIn(t, h)), sendersIn(t, h))
 	}
 }
@@ -383,14 +366,14 @@ func TestReadOnlyRscTmpStartsNoUntrackedSender(t *testing.T) {
 // for 800 ms before it execs the agent in its place: start's deadline must
 // still fall within the timeout counted from the fork, not from main.
 func TestTimeoutCountsFromFork(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	r := fastFloatip(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
-	r.wrap = []string{"/bin/sh", "-c", `sleep 0.8; exec "$@"`, "sh"}
-	res := r.run("start", append(slices.Clone(p), "arp_bg=false", "arp_count=50", "OCF_RESKEY_CRM_meta_timeout=1000")...)
-	r.wrap = nil
+	before := labtest.HostState(t, h)
+	r := labtest.FastFloatip(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
+	r.Wrap = []string{"/bin/sh", "-c", `sleep 0.8; exec "$@"`, "sh"}
+	res := r.Run("start", append(slices.Clone(p), "arp_bg=false", "arp_count=50", "OCF_RESKEY_CRM_meta_timeout=1000")...)
+	r.Wrap = nil
 	took := res.End.Sub(res.Start)
 	t.Logf("start with its exec held 800 ms exited %d after %v:\n%s", res.Code, took.Round(time.Millisecond), res.Stderr)
 	// Counted from main, the 900 ms deadline would end 1.7 s after the
@@ -402,6 +385,6 @@ func TestTimeoutCountsFromFork(t *testing.T) {
 	if res.Code != 0 && res.Code != 1 {
 		t.Errorf("start exited %d, want 0 or 1", res.Code)
 	}
-	r.expect(0, "stop", p...)
-	checkNothingLeft(t, h, before, r.rsctmp)
+	r.Expect(0, "stop", p...)
+	labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -25,7 +26,7 @@ func TestIPv6RouterFlag(t *testing.T) {
 		router bool
 	}{{"floatip", true}, {"heartbeat", false}} {
 		t.Run(tc.agent, func(t *testing.T) {
-			l := newLab(t, hostA6, hostB6, hostM6)
+			l := labtest.NewLab(t, labtest.HostA6, hostB6, labtest.HostM6)
 			a, b, m := l.Host("a"), l.Host("b"), l.Host("m")
 			for _, h := range []*lab.Host{a, b} {
 				if err := h.Do(func() error {
@@ -34,37 +35,37 @@ func TestIPv6RouterFlag(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			runner := func(h *lab.Host) *agentRunner {
+			runner := func(h *lab.Host) *labtest.AgentRunner {
 				if tc.agent == "heartbeat" {
-					return heartbeat(t, h)
+					return labtest.Heartbeat(t, h)
 				}
-				return floatip(t, h)
+				return labtest.Floatip(t, h)
 			}
 			ra, rb := runner(a), runner(b)
-			p := []string{"ip=" + vip6, "cidr_netmask=64", "nodad=true", "arp_count=2", "arp_interval=50"}
-			ra.expect(0, "start", p...)
-			learn6(t, m, vip6)
-			if err := m.IP("-6", "route", "add", "default", "via", vip6, "dev", m.Dev); err != nil {
+			p := []string{"ip=" + labtest.VIP6, "cidr_netmask=64", "nodad=true", "arp_count=2", "arp_interval=50"}
+			ra.Expect(0, "start", p...)
+			learn6(t, m, labtest.VIP6)
+			if err := m.IP("-6", "route", "add", "default", "via", labtest.VIP6, "dev", m.Dev); err != nil {
 				t.Fatal(err)
 			}
-			ra.expect(0, "stop", p...)
-			rb.expect(0, "start", p...)
+			ra.Expect(0, "stop", p...)
+			rb.Expect(0, "start", p...)
 			// M's entry follows once B's burst reached it: by then it
 			// must name B, and carry the router flag as the agent set it.
-			burstOver(t, b)
-			waitFor(t, 5*time.Second, func() (bool, string) {
-				entry := neigh6(t, m, vip6)
+			labtest.BurstOver(t, b)
+			labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
+				entry := neigh6(t, m, labtest.VIP6)
 				return strings.Contains(entry, "lladdr "+b.MAC.String()), fmt.Sprintf("M's entry after the move: %q, want B's MAC %s", entry, b.MAC)
 			})
-			entry := neigh6(t, m, vip6)
+			entry := neigh6(t, m, labtest.VIP6)
 			if got := strings.Contains(entry, " router"); got != tc.router {
 				t.Errorf("M's entry after the move: %q; router flag %v, want %v", entry, got, tc.router)
 			}
 			out, err := exec.Command("ip", "-n", m.NS, "-6", "route", "get", "2001:db8:ffff::1").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "via "+vip6) {
+			if err != nil || !strings.Contains(string(out), "via "+labtest.VIP6) {
 				t.Errorf("M's route beyond the gateway: %v: %s", err, out)
 			}
-			rb.expect(0, "stop", p...)
+			rb.Expect(0, "stop", p...)
 		})
 	}
 }

@@ -2,12 +2,16 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestRscTmpTrouble runs start, monitor and stop with an HA_RSCTMP that is
@@ -15,10 +19,10 @@ import (
 // same, and the background sender, whose pid file cannot be written,
 // must end by itself once stop has removed the address.
 func TestRscTmpTrouble(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24", "arp_count=3", "arp_interval=100"}
+	before := labtest.HostState(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_count=3", "arp_interval=100"}
 	for _, c := range []struct {
 		name  string
 		setup func(dir string) string
@@ -39,15 +43,15 @@ func TestRscTmpTrouble(t *testing.T) {
 			rsctmp := c.setup(t.TempDir())
 			run := func(want int, action string) {
 				t.Helper()
-				argv := []string{binary, action}
+				argv := []string{labtest.Binary, action}
 				if c.readOnly {
-					unshare := needTool(t, "unshare")
+					unshare := labtest.NeedTool(t, "unshare")
 					script := `mount -o bind,ro "$0" "$0" && ! touch "$0/probe" 2>/dev/null && exec "$@"`
 					argv = append([]string{unshare, "--mount", "--propagation", "private", "/bin/sh", "-c", script, rsctmp}, argv...)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
-				res, err := h.Run(ctx, ocfEnv(rsctmp, p...), argv...)
+				res, err := h.Run(ctx, labtest.OCFEnv(rsctmp, p...), argv...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,8 +60,8 @@ func TestRscTmpTrouble(t *testing.T) {
 				}
 			}
 			run(0, "start")
-			if !hasAddr(t, h, vip+"/24") {
-				t.Errorf("start did not add %s", vip)
+			if !labtest.HasAddr(t, h, labtest.VIP+"/24") {
+				t.Errorf("start did not add %s", labtest.VIP)
 			}
 			run(0, "monitor")
 			run(0, "stop")
@@ -68,45 +72,71 @@ func TestRscTmpTrouble(t *testing.T) {
 				}
 				rsctmp = t.TempDir()
 			}
-			checkNothingLeft(t, h, before, rsctmp)
+			labtest.CheckNothingLeft(t, h, before, rsctmp)
 		})
 	}
 }
 
-// stranger is a process that is not ours: a sleep the test started.
+// stranger is a process that is not ours: a sleep the test started, with
+// every signal it can block blocked, so that a signal sent to it stays
+// pending where the test sees it (/proc/<pid>/status) the moment the
+// sender returns: a stop of a sender starts with SIGTERM.
 type stranger struct {
 	cmd  *exec.Cmd
 	dead chan struct{}
 }
 
+// strangerScript blocks the signals and becomes the sleep; perl-base is
+// in every Debian system.
+const strangerScript = `use POSIX; my $s = POSIX::SigSet->new; $s->fillset; sigprocmask(SIG_BLOCK, $s) or die "sigprocmask: $!"; exec "sleep", "60" or die "exec: $!"`
+
 func newStranger(t *testing.T) *stranger {
 	t.Helper()
-	s := &stranger{cmd: exec.Command("sleep", "60"), dead: make(chan struct{})}
+	s := &stranger{cmd: exec.Command(labtest.NeedTool(t, "perl"), "-e", strangerScript), dead: make(chan struct{})}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { s.cmd.Wait(); close(s.dead) }()
 	t.Cleanup(func() { s.cmd.Process.Kill(); <-s.dead })
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		st := s.status()
+		return st["Name"] == "sleep", fmt.Sprintf("the stranger is %q", st["Name"])
+	})
 	return s
 }
 
+// status is the stranger's /proc/<pid>/status, by field.
+func (s *stranger) status() map[string]string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	out := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// alive says that the stranger runs and that no signal was sent to it:
+// none is pending, and none ended it.
 func (s *stranger) alive() bool {
 	select {
 	case <-s.dead:
 		return false
-	case <-time.After(50 * time.Millisecond):
-		return true
+	default:
 	}
+	st := s.status()
+	return strings.HasPrefix(st["State"], "S") && strings.Trim(st["ShdPnd"], "0") == "" && strings.Trim(st["SigPnd"], "0") == ""
 }
 
 // TestStalePidFile: a pid file left by a sender that is gone, whose pid
 // now belongs to another process, must not get that process killed by
 // start or stop; IPaddr2's own pid file is not floatip's to act on.
 func TestStalePidFile(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	before := hostState(t, h)
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	before := labtest.HostState(t, h)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 	for _, c := range []struct {
 		name    string
 		content func(s *stranger) string
@@ -121,12 +151,12 @@ func TestStalePidFile(t *testing.T) {
 		{"garbage", func(*stranger) string { return "not a pid\n" }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := fastFloatip(t, h)
+			r := labtest.FastFloatip(t, h)
 			s := newStranger(t)
-			theirs := filepath.Join(r.rsctmp, "send_arp-"+vip)
+			theirs := filepath.Join(r.Rsctmp, "send_arp-"+labtest.VIP)
 			plant := func() {
 				t.Helper()
-				for _, f := range []string{filepath.Join(r.rsctmp, "floatip-announce-"+key(t, h, vip)+".pid"), theirs} {
+				for _, f := range []string{filepath.Join(r.Rsctmp, "floatip-announce-"+labtest.Key(t, h, labtest.VIP)+".pid"), theirs} {
 					if err := os.WriteFile(f, []byte(c.content(s)), 0o600); err != nil {
 						t.Fatal(err)
 					}
@@ -135,19 +165,19 @@ func TestStalePidFile(t *testing.T) {
 			// start stops the previous sender, a monitor with
 			// arp_count_refresh looks for a running one, stop ends it.
 			plant()
-			r.expect(0, "start", append(p, quietBurst...)...)
+			r.Expect(0, "start", append(p, labtest.QuietBurst...)...)
 			plant()
-			r.expect(0, "monitor", append(p, "arp_count_refresh=2")...)
+			r.Expect(0, "monitor", append(p, "arp_count_refresh=2")...)
 			plant()
-			r.expect(0, "stop", p...)
+			r.Expect(0, "stop", p...)
 			if !s.alive() {
-				t.Fatalf("the stranger named by the stale pid file was killed")
+				t.Fatalf("the stranger named by the stale pid file was signalled: %v", s.status())
 			}
 			if _, err := os.Stat(theirs); err != nil {
 				t.Errorf("IPaddr2's pid file: %v", err)
 			}
 			os.Remove(theirs)
-			checkNothingLeft(t, h, before, r.rsctmp)
+			labtest.CheckNothingLeft(t, h, before, r.Rsctmp)
 		})
 	}
 }

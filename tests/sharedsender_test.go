@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -26,9 +27,9 @@ func sharedVIPs(n int) []string {
 
 // pidOf returns the pid that the pid file of ip's sender in h names, 0
 // for none.
-func pidOf(t *testing.T, r *agentRunner, h *lab.Host, ip string) int {
+func pidOf(t *testing.T, r *labtest.AgentRunner, h *lab.Host, ip string) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(r.rsctmp, "floatip-announce-"+key(t, h, ip)+".pid"))
+	b, err := os.ReadFile(filepath.Join(r.Rsctmp, "floatip-announce-"+labtest.Key(t, h, ip)+".pid"))
 	if err != nil {
 		return 0
 	}
@@ -52,9 +53,9 @@ func framesOf(frames []lab.ARP) map[string]int {
 // ends that address's burst alone: no frame of it after stop returned,
 // while the others' go on to their end.
 func TestSharedSender(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	h := l.Host("a")
-	r := floatip(t, h)
+	r := labtest.Floatip(t, h)
 	c, err := l.Host("m").Capture(0x0806)
 	if err != nil {
 		t.Fatal(err)
@@ -66,12 +67,12 @@ func TestSharedSender(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, ip := range vips {
-			r.run("stop", params(ip)...)
+			r.Run("stop", params(ip)...)
 		}
 	})
 	var pids []int
 	for i, ip := range vips {
-		r.expect(0, "start", params(ip)...)
+		r.Expect(0, "start", params(ip)...)
 		pids = append(pids, pidOf(t, r, h, ip))
 		if i == 0 {
 			// The next start finds the sender once it listens.
@@ -83,13 +84,13 @@ func TestSharedSender(t *testing.T) {
 		t.Errorf("%d starts recorded the senders %v: want fewer processes than starts", len(vips), pids)
 	}
 	stopped := vips[1]
-	stop := r.expect(0, "stop", params(stopped)...)
+	stop := r.Expect(0, "stop", params(stopped)...)
 	if !slices.ContainsFunc(procs, running) {
 		t.Errorf("the stop of %s ended the shared sender %v", stopped, procs)
 	}
 
-	burstOver(t, h)
-	frames := lab.DecodeARP(drain(t, c, h))
+	labtest.BurstOver(t, h)
+	frames := lab.DecodeARP(labtest.Drain(t, c, h))
 	for _, f := range frames {
 		if f.SenderIP.String() == stopped && f.Time.After(stop.End) {
 			t.Errorf("a frame of %s after its stop returned: %s", stopped, f)
@@ -136,7 +137,7 @@ func senderSockets(t *testing.T, h *lab.Host) []string {
 // listening waits until a sender listens in h's namespace.
 func listening(t *testing.T, h *lab.Host) {
 	t.Helper()
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		return len(senderSockets(t, h)) > 0, "no sender listens"
 	})
 }
@@ -145,21 +146,21 @@ func listening(t *testing.T, h *lab.Host) {
 // nothing behind (its socket goes with it), and the next start spawns a
 // new one, which sends its whole burst.
 func TestSharedSenderKilled(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	h := l.Host("a")
-	r := floatip(t, h)
+	r := labtest.Floatip(t, h)
 	vips := sharedVIPs(3)
 	params := func(ip, count string) []string {
 		return []string{"ip=" + ip, "cidr_netmask=24", "arp_count=" + count, "arp_interval=200"}
 	}
 	t.Cleanup(func() {
 		for _, ip := range vips {
-			r.run("stop", params(ip, "1")...)
+			r.Run("stop", params(ip, "1")...)
 		}
 	})
-	r.expect(0, "start", params(vips[0], "100")...)
+	r.Expect(0, "start", params(vips[0], "100")...)
 	listening(t, h)
-	r.expect(0, "start", params(vips[1], "100")...)
+	r.Expect(0, "start", params(vips[1], "100")...)
 	old := pidOf(t, r, h, vips[0])
 	if old == 0 || pidOf(t, r, h, vips[1]) != old {
 		t.Fatalf("the two starts recorded senders %d and %d: want one shared", old, pidOf(t, r, h, vips[1]))
@@ -170,12 +171,12 @@ func TestSharedSenderKilled(t *testing.T) {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		return !running(old), fmt.Sprintf("the sender %d runs on after SIGKILL", old)
 	})
 	// The thread group leader is a zombie before the last of the
 	// sender's threads has exited and closed the socket.
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		got := senderSockets(t, h)
 		return len(got) == 0, fmt.Sprintf("the killed sender left its socket %v", got)
 	})
@@ -184,17 +185,17 @@ func TestSharedSenderKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.expect(0, "start", params(vips[2], "5")...)
+	r.Expect(0, "start", params(vips[2], "5")...)
 	pid := pidOf(t, r, h, vips[2])
 	if pid == 0 || pid == old {
 		t.Errorf("the start after the kill recorded sender %d (the killed one was %d): want a new one", pid, old)
 	}
 	for _, ip := range vips[:2] {
-		r.expect(0, "stop", params(ip, "1")...)
+		r.Expect(0, "stop", params(ip, "1")...)
 	}
-	burstOver(t, h)
+	labtest.BurstOver(t, h)
 	n := 0
-	for _, f := range lab.DecodeARP(drain(t, c, h)) {
+	for _, f := range lab.DecodeARP(labtest.Drain(t, c, h)) {
 		if f.SenderIP == netip.MustParseAddr(vips[2]) {
 			n++
 		}
@@ -214,36 +215,36 @@ func TestSharedSenderKilled(t *testing.T) {
 func TestSharedSenderPerNamespace(t *testing.T) {
 	var hosts []*lab.Host
 	for range 2 {
-		hosts = append(hosts, newLab(t, hostA, hostM).Host("a"))
+		hosts = append(hosts, labtest.NewLab(t, labtest.HostA, labtest.HostM).Host("a"))
 	}
 	rsctmp := t.TempDir()
-	r := &agentRunner{t: t, path: binary, rsctmp: rsctmp}
+	r := &labtest.AgentRunner{T: t, Path: labtest.Binary, Rsctmp: rsctmp}
 	params := func(h *lab.Host, ip string) []string {
 		return []string{"ip=" + ip, "cidr_netmask=24", "arp_count=50", "arp_interval=200", "network_namespace=" + h.NS}
 	}
 	t.Cleanup(func() {
 		for _, h := range hosts {
 			for _, ip := range sharedVIPs(2) {
-				r.run("stop", params(h, ip)...)
+				r.Run("stop", params(h, ip)...)
 			}
 		}
 	})
 	ip := sharedVIPs(1)[0]
-	r.expect(0, "start", params(hosts[0], ip)...)
+	r.Expect(0, "start", params(hosts[0], ip)...)
 	first := pidOf(t, r, hosts[0], ip)
 	// Once it listens, a start anywhere could reach it.
-	_, ino := nsInode(t, hosts[0])
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	_, ino := labtest.NSInode(t, hosts[0])
+	labtest.WaitFor(t, 5*time.Second, func() (bool, string) {
 		b, _ := os.ReadFile("/proc/net/unix")
 		return strings.Contains(string(b), fmt.Sprintf("@floatip-sender-net%d\n", ino)), "the first sender does not listen"
 	})
-	r.expect(0, "start", params(hosts[1], ip)...)
+	r.Expect(0, "start", params(hosts[1], ip)...)
 	second := pidOf(t, r, hosts[1], ip)
 	if first == 0 || second == 0 || first == second || !running(first) || !running(second) {
 		t.Errorf("the same address in two namespaces recorded senders %d and %d: want one each, running", first, second)
 	}
 	other := sharedVIPs(2)[1]
-	r.expect(0, "start", params(hosts[0], other)...)
+	r.Expect(0, "start", params(hosts[0], other)...)
 	if got := pidOf(t, r, hosts[0], other); got != first {
 		t.Errorf("another start in the first namespace recorded sender %d, want the shared %d", got, first)
 	}

@@ -11,13 +11,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
-
-// quietBurst makes an operation's announcement a single frame sent in the
-// foreground, for the tests where the announcements do not matter and
-// thousands of operations run.
-var quietBurst = []string{"arp_bg=false", "arp_count=1", "arp_interval=1"}
 
 // soakWorkers is how many agents run at once in the load tests: enough to
 // keep two cores busy while others wait for the kernel.
@@ -43,25 +39,11 @@ func soakParallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// vipsOn returns the set of addresses on the host's eth0 of one family.
-func vipsOn(t *testing.T, h *lab.Host, family int) map[string]bool {
-	t.Helper()
-	addrs, err := h.Addrs(family)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]bool{}
-	for _, a := range addrs {
-		out[a.IPNet.String()] = true
-	}
-	return out
-}
-
-// checkClean is checkNothingLeft plus the namespace's sockets.
+// checkClean is labtest.CheckNothingLeft plus the namespace's sockets.
 func checkClean(t *testing.T, h *lab.Host, before, sockets []string, rsctmp string) {
 	t.Helper()
-	checkNothingLeft(t, h, before, rsctmp)
-	if after := socketsIn(t, h); !slices.Equal(sockets, after) {
+	labtest.CheckNothingLeft(t, h, before, rsctmp)
+	if after := labtest.SocketsIn(t, h); !slices.Equal(sockets, after) {
 		t.Errorf("sockets in the namespace: before %v, after %v", sockets, after)
 	}
 }
@@ -72,10 +54,10 @@ func checkClean(t *testing.T, h *lab.Host, before, sockets []string, rsctmp stri
 // stop take it away, and at the end nothing may be left: no address,
 // process, socket or file.
 func TestSoakStartStop(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	r := fastFloatip(t, h)
-	before, sockets := hostState(t, h), socketsIn(t, h)
+	r := labtest.FastFloatip(t, h)
+	before, sockets := labtest.HostState(t, h), labtest.SocketsIn(t, h)
 	const vips, cycles = 10, 100
 	var done atomic.Int64
 	began := time.Now()
@@ -83,16 +65,16 @@ func TestSoakStartStop(t *testing.T) {
 		ip := fmt.Sprintf("198.18.0.%d", 10+v)
 		p := []string{"ip=" + ip, "cidr_netmask=24"}
 		for c := 0; c < cycles && !t.Failed(); c++ {
-			start := append(slices.Clone(p), quietBurst...)
+			start := append(slices.Clone(p), labtest.QuietBurst...)
 			if c%10 == 0 {
 				start = append(slices.Clone(p), "arp_count=3", "arp_interval=100")
 			}
-			r.expect(0, "start", start...)
-			if !vipsOn(t, h, netlink.FAMILY_V4)[ip+"/24"] {
+			r.Expect(0, "start", start...)
+			if !labtest.VIPsOn(t, h, netlink.FAMILY_V4)[ip+"/24"] {
 				t.Errorf("cycle %d: %s not there after start", c, ip)
 			}
-			r.expect(0, "stop", p...)
-			if vipsOn(t, h, netlink.FAMILY_V4)[ip+"/24"] {
+			r.Expect(0, "stop", p...)
+			if labtest.VIPsOn(t, h, netlink.FAMILY_V4)[ip+"/24"] {
 				t.Errorf("cycle %d: %s still there after stop", c, ip)
 			}
 			done.Add(1)
@@ -102,20 +84,20 @@ func TestSoakStartStop(t *testing.T) {
 		t.Errorf("%d cycles completed, want %d", got, vips*cycles)
 	}
 	t.Logf("%d start/stop cycles in %v", done.Load(), time.Since(began).Round(time.Millisecond))
-	checkClean(t, h, before, sockets, r.rsctmp)
+	checkClean(t, h, before, sockets, r.Rsctmp)
 }
 
 // TestSoakMonitors runs 10,000 monitors, half of a running VIP (0) and
 // half of a stopped one (7), four at a time, and checks every answer and
 // that nothing is left.
 func TestSoakMonitors(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	r := fastFloatip(t, h)
-	before, sockets := hostState(t, h), socketsIn(t, h)
+	r := labtest.FastFloatip(t, h)
+	before, sockets := labtest.HostState(t, h), labtest.SocketsIn(t, h)
 	up := []string{"ip=198.18.0.100", "cidr_netmask=24", "OCF_RESKEY_CRM_meta_interval=10000"}
 	down := []string{"ip=198.18.0.101", "cidr_netmask=24", "OCF_RESKEY_CRM_meta_interval=10000"}
-	r.expect(0, "start", append(slices.Clone(up), quietBurst...)...)
+	r.Expect(0, "start", append(slices.Clone(up), labtest.QuietBurst...)...)
 	const monitors = 10000
 	var wrong atomic.Int64
 	began := time.Now()
@@ -124,7 +106,7 @@ func TestSoakMonitors(t *testing.T) {
 		if i%2 == 1 {
 			p, want = down, 7
 		}
-		if res := r.run("monitor", p...); res.Code != want {
+		if res := r.Run("monitor", p...); res.Code != want {
 			if wrong.Add(1) <= 5 {
 				t.Errorf("monitor %d of %v = %d, want %d: %s", i, p, res.Code, want, res.Stderr)
 			}
@@ -134,17 +116,17 @@ func TestSoakMonitors(t *testing.T) {
 	if wrong.Load() > 0 {
 		t.Errorf("%d of %d monitors answered wrong", wrong.Load(), monitors)
 	}
-	r.expect(0, "stop", up...)
-	checkClean(t, h, before, sockets, r.rsctmp)
+	r.Expect(0, "stop", up...)
+	checkClean(t, h, before, sockets, r.Rsctmp)
 }
 
 // TestThousandVIPs starts 1,000 VIPs on one nic, monitors each, and stops
 // them all: the kernel must hold exactly those 1,000 addresses after the
 // starts and none of them after the stops.
 func TestThousandVIPs(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
-	r := fastFloatip(t, h)
+	r := labtest.FastFloatip(t, h)
 	// The node has an address of its own in the VIPs' subnet, as nodes
 	// do. Without one, the first VIP started becomes the subnet's primary
 	// address, and removing it makes the kernel remove all the others
@@ -152,7 +134,7 @@ func TestThousandVIPs(t *testing.T) {
 	if err := h.IP("addr", "add", "198.18.4.1/22", "brd", "+", "dev", "eth0"); err != nil {
 		t.Fatal(err)
 	}
-	before, sockets := hostState(t, h), socketsIn(t, h)
+	before, sockets := labtest.HostState(t, h), labtest.SocketsIn(t, h)
 	const n = 1000
 	vips := make([]string, n)
 	a := netip.MustParseAddr("198.18.4.1")
@@ -162,8 +144,8 @@ func TestThousandVIPs(t *testing.T) {
 	}
 	params := func(i int) []string { return []string{"ip=" + vips[i], "nic=eth0", "cidr_netmask=22"} }
 	began := time.Now()
-	soakParallel(n, func(i int) { r.expect(0, "start", append(params(i), quietBurst...)...) })
-	on := vipsOn(t, h, netlink.FAMILY_V4)
+	soakParallel(n, func(i int) { r.Expect(0, "start", append(params(i), labtest.QuietBurst...)...) })
+	on := labtest.VIPsOn(t, h, netlink.FAMILY_V4)
 	missing := 0
 	for _, v := range vips {
 		if !on[v+"/22"] {
@@ -173,9 +155,9 @@ func TestThousandVIPs(t *testing.T) {
 	if missing > 0 || len(on) != n+2 {
 		t.Errorf("after %d starts: %d addresses on eth0, %d VIPs missing", n, len(on), missing)
 	}
-	soakParallel(n, func(i int) { r.expect(0, "monitor", params(i)...) })
-	soakParallel(n, func(i int) { r.expect(0, "stop", params(i)...) })
-	soakParallel(n/10, func(i int) { r.expect(7, "monitor", params(i*10)...) })
+	soakParallel(n, func(i int) { r.Expect(0, "monitor", params(i)...) })
+	soakParallel(n, func(i int) { r.Expect(0, "stop", params(i)...) })
+	soakParallel(n/10, func(i int) { r.Expect(7, "monitor", params(i*10)...) })
 	t.Logf("%d VIPs started, monitored and stopped in %v", n, time.Since(began).Round(time.Millisecond))
-	checkClean(t, h, before, sockets, r.rsctmp)
+	checkClean(t, h, before, sockets, r.Rsctmp)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -22,7 +23,7 @@ import (
 // leaves the address on the node: Pacemaker would then start it on a
 // second node while this one still answers for it.
 func TestStopWhereTheAddressIs(t *testing.T) {
-	l := newLab(t, hostA)
+	l := labtest.NewLab(t, labtest.HostA)
 	h := l.Host("a")
 	if err := h.IP("link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"); err != nil {
 		t.Fatal(err)
@@ -32,38 +33,38 @@ func TestStopWhereTheAddressIs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := []string{"ip=" + vip, "arp_bg=false", "arp_count=1"}
+	p := []string{"ip=" + labtest.VIP, "arp_bg=false", "arp_count=1"}
 	recurring := append(slices.Clone(p), "OCF_RESKEY_CRM_meta_interval=10000")
 	probe := append(slices.Clone(p), "OCF_RESKEY_CRM_meta_interval=0")
-	want := []vipAddr{{Prefix: vip + "/24", Broadcast: "198.18.0.255", Label: "eth0"}}
+	want := []labtest.VIPAddr{{Prefix: labtest.VIP + "/24", Broadcast: "198.18.0.255", Label: "eth0"}}
 	for _, tc := range []struct {
-		agent   *agentRunner
+		agent   *labtest.AgentRunner
 		monitor int
-		left    []vipAddr
+		left    []labtest.VIPAddr
 	}{
-		{floatip(t, h), 1, nil},
-		{heartbeat(t, h), 7, want},
+		{labtest.Floatip(t, h), 1, nil},
+		{labtest.Heartbeat(t, h), 7, want},
 	} {
 		a := tc.agent
-		a.expect(0, "start", p...)
-		if got := vipOn(t, h, vip); !slices.Equal(got, want) {
+		a.Expect(0, "start", p...)
+		if got := labtest.VIPOn(t, h, labtest.VIP); !slices.Equal(got, want) {
 			t.Fatalf("after start: %+v, want %+v", got, want)
 		}
 		if err := h.IP("route", "add", "198.18.0.0/25", "dev", "eth1"); err != nil {
 			t.Fatal(err)
 		}
-		r := a.expect(tc.monitor, "monitor", recurring...)
-		if tc.monitor == 1 && !strings.Contains(r.Stderr, "ocf-exit-reason:"+vip+" is on eth0 as "+vip+"/24, not on eth1 as "+vip+"/25") {
+		r := a.Expect(tc.monitor, "monitor", recurring...)
+		if tc.monitor == 1 && !strings.Contains(r.Stderr, "ocf-exit-reason:"+labtest.VIP+" is on eth0 as "+labtest.VIP+"/24, not on eth1 as "+labtest.VIP+"/25") {
 			t.Errorf("monitor's reason: %s", r.Stderr)
 		}
-		a.expect(tc.monitor, "monitor", probe...)
-		a.expect(0, "stop", p...)
-		if got := vipOn(t, h, vip); !slices.Equal(got, tc.left) {
-			t.Errorf("%s: after stop: %+v, want %+v", a.path, got, tc.left)
+		a.Expect(tc.monitor, "monitor", probe...)
+		a.Expect(0, "stop", p...)
+		if got := labtest.VIPOn(t, h, labtest.VIP); !slices.Equal(got, tc.left) {
+			t.Errorf("%s: after stop: %+v, want %+v", a.Path, got, tc.left)
 		}
 		// The next agent starts from a clean node.
 		if len(tc.left) > 0 {
-			if err := h.IP("addr", "del", vip+"/24", "dev", "eth0"); err != nil {
+			if err := h.IP("addr", "del", labtest.VIP+"/24", "dev", "eth0"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -82,21 +83,27 @@ func TestStopWhereTheAddressIs(t *testing.T) {
 // the same) drops it. IPv6 has no secondaries: there the second stays
 // with either agent.
 func TestStopKeepsTheOtherVIP(t *testing.T) {
-	l := newLab(t,
+	l := labtest.NewLab(t,
 		lab.HostSpec{Name: "a", Addr: netip.MustParsePrefix("198.19.0.1/24"), Addr6: netip.MustParsePrefix("2001:db8:1::1/64")},
 		lab.HostSpec{Name: "m", Addr: netip.MustParsePrefix("198.18.0.3/24"), Addr6: netip.MustParsePrefix("2001:db8::3/64")})
 	h, m := l.Host("a"), l.Host("m")
 	const promote = "net.ipv4.conf.eth0.promote_secondaries"
 	for _, tc := range []struct {
 		name   string
-		agent  func() (*agentRunner, *agentRunner)
+		agent  func() (*labtest.AgentRunner, *labtest.AgentRunner)
 		v6     bool
 		second string
 		kept   bool
 	}{
-		{"floatip", func() (*agentRunner, *agentRunner) { return floatip(t, h), floatip(t, h) }, false, "198.18.0.101", true},
-		{"heartbeat", func() (*agentRunner, *agentRunner) { return heartbeat(t, h), heartbeat(t, h) }, false, "198.18.0.101", false},
-		{"floatip IPv6", func() (*agentRunner, *agentRunner) { return floatip(t, h), floatip(t, h) }, true, "2001:db8::101", true},
+		{"floatip", func() (*labtest.AgentRunner, *labtest.AgentRunner) {
+			return labtest.Floatip(t, h), labtest.Floatip(t, h)
+		}, false, "198.18.0.101", true},
+		{"heartbeat", func() (*labtest.AgentRunner, *labtest.AgentRunner) {
+			return labtest.Heartbeat(t, h), labtest.Heartbeat(t, h)
+		}, false, "198.18.0.101", false},
+		{"floatip IPv6", func() (*labtest.AgentRunner, *labtest.AgentRunner) {
+			return labtest.Floatip(t, h), labtest.Floatip(t, h)
+		}, true, "2001:db8::101", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			first, second := tc.agent()
@@ -108,11 +115,11 @@ func TestStopKeepsTheOtherVIP(t *testing.T) {
 				ips = []string{"2001:db8::100", "2001:db8::101"}
 				family = netlink.FAMILY_V6
 			}
-			first.expect(0, "start", append(p, "ip="+ips[0], "iflabel=a")...)
-			second.expect(0, "start", append(p, "ip="+ips[1], "iflabel=b")...)
+			first.Expect(0, "start", append(p, "ip="+ips[0], "iflabel=a")...)
+			second.Expect(0, "start", append(p, "ip="+ips[1], "iflabel=b")...)
 			t.Cleanup(func() {
-				first.run("stop", append(p, "ip="+ips[0])...)
-				second.run("stop", append(p, "ip="+ips[1])...)
+				first.Run("stop", append(p, "ip="+ips[0])...)
+				second.Run("stop", append(p, "ip="+ips[1])...)
 			})
 			before := addrOf(t, h, family, tc.second)
 			if before == nil {
@@ -129,10 +136,10 @@ func TestStopKeepsTheOtherVIP(t *testing.T) {
 			var probes []lab.Probe
 			closePing := func() []lab.Probe { once.Do(func() { probes = ping.Close() }); return probes }
 			defer closePing()
-			if !eventually(3*time.Second, func() bool { return answered(ping.Probes(), time.Time{}) > 0 }) {
+			if !labtest.Eventually(3*time.Second, func() bool { return answered(ping.Probes(), time.Time{}) > 0 }) {
 				t.Fatalf("%s does not answer m before the stop", tc.second)
 			}
-			first.expect(0, "stop", append(p, "ip="+ips[0])...)
+			first.Expect(0, "stop", append(p, "ip="+ips[0])...)
 			stopped := time.Now()
 			after := addrOf(t, h, family, tc.second)
 			if !tc.kept {
@@ -152,7 +159,7 @@ func TestStopKeepsTheOtherVIP(t *testing.T) {
 			if b.String() != a.String() || b.Label != a.Label || !b.Broadcast.Equal(a.Broadcast) || b.Scope != a.Scope || b.Flags != a.Flags || b.PreferedLft != a.PreferedLft || b.ValidLft != a.ValidLft {
 				t.Errorf("%s changed: before %+v, after %+v", tc.second, b, a)
 			}
-			if !eventually(3*time.Second, func() bool { return answered(ping.Probes(), stopped) > 0 }) {
+			if !labtest.Eventually(3*time.Second, func() bool { return answered(ping.Probes(), stopped) > 0 }) {
 				t.Errorf("%s does not answer m after the stop", tc.second)
 			}
 			if lost := lostBetweenAnswers(closePing()); lost > 0 {

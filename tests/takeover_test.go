@@ -3,6 +3,8 @@ package tests
 import (
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // TestTakeOverIPaddr2sLabels: a resource moved from heartbeat:IPaddr2 to
@@ -22,18 +24,18 @@ func TestTakeOverIPaddr2sLabels(t *testing.T) {
 		{"iflabel with a tab", "iflabel=a\tb", 6},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLab(t, hostA)
+			l := labtest.NewLab(t, labtest.HostA)
 			h := l.Host("a")
-			p := []string{"ip=" + vip, "cidr_netmask=24", tt.param}
-			heartbeat(t, h).expect(0, "start", p...)
-			if !hasAddr(t, h, vip+"/24") {
-				t.Fatalf("heartbeat:IPaddr2 did not add %s", vip)
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", tt.param}
+			labtest.Heartbeat(t, h).Expect(0, "start", p...)
+			if !labtest.HasAddr(t, h, labtest.VIP+"/24") {
+				t.Fatalf("heartbeat:IPaddr2 did not add %s", labtest.VIP)
 			}
-			f := floatip(t, h)
-			f.expect(tt.monitor, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
-			f.expect(0, "stop", p...)
-			if hasAddr(t, h, vip+"/24") {
-				t.Errorf("floatip's stop exited 0 and left %s on the nic", vip)
+			f := labtest.Floatip(t, h)
+			f.Expect(tt.monitor, "monitor", append(p, "OCF_RESKEY_CRM_meta_interval=10000")...)
+			f.Expect(0, "stop", p...)
+			if labtest.HasAddr(t, h, labtest.VIP+"/24") {
+				t.Errorf("floatip's stop exited 0 and left %s on the nic", labtest.VIP)
 			}
 		})
 	}
@@ -47,20 +49,20 @@ func TestTakeOverIPaddr2sLabels(t *testing.T) {
 func TestTakeOverIPaddr2sSpacedAddress(t *testing.T) {
 	for _, p := range [][]string{
 		// Without cidr_netmask: findif of 4.12 fails on "198.18.0.100 /24".
-		{"ip=" + vip + " "},
-		{"ip= " + vip},
-		{"ip=" + vip, "cidr_netmask=24 "},
+		{"ip=" + labtest.VIP + " "},
+		{"ip= " + labtest.VIP},
+		{"ip=" + labtest.VIP, "cidr_netmask=24 "},
 	} {
 		t.Run(strings.Join(p, ","), func(t *testing.T) {
-			l := newLab(t, hostA)
+			l := labtest.NewLab(t, labtest.HostA)
 			h := l.Host("a")
-			heartbeat(t, h).expect(0, "start", p...)
-			if !hasAddr(t, h, vip+"/24") {
-				t.Fatalf("heartbeat:IPaddr2 did not add %s", vip)
+			labtest.Heartbeat(t, h).Expect(0, "start", p...)
+			if !labtest.HasAddr(t, h, labtest.VIP+"/24") {
+				t.Fatalf("heartbeat:IPaddr2 did not add %s", labtest.VIP)
 			}
-			floatip(t, h).expect(0, "stop", p...)
-			if hasAddr(t, h, vip+"/24") {
-				t.Errorf("floatip's stop exited 0 and left %s on the nic", vip)
+			labtest.Floatip(t, h).Expect(0, "stop", p...)
+			if labtest.HasAddr(t, h, labtest.VIP+"/24") {
+				t.Errorf("floatip's stop exited 0 and left %s on the nic", labtest.VIP)
 			}
 		})
 	}

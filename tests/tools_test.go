@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -33,7 +34,7 @@ func installAgent(t *testing.T) string {
 		os.Chmod(d, 0o755)
 	}
 	dst := filepath.Join(dir, "IPaddr2")
-	src, err := os.Open(binary)
+	src, err := os.Open(labtest.Binary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,30 +53,30 @@ func installAgent(t *testing.T) string {
 }
 
 func TestOCFTester(t *testing.T) {
-	eachStack(t, func(t *testing.T, s *lab.Stack) {
+	labtest.EachStack(t, func(t *testing.T, s *lab.Stack) {
 		tests := []struct {
 			name string
 			opts []string
 		}{
-			{"ip and cidr_netmask", []string{"-o", "ip=" + vip, "-o", "cidr_netmask=24"}},
-			{"ip only", []string{"-o", "ip=" + vip}},
-			{"ip and nic", []string{"-o", "ip=" + vip, "-o", "nic=eth0"}},
-			{"IPv6", []string{"-o", "ip=" + vip6, "-o", "cidr_netmask=64"}},
+			{"ip and cidr_netmask", []string{"-o", "ip=" + labtest.VIP, "-o", "cidr_netmask=24"}},
+			{"ip only", []string{"-o", "ip=" + labtest.VIP}},
+			{"ip and nic", []string{"-o", "ip=" + labtest.VIP, "-o", "nic=eth0"}},
+			{"IPv6", []string{"-o", "ip=" + labtest.VIP6, "-o", "cidr_netmask=64"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				l := newLab(t, hostA6)
-				tester := stackTool(t, s, "ocf-tester")
+				l := labtest.NewLab(t, labtest.HostA6)
+				tester := labtest.StackTool(t, s, "ocf-tester")
 				// In /tmp, which a stack's root shares with the machine.
 				agent := installAgent(t)
 				args := append([]string{tester, "-n", "vip"}, tt.opts...)
 				env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HA_RSCTMP=" + t.TempDir()}
-				r := runTool(t, s, l.Host("a"), env, append(args, agent)...)
+				r := labtest.RunTool(t, s, l.Host("a"), env, append(args, agent)...)
 				out := r.Stdout + r.Stderr
 				if r.Code != 0 || !strings.Contains(out, "passed all tests") {
 					t.Errorf("ocf-tester exit %d:\n%s", r.Code, out)
 				}
-				if got := vipOn(t, l.Host("a"), vip); len(got) != 0 {
+				if got := labtest.VIPOn(t, l.Host("a"), labtest.VIP); len(got) != 0 {
 					t.Errorf("ocf-tester run left %+v", got)
 				}
 			})
@@ -85,14 +86,14 @@ func TestOCFTester(t *testing.T) {
 
 // execs runs an action under strace in host a and returns the programs it
 // executed, the first being the agent itself.
-func execs(t *testing.T, r *agentRunner, action string, params ...string) []string {
+func execs(t *testing.T, r *labtest.AgentRunner, action string, params ...string) []string {
 	t.Helper()
-	strace := needTool(t, "strace")
+	strace := labtest.NeedTool(t, "strace")
 	trace := filepath.Join(t.TempDir(), "trace")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	env := ocfEnv(r.rsctmp, params...)
-	res, err := r.host.Run(ctx, env, strace, "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", trace, binary, action)
+	env := labtest.OCFEnv(r.Rsctmp, params...)
+	res, err := r.Host.Run(ctx, env, strace, "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", trace, labtest.Binary, action)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,21 +118,21 @@ func execs(t *testing.T, r *agentRunner, action string, params ...string) []stri
 // execute nothing; a background start executes only itself, once, as the
 // sender. So nothing like ip, send_arp or a shell is needed.
 func TestNoProcessSpawned(t *testing.T) {
-	l := newLab(t, hostA)
-	r := floatip(t, l.Host("a"))
-	p := []string{"ip=" + vip, "cidr_netmask=24"}
+	l := labtest.NewLab(t, labtest.HostA)
+	r := labtest.Floatip(t, l.Host("a"))
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24"}
 	steps := []struct {
 		action string
 		params []string
 		want   []string
 	}{
-		{"validate-all", p, []string{binary}},
-		{"monitor", p, []string{binary}},
-		{"start", append(p, "arp_bg=false", "arp_count=2", "arp_interval=20"), []string{binary}},
-		{"monitor", p, []string{binary}},
-		{"stop", p, []string{binary}},
-		{"start", p, []string{binary, binary}},
-		{"stop", p, []string{binary}},
+		{"validate-all", p, []string{labtest.Binary}},
+		{"monitor", p, []string{labtest.Binary}},
+		{"start", append(p, "arp_bg=false", "arp_count=2", "arp_interval=20"), []string{labtest.Binary}},
+		{"monitor", p, []string{labtest.Binary}},
+		{"stop", p, []string{labtest.Binary}},
+		{"start", p, []string{labtest.Binary, labtest.Binary}},
+		{"stop", p, []string{labtest.Binary}},
 	}
 	for _, s := range steps {
 		got := execs(t, r, s.action, s.params...)
@@ -143,7 +144,7 @@ func TestNoProcessSpawned(t *testing.T) {
 
 // TestStaticBinary: no interpreter, no shared library.
 func TestStaticBinary(t *testing.T) {
-	f, err := elf.Open(binary)
+	f, err := elf.Open(labtest.Binary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,9 +162,9 @@ func TestStaticBinary(t *testing.T) {
 // TestWithoutIproute2 runs a whole cycle in a mount namespace where the ip
 // command is not there.
 func TestWithoutIproute2(t *testing.T) {
-	l := newLab(t, hostA)
-	ipPath := needTool(t, "ip")
-	unshare := needTool(t, "unshare")
+	l := labtest.NewLab(t, labtest.HostA)
+	ipPath := labtest.NeedTool(t, "ip")
+	unshare := labtest.NeedTool(t, "unshare")
 	real, err := filepath.EvalSymlinks(ipPath)
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +174,9 @@ func TestWithoutIproute2(t *testing.T) {
 		action string
 		code   int
 	}{{"start", 0}, {"monitor", 0}, {"stop", 0}, {"monitor", 7}} {
-		script := "mount --bind /dev/null " + real + " && ! ip -V 2>/dev/null && exec " + binary + " " + step.action
+		script := "mount --bind /dev/null " + real + " && ! ip -V 2>/dev/null && exec " + labtest.Binary + " " + step.action
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := l.Host("a").Run(ctx, ocfEnv(rsctmp, "ip="+vip, "arp_bg=false", "arp_count=1"),
+		res, err := l.Host("a").Run(ctx, labtest.OCFEnv(rsctmp, "ip="+labtest.VIP, "arp_bg=false", "arp_count=1"),
 			unshare, "--mount", "--propagation", "private", "/bin/sh", "-c", script)
 		cancel()
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // traceLine is how every line of a trace starts: a timestamp, then the
@@ -60,15 +62,15 @@ func wantIn(t *testing.T, name, text string, want ...string) {
 // trace_dir/<type>/, named <instance>.<action>.<date>, holding the kernel
 // requests with their answers and the decisions; stderr is unchanged.
 func TestTraceRA(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	dir := filepath.Join(t.TempDir(), "trace_ra")
-	p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", "trace_dir=" + dir}
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", "trace_dir=" + dir}
 
 	var stderr []string
-	stderr = append(stderr, a.expect(0, "start", p...).Stderr)
-	stderr = append(stderr, a.expect(0, "monitor", append(slices.Clone(p), "OCF_RESKEY_CRM_meta_interval=10000")...).Stderr)
-	stderr = append(stderr, a.expect(0, "stop", p...).Stderr)
+	stderr = append(stderr, a.Expect(0, "start", p...).Stderr)
+	stderr = append(stderr, a.Expect(0, "monitor", append(slices.Clone(p), "OCF_RESKEY_CRM_meta_interval=10000")...).Stderr)
+	stderr = append(stderr, a.Expect(0, "stop", p...).Stderr)
 	for _, s := range stderr {
 		if strings.Contains(s, "DEBUG") {
 			t.Errorf("debug lines on stderr, which is no terminal:\n%s", s)
@@ -105,19 +107,19 @@ func TestTraceRA(t *testing.T) {
 		"DEBUG: trace: floatip start of vip to "+dir+"/floatip/vip.start.",
 		"DEBUG: env: OCF_RESKEY_trace_ra=1\n",
 		"DEBUG: param: cidr_netmask=24\n",
-		`DEBUG: kernel: AddrOn(eth0, `+vip+`/24, "") = <nil> <nil>`,
-		"INFO: Adding "+vip+"/24 ",
-		"DEBUG: kernel: AddAddr(eth0, {Prefix:"+vip+"/24 ",
-		"DEBUG: announcer eth0 "+vip+": Announce(0) = <nil>",
+		`DEBUG: kernel: AddrOn(eth0, `+labtest.VIP+`/24, "") = <nil> <nil>`,
+		"INFO: Adding "+labtest.VIP+"/24 ",
+		"DEBUG: kernel: AddAddr(eth0, {Prefix:"+labtest.VIP+"/24 ",
+		"DEBUG: announcer eth0 "+labtest.VIP+": Announce(0) = <nil>",
 		"DEBUG: trace: exit 0 (OCF_SUCCESS)\n",
 	)
 	wantIn(t, "monitor trace", byAction["monitor"],
-		`DEBUG: kernel: AddrOn(eth0, `+vip+`/24, "") = &{Prefix:`+vip+`/24 `,
+		`DEBUG: kernel: AddrOn(eth0, `+labtest.VIP+`/24, "") = &{Prefix:`+labtest.VIP+`/24 `,
 		"DEBUG: trace: exit 0 (OCF_SUCCESS)\n",
 	)
 	wantIn(t, "stop trace", byAction["stop"],
-		"DEBUG: kernel: DelAddr(eth0, "+vip+"/24) = <nil>",
-		"INFO: Removed "+vip+"/24 from eth0",
+		"DEBUG: kernel: DelAddr(eth0, "+labtest.VIP+"/24) = <nil>",
+		"INFO: Removed "+labtest.VIP+"/24 from eth0",
 		"DEBUG: trace: exit 0 (OCF_SUCCESS)\n",
 	)
 }
@@ -125,12 +127,12 @@ func TestTraceRA(t *testing.T) {
 // TestTraceFileAppends: trace_file names one file that every action
 // appends to, creating it and its directory as needed.
 func TestTraceFileAppends(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	file := filepath.Join(t.TempDir(), "new", "vip.trace")
-	p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=true", "trace_file=" + file}
-	a.expect(0, "start", p...)
-	a.expect(0, "stop", p...)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=true", "trace_file=" + file}
+	a.Expect(0, "start", p...)
+	a.Expect(0, "stop", p...)
 	text := readTrace(t, file)
 	start := strings.Index(text, "DEBUG: trace: floatip start of vip to "+file+"\n")
 	stop := strings.Index(text, "DEBUG: trace: floatip stop of vip to "+file+"\n")
@@ -143,7 +145,7 @@ func TestTraceFileAppends(t *testing.T) {
 		t.Errorf("trace_file's directory: mode %v, want drwx------", fi.Mode())
 	}
 
-	a.expect(7, "monitor", p...)
+	a.Expect(7, "monitor", p...)
 	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), text) || !strings.Contains(string(b), "exit 7 (OCF_NOT_RUNNING)") {
 		t.Errorf("trace after a monitor:\n%s", b)
 	}
@@ -155,8 +157,8 @@ func TestTraceFileAppends(t *testing.T) {
 // heartbeat:IPaddr2 writes to any path. The action runs all the same,
 // with a warning.
 func TestTraceFileOnlyFloatips(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	dir := t.TempDir()
 	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tt := range []struct {
@@ -176,11 +178,11 @@ func TestTraceFileOnlyFloatips(t *testing.T) {
 			if err := os.Chtimes(file, old, old); err != nil {
 				t.Fatal(err)
 			}
-			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", "trace_file=" + file}
-			res := a.expect(0, "start", p...)
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", "trace_file=" + file}
+			res := a.Expect(0, "start", p...)
 			wantIn(t, "start's stderr", res.Stderr, "WARNING: open trace "+file+": "+tt.want)
-			a.expect(0, "monitor", p...)
-			a.expect(0, "stop", p...)
+			a.Expect(0, "monitor", p...)
+			a.Expect(0, "stop", p...)
 			fi, err := os.Lstat(file)
 			if err != nil {
 				t.Fatal(err)
@@ -196,8 +198,8 @@ func TestTraceFileOnlyFloatips(t *testing.T) {
 // would go is not followed; the action succeeds all the same, with a
 // warning.
 func TestTraceSymlinkNotFollowed(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	top := t.TempDir()
 	victim := filepath.Join(top, "victim")
 	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
@@ -235,12 +237,12 @@ func TestTraceSymlinkNotFollowed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", tt.where}
+			p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "trace_ra=1", tt.where}
 			for _, act := range []string{"start", "stop"} {
-				res := a.expect(0, act, p...)
+				res := a.Expect(0, act, p...)
 				wantIn(t, act+" stderr", res.Stderr, tt.warn)
 				if act == "start" {
-					if got := vipOn(t, l.Host("a"), vip); len(got) != 1 {
+					if got := labtest.VIPOn(t, l.Host("a"), labtest.VIP); len(got) != 1 {
 						t.Errorf("after start: %+v", got)
 					}
 				}
@@ -266,25 +268,25 @@ func symlink(t *testing.T, target, link string) {
 // $HA_VARLIB/trace_ra by default, and OCF_TRACE_FILE names a descriptor
 // the caller opened.
 func TestTraceEnv(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	varlib := t.TempDir()
-	p := []string{"ip=" + vip, "cidr_netmask=24", "OCF_TRACE_RA=1", "HA_VARLIB=" + varlib}
-	a.expect(7, "monitor", p...)
+	p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "OCF_TRACE_RA=1", "HA_VARLIB=" + varlib}
+	a.Expect(7, "monitor", p...)
 	got, _ := filepath.Glob(filepath.Join(varlib, "trace_ra", "floatip", "vip.monitor.*"))
 	if len(got) != 1 {
 		t.Fatalf("traces %v, want one monitor trace", got)
 	}
 	wantIn(t, "monitor trace", readTrace(t, got[0]),
 		"DEBUG: env: OCF_TRACE_RA=1\n",
-		`DEBUG: kernel: AddrOn(eth0, `+vip+`/24, "") = <nil> <nil>`,
+		`DEBUG: kernel: AddrOn(eth0, `+labtest.VIP+`/24, "") = <nil> <nil>`,
 		"DEBUG: trace: exit 7 (OCF_NOT_RUNNING)\n")
 
 	fd := filepath.Join(t.TempDir(), "fd.trace")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	env := ocfEnv(a.rsctmp, append(slices.Clone(p), "OCF_TRACE_FILE=5")...)
-	res, err := l.Host("a").Run(ctx, env, "sh", "-c", `exec "$0" monitor 5>>"$1"`, binary, fd)
+	env := labtest.OCFEnv(a.Rsctmp, append(slices.Clone(p), "OCF_TRACE_FILE=5")...)
+	res, err := l.Host("a").Run(ctx, env, "sh", "-c", `exec "$0" monitor 5>>"$1"`, labtest.Binary, fd)
 	if err != nil || res.Code != 7 {
 		t.Fatalf("monitor with OCF_TRACE_FILE=5: %d %v\n%s", res.Code, err, res.Stderr)
 	}
@@ -303,20 +305,20 @@ func TestTraceEnv(t *testing.T) {
 // so that the admin sees the trace: the trace then goes to the agent's
 // stderr, not to a file, and no trace file is made.
 func TestTraceToStderr(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	varlib := t.TempDir()
 	for _, file := range []string{"/dev/stderr", "/proc/self/fd/2"} {
-		p := []string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "OCF_TRACE_RA=1", "OCF_TRACE_FILE=" + file, "HA_VARLIB=" + varlib}
-		res := a.expect(0, "start", p...)
+		p := []string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1", "OCF_TRACE_RA=1", "OCF_TRACE_FILE=" + file, "HA_VARLIB=" + varlib}
+		res := a.Expect(0, "start", p...)
 		wantIn(t, file+": start's stderr", res.Stderr,
 			"DEBUG: trace: floatip start of vip to fd 2\n",
-			"DEBUG: kernel: AddAddr(eth0, {Prefix:"+vip+"/24 ",
+			"DEBUG: kernel: AddAddr(eth0, {Prefix:"+labtest.VIP+"/24 ",
 			"DEBUG: trace: exit 0 (OCF_SUCCESS)\n")
 		if strings.Contains(res.Stderr, "not tracing") {
 			t.Errorf("%s: %s", file, res.Stderr)
 		}
-		a.expect(0, "stop", p...)
+		a.Expect(0, "stop", p...)
 	}
 	if got, _ := filepath.Glob(filepath.Join(varlib, "trace_ra", "*", "*")); len(got) != 0 {
 		t.Errorf("trace files %v: the trace went to a file", got)
@@ -326,8 +328,8 @@ func TestTraceToStderr(t *testing.T) {
 // TestTraceOff: without trace_ra or OCF_TRACE_RA nothing is written, and
 // OCF_TRACE_RA=0 overrides trace_ra=1 as in ocf-shellfuncs.
 func TestTraceOff(t *testing.T) {
-	l := newLab(t, hostA)
-	a := floatip(t, l.Host("a"))
+	l := labtest.NewLab(t, labtest.HostA)
+	a := labtest.Floatip(t, l.Host("a"))
 	tests := []struct {
 		name string
 		env  []string
@@ -342,10 +344,10 @@ func TestTraceOff(t *testing.T) {
 			top := t.TempDir()
 			dir := filepath.Join(top, "trace_ra")
 			file := filepath.Join(top, "vip.trace")
-			p := append([]string{"ip=" + vip, "cidr_netmask=24", "arp_bg=false", "arp_count=1",
+			p := append([]string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=false", "arp_count=1",
 				"trace_dir=" + dir, "HA_VARLIB=" + top}, tt.env...)
-			a.expect(0, "start", p...)
-			a.expect(0, "stop", append(slices.Clone(p), "trace_file="+file)...)
+			a.Expect(0, "start", p...)
+			a.Expect(0, "stop", append(slices.Clone(p), "trace_file="+file)...)
 			if left, _ := os.ReadDir(top); len(left) != 0 {
 				t.Errorf("written with the trace off: %v", left)
 			}

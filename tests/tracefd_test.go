@@ -19,6 +19,7 @@ import (
 	"github.com/mdlayher/arp"
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -29,7 +30,7 @@ import (
 // for the VIP from A's own MAC. A caller's own pipe at that number gets
 // start's trace, and is not held open by the sender.
 func TestTraceFDNeverReachesTheWire(t *testing.T) {
-	l := newLab(t, hostA, hostM)
+	l := labtest.NewLab(t, labtest.HostA, labtest.HostM)
 	a, m := l.Host("a"), l.Host("m")
 	// No IPv6 anywhere in the lab: the kernel's own neighbour discovery
 	// and MLD frames are then no noise beside the burst.
@@ -67,7 +68,7 @@ func TestTraceFDNeverReachesTheWire(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rsctmp := t.TempDir()
-			p := append([]string{"ip=" + vip, "cidr_netmask=24", "arp_bg=true", "arp_count=" + strconv.Itoa(count), "arp_interval=1000", "trace_ra=1"}, c.env...)
+			p := append([]string{"ip=" + labtest.VIP, "cidr_netmask=24", "arp_bg=true", "arp_count=" + strconv.Itoa(count), "arp_interval=1000", "trace_ra=1"}, c.env...)
 			capture, err := m.Capture(unix.ETH_P_ALL)
 			if err != nil {
 				t.Fatal(err)
@@ -79,8 +80,8 @@ func TestTraceFDNeverReachesTheWire(t *testing.T) {
 				}
 			}()
 
-			cmd := exec.Command("ip", "netns", "exec", a.NS, binary, "start")
-			cmd.Env = ocfEnv(rsctmp, p...)
+			cmd := exec.Command("ip", "netns", "exec", a.NS, labtest.Binary, "start")
+			cmd.Env = labtest.OCFEnv(rsctmp, p...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			var trace *os.File
@@ -127,7 +128,7 @@ func TestTraceFDNeverReachesTheWire(t *testing.T) {
 
 			// The sender's whole life is on the wire once it has exited;
 			// a frame A sends after that marks the end of the capture.
-			if !eventually(15*time.Second, func() bool { return !processAlive(pid) }) {
+			if !labtest.Eventually(15*time.Second, func() bool { return !processAlive(pid) }) {
 				t.Fatalf("background sender %d still runs", pid)
 			}
 			sendMarker(t, a)
@@ -178,7 +179,7 @@ func hasMarker(fs []lab.Frame) bool {
 // a gratuitous ARP frame from a's MAC.
 func checkOnlyBurst(t *testing.T, frames []lab.Frame, a *lab.Host, count int) {
 	t.Helper()
-	ip := netip.MustParseAddr(vip)
+	ip := netip.MustParseAddr(labtest.VIP)
 	ops := map[arp.Operation]int{}
 	bad := 0
 	for i, f := range frames {
@@ -193,7 +194,7 @@ func checkOnlyBurst(t *testing.T, frames []lab.Frame, a *lab.Host, count int) {
 				continue
 			}
 			n := min(len(f.Data), 48)
-			t.Errorf("frame %d is no announcement of %s from %s: % x %q", i, vip, a.MAC, f.Data[:n], f.Data[:n])
+			t.Errorf("frame %d is no announcement of %s from %s: % x %q", i, labtest.VIP, a.MAC, f.Data[:n], f.Data[:n])
 			continue
 		}
 		ops[as[0].Op]++
@@ -217,7 +218,7 @@ func isIGMP(frame []byte) bool {
 // by the VIP (and the namespace).
 func senderPID(t *testing.T, rsctmp string) int {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(rsctmp, "floatip-announce-"+vip+"*.pid"))
+	files, _ := filepath.Glob(filepath.Join(rsctmp, "floatip-announce-"+labtest.VIP+"*.pid"))
 	if len(files) != 1 {
 		t.Fatalf("pid files %v, want the background sender's", files)
 	}
@@ -242,7 +243,7 @@ func processAlive(pid int) bool {
 func floatipStop(t *testing.T, a *lab.Host, rsctmp string, p []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := a.Run(ctx, ocfEnv(rsctmp, p...), binary, "stop")
+	res, err := a.Run(ctx, labtest.OCFEnv(rsctmp, p...), labtest.Binary, "stop")
 	if err != nil || res.Code != 0 {
 		t.Errorf("stop: %v %d %s", errors.Join(err), res.Code, res.Stderr)
 	}

@@ -475,7 +475,7 @@ func TestSharedSenderHelper(t *testing.T) {
 	s.Serve(Request{Op: "announce", IP: netip.MustParseAddr("198.18.0.1")}, run)
 	// A sender takes a moment to exit after its last burst: the stop
 	// that dropped it must wait for that.
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond) //layoutcheck:sleep the helper's slow exit, which the test's stop must outwait
 }
 
 // TestSecondSenderServesAlone: of two senders spawned at once in a

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -63,10 +62,19 @@ type HostSpec struct {
 // New creates a lab with the given hosts. The hosts get MACs
 // 02:00:5e:xx:00:<n> with n counting from 1, so they are easy to tell apart
 // in a capture. On error, whatever was created is removed.
+//
+// Its names carry the process's pid (see Sweep), and the first lab of a
+// process sweeps the labs that dead processes left.
 func New(specs ...HostSpec) (*Lab, error) {
+	sweepAtStart()
+	return newOf(os.Getpid(), specs...)
+}
+
+// newOf is New for a lab named as process pid's.
+func newOf(pid int, specs ...HostSpec) (*Lab, error) {
 	var rnd [3]byte
 	rand.Read(rnd[:])
-	l := &Lab{Prefix: "fip" + hex.EncodeToString(rnd[:])}
+	l := &Lab{Prefix: prefix(pid, rnd[:])}
 	l.bridge = l.Prefix + "-br"
 	if err := l.build(specs, rnd[0]); err != nil {
 		l.Close()

@@ -9,7 +9,11 @@
 //   - no product file has more than 450 lines, and no function more than
 //     80. Product is every .go file but the tests (_test.go, tests/), the
 //     examples, the tools and the generated files ("Code generated ...
-//     DO NOT EDIT."), whose size their source decides.
+//     DO NOT EDIT."), whose size their source decides;
+//   - no test sleeps and then asserts: a time.Sleep in a _test.go file or
+//     under tests/ is the pause of a polling loop, one that ends on a
+//     condition, or carries "//layoutcheck:sleep <reason>" on its line
+//     or the line before, which says why it waits for nothing.
 //
 // make lint runs it from the module's root:
 //
@@ -120,6 +124,9 @@ func Check(root string, lim Limits) ([]string, error) {
 		}
 		if product(rel) && !ast.IsGenerated(f) {
 			out = append(out, sizes(fset, root, f, lim)...)
+		}
+		if testCode(rel) {
+			out = append(out, sleeps(fset, root, f)...)
 		}
 		return nil
 	})

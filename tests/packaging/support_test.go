@@ -1,4 +1,4 @@
-package tests
+package packaging
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 	"github.com/google/go-cmp/cmp"
 )
@@ -19,24 +20,24 @@ import (
 // suite added to CI, fails it until make support-matrix is run and the
 // README's table copied from the page.
 func TestSupportMatrix(t *testing.T) {
-	needTool(t, "dpkg-query")
-	root := debian13Root()
-	if _, err := os.Stat(filepath.Join(root, stackStamp)); err != nil {
-		if requiredStack("debian13") {
+	labtest.NeedTool(t, "dpkg-query")
+	root := labtest.Debian13Root()
+	if _, err := os.Stat(filepath.Join(root, labtest.StackStamp)); err != nil {
+		if labtest.RequiredStack("debian13") {
 			t.Fatalf("no Debian 13 stack at %s (%v), and FLOATIP_REQUIRE_STACKS=debian13 forbids skipping: run make stack-debian13", root, err)
 		}
 		t.Skipf("no Debian 13 stack at %s (%v): make stack-debian13 builds it", root, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := lab.RunHere(ctx, os.Environ(), "go", "run", "../tools/supportmatrix", "-ci", "../.ci/run", "-root", "debian13="+root)
+	res, err := lab.RunHere(ctx, os.Environ(), "go", "run", "../../tools/supportmatrix", "-ci", "../../.ci/run", "-root", "debian13="+root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Code != 0 {
 		t.Fatalf("supportmatrix: exit %d\n%s", res.Code, res.Stderr)
 	}
-	page, err := os.ReadFile("../docs/admin/support.md")
+	page, err := os.ReadFile("../../docs/admin/support.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestSupportMatrix(t *testing.T) {
 		t.Errorf("docs/admin/support.md is not what make support-matrix makes here (-generated +committed):\n%s", d)
 	}
 	table := firstTable(res.Stdout)
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

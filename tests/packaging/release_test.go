@@ -1,4 +1,4 @@
-package tests
+package packaging
 
 import (
 	"archive/tar"
@@ -17,13 +17,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // git runs git in dir as a throwaway identity, with no configuration of
 // this machine's user, and returns its standard output.
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "git"), append([]string{"-C", dir,
+	cmd := exec.Command(labtest.NeedTool(t, "git"), append([]string{"-C", dir,
 		"-c", "user.name=floatip test", "-c", "user.email=test@example.com",
 		"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"}, args...)...)
 	cmd.Env = append(makeEnv(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
@@ -75,7 +77,7 @@ func copyFiles(t *testing.T, src, dst string, names []string) {
 func versionTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	copyFiles(t, "..", dir, []string{"Makefile", "packaging/version.sh"})
+	copyFiles(t, "../..", dir, []string{"Makefile", "packaging/version.sh"})
 	writeFile(t, filepath.Join(dir, "CHANGELOG.md"), "# Changelog\n\n## [Unreleased]\n\n## [1.2.3] - 2026-12-01\n\n- One.\n")
 	return dir
 }
@@ -158,7 +160,7 @@ func TestVersionSources(t *testing.T) {
 		commit(t, outer, "outer")
 		git(t, outer, "tag", "-a", "v7.7.7", "-m", "another project")
 		dir := filepath.Join(outer, "floatip-2.0.0")
-		copyFiles(t, "..", dir, []string{"Makefile", "packaging/version.sh", "CHANGELOG.md"})
+		copyFiles(t, "../..", dir, []string{"Makefile", "packaging/version.sh", "CHANGELOG.md"})
 		writeFile(t, filepath.Join(dir, "VERSION"), "2.0.0\n")
 		if got := makeVersion(t, dir); got != "2.0.0" {
 			t.Errorf("%q, want the VERSION file's 2.0.0, not the outer repository's", got)
@@ -187,8 +189,8 @@ func TestVersionSources(t *testing.T) {
 // release, builds after a tag after it and before the next release, a
 // build with more commits after one with fewer.
 func TestVersionOrder(t *testing.T) {
-	dpkg := needTool(t, "dpkg")
-	rpm := needTool(t, "rpm")
+	dpkg := labtest.NeedTool(t, "dpkg")
+	rpm := labtest.NeedTool(t, "rpm")
 	ordered := []string{
 		"0.9.0-alpha",
 		"0.9.0-alpha.1",
@@ -231,7 +233,7 @@ func TestVersionOrder(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"dev", "1.0", "v1", "1.0.0-rc/1", ""} {
-		if err := exec.Command("../packaging/version.sh", "deb", bad).Run(); err == nil {
+		if err := exec.Command("../../packaging/version.sh", "deb", bad).Run(); err == nil {
 			t.Errorf("version.sh deb %q succeeded", bad)
 		}
 	}
@@ -242,13 +244,13 @@ func TestVersionOrder(t *testing.T) {
 func workTree(t *testing.T) string {
 	t.Helper()
 	var names []string
-	for _, n := range strings.Split(git(t, "..", "ls-files", "-z", "--cached", "--others", "--exclude-standard"), "\x00") {
-		if _, err := os.Lstat(filepath.Join("..", n)); n != "" && err == nil {
+	for _, n := range strings.Split(git(t, "../..", "ls-files", "-z", "--cached", "--others", "--exclude-standard"), "\x00") {
+		if _, err := os.Lstat(filepath.Join("../..", n)); n != "" && err == nil {
 			names = append(names, n)
 		}
 	}
 	dir := t.TempDir()
-	copyFiles(t, "..", dir, names)
+	copyFiles(t, "../..", dir, names)
 	git(t, dir, "init", "-q")
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "the work tree")
@@ -349,8 +351,8 @@ func TestReleaseTarball(t *testing.T) {
 // source tarball, all of version 0.9.0 and all in SHA256SUMS; the tarball
 // builds without git into a binary of that version.
 func TestRelease(t *testing.T) {
-	needTool(t, "dpkg-deb")
-	needTool(t, "rpm")
+	labtest.NeedTool(t, "dpkg-deb")
+	labtest.NeedTool(t, "rpm")
 	dir := workTree(t)
 	const version = "0.9.0"
 	git(t, dir, "tag", "-a", "v"+version, "-m", "floatip "+version)

@@ -1,4 +1,4 @@
-package tests
+package parity
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -50,9 +51,6 @@ var paritySteps = []struct {
 	{"monitor after stop", "monitor", []string{"OCF_RESKEY_CRM_meta_interval=10000"}},
 }
 
-var v4 = "ip=" + vip
-var v6 = "ip=" + vip6
-
 // findifInstalled is IPaddr2 4.17's answer when findif fails at start:
 // OCF_ERR_INSTALLED where 4.12 says OCF_ERR_GENERIC.
 var findifInstalled = map[string][2]int{"start": {5, 1}}
@@ -67,71 +65,71 @@ var findifRefuses = map[string][2]int{"start": {5, 6}}
 var badStop = map[string][2]int{"stop": {0, 6}, "stop again": {0, 6}}
 
 var parityCases = []parityCase{
-	{name: "ip only", params: []string{v4}},
-	{name: "cidr_netmask", params: []string{v4, "cidr_netmask=24"}},
-	{name: "nic", params: []string{v4, "nic=eth0"}},
-	{name: "nic and cidr_netmask", params: []string{v4, "nic=eth0", "cidr_netmask=24"}},
-	{name: "wider route, narrower prefix", params: []string{v4, "cidr_netmask=25"}},
-	{name: "prefix 28", params: []string{v4, "cidr_netmask=28"}},
-	{name: "prefix 32", params: []string{v4, "cidr_netmask=32"}},
-	{name: "dotted quad netmask", params: []string{v4, "cidr_netmask=255.255.255.0"}},
-	{name: "prefix wider than the route", params: []string{v4, "cidr_netmask=16"}, newer: findifInstalled},
-	{name: "explicit broadcast", params: []string{v4, "broadcast=198.18.0.200"}},
-	{name: "broadcast +", params: []string{v4, "broadcast=+", "cidr_netmask=25"}},
-	{name: "broadcast -", params: []string{v4, "broadcast=-"}},
-	{name: "iflabel", params: []string{v4, "iflabel=web"}},
-	{name: "nic:label", params: []string{v4, "nic=eth0:db"}},
+	{name: "ip only", params: []string{labtest.V4}},
+	{name: "cidr_netmask", params: []string{labtest.V4, "cidr_netmask=24"}},
+	{name: "nic", params: []string{labtest.V4, "nic=eth0"}},
+	{name: "nic and cidr_netmask", params: []string{labtest.V4, "nic=eth0", "cidr_netmask=24"}},
+	{name: "wider route, narrower prefix", params: []string{labtest.V4, "cidr_netmask=25"}},
+	{name: "prefix 28", params: []string{labtest.V4, "cidr_netmask=28"}},
+	{name: "prefix 32", params: []string{labtest.V4, "cidr_netmask=32"}},
+	{name: "dotted quad netmask", params: []string{labtest.V4, "cidr_netmask=255.255.255.0"}},
+	{name: "prefix wider than the route", params: []string{labtest.V4, "cidr_netmask=16"}, newer: findifInstalled},
+	{name: "explicit broadcast", params: []string{labtest.V4, "broadcast=198.18.0.200"}},
+	{name: "broadcast +", params: []string{labtest.V4, "broadcast=+", "cidr_netmask=25"}},
+	{name: "broadcast -", params: []string{labtest.V4, "broadcast=-"}},
+	{name: "iflabel", params: []string{labtest.V4, "iflabel=web"}},
+	{name: "nic:label", params: []string{labtest.V4, "nic=eth0:db"}},
 	{name: "outside every subnet, nic and prefix", params: []string{"ip=198.19.5.5", "nic=eth0", "cidr_netmask=24"}},
-	{name: "short burst", params: []string{v4, "arp_count=4", "arp_interval=100"}},
-	{name: "one announcement", params: []string{v4, "arp_count=1"}},
-	{name: "foreground burst", params: []string{v4, "arp_count=3", "arp_bg=false"}},
-	{name: "noprefixroute", params: []string{v4, "noprefixroute=true"}},
-	{name: "flush_routes", params: []string{v4, "flush_routes=true"}},
-	{name: "refresh at monitor", params: []string{v4, "arp_count=1", "arp_count_refresh=2"}, refresh: true},
-	{name: "arp_sender send_arp", params: []string{v4, "arp_sender=send_arp"}},
-	{name: "IPv6-only options on IPv4", params: []string{v4, "nodad=true", "preferred_lft=0"}},
-	{name: "unique clone address", params: []string{v4, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone=2",
+	{name: "short burst", params: []string{labtest.V4, "arp_count=4", "arp_interval=100"}},
+	{name: "one announcement", params: []string{labtest.V4, "arp_count=1"}},
+	{name: "foreground burst", params: []string{labtest.V4, "arp_count=3", "arp_bg=false"}},
+	{name: "noprefixroute", params: []string{labtest.V4, "noprefixroute=true"}},
+	{name: "flush_routes", params: []string{labtest.V4, "flush_routes=true"}},
+	{name: "refresh at monitor", params: []string{labtest.V4, "arp_count=1", "arp_count_refresh=2"}, refresh: true},
+	{name: "arp_sender send_arp", params: []string{labtest.V4, "arp_sender=send_arp"}},
+	{name: "IPv6-only options on IPv4", params: []string{labtest.V4, "nodad=true", "preferred_lft=0"}},
+	{name: "unique clone address", params: []string{labtest.V4, "unique_clone_address=true", "OCF_RESKEY_CRM_meta_clone=2",
 		"OCF_RESKEY_CRM_meta_clone_max=3", "OCF_RESKEY_CRM_meta_globally_unique=true"}},
-	{name: "network_namespace", params: []string{v4, "cidr_netmask=24"}, inNamespace: true},
+	{name: "network_namespace", params: []string{labtest.V4, "cidr_netmask=24"}, inNamespace: true},
 	{name: "missing ip", params: nil},
 	{name: "garbage ip", params: []string{"ip=abc"}, newer: findifRefuses},
 	{name: "octet out of range", params: []string{"ip=300.1.1.1"}, newer: findifRefuses},
 	// iproute2 reads 198.18.0 as 198.18.0.0, so IPaddr2's monitor finds a
 	// route and says not running; floatip cannot read the address at all.
 	{name: "three octets", params: []string{"ip=198.18.0"}, deliberate: map[string][2]int{"monitor": {1, 7}, "monitor after stop": {1, 7}}, newer: findifRefuses},
-	{name: "prefix 33", params: []string{v4, "cidr_netmask=33"}, newer: findifRefuses},
-	{name: "prefix 0", params: []string{v4, "cidr_netmask=0"}, newer: findifRefuses},
-	{name: "unknown nic with prefix", params: []string{v4, "nic=eth9", "cidr_netmask=24"}, newer: findifRefuses},
-	{name: "unknown nic", params: []string{v4, "nic=eth9"}, newer: findifRefuses},
-	{name: "nic with shell characters", params: []string{v4, "nic=e;reboot", "cidr_netmask=24"}, newer: findifRefuses},
+	{name: "prefix 33", params: []string{labtest.V4, "cidr_netmask=33"}, newer: findifRefuses},
+	{name: "prefix 0", params: []string{labtest.V4, "cidr_netmask=0"}, newer: findifRefuses},
+	{name: "unknown nic with prefix", params: []string{labtest.V4, "nic=eth9", "cidr_netmask=24"}, newer: findifRefuses},
+	{name: "unknown nic", params: []string{labtest.V4, "nic=eth9"}, newer: findifRefuses},
+	{name: "nic with shell characters", params: []string{labtest.V4, "nic=e;reboot", "cidr_netmask=24"}, newer: findifRefuses},
 	{name: "outside every subnet", params: []string{"ip=198.19.5.5"}, newer: findifInstalled},
-	{name: "no connected subnet", params: []string{v4}, bare: true, newer: findifInstalled},
-	{name: "arp_count 0", params: []string{v4, "arp_count=0"}, deliberate: badStop},
-	{name: "arp_count negative", params: []string{v4, "arp_count=-1"}, deliberate: badStop},
-	{name: "arp_interval 0", params: []string{v4, "arp_interval=0"}, deliberate: badStop},
-	{name: "arp_count not a number", params: []string{v4, "arp_count=abc"}, deliberate: badStop},
-	{name: "garbage broadcast", params: []string{v4, "broadcast=garbage"}, newer: findifRefuses},
-	{name: "label too long", params: []string{v4, "iflabel=abcdefghijk"}, deliberate: badStop},
+	{name: "no connected subnet", params: []string{labtest.V4}, bare: true, newer: findifInstalled},
+	{name: "arp_count 0", params: []string{labtest.V4, "arp_count=0"}, deliberate: badStop},
+	{name: "arp_count negative", params: []string{labtest.V4, "arp_count=-1"}, deliberate: badStop},
+	{name: "arp_interval 0", params: []string{labtest.V4, "arp_interval=0"}, deliberate: badStop},
+	{name: "arp_count not a number", params: []string{labtest.V4, "arp_count=abc"}, deliberate: badStop},
+	{name: "garbage broadcast", params: []string{labtest.V4, "broadcast=garbage"}, newer: findifRefuses},
+	{name: "label too long", params: []string{labtest.V4, "iflabel=abcdefghijk"}, deliberate: badStop},
 	// 4.15.1: an IPv4 address ignores lvs_ipv6_addrlabel, on by default.
-	{name: "lvs_ipv6_addrlabel on IPv4", params: []string{v4, "lvs_ipv6_addrlabel=true"}, newer: map[string][2]int{
+	{name: "lvs_ipv6_addrlabel on IPv4", params: []string{labtest.V4, "lvs_ipv6_addrlabel=true"}, newer: map[string][2]int{
 		"validate-all": {0, 6}, "probe": {7, 6}, "start": {0, 6}, "monitor": {0, 6}, "probe after start": {0, 6}, "stop": {0, 6}, "stop again": {0, 6}, "monitor after stop": {7, 6}}},
-	{name: "bad boolean", params: []string{v4, "noprefixroute=perhaps"}, deliberate: map[string][2]int{
+	{name: "bad boolean", params: []string{labtest.V4, "noprefixroute=perhaps"}, deliberate: map[string][2]int{
 		"validate-all": {6, 0}, "probe": {6, 7}, "start": {6, 0}, "monitor": {6, 0}, "probe after start": {6, 0}, "monitor after stop": {6, 7}}},
-	{name: "IPv6", params: []string{v6, "cidr_netmask=64"}, v6: true},
-	{name: "IPv6 prefix from the route", params: []string{v6}, v6: true},
+	{name: "IPv6", params: []string{labtest.V6, "cidr_netmask=64"}, v6: true},
+	{name: "IPv6 prefix from the route", params: []string{labtest.V6}, v6: true},
 	{name: "IPv6 non-canonical", params: []string{"ip=2001:DB8:0:0::0100", "cidr_netmask=64"}, v6: true},
-	{name: "IPv6 /128", params: []string{v6, "cidr_netmask=128"}, v6: true},
-	{name: "IPv6 nodad", params: []string{v6, "nodad=true"}, v6: true},
-	{name: "IPv6 preferred_lft 0", params: []string{v6, "preferred_lft=0", "nodad=true"}, v6: true},
-	{name: "IPv6 noprefixroute, short burst", params: []string{v6, "noprefixroute=true", "nodad=true", "arp_count=2", "arp_interval=100"}, v6: true},
-	{name: "IPv6 background burst", params: []string{v6, "nodad=true", "arp_bg=true"}, v6: true},
-	{name: "IPv6 nic", params: []string{v6, "nic=eth0", "nodad=true"}, v6: true},
+	{name: "IPv6 /128", params: []string{labtest.V6, "cidr_netmask=128"}, v6: true},
+	{name: "IPv6 nodad", params: []string{labtest.V6, "nodad=true"}, v6: true},
+	{name: "IPv6 preferred_lft 0", params: []string{labtest.V6, "preferred_lft=0", "nodad=true"}, v6: true},
+	{name: "IPv6 noprefixroute, short burst", params: []string{labtest.V6, "noprefixroute=true", "nodad=true", "arp_count=2", "arp_interval=100"}, v6: true},
+	{name: "IPv6 background burst", params: []string{labtest.V6, "nodad=true", "arp_bg=true"}, v6: true},
+	{name: "IPv6 nic", params: []string{labtest.V6, "nic=eth0", "nodad=true"}, v6: true},
 	// The advertisements leave from the namespace's eth0 even when the
 	// agent's own namespace has an eth0 too.
-	{name: "IPv6 network_namespace", params: []string{v6, "cidr_netmask=64", "nodad=true"}, v6: true, inNamespace: true},
-	{name: "IPv6 prefix 129", params: []string{v6, "cidr_netmask=129"}, v6: true, newer: findifRefuses},
+	{name: "IPv6 network_namespace", params: []string{labtest.V6, "cidr_netmask=64", "nodad=true"}, v6: true, inNamespace: true},
+	{name: "IPv6 prefix 129", params: []string{labtest.V6, "cidr_netmask=129"}, v6: true, newer: findifRefuses},
 	{name: "IPv6 link-local without nic", params: []string{"ip=fe80::100"}, v6: true, newer: findifRefuses},
-	{name: "IPv6 lvs_support", params: []string{v6, "lvs_support=true"}, v6: true, deliberate: badStop},
+	{name: "IPv6 lvs_support", params: []string{labtest.V6, "lvs_support=true"}, v6: true, deliberate: badStop},
 }
 
 // parityRun is what one agent did with one case.
@@ -184,23 +182,23 @@ func TestParity(t *testing.T) {
 }
 
 func runParity(t *testing.T, pc parityCase, agent string) parityRun {
-	a := lab.HostSpec{Name: "a", Addr: hostA.Addr}
-	m := hostM
+	a := lab.HostSpec{Name: "a", Addr: labtest.HostA.Addr}
+	m := labtest.HostM
 	if pc.v6 {
-		a, m = hostA6, hostM6
+		a, m = labtest.HostA6, labtest.HostM6
 	}
 	if pc.bare {
 		a = lab.HostSpec{Name: "a"}
 	}
-	l := newLab(t, a, m)
+	l := labtest.NewLab(t, a, m)
 	host := l.Host("a")
-	r := floatip(t, host)
+	r := labtest.Floatip(t, host)
 	if agent == "heartbeat" {
-		r = heartbeat(t, host)
+		r = labtest.Heartbeat(t, host)
 	}
 	params := slices.Clone(pc.params)
 	if pc.inNamespace {
-		r.host = nil
+		r.Host = nil
 		params = append(params, "network_namespace="+host.NS)
 	}
 	arpc, err := l.Host("m").Capture(0x0806)
@@ -213,7 +211,7 @@ func runParity(t *testing.T, pc parityCase, agent string) parityRun {
 	}
 	var run parityRun
 	for _, s := range paritySteps {
-		res := r.run(s.action, append(slices.Clone(params), s.env...)...)
+		res := r.Run(s.action, append(slices.Clone(params), s.env...)...)
 		run.codes = append(run.codes, fmt.Sprint(res.Code))
 		if s.name == "start" {
 			run.addrs = addrSummary(t, host)
@@ -221,17 +219,17 @@ func runParity(t *testing.T, pc parityCase, agent string) parityRun {
 		if s.name == "monitor" || pc.refresh && (s.name == "start" || s.name == "probe after start") {
 			// The rest of the burst, or of a refresh, before the next
 			// step can end it.
-			burstOver(t, host)
+			labtest.BurstOver(t, host)
 		}
 	}
-	for _, f := range lab.DecodeARP(drain(t, arpc, host)) {
+	for _, f := range lab.DecodeARP(labtest.Drain(t, arpc, host)) {
 		if f.SenderIP == f.TargetIP {
-			run.frames = append(run.frames, describe(f, host))
+			run.frames = append(run.frames, labtest.Describe(f, host))
 		}
 	}
-	for _, n := range lab.DecodeNA(drain(t, nac, host)) {
+	for _, n := range lab.DecodeNA(labtest.Drain(t, nac, host)) {
 		if !n.Solicited {
-			run.frames = append(run.frames, describeNA(n, host))
+			run.frames = append(run.frames, labtest.DescribeNA(n, host))
 		}
 	}
 	if left := addrSummary(t, host); !slices.Equal(left, baseAddrs(a)) {

@@ -1,4 +1,4 @@
-package tests
+package packaging
 
 import (
 	"bufio"
@@ -12,13 +12,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // makeOut runs make -s in dir with args and returns its standard output,
 // and fails the test if make fails.
 func makeOut(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "make"), append([]string{"-s", "-C", dir}, args...)...)
+	cmd := exec.Command(labtest.NeedTool(t, "make"), append([]string{"-s", "-C", dir}, args...)...)
 	cmd.Env = makeEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -38,7 +40,7 @@ func makeVersion(t *testing.T, dir string) string {
 // debVersion is version as packaging/version.sh maps it for the packages.
 func debVersion(t *testing.T, version string) string {
 	t.Helper()
-	out, err := exec.Command("../packaging/version.sh", "deb", version).Output()
+	out, err := exec.Command("../../packaging/version.sh", "deb", version).Output()
 	if err != nil {
 		t.Fatalf("version.sh deb %s: %v", version, err)
 	}
@@ -103,7 +105,7 @@ func checkVersions(t *testing.T, version, bin, deb, rpm string) {
 	if got := strings.TrimSpace(output(t, "dpkg-deb", "-f", deb, "Version")); got != want {
 		t.Errorf("dpkg-deb -f %s Version = %q, want %q", filepath.Base(deb), got, want)
 	}
-	needTool(t, "rpm")
+	labtest.NeedTool(t, "rpm")
 	if got := output(t, "rpm", "-qp", "--qf", "%{VERSION}-%{RELEASE}", rpm); got != want+"-1" {
 		t.Errorf("rpm -qp %s = %q, want %q", filepath.Base(rpm), got, want+"-1")
 	}
@@ -126,7 +128,7 @@ func checkVersions(t *testing.T, version, bin, deb, rpm string) {
 func builtVersion(t *testing.T, bin, before string) string {
 	t.Helper()
 	got := strings.TrimSpace(output(t, bin, "version"))
-	for _, v := range []string{before, makeVersion(t, "..")} {
+	for _, v := range []string{before, makeVersion(t, "../..")} {
 		if got == "floatip "+v {
 			return v
 		}
@@ -138,9 +140,9 @@ func builtVersion(t *testing.T, bin, before string) string {
 // TestVersionAgreement: make deb rpm from this tree gives a binary, a .deb
 // and an .rpm whose versions are the Makefile's VERSION.
 func TestVersionAgreement(t *testing.T) {
-	needTool(t, "dpkg-deb")
-	before := makeVersion(t, "..")
-	out := buildPackages(t, "..", "deb", "rpm")
+	labtest.NeedTool(t, "dpkg-deb")
+	before := makeVersion(t, "../..")
+	out := buildPackages(t, "../..", "deb", "rpm")
 	bin := filepath.Join(out, "floatip")
 	checkVersions(t, builtVersion(t, bin, before), bin, one(t, filepath.Join(out, "floatip_*.deb")), one(t, filepath.Join(out, "floatip-*.rpm")))
 }
@@ -156,8 +158,8 @@ const (
 // rest): a DEP-5 copyright naming every Go module of the binary, the man
 // page and the changelog compressed with gzip -9n, the bash completion.
 func TestDebContents(t *testing.T) {
-	needTool(t, "dpkg-deb")
-	out := buildPackages(t, "..", "deb")
+	labtest.NeedTool(t, "dpkg-deb")
+	out := buildPackages(t, "../..", "deb")
 	deb := one(t, filepath.Join(out, "floatip_*.deb"))
 	root := t.TempDir()
 	output(t, "dpkg-deb", "-x", deb, root)
@@ -186,7 +188,7 @@ func TestDebContents(t *testing.T) {
 // checkLintian fails the test if lintian finds an error or a warning in deb.
 func checkLintian(t *testing.T, deb string) {
 	t.Helper()
-	lintian := needTool(t, "lintian")
+	lintian := labtest.NeedTool(t, "lintian")
 	cmd := exec.Command(lintian, "--info", "--display-experimental", "--pedantic", "--fail-on", "error,warning", deb)
 	out, err := cmd.CombinedOutput()
 	t.Logf("lintian %s:\n%s", filepath.Base(deb), out)
@@ -299,7 +301,7 @@ func checkCompletion(t *testing.T, path string) {
 	if !regexp.MustCompile(`(?m)^\s*complete\s.*\bfloatip\b`).Match(b) {
 		t.Errorf("%s does not register a completion for floatip (complete ... floatip):\n%.300s", path, b)
 	}
-	if out, err := exec.Command(needTool(t, "bash"), "-n", path).CombinedOutput(); err != nil {
+	if out, err := exec.Command(labtest.NeedTool(t, "bash"), "-n", path).CombinedOutput(); err != nil {
 		t.Errorf("bash -n %s: %v\n%s", path, err, out)
 	}
 	// Loaded, it must define the completion without errors.
@@ -319,9 +321,9 @@ const pkgAgentLink = "../../../../sbin/floatip"
 // the agent resolves to the binary and the binary's version is the
 // Makefile's VERSION.
 func TestRpmPackage(t *testing.T) {
-	rpmTool := needTool(t, "rpm")
-	before := makeVersion(t, "..")
-	out := buildPackages(t, "..", "rpm")
+	rpmTool := labtest.NeedTool(t, "rpm")
+	before := makeVersion(t, "../..")
+	out := buildPackages(t, "../..", "rpm")
 	version := builtVersion(t, filepath.Join(out, "floatip"), before)
 	rpm := one(t, filepath.Join(out, "floatip-*.rpm"))
 
@@ -385,8 +387,8 @@ func TestRpmPackage(t *testing.T) {
 // rpmlint in its own directory; the test checks that nothing landed.
 func checkRpmlint(t *testing.T, rpm string) {
 	t.Helper()
-	rpmlint := needTool(t, "rpmlint")
-	cpio := needTool(t, "cpio")
+	rpmlint := labtest.NeedTool(t, "rpmlint")
+	cpio := labtest.NeedTool(t, "cpio")
 	wrap := t.TempDir()
 	script := "#!/bin/sh\nexec " + cpio + " --no-absolute-filenames \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(wrap, "cpio"), []byte(script), 0o755); err != nil {
@@ -398,7 +400,7 @@ func checkRpmlint(t *testing.T, rpm string) {
 		_, err := os.Lstat(p)
 		there[p] = err == nil
 	}
-	cmd := exec.Command(rpmlint, "-c", "../packaging/rpmlint.toml", rpm)
+	cmd := exec.Command(rpmlint, "-c", "../../packaging/rpmlint.toml", rpm)
 	cmd.Env = append(os.Environ(), "PATH="+wrap+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
 	t.Logf("rpmlint %s:\n%s", filepath.Base(rpm), out)

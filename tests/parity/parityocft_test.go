@@ -1,4 +1,4 @@
-package tests
+package parity
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
@@ -77,7 +78,7 @@ const (
 )
 
 var (
-	ocftA  = lab.HostSpec{Name: "a", Addr: hostA.Addr}
+	ocftA  = lab.HostSpec{Name: "a", Addr: labtest.HostA.Addr}
 	ocftA6 = lab.HostSpec{Name: "a", Addr6: netip.MustParsePrefix("2001:db8::1/64")}
 )
 
@@ -94,7 +95,7 @@ var ocftFindif = map[int]int{0: 1}
 
 var ocftCases = []ocftCase{
 	// The IPaddr2 suite: the basic parameters, one start each.
-	{name: "ip alone", from: []string{"IPaddr2 #0", "IPaddr2 #9", "v4 #0"}, params: []string{v4},
+	{name: "ip alone", from: []string{"IPaddr2 #0", "IPaddr2 #9", "v4 #0"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0}}},
 	{name: "no ip", from: []string{"IPaddr2 #1"},
 		steps: []ocftStep{{action: "start", want: 6}}},
@@ -102,115 +103,115 @@ var ocftCases = []ocftCase{
 	// 13's 4.16 suite 6 (4.12's answer).
 	{name: "ip not an address", from: []string{"IPaddr2 #2"}, params: []string{"ip=nowhere.invalid"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: map[int]int{0: 6}},
-	{name: "prefix given", from: []string{"IPaddr2 #3", "v4 #13"}, params: []string{v4, "cidr_netmask=24"},
+	{name: "prefix given", from: []string{"IPaddr2 #3", "v4 #13"}, params: []string{labtest.V4, "cidr_netmask=24"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "prefix not a number", from: []string{"IPaddr2 #4"}, params: []string{v4, "cidr_netmask=wide"},
+	{name: "prefix not a number", from: []string{"IPaddr2 #4"}, params: []string{labtest.V4, "cidr_netmask=wide"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: map[int]int{0: 6}},
-	{name: "broadcast given", from: []string{"IPaddr2 #5"}, params: []string{v4, "broadcast=198.18.0.255"},
+	{name: "broadcast given", from: []string{"IPaddr2 #5"}, params: []string{labtest.V4, "broadcast=198.18.0.255"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0}}},
-	{name: "broadcast not an address", from: []string{"IPaddr2 #6"}, params: []string{v4, "broadcast=everyone"},
+	{name: "broadcast not an address", from: []string{"IPaddr2 #6"}, params: []string{labtest.V4, "broadcast=everyone"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: map[int]int{0: 6}},
-	{name: "nic given", from: []string{"IPaddr2 #7", "v4 #6"}, params: []string{v4, "nic=eth0"},
+	{name: "nic given", from: []string{"IPaddr2 #7", "v4 #6"}, params: []string{labtest.V4, "nic=eth0"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
 	// validate-all still says 6 for the nic that is not there.
-	{name: "nic not there", from: []string{"IPaddr2 #8"}, params: []string{v4, "nic=nosuchnic0"},
+	{name: "nic not there", from: []string{"IPaddr2 #8"}, params: []string{labtest.V4, "nic=nosuchnic0"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}, {action: "validate-all", want: 6}}, older: map[int]int{0: 6}},
-	{name: "start, stop", from: []string{"IPaddr2 #10", "v4 #1"}, params: []string{v4},
+	{name: "start, stop", from: []string{"IPaddr2 #10", "v4 #1"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "start", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "start twice", from: []string{"IPaddr2 #11", "v4 #2"}, params: []string{v4},
+	{name: "start twice", from: []string{"IPaddr2 #11", "v4 #2"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "start", want: 0}, {action: "start", want: 0, on: onEth0}}},
-	{name: "stop when stopped", from: []string{"IPaddr2 #12", "v4 #3"}, params: []string{v4},
+	{name: "stop when stopped", from: []string{"IPaddr2 #12", "v4 #3"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "stop", want: 0}}},
-	{name: "monitor running", from: []string{"IPaddr2 #13", "v4 #4"}, params: []string{v4},
+	{name: "monitor running", from: []string{"IPaddr2 #13", "v4 #4"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "start", want: 0}, {action: "monitor", want: 0}}},
-	{name: "monitor stopped", from: []string{"IPaddr2 #14", "v4 #5"}, params: []string{v4},
+	{name: "monitor stopped", from: []string{"IPaddr2 #14", "v4 #5"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "monitor", want: 7}}},
-	{name: "unknown action", from: []string{"IPaddr2 #15"}, params: []string{v4},
+	{name: "unknown action", from: []string{"IPaddr2 #15"}, params: []string{labtest.V4},
 		steps: []ocftStep{{action: "frobnicate", want: 3}}},
 	{name: "loopback", from: []string{"IPaddr2 #16"}, params: []string{"ip=127.0.0.3"},
 		steps: []ocftStep{{action: "start", want: 0, on: "lo 127.0.0.3/8"}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "iflabel", from: []string{"IPaddr2 #17"}, params: []string{v4, "nic=eth0", "iflabel=front"},
+	{name: "iflabel", from: []string{"IPaddr2 #17"}, params: []string{labtest.V4, "nic=eth0", "iflabel=front"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth0:front 198.18.0.100/24"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "label in nic", from: []string{"IPaddr2 #18"}, params: []string{v4, "nic=eth0:front"},
+	{name: "label in nic", from: []string{"IPaddr2 #18"}, params: []string{labtest.V4, "nic=eth0:front"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth0:front 198.18.0.100/24"}, {action: "stop", want: 0, on: nowhere}}},
 	// A recurring monitor of a nic that has gone is a failure, not a
 	// configuration error (since 3.9.6).
-	{name: "recurring monitor, nic gone", from: []string{"IPaddr2 #19"}, params: []string{v4, "nic=gone0"},
+	{name: "recurring monitor, nic gone", from: []string{"IPaddr2 #19"}, params: []string{labtest.V4, "nic=gone0"},
 		steps: []ocftStep{{action: "monitor", env: []string{"OCF_RESKEY_CRM_meta_interval=10000"}, want: 1}}},
 
 	// The IPv4 suite: nic, cidr_netmask and broadcast forced or left to
 	// findif, with and without a route.
-	{name: "nic and prefix", from: []string{"v4 #7"}, params: []string{v4, "nic=eth0", "cidr_netmask=24"},
+	{name: "nic and prefix", from: []string{"v4 #7"}, params: []string{labtest.V4, "nic=eth0", "cidr_netmask=24"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
 	{name: "outside every route", from: []string{"v4 #8"}, params: []string{ocftOutside},
 		steps: []ocftStep{{action: "start", want: 5}}, older: ocftFindif, suite: ocftFindif},
-	{name: "routeless nic, no prefix", from: []string{"v4 #9"}, params: []string{v4, "nic=eth1"},
+	{name: "routeless nic, no prefix", from: []string{"v4 #9"}, params: []string{labtest.V4, "nic=eth1"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "prefix wider than the route", from: []string{"v4 #10"}, params: []string{v4, "cidr_netmask=16"},
+	{name: "prefix wider than the route", from: []string{"v4 #10"}, params: []string{labtest.V4, "cidr_netmask=16"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "routeless nic, wider prefix", from: []string{"v4 #11"}, params: []string{v4, "nic=eth1", "cidr_netmask=16"},
+	{name: "routeless nic, wider prefix", from: []string{"v4 #11"}, params: []string{labtest.V4, "nic=eth1", "cidr_netmask=16"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 198.18.0.100/16"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "no route, nic", from: []string{"v4 #12"}, noBase: true, params: []string{v4, "nic=eth0"},
+	{name: "no route, nic", from: []string{"v4 #12"}, noBase: true, params: []string{labtest.V4, "nic=eth0"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "narrower prefix", from: []string{"v4 #14"}, params: []string{v4, "cidr_netmask=28"},
+	{name: "narrower prefix", from: []string{"v4 #14"}, params: []string{labtest.V4, "cidr_netmask=28"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth0 198.18.0.100/28"}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "no route, prefix", from: []string{"v4 #15"}, noBase: true, params: []string{v4, "cidr_netmask=24"},
+	{name: "no route, prefix", from: []string{"v4 #15"}, noBase: true, params: []string{labtest.V4, "cidr_netmask=24"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "routeless nic, narrower prefix", from: []string{"v4 #16"}, params: []string{v4, "nic=eth1", "cidr_netmask=28"},
+	{name: "routeless nic, narrower prefix", from: []string{"v4 #16"}, params: []string{labtest.V4, "nic=eth1", "cidr_netmask=28"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 198.18.0.100/28"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "no route, routeless nic, narrower prefix", from: []string{"v4 #17"}, noBase: true, params: []string{v4, "nic=eth1", "cidr_netmask=28"},
+	{name: "no route, routeless nic, narrower prefix", from: []string{"v4 #17"}, noBase: true, params: []string{labtest.V4, "nic=eth1", "cidr_netmask=28"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 198.18.0.100/28"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "wider broadcast alone", from: []string{"v4 #18"}, params: []string{v4, "broadcast=198.18.255.255"},
+	{name: "wider broadcast alone", from: []string{"v4 #18"}, params: []string{labtest.V4, "broadcast=198.18.255.255"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "no route, broadcast alone", from: []string{"v4 #19"}, noBase: true, params: []string{v4, "broadcast=198.18.255.255"},
+	{name: "no route, broadcast alone", from: []string{"v4 #19"}, noBase: true, params: []string{labtest.V4, "broadcast=198.18.255.255"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "routeless nic, wider prefix and broadcast", from: []string{"v4 #20"}, params: []string{v4, "nic=eth1", "cidr_netmask=16", "broadcast=198.18.255.255"},
+	{name: "routeless nic, wider prefix and broadcast", from: []string{"v4 #20"}, params: []string{labtest.V4, "nic=eth1", "cidr_netmask=16", "broadcast=198.18.255.255"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 198.18.0.100/16"}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "no route, routeless nic, narrower prefix and broadcast", from: []string{"v4 #21"}, noBase: true, params: []string{v4, "nic=eth1", "cidr_netmask=28", "broadcast=198.18.0.255"},
+	{name: "no route, routeless nic, narrower prefix and broadcast", from: []string{"v4 #21"}, noBase: true, params: []string{labtest.V4, "nic=eth1", "cidr_netmask=28", "broadcast=198.18.0.255"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 198.18.0.100/28"}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
 
 	// The IPv6 suite.
-	{name: "IPv6 ip alone", from: []string{"v6 #0"}, v6: true, params: []string{v6},
+	{name: "IPv6 ip alone", from: []string{"v6 #0"}, v6: true, params: []string{labtest.V6},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0v6}}},
-	{name: "IPv6 start, stop", from: []string{"v6 #1"}, v6: true, params: []string{v6},
+	{name: "IPv6 start, stop", from: []string{"v6 #1"}, v6: true, params: []string{labtest.V6},
 		steps: []ocftStep{{action: "start", want: 0}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "IPv6 start twice", from: []string{"v6 #2"}, v6: true, params: []string{v6},
+	{name: "IPv6 start twice", from: []string{"v6 #2"}, v6: true, params: []string{labtest.V6},
 		steps: []ocftStep{{action: "start", want: 0}, {action: "start", want: 0, on: onEth0v6}}},
-	{name: "IPv6 stop when stopped", from: []string{"v6 #3"}, v6: true, params: []string{v6},
+	{name: "IPv6 stop when stopped", from: []string{"v6 #3"}, v6: true, params: []string{labtest.V6},
 		steps: []ocftStep{{action: "stop", want: 0}}},
-	{name: "IPv6 monitor running", from: []string{"v6 #4"}, v6: true, params: []string{v6},
+	{name: "IPv6 monitor running", from: []string{"v6 #4"}, v6: true, params: []string{labtest.V6},
 		steps: []ocftStep{{action: "start", want: 0}, {action: "monitor", want: 0}}},
-	{name: "IPv6 monitor stopped", from: []string{"v6 #5"}, v6: true, params: []string{v6},
+	{name: "IPv6 monitor stopped", from: []string{"v6 #5"}, v6: true, params: []string{labtest.V6},
 		steps: []ocftStep{{action: "monitor", want: 7}}},
 	{name: "IPv6 outside every route", from: []string{"v6 #6"}, v6: true, params: []string{ocftOutside6},
 		steps: []ocftStep{{action: "start", want: 5}}, older: ocftFindif, suite: ocftFindif},
 	// A link-local address needs a nic: 4.12 says 6.
 	{name: "IPv6 link-local, no nic", from: []string{"v6 #7"}, v6: true, params: []string{ocftLinkLocal},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: map[int]int{0: 6}, suite: map[int]int{0: 6}},
-	{name: "IPv6 nic", from: []string{"v6 #8"}, v6: true, params: []string{v6, "nic=eth0"},
+	{name: "IPv6 nic", from: []string{"v6 #8"}, v6: true, params: []string{labtest.V6, "nic=eth0"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0v6}, {action: "monitor", want: 0}, {action: "stop", want: 0, on: nowhere}}},
 	{name: "IPv6 link-local, nic", from: []string{"v6 #9"}, v6: true, params: []string{ocftLinkLocal, "nic=eth0"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth0 fe80::100/64"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "IPv6 no route, nic", from: []string{"v6 #10"}, v6: true, noBase: true, params: []string{v6, "nic=eth0"},
+	{name: "IPv6 no route, nic", from: []string{"v6 #10"}, v6: true, noBase: true, params: []string{labtest.V6, "nic=eth0"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "IPv6 routeless nic, no prefix", from: []string{"v6 #11"}, v6: true, params: []string{v6, "nic=eth1"},
+	{name: "IPv6 routeless nic, no prefix", from: []string{"v6 #11"}, v6: true, params: []string{labtest.V6, "nic=eth1"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "IPv6 prefix given", from: []string{"v6 #12"}, v6: true, params: []string{v6, "cidr_netmask=64"},
+	{name: "IPv6 prefix given", from: []string{"v6 #12"}, v6: true, params: []string{labtest.V6, "cidr_netmask=64"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0v6}, {action: "stop", want: 0, on: nowhere}}},
 	// The suite expects 1, but 4.12 and 4.18 both take the prefix.
-	{name: "IPv6 narrower prefix", from: []string{"v6 #13"}, v6: true, params: []string{v6, "cidr_netmask=80"},
+	{name: "IPv6 narrower prefix", from: []string{"v6 #13"}, v6: true, params: []string{labtest.V6, "cidr_netmask=80"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth0 2001:db8::100/80"}}, suite: map[int]int{0: 1}},
-	{name: "IPv6 wider prefix", from: []string{"v6 #14"}, v6: true, params: []string{v6, "cidr_netmask=48"},
+	{name: "IPv6 wider prefix", from: []string{"v6 #14"}, v6: true, params: []string{labtest.V6, "cidr_netmask=48"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "IPv6 no route, prefix", from: []string{"v6 #15"}, v6: true, noBase: true, params: []string{v6, "cidr_netmask=64"},
+	{name: "IPv6 no route, prefix", from: []string{"v6 #15"}, v6: true, noBase: true, params: []string{labtest.V6, "cidr_netmask=64"},
 		steps: []ocftStep{{action: "start", want: 5, on: nowhere}}, older: ocftFindif, suite: ocftFindif},
-	{name: "IPv6 nic and prefix", from: []string{"v6 #16"}, v6: true, params: []string{v6, "nic=eth0", "cidr_netmask=64"},
+	{name: "IPv6 nic and prefix", from: []string{"v6 #16"}, v6: true, params: []string{labtest.V6, "nic=eth0", "cidr_netmask=64"},
 		steps: []ocftStep{{action: "start", want: 0, on: onEth0v6}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "IPv6 routeless nic, narrower prefix", from: []string{"v6 #17"}, v6: true, params: []string{v6, "nic=eth1", "cidr_netmask=80"},
+	{name: "IPv6 routeless nic, narrower prefix", from: []string{"v6 #17"}, v6: true, params: []string{labtest.V6, "nic=eth1", "cidr_netmask=80"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 2001:db8::100/80"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "IPv6 routeless nic, wider prefix", from: []string{"v6 #18"}, v6: true, params: []string{v6, "nic=eth1", "cidr_netmask=48"},
+	{name: "IPv6 routeless nic, wider prefix", from: []string{"v6 #18"}, v6: true, params: []string{labtest.V6, "nic=eth1", "cidr_netmask=48"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 2001:db8::100/48"}, {action: "stop", want: 0, on: nowhere}}},
-	{name: "IPv6 no route, routeless nic, wider prefix", from: []string{"v6 #19"}, v6: true, noBase: true, params: []string{v6, "nic=eth1", "cidr_netmask=48"},
+	{name: "IPv6 no route, routeless nic, wider prefix", from: []string{"v6 #19"}, v6: true, noBase: true, params: []string{labtest.V6, "nic=eth1", "cidr_netmask=48"},
 		steps: []ocftStep{{action: "start", want: 0, on: "eth1 2001:db8::100/48"}, {action: "stop", want: 0, on: nowhere}}},
 }
 
@@ -260,8 +261,8 @@ func TestParityOCFTCoversTheSuites(t *testing.T) {
 // 4.18's codes and placements, 4.12 the older suites' codes.
 func TestParityOCFT(t *testing.T) {
 	agents := []parityAgent{
-		{name: "floatip", runner: floatip},
-		{name: "4.12", runner: heartbeat},
+		{name: "floatip", runner: labtest.Floatip},
+		{name: "4.12", runner: labtest.Heartbeat},
 	}
 	if a, ok := upstreamAgent(t, "4.18"); ok {
 		agents = append(agents, a)
@@ -285,7 +286,7 @@ func runOCFT(t *testing.T, c ocftCase, a parityAgent) {
 	if c.v6 {
 		spec = ocftA6
 	}
-	l := newLab(t, spec)
+	l := labtest.NewLab(t, spec)
 	h := l.Host("a")
 	for _, args := range [][]string{
 		{"link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"},
@@ -314,7 +315,7 @@ func runOCFT(t *testing.T, c ocftCase, a parityAgent) {
 	}
 	for i, s := range c.steps {
 		env := slices.Concat(c.params, a.env, s.env)
-		res := r.run(s.action, env...)
+		res := r.Run(s.action, env...)
 		want := s.want
 		if code, ok := c.older[i]; ok && a.name == "4.12" {
 			want = code

@@ -1,4 +1,4 @@
-package tests
+package packaging
 
 import (
 	"debug/elf"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/floatip/floatip/tests/internal/labtest"
 )
 
 // makeEnv is the environment for a make run by a test. A test runs under
@@ -27,7 +29,7 @@ func makeEnv() []string {
 // variables, and fails the test if make fails.
 func runMake(t *testing.T, args ...string) {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "make"), append([]string{"-C", ".."}, args...)...)
+	cmd := exec.Command(labtest.NeedTool(t, "make"), append([]string{"-C", "../.."}, args...)...)
 	cmd.Env = makeEnv()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -104,9 +106,9 @@ const (
 // installed with dpkg -i into this very system, Pacemaker finds
 // ocf:floatip:IPaddr2, and dpkg --purge takes all of it away again.
 func TestDebPackage(t *testing.T) {
-	needRoot(t)
-	dpkg := needTool(t, "dpkg")
-	crm := needTool(t, "crm_resource")
+	labtest.NeedRoot(t)
+	dpkg := labtest.NeedTool(t, "dpkg")
+	crm := labtest.NeedTool(t, "crm_resource")
 	// The test installs into the real system, so it must not replace a
 	// floatip that is there already and then remove it.
 	if debInstalled(t) {
@@ -158,11 +160,11 @@ func TestDebPackage(t *testing.T) {
 	if resolved, err := filepath.EvalSymlinks(debAgent); err != nil || resolved != debBinary {
 		t.Errorf("%s resolves to %q (%v), want %s", debAgent, resolved, err, debBinary)
 	}
-	env := toolEnv(t)
-	if r := runTool(t, nil, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
+	env := labtest.ToolEnv(t)
+	if r := labtest.RunTool(t, nil, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "IPaddr2" {
 		t.Errorf("--list-agents ocf:floatip after dpkg -i: exit %d, stdout %q, want IPaddr2\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
-	if r := runTool(t, nil, nil, env, crm, "--show-metadata", "ocf:floatip:IPaddr2"); r.Code != 0 || !strings.Contains(r.Stdout, `<resource-agent name="IPaddr2"`) {
+	if r := labtest.RunTool(t, nil, nil, env, crm, "--show-metadata", "ocf:floatip:IPaddr2"); r.Code != 0 || !strings.Contains(r.Stdout, `<resource-agent name="IPaddr2"`) {
 		t.Errorf("--show-metadata ocf:floatip:IPaddr2: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 
@@ -174,7 +176,7 @@ func TestDebPackage(t *testing.T) {
 			t.Errorf("dpkg --purge left %s (%v)", p, err)
 		}
 	}
-	if r := runTool(t, nil, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code == 0 {
+	if r := labtest.RunTool(t, nil, nil, env, crm, "--list-agents", "ocf:floatip"); r.Code == 0 {
 		t.Errorf("--list-agents ocf:floatip after dpkg --purge still succeeds: %q", r.Stdout)
 	}
 }

@@ -1,4 +1,4 @@
-package tests
+package parity
 
 import (
 	endian "encoding/binary"
@@ -14,13 +14,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/floatip/floatip/tests/internal/labtest"
 	"github.com/floatip/floatip/tests/lab"
 )
 
 // The parity suite for the newest IPaddr2 release (DESIGN.md, "Reference
 // behaviour"). TestParity compares floatip with Debian's 4.12 live; the
 // newest release is not installed, so what it answers is held as facts in
-// testdata/parity/ipaddr2-upstream.json, measured by running the real
+// testdata/ipaddr2-upstream.json, measured by running the real
 // release in a lab like the one each case builds. Each case there says
 // why it is in the suite ("why") and, where floatip differs on purpose,
 // what it does instead ("floatip", "deliberate", "ours").
@@ -35,7 +36,7 @@ import (
 //	git -C ra show v4.18.0:heartbeat/IPaddr2 >$d/IPaddr2; chmod +x $d/IPaddr2
 //	git -C ra show v4.18.0:heartbeat/findif.sh >$d/lib/findif.sh
 //	cp /usr/lib/ocf/lib/heartbeat/ocf-* $d/lib/
-//	FLOATIP_IPADDR2_UPSTREAM=$d go test -count=1 -run TestParityUpstream ./tests/ -v
+//	FLOATIP_IPADDR2_UPSTREAM=$d go test -count=1 -run TestParityUpstream ./tests/parity -v
 //
 // The suite runs that IPaddr2 with OCF_FUNCTIONS_DIR=$d/lib, so it takes
 // Debian's ocf-shellfuncs and the release's findif.sh. With
@@ -44,7 +45,7 @@ import (
 // is how the facts are written.
 
 // upstreamFile holds the facts.
-const upstreamFile = "testdata/parity/ipaddr2-upstream.json"
+const upstreamFile = "testdata/ipaddr2-upstream.json"
 
 // upstreamChange alters a case's lab: before the first step (setup) or
 // between two steps (a hook step).
@@ -72,7 +73,7 @@ type upstreamFacts struct {
 type upstreamCase struct {
 	name   string
 	params []string
-	// v6 builds host a with the IPv6 lab address as well (hostA6).
+	// v6 builds host a with the IPv6 lab address as well (labtest.HostA6).
 	v6 bool
 	// setup changes the lab before the first step; the summaries show
 	// what the agent changed from the lab as it was then.
@@ -224,7 +225,7 @@ func linkLoss(name string, hook upstreamChange) []upstreamStep {
 type parityAgent struct {
 	name string
 	// runner makes the agent's runner for host h.
-	runner func(t *testing.T, h *lab.Host) *agentRunner
+	runner func(t *testing.T, h *lab.Host) *labtest.AgentRunner
 	// env is extra environment for every action.
 	env []string
 }
@@ -240,8 +241,8 @@ func TestParityUpstream(t *testing.T) {
 		t.Fatalf("%d cases, the suite promises at least 28", len(cases))
 	}
 	agents := []parityAgent{
-		{name: "floatip", runner: floatip},
-		{name: "4.12", runner: heartbeat},
+		{name: "floatip", runner: labtest.Floatip},
+		{name: "4.12", runner: labtest.Heartbeat},
 	}
 	if a, ok := upstreamAgent(t, release); ok {
 		agents = append(agents, a)
@@ -303,8 +304,8 @@ func upstreamAgent(t *testing.T, release string) (parityAgent, bool) {
 	}
 	return parityAgent{
 		name: release,
-		runner: func(t *testing.T, h *lab.Host) *agentRunner {
-			return &agentRunner{t: t, host: h, path: path, rsctmp: t.TempDir()}
+		runner: func(t *testing.T, h *lab.Host) *labtest.AgentRunner {
+			return &labtest.AgentRunner{T: t, Host: h, Path: path, Rsctmp: t.TempDir()}
 		},
 		env: []string{"OCF_FUNCTIONS_DIR=" + filepath.Join(dir, "lib")},
 	}, true
@@ -389,11 +390,11 @@ type upstreamRun struct {
 // facts, with the exit reasons of each action step.
 func runUpstream(t *testing.T, c upstreamCase, a parityAgent) (upstreamRun, [][]string) {
 	t.Helper()
-	spec := lab.HostSpec{Name: "a", Addr: hostA.Addr}
+	spec := lab.HostSpec{Name: "a", Addr: labtest.HostA.Addr}
 	if c.v6 {
-		spec = hostA6
+		spec = labtest.HostA6
 	}
-	l := newLab(t, spec)
+	l := labtest.NewLab(t, spec)
 	h := l.Host("a")
 	for _, f := range c.setup {
 		f(t, l, h)
@@ -411,7 +412,7 @@ func runUpstream(t *testing.T, c upstreamCase, a parityAgent) (upstreamRun, [][]
 			s.hook(t, l, h)
 			continue
 		}
-		res := r.run(s.action, append(slices.Clone(params), s.env...)...)
+		res := r.Run(s.action, append(slices.Clone(params), s.env...)...)
 		out.codes = append(out.codes, res.Code)
 		var why []string
 		for _, line := range strings.Split(res.Stderr, "\n") {
