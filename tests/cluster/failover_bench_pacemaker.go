@@ -231,7 +231,10 @@ func (p *pacemakerSetup) Move(ctx context.Context, from, to *fbNode) (func() err
 }
 
 func (p *pacemakerSetup) Kill(ctx context.Context, n *fbNode) error {
-	_, err := p.c.node(n.Name).powerOff()
+	was, err := p.c.node(n.Name).powerOff()
+	if err == nil && !was {
+		err = fmt.Errorf("the hard kill of %s: it was not running", n.Name)
+	}
 	return err
 }
 

@@ -277,7 +277,7 @@ func TestFBTable(t *testing.T) {
 // answering at the deadline, two holders at rest, or a setup that failed
 // fail, with a first line that names the failure.
 func TestFBVerdict(t *testing.T) {
-	ok := fbOutcome{Recovered: true, Outage: 3 * time.Second}
+	ok := fbOutcome{Recovered: true, Outage: 3 * time.Second, Lost: 600}
 	for _, c := range []struct {
 		name      string
 		results   []*fbResult
@@ -286,8 +286,8 @@ func TestFBVerdict(t *testing.T) {
 	}{{
 		name: "all recovered",
 		results: []*fbResult{
-			{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, TwoMACs: true, OldAfter: 3}}},
-			{Setup: "floatip token 1000 2 rings", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Outage: 29 * time.Second}}},
+			{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, Lost: 60, TwoMACs: true, OldAfter: 3}}},
+			{Setup: "floatip token 1000 2 rings", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Outage: 29 * time.Second, Lost: 5800}}},
 		},
 	}, {
 		name:    "lost for good",
@@ -305,6 +305,19 @@ func TestFBVerdict(t *testing.T) {
 		name:    "two holders at rest",
 		results: []*fbResult{{Setup: "keepalived advert 1s", Fault: fbFlap, Runs: []fbOutcome{ok, ok}, TwoHolders: 1}},
 		want:    "keepalived advert 1s, flap-300ms: 1 runs ended with the VIP on both nodes",
+	}, {
+		// A 300 ms cut loses about 60 probes: a flap, a cut or a kill
+		// that loses none did not happen, whatever answered after it.
+		name:    "a flap that cost no probe",
+		results: []*fbResult{{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, New: macOld}}}},
+		want:    "keepalived advert 0.1s, flap-300ms #2: the fault cost the client no probe: it did not take effect",
+	}, {
+		name:    "a hard kill that cost no probe",
+		results: []*fbResult{{Setup: "floatip token 1000", Fault: fbKill, Runs: []fbOutcome{{Recovered: true, New: macNew}}}},
+		want:    "floatip token 1000, hard-kill #1: the fault cost the client no probe: it did not take effect",
+	}, {
+		name:    "a graceful move may cost no probe",
+		results: []*fbResult{{Setup: "floatip token 1000", Fault: fbMove, Runs: []fbOutcome{{Recovered: true, New: macNew}}}},
 	}, {
 		name:      "a setup that failed, and a lost run",
 		results:   []*fbResult{{Setup: "floatip token 3000", Fault: fbCut, Runs: []fbOutcome{{}}}},
@@ -325,7 +338,7 @@ func TestFBVerdict(t *testing.T) {
 }
 
 func TestFBVerdictCountsAll(t *testing.T) {
-	r := &fbResult{Setup: "s", Fault: fbCut, Runs: []fbOutcome{{Recovered: true}, {}}, TwoHolders: 1}
+	r := &fbResult{Setup: "s", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Lost: 60}, {}}, TwoHolders: 1}
 	err := fbVerdict([]*fbResult{r}, []string{"setup t: failed"})
 	if err == nil || strings.Count(err.Error(), "\n") != 3 || !strings.Contains(err.Error(), "and 2 more") {
 		t.Errorf("fbVerdict: %v; want three failures, one a line", err)
