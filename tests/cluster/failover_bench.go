@@ -370,11 +370,15 @@ func (b *fbBench) fault(ctx context.Context, w io.Writer, s fbSetup, fault strin
 		return fbOutcome{}, false, err
 	}
 	defer cw.close()
+	// Before the fault, the holder answers the probes and the
+	// observer's ARP requests, so that both are known to work.
 	if err := poll(ctx, 10*time.Second, func() (bool, error) {
-		mac, ok := cw.sample(time.Now(), holder.Host.MAC).settled(200 * time.Millisecond)
-		return ok && mac == holder.Host.MAC.String(), nil
+		sm := cw.sample(time.Now(), holder.Host.MAC)
+		mac, ok := sm.settled(200 * time.Millisecond)
+		arp := slices.ContainsFunc(sm.ARPReplies, func(f fbFrame) bool { return f.MAC == holder.Host.MAC.String() })
+		return ok && arp && mac == holder.Host.MAC.String(), nil
 	}, func() error {
-		return fmt.Errorf("the VIP did not answer from %s (%s) before the fault", holder.Name, holder.Host.MAC)
+		return fmt.Errorf("the VIP did not answer the probes and ARP requests from %s (%s) before the fault", holder.Name, holder.Host.MAC)
 	}); err != nil {
 		return fbOutcome{}, false, err
 	}
@@ -497,6 +501,9 @@ func (o fbOutcome) String() string {
 	}
 	if o.TwoMACs {
 		s += ", TWO MACs answered"
+	}
+	if o.BothARP > 0 {
+		s += fmt.Sprintf(" (both nodes answered %d ARP requests for the VIP)", o.BothARP)
 	}
 	return s
 }

@@ -379,3 +379,46 @@ func mustMAC(s string) net.HardwareAddr {
 	}
 	return m
 }
+
+// TestAnalyseARP: both nodes answering one of the client's ARP requests
+// for the VIP is two holders at that moment, even when the client's
+// probes, sent to the one MAC of its entry, saw only one of them.
+func TestAnalyseARP(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	// Probes 0-9 before the fault, 12-31 lost, the new holder's from 32.
+	by := func(seq int) []string {
+		switch {
+		case seq < 12:
+			return []string{macOld}
+		case seq < 32:
+			return nil
+		}
+		return []string{macNew}
+	}
+	for _, c := range []struct {
+		name    string
+		replies []fbFrame
+		want    int
+	}{
+		{"one holder at a time", []fbFrame{{t0.Add(-39 * ms), macOld}, {t0.Add(121 * ms), macNew}, {t0.Add(141 * ms), macNew}}, 0},
+		// The old holder still answers ARP in the round of 140 ms,
+		// silently: it sent no frame of its own.
+		{"both in one round", []fbFrame{{t0.Add(121 * ms), macNew}, {t0.Add(141 * ms), macNew}, {t0.Add(142 * ms), macOld}}, 1},
+		// Before the fault, the holder alone; a round of two replies
+		// from one MAC is one holder.
+		{"one MAC twice", []fbFrame{{t0.Add(141 * ms), macNew}, {t0.Add(142 * ms), macNew}}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := fbProbes(t0, 100, by)
+			for at := t0.Add(-40 * ms); at.Before(s.End); at = at.Add(fbARPEvery) {
+				s.ARPSent = append(s.ARPSent, at)
+			}
+			s.ARPReplies = c.replies
+			o := s.analyse()
+			if o.BothARP != c.want || o.TwoMACs != (c.want > 0) {
+				t.Errorf("analyse: BothARP %d, TwoMACs %v; want %d, %v", o.BothARP, o.TwoMACs, c.want, c.want > 0)
+			}
+		})
+	}
+}
