@@ -422,3 +422,30 @@ func TestAnalyseARP(t *testing.T) {
 		})
 	}
 }
+
+// TestCorosyncReadings: the bench prints the token and consensus that
+// corosync runs with and the knet links it has connected, as corosync's
+// tools give them, rather than what its configuration asked for.
+func TestCorosyncReadings(t *testing.T) {
+	out := `Local node ID 1, transport knet
+nodeid: 2 reachable   onwire (min/max/cur): 0, 1, 1
+   LINK: 0 udp (198.18.0.1->198.18.0.2)  enabled connected mtu: 1397
+   LINK: 1 udp (198.19.0.1->198.19.0.2)  enabled mtu: 469
+`
+	if diff := cmp.Diff([]int{0}, knetConnected(out)); diff != "" {
+		t.Errorf("knetConnected (-want +got):\n%s", diff)
+	}
+	for _, c := range []struct {
+		out  string
+		want int
+	}{
+		{"runtime.config.totem.consensus (u32) = 1200\n", 1200},
+		{"runtime.config.totem.token (u32) = 1000", 1000},
+		{"Can't get key runtime.config.totem.tokenx. Error CS_ERR_NOT_EXIST\n", -1},
+	} {
+		got, err := cmapU32(c.out)
+		if got != c.want && !(c.want < 0 && err != nil) {
+			t.Errorf("cmapU32(%q) = %d, %v; want %d", c.out, got, err, c.want)
+		}
+	}
+}
