@@ -190,8 +190,12 @@ type fbFrame struct {
 
 // fbAdvert is a VRRP advertisement (IP protocol 112).
 type fbAdvert struct {
-	At       time.Time
-	MAC      string
+	At  time.Time
+	MAC string
+	// Dst and TTL are the IPv4 header's: VRRP's group, 224.0.0.18,
+	// and 255, which tells a receiver the advert was not routed.
+	Dst      netip.Addr
+	TTL      int
 	Version  int
 	VRID     int
 	Priority int
@@ -226,7 +230,7 @@ func decodeIPv4(frames []lab.Frame, id uint16) (replies []fbReply, claims []fbFr
 				replies = append(replies, fbReply{Seq: binary.BigEndian.Uint16(l4[6:8]), At: f.Time, MAC: mac})
 			}
 		case 112: // VRRP
-			adverts = append(adverts, fbAdvert{At: f.Time, MAC: mac, Version: int(l4[0] >> 4), VRID: int(l4[1]),
+			adverts = append(adverts, fbAdvert{At: f.Time, MAC: mac, Dst: netip.AddrFrom4([4]byte(b[14+16 : 14+20])), TTL: int(b[14+8]), Version: int(l4[0] >> 4), VRID: int(l4[1]),
 				Priority: int(l4[2]), Interval: int(binary.BigEndian.Uint16(l4[4:6]) & 0x0fff)})
 		default:
 			if src == VIP {

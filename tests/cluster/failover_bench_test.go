@@ -5,12 +5,14 @@ package main
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/floatip/floatip/tests/lab"
 )
@@ -191,6 +193,9 @@ func TestDecodeIPv4(t *testing.T) {
 		// VRRPv3 advert, vrid 51, priority 150, 10 cs.
 		ipv4Frame(macOld, 112, [4]byte{198, 18, 0, 1}, []byte{0x31, 51, 150, 1, 0x00, 10, 0, 0}),
 	}
+	// The advert goes to VRRP's group with a TTL of 255.
+	copy(frames[4].Data[14+16:14+20], []byte{224, 0, 0, 18})
+	frames[4].Data[14+8] = 255
 	at := time.Unix(1, 0)
 	replies, claims, adverts := decodeIPv4(frames, 7)
 	if diff := cmp.Diff([]fbReply{{Seq: 42, At: at, MAC: macNew}}, replies); diff != "" {
@@ -199,8 +204,8 @@ func TestDecodeIPv4(t *testing.T) {
 	if diff := cmp.Diff([]fbFrame{{at, macNew}, {at, macNew}, {at, macOld}}, claims); diff != "" {
 		t.Errorf("claims (-want +got):\n%s", diff)
 	}
-	want := []fbAdvert{{At: at, MAC: macOld, Version: 3, VRID: 51, Priority: 150, Interval: 10}}
-	if diff := cmp.Diff(want, adverts); diff != "" {
+	want := []fbAdvert{{At: at, MAC: macOld, Dst: fbVRRPGroup, TTL: 255, Version: 3, VRID: 51, Priority: 150, Interval: 10}}
+	if diff := cmp.Diff(want, adverts, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Errorf("adverts (-want +got):\n%s", diff)
 	}
 }
@@ -447,5 +452,39 @@ nodeid: 2 reachable   onwire (min/max/cur): 0, 1, 1
 		if got != c.want && !(c.want < 0 && err != nil) {
 			t.Errorf("cmapU32(%q) = %d, %v; want %d", c.out, got, err, c.want)
 		}
+	}
+}
+
+// TestCheckAdverts: the keepalived setups run what the guide says, VRRPv3
+// adverts of n1 alone, multicast to 224.0.0.18 with a TTL of 255, at the
+// interval configured.
+func TestCheckAdverts(t *testing.T) {
+	good := fbAdvert{MAC: macOld, Dst: fbVRRPGroup, TTL: 255, Version: 3, VRID: kaVRID, Priority: 150, Interval: 10}
+	for _, c := range []struct {
+		name   string
+		change func(*fbAdvert)
+		ok     bool
+	}{
+		{"as configured", func(*fbAdvert) {}, true},
+		{"VRRPv2", func(a *fbAdvert) { a.Version = 2 }, false},
+		{"unicast", func(a *fbAdvert) { a.Dst = netip.MustParseAddr("198.18.0.2") }, false},
+		{"routed", func(a *fbAdvert) { a.TTL = 64 }, false},
+		{"from n2", func(a *fbAdvert) { a.MAC, a.Priority = macNew, 100 }, false},
+		{"another interval", func(a *fbAdvert) { a.Interval = 100 }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ads []fbAdvert
+			for i := range 10 {
+				a := good
+				a.At = time.Unix(0, 0).Add(time.Duration(i) * 100 * time.Millisecond)
+				if i == 5 {
+					c.change(&a)
+				}
+				ads = append(ads, a)
+			}
+			if _, err := checkAdverts(ads, macOld, "0.1"); (err == nil) != c.ok {
+				t.Errorf("checkAdverts: %v, want ok %v", err, c.ok)
+			}
+		})
 	}
 }
