@@ -388,15 +388,21 @@ func (b *fbBench) fault(ctx context.Context, w io.Writer, s fbSetup, fault strin
 	t0 := time.Now()
 	var wait func() error
 	after := t0 // answers to probes sent after this end the fault
+	// effect is when the fault had surely taken effect: an answer to a
+	// probe sent before it shows that a loss was not the fault's.
+	var effect time.Time
 	switch fault {
 	case fbMove:
 		wait, err = s.Move(ctx, holder, other)
 	case fbKill:
 		err = s.Kill(ctx, holder)
+		effect = time.Now()
 	case fbCut:
 		err = b.lab.Cut(holder.Host)
+		effect = time.Now()
 	case fbFlap:
 		if err = b.lab.Cut(holder.Host); err == nil {
+			effect = time.Now()
 			time.Sleep(fbFlapDown)
 			// The flap must have taken the holder's carrier: a flap
 			// that did not leaves the VIP where it was, as one should.
@@ -429,7 +435,7 @@ func (b *fbBench) fault(ctx context.Context, w io.Writer, s fbSetup, fault strin
 		return fbOutcome{}, false, err
 	}
 	sm := cw.sample(t0, holder.Host.MAC)
-	sm.Same = fault == fbFlap
+	sm.Same, sm.Effect = fault == fbFlap, effect
 	o := sm.analyse()
 	if lost {
 		// Not over at the deadline: no answer, answers from the old

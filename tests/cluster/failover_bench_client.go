@@ -260,6 +260,9 @@ type fbSample struct {
 	ARPSent    []time.Time
 	ARPReplies []fbFrame
 	Neigh      []lab.NeighborChange
+	// Effect is when the fault had taken effect, as far as the bench
+	// knows (the cut, the kill done); zero for T0.
+	Effect time.Time
 	// Same: the fault may leave the VIP where it was (a flap), and the
 	// outage ends at the first answer from any node.
 	Same bool
@@ -355,6 +358,44 @@ func (s fbSample) answeredBy(t time.Time, not string) bool {
 	return false
 }
 
+// outage finds the gap in the answers to the probes of window that the
+// fault made: from its first lost probe to the first answer after it
+// from the new holder (from any node after a flap). An answer from the
+// old holder, or after a flap an answer to a probe sent before the link
+// went down, shows that a loss before it was not the fault's. No gap is a
+// recovery without an outage; a gap that no answer ended is none.
+func (s fbSample) outage(window []int, newMAC string) (recovered bool, d time.Duration) {
+	effect := s.Effect
+	if effect.IsZero() {
+		effect = s.T0
+	}
+	bySeq := map[int][]fbReply{}
+	for _, r := range s.Replies {
+		bySeq[int(r.Seq)] = append(bySeq[int(r.Seq)], r)
+	}
+	gap := -1
+	for _, seq := range window {
+		var first *fbReply
+		for i, r := range bySeq[seq] {
+			if (s.Same || r.MAC == newMAC) && (first == nil || r.At.Before(first.At)) {
+				first = &bySeq[seq][i]
+			}
+		}
+		switch {
+		case len(bySeq[seq]) == 0:
+			if gap < 0 {
+				gap = seq
+			}
+		case gap < 0:
+		case first == nil || s.Same && s.Sent[seq].Before(effect):
+			gap = -1 // the old holder still answered
+		default:
+			return true, first.At.Sub(s.Sent[gap])
+		}
+	}
+	return gap < 0, 0
+}
+
 // analyse reads one fault's figures from the sample.
 func (s fbSample) analyse() fbOutcome {
 	o := fbOutcome{Followed: -1}
@@ -365,16 +406,14 @@ func (s fbSample) analyse() fbOutcome {
 		}
 	}
 	end := s.End.Add(-inFlight)
-	firstLost := -1
+	var window []int // the probes of the fault, by sequence number
 	for seq, t := range s.Sent {
 		if t.Before(s.T0.Add(-probeInterval)) || t.After(end) {
 			continue
 		}
+		window = append(window, seq)
 		if len(macs[uint16(seq)]) == 0 {
 			o.Lost++
-			if firstLost < 0 {
-				firstLost = seq
-			}
 		}
 		if len(macs[uint16(seq)]) > 1 {
 			o.TwoMACs = true
@@ -398,17 +437,7 @@ func (s fbSample) analyse() fbOutcome {
 		}
 	}
 	o.New = after[len(after)-1].MAC
-	switch {
-	case firstLost < 0:
-		o.Recovered = true
-	default:
-		for _, r := range after {
-			if int(r.Seq) > firstLost && (r.MAC == o.New || s.Same) {
-				o.Recovered, o.Outage = true, r.At.Sub(s.Sent[firstLost])
-				break
-			}
-		}
-	}
+	o.Recovered, o.Outage = s.outage(window, o.New)
 	if o.New == s.Old {
 		return o
 	}

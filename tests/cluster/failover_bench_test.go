@@ -118,6 +118,54 @@ func TestAnalyse(t *testing.T) {
 		setup: func(s *fbSample) { s.Same = true },
 		want: fbOutcome{Recovered: true, Outage: 40*ms + ms, Lost: 18, New: macOld, Followed: -1,
 			Answerers: []string{macOld, macNew, macOld}},
+	}, {
+		// A probe lost before the fault took effect (the cut at
+		// 10 ms), and the old holder's answers after it: the outage
+		// is the gap that the fault made, from probe 12.
+		name: "a loss before the fault",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			if seq == 9 {
+				return nil
+			}
+			return failover(12, 32)(seq)
+		}),
+		setup: func(s *fbSample) { s.Effect = t0.Add(10 * ms) },
+		want: fbOutcome{Recovered: true, Outage: 100*ms + ms, Lost: 21, New: macNew, Followed: -1,
+			Answerers: []string{macOld, macNew}},
+	}, {
+		// The same before a flap, whose outage ends at any answer: not
+		// at the old holder's answer to probe 10, before the cut.
+		name: "a loss before a flap",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			switch {
+			case seq == 9:
+				return nil
+			case seq >= 12 && seq < 72:
+				return nil
+			}
+			return []string{macOld}
+		}),
+		setup: func(s *fbSample) { s.Same, s.Effect = true, t0.Add(10*ms) },
+		want: fbOutcome{Recovered: true, Outage: 300*ms + ms, Lost: 61, New: macOld, Followed: -1,
+			Answerers: []string{macOld}},
+	}, {
+		// The new holder answers probes sent before the bench knew the
+		// kill done: they end the outage all the same.
+		name:  "the new holder before the kill returned",
+		s:     fbProbes(t0, 100, failover(12, 32)),
+		setup: func(s *fbSample) { s.Effect = t0.Add(200 * ms) },
+		want: fbOutcome{Recovered: true, Outage: 100*ms + ms, Lost: 20, New: macNew, Followed: -1,
+			Answerers: []string{macOld, macNew}},
+	}, {
+		// A loss before the fault, and a move that lost none.
+		name: "a loss before a move that lost none",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			if seq == 9 {
+				return nil
+			}
+			return failover(50, 50)(seq)
+		}),
+		want: fbOutcome{Recovered: true, Lost: 1, New: macNew, Followed: -1, Answerers: []string{macOld, macNew}},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.setup != nil {
