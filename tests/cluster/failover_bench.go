@@ -187,8 +187,9 @@ func fbRun(ctx context.Context, w io.Writer, cfg fbConfig) (err error) {
 		return err
 	}
 	fmt.Fprintf(w, "Lab: nodes n1 (%s) and n2 (%s), client m (%s) on one bridge; the VIP %s/24 on eth0.\n"+
-		"The client sends an echo request to the VIP every %v and reads which MAC answers from a capture of its nic.\n",
-		nodes[0].Host.MAC, nodes[1].Host.MAC, l.Host("m").Addr.Addr(), VIP, probeInterval)
+		"The client sends an echo request to the VIP every %v and reads which MAC answers from a capture of its nic;\n"+
+		"every %v it also asks by ARP, from the observer %s (%s), which nodes hold the VIP.\n",
+		nodes[0].Host.MAC, nodes[1].Host.MAC, l.Host("m").Addr.Addr(), VIP, probeInterval, fbARPEvery, fbObserver, fbObserverMAC)
 	b := &fbBench{lab: l, client: l.Host("m"), nodes: nodes, cfg: cfg}
 	var results []*fbResult
 	var failed []string
