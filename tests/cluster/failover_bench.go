@@ -405,8 +405,8 @@ func (b *fbBench) fault(ctx context.Context, w io.Writer, s fbSetup, fault strin
 		if err = b.lab.Cut(holder.Host); err == nil {
 			effect = time.Now()
 			time.Sleep(fbFlapDown)
-			// The flap must have taken the holder's carrier: a flap
-			// that did not leaves the VIP where it was, as one should.
+			// The flap must have taken the holder's carrier: one that
+			// did not would pass as a flap ridden out.
 			if err = cutTookEffect(holder); err == nil {
 				err = b.lab.Restore(holder.Host)
 			}
