@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/floatip/floatip/tests/lab"
@@ -21,15 +22,25 @@ import (
 // the MAC that sent each, from a packet capture of the client's nic,
 // beside the ARP frames it receives and its neighbour entry for the VIP.
 // A ping alone cannot tell which node answered; the capture can.
+//
+// The probes go to the one MAC of the client's neighbour entry, so a
+// node that holds the VIP beside it is silent to them. Every fbARPEvery
+// the client also broadcasts an ARP request for the VIP, from an address
+// and MAC of an observer (fbObserver), which every holder answers: two
+// MACs in one round are two holders, and the client's own entry is left
+// alone, as the replies are not addressed to it.
 type fbWatch struct {
 	id        uint16
 	fd        int
+	arpFd     int
+	ifindex   int
 	ip, arp   *lab.Capture
 	changes   func() []lab.NeighborChange
 	stopNeigh func()
 
-	mu   sync.Mutex
-	sent []time.Time // by sequence number
+	mu      sync.Mutex
+	sent    []time.Time // by sequence number
+	arpSent []time.Time
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -37,13 +48,20 @@ type fbWatch struct {
 
 // watchProbes starts the client m's probes and captures.
 func watchProbes(m *lab.Host) (*fbWatch, error) {
-	w := &fbWatch{id: uint16(time.Now().UnixNano()), fd: -1, stop: make(chan struct{})}
+	w := &fbWatch{id: uint16(time.Now().UnixNano()), fd: -1, arpFd: -1, stop: make(chan struct{})}
 	var err error
 	if w.ip, err = m.Capture(unix.ETH_P_IP); err == nil {
 		if w.arp, err = m.Capture(unix.ETH_P_ARP); err == nil {
 			if w.changes, w.stopNeigh, err = m.WatchNeighbor(VIP); err == nil {
 				w.fd, err = m.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)
 			}
+		}
+	}
+	if err == nil {
+		var link *netlink.LinkAttrs
+		if link, err = m.Link(m.Dev); err == nil {
+			w.ifindex = link.Index
+			w.arpFd, err = m.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
 		}
 	}
 	if err == nil {
@@ -65,11 +83,20 @@ func (w *fbWatch) send() {
 	t := time.NewTicker(probeInterval)
 	defer t.Stop()
 	to := &unix.SockaddrInet4{Addr: VIP.As4()}
+	bcast := &unix.SockaddrLinklayer{Ifindex: w.ifindex, Protocol: binary.NativeEndian.Uint16(binary.BigEndian.AppendUint16(nil, unix.ETH_P_ARP)), Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	request := fbARPRequest()
+	every := int(fbARPEvery / probeInterval)
 	for seq := uint16(0); ; seq++ {
 		w.mu.Lock()
 		w.sent = append(w.sent, time.Now())
 		w.mu.Unlock()
 		unix.Sendto(w.fd, icmpEcho(w.id, seq), 0, to)
+		if int(seq)%every == 0 {
+			w.mu.Lock()
+			w.arpSent = append(w.arpSent, time.Now())
+			w.mu.Unlock()
+			unix.Sendto(w.arpFd, request, 0, bcast)
+		}
 		select {
 		case <-w.stop:
 			return
@@ -81,13 +108,18 @@ func (w *fbWatch) send() {
 // sample is what the client saw so far.
 func (w *fbWatch) sample(t0 time.Time, old net.HardwareAddr) fbSample {
 	w.mu.Lock()
-	sent := slices.Clone(w.sent)
+	sent, arpSent := slices.Clone(w.sent), slices.Clone(w.arpSent)
 	w.mu.Unlock()
-	s := fbSample{T0: t0, Old: old.String(), Sent: sent, End: time.Now(), Neigh: w.changes()}
+	s := fbSample{T0: t0, Old: old.String(), Sent: sent, ARPSent: arpSent, End: time.Now(), Neigh: w.changes()}
 	s.Replies, s.Claims, s.Adverts = decodeIPv4(w.ip.Frames(), w.id)
 	for _, a := range lab.DecodeARP(w.arp.Frames()) {
-		if a.SenderIP == VIP {
-			s.Claims = append(s.Claims, fbFrame{At: a.Time, MAC: a.EthSrc.String()})
+		if a.SenderIP != VIP {
+			continue
+		}
+		f := fbFrame{At: a.Time, MAC: a.EthSrc.String()}
+		s.Claims = append(s.Claims, f)
+		if a.TargetIP == fbObserver && a.TargetHW.String() == fbObserverMAC.String() {
+			s.ARPReplies = append(s.ARPReplies, f)
 		}
 	}
 	slices.SortFunc(s.Claims, func(a, b fbFrame) int { return a.At.Compare(b.At) })
@@ -103,8 +135,10 @@ func (w *fbWatch) close() {
 	}
 	close(w.stop)
 	w.wg.Wait()
-	if w.fd >= 0 {
-		unix.Close(w.fd)
+	for _, fd := range []int{w.fd, w.arpFd} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 	if w.stopNeigh != nil {
 		w.stopNeigh()
@@ -114,6 +148,29 @@ func (w *fbWatch) close() {
 			c.Close()
 		}
 	}
+}
+
+// The observer whose ARP requests for the VIP the client sends: an
+// address of the lab's subnet that no host has, and a MAC of its own.
+var (
+	fbObserver    = netip.MustParseAddr("198.18.0.250")
+	fbObserverMAC = net.HardwareAddr{0x06, 0x00, 0x5e, 0x00, 0x00, 0xfa}
+)
+
+// fbARPEvery is how often the client asks who holds the VIP.
+const fbARPEvery = 20 * time.Millisecond
+
+// fbARPRequest is the observer's broadcast ARP request for the VIP.
+func fbARPRequest() []byte {
+	b := make([]byte, 0, 42)
+	b = append(b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	b = append(b, fbObserverMAC...)
+	b = binary.BigEndian.AppendUint16(b, unix.ETH_P_ARP)
+	b = append(b, 0, 1, 8, 0, 6, 4, 0, 1) // Ethernet, IPv4, a request
+	b = append(b, fbObserverMAC...)
+	b = append(b, fbObserver.AsSlice()...)
+	b = append(b, 0, 0, 0, 0, 0, 0)
+	return append(b, VIP.AsSlice()...)
 }
 
 // fbReply is an echo reply from the VIP: to which probe, when, from which
@@ -133,8 +190,12 @@ type fbFrame struct {
 
 // fbAdvert is a VRRP advertisement (IP protocol 112).
 type fbAdvert struct {
-	At       time.Time
-	MAC      string
+	At  time.Time
+	MAC string
+	// Dst and TTL are the IPv4 header's: VRRP's group, 224.0.0.18,
+	// and 255, which tells a receiver the advert was not routed.
+	Dst      netip.Addr
+	TTL      int
 	Version  int
 	VRID     int
 	Priority int
@@ -169,7 +230,7 @@ func decodeIPv4(frames []lab.Frame, id uint16) (replies []fbReply, claims []fbFr
 				replies = append(replies, fbReply{Seq: binary.BigEndian.Uint16(l4[6:8]), At: f.Time, MAC: mac})
 			}
 		case 112: // VRRP
-			adverts = append(adverts, fbAdvert{At: f.Time, MAC: mac, Version: int(l4[0] >> 4), VRID: int(l4[1]),
+			adverts = append(adverts, fbAdvert{At: f.Time, MAC: mac, Dst: netip.AddrFrom4([4]byte(b[14+16 : 14+20])), TTL: int(b[14+8]), Version: int(l4[0] >> 4), VRID: int(l4[1]),
 				Priority: int(l4[2]), Interval: int(binary.BigEndian.Uint16(l4[4:6]) & 0x0fff)})
 		default:
 			if src == VIP {
@@ -194,7 +255,14 @@ type fbSample struct {
 	// Claims are the frames that speak for the VIP, sorted by time.
 	Claims  []fbFrame
 	Adverts []fbAdvert
-	Neigh   []lab.NeighborChange
+	// ARPSent is when each of the observer's ARP requests went;
+	// ARPReplies are the answers to them.
+	ARPSent    []time.Time
+	ARPReplies []fbFrame
+	Neigh      []lab.NeighborChange
+	// Effect is when the fault had taken effect, as far as the bench
+	// knows (the cut, the kill done); zero for T0.
+	Effect time.Time
 	// Same: the fault may leave the VIP where it was (a flap), and the
 	// outage ends at the first answer from any node.
 	Same bool
@@ -220,9 +288,13 @@ type fbOutcome struct {
 	// OldAfter counts the frames for the VIP that the old holder sent
 	// after the new one's first answer.
 	OldAfter int
-	// TwoMACs: a probe was answered from two MACs, or the old holder
-	// answered after the new one had.
+	// TwoMACs: a probe was answered from two MACs, the old holder
+	// answered after the new one had, or BothARP.
 	TwoMACs bool
+	// BothARP counts the observer's ARP requests for the VIP, from the
+	// fault on, that two MACs answered: two holders, even when the
+	// client's probes reached only one of them.
+	BothARP int
 	// Answerers are the MACs that answered the probes from the fault on,
 	// in turn: [new] for a clean failover.
 	Answerers []string
@@ -286,6 +358,44 @@ func (s fbSample) answeredBy(t time.Time, not string) bool {
 	return false
 }
 
+// outage finds the gap in the answers to the probes of window that the
+// fault made: from its first lost probe to the first answer after it
+// from the new holder (from any node after a flap). An answer from the
+// old holder, or after a flap an answer to a probe sent before the link
+// went down, shows that a loss before it was not the fault's. No gap is a
+// recovery without an outage; a gap that no answer ended is none.
+func (s fbSample) outage(window []int, newMAC string) (recovered bool, d time.Duration) {
+	effect := s.Effect
+	if effect.IsZero() {
+		effect = s.T0
+	}
+	bySeq := map[int][]fbReply{}
+	for _, r := range s.Replies {
+		bySeq[int(r.Seq)] = append(bySeq[int(r.Seq)], r)
+	}
+	gap := -1
+	for _, seq := range window {
+		var first *fbReply
+		for i, r := range bySeq[seq] {
+			if (s.Same || r.MAC == newMAC) && (first == nil || r.At.Before(first.At)) {
+				first = &bySeq[seq][i]
+			}
+		}
+		switch {
+		case len(bySeq[seq]) == 0:
+			if gap < 0 {
+				gap = seq
+			}
+		case gap < 0:
+		case first == nil || s.Same && s.Sent[seq].Before(effect):
+			gap = -1 // the old holder still answered
+		default:
+			return true, first.At.Sub(s.Sent[gap])
+		}
+	}
+	return gap < 0, 0
+}
+
 // analyse reads one fault's figures from the sample.
 func (s fbSample) analyse() fbOutcome {
 	o := fbOutcome{Followed: -1}
@@ -296,21 +406,21 @@ func (s fbSample) analyse() fbOutcome {
 		}
 	}
 	end := s.End.Add(-inFlight)
-	firstLost := -1
+	var window []int // the probes of the fault, by sequence number
 	for seq, t := range s.Sent {
 		if t.Before(s.T0.Add(-probeInterval)) || t.After(end) {
 			continue
 		}
+		window = append(window, seq)
 		if len(macs[uint16(seq)]) == 0 {
 			o.Lost++
-			if firstLost < 0 {
-				firstLost = seq
-			}
 		}
 		if len(macs[uint16(seq)]) > 1 {
 			o.TwoMACs = true
 		}
 	}
+	o.BothARP = s.bothARP()
+	o.TwoMACs = o.TwoMACs || o.BothARP > 0
 	var after []fbReply
 	for _, r := range s.Replies {
 		if int(r.Seq) < len(s.Sent) && !s.Sent[r.Seq].Before(s.T0) {
@@ -327,17 +437,7 @@ func (s fbSample) analyse() fbOutcome {
 		}
 	}
 	o.New = after[len(after)-1].MAC
-	switch {
-	case firstLost < 0:
-		o.Recovered = true
-	default:
-		for _, r := range after {
-			if int(r.Seq) > firstLost && (r.MAC == o.New || s.Same) {
-				o.Recovered, o.Outage = true, r.At.Sub(s.Sent[firstLost])
-				break
-			}
-		}
-	}
+	o.Recovered, o.Outage = s.outage(window, o.New)
 	if o.New == s.Old {
 		return o
 	}
@@ -364,4 +464,30 @@ func (s fbSample) analyse() fbOutcome {
 		}
 	}
 	return o
+}
+
+// bothARP counts the observer's ARP requests sent from the fault on that
+// two MACs answered, each reply taken as the answer to the last request
+// sent before it.
+func (s fbSample) bothARP() int {
+	n := 0
+	for i, t := range s.ARPSent {
+		next := s.End
+		if i+1 < len(s.ARPSent) {
+			next = s.ARPSent[i+1]
+		}
+		if t.Before(s.T0) {
+			continue
+		}
+		var macs []string
+		for _, r := range s.ARPReplies {
+			if !r.At.Before(t) && r.At.Before(next) && !slices.Contains(macs, r.MAC) {
+				macs = append(macs, r.MAC)
+			}
+		}
+		if len(macs) > 1 {
+			n++
+		}
+	}
+	return n
 }

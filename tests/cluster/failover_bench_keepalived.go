@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,25 +127,43 @@ func (k *keepalivedSetup) adverts(w io.Writer) error {
 	window := time.Duration(want*float64(10*time.Second)) + 500*time.Millisecond
 	c.Until(func([]lab.Frame) bool { return false }, window)
 	_, _, ads := decodeIPv4(c.Close(), 0)
+	d, err := checkAdverts(ads, k.b.nodes[0].Host.MAC.String(), k.advert)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  VRRP adverts on the wire: %d from n1 in %v (VRRPv%d to %s, TTL %d, vrid %d, priority %d, Max Adver Int %d cs), every %s (median; max %s)\n",
+		len(ads), window, ads[0].Version, ads[0].Dst, ads[0].TTL, ads[0].VRID, ads[0].Priority, ads[0].Interval, ms(d.Median), ms(d.Max))
+	return nil
+}
+
+// fbVRRPGroup is VRRP's IPv4 multicast group.
+var fbVRRPGroup = netip.MustParseAddr("224.0.0.18")
+
+// checkAdverts says why not unless ads are n1's alone (MAC mac), VRRPv3
+// multicast to VRRP's group with a TTL of 255, instance kaVRID at
+// priority 150, stating advert_int advert, and at least 5 of them; it
+// returns their spacing.
+func checkAdverts(ads []fbAdvert, mac, advert string) (Dist, error) {
+	want, err := strconv.ParseFloat(advert, 64)
+	if err != nil {
+		return Dist{}, err
+	}
 	var gaps []time.Duration
 	for i, a := range ads {
-		if a.Version != 3 || a.VRID != kaVRID || a.MAC != k.b.nodes[0].Host.MAC.String() || a.Priority != 150 {
-			return fmt.Errorf("an advert not from n1's VRRPv3 instance %d at priority 150: %+v", kaVRID, a)
+		if a.Version != 3 || a.VRID != kaVRID || a.MAC != mac || a.Priority != 150 || a.Dst != fbVRRPGroup || a.TTL != 255 {
+			return Dist{}, fmt.Errorf("an advert not from n1's VRRPv3 instance %d at priority 150, multicast to %s with TTL 255: %+v", kaVRID, fbVRRPGroup, a)
+		}
+		if got := float64(a.Interval) / 100; got != want {
+			return Dist{}, fmt.Errorf("an advert says an interval of %.2f s, not advert_int %s", got, advert)
 		}
 		if i > 0 {
 			gaps = append(gaps, a.At.Sub(ads[i-1].At))
 		}
 	}
 	if len(ads) < 5 {
-		return fmt.Errorf("the client saw %d VRRP adverts in %v, want about 10", len(ads), window)
+		return Dist{}, fmt.Errorf("the client saw %d VRRP adverts, want about 10", len(ads))
 	}
-	d := dist(gaps)
-	fmt.Fprintf(w, "  VRRP adverts on the wire: %d from n1 in %v (VRRPv%d, vrid %d, priority %d, Max Adver Int %d cs), every %s (median; max %s)\n",
-		len(ads), window, ads[0].Version, ads[0].VRID, ads[0].Priority, ads[0].Interval, ms(d.Median), ms(d.Max))
-	if got := float64(ads[0].Interval) / 100; got != want {
-		return fmt.Errorf("the adverts say an interval of %.2f s, not advert_int %s", got, k.advert)
-	}
-	return nil
+	return dist(gaps), nil
 }
 
 // start starts node n's keepalived, VRRP only, in the foreground, in a

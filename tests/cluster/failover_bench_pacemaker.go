@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -127,10 +129,73 @@ func (p *pacemakerSetup) Up(ctx context.Context, w io.Writer) error {
 	if p.cable {
 		rings = "two rings (knet links): the LAN and the cross cable"
 	}
-	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, consensus %d ms (1.2 x token), two_node, %s;\n"+
-		"  %s; vip created with pcs, op monitor interval=%v, resource-stickiness=1\n",
-		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, p.token*6/5, rings, fencing, monitor)
+	running, err := p.corosync(ctx, n1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s, %s; %s; corosync token %d ms, two_node, %s;\n"+
+		"  %s;\n  %s; vip created with pcs, op monitor interval=%v, resource-stickiness=1\n",
+		version("corosync", "-v"), version("pacemakerd", "--version"), p.agent.Title, p.token, rings, running, fencing, monitor)
 	return nil
+}
+
+// corosync reads from node n's corosync the token and consensus it runs
+// with, and waits for its knet links to the other node to connect (the
+// LAN's, and the cable's with two rings), so that the setup is what its
+// name says: a second ring that never came up would turn a LAN cut into
+// a partition.
+func (p *pacemakerSetup) corosync(ctx context.Context, n *Node) (string, error) {
+	var got [2]int
+	for i, key := range []string{"token", "consensus"} {
+		r, err := n.MustExec(ctx, "corosync-cmapctl", "-g", "runtime.config.totem."+key)
+		if err == nil {
+			got[i], err = cmapU32(r.Stdout)
+		}
+		if err != nil {
+			return "", fmt.Errorf("corosync's %s: %w", key, err)
+		}
+	}
+	if want := [2]int{p.token, p.token * 6 / 5}; got != want {
+		return "", fmt.Errorf("corosync runs token %d ms and consensus %d ms, not %d and %d (1.2 x token)", got[0], got[1], want[0], want[1])
+	}
+	want := []int{0}
+	if p.cable {
+		want = []int{0, 1}
+	}
+	var links []int
+	err := poll(ctx, 30*time.Second, func() (bool, error) {
+		r, err := n.Exec(ctx, "corosync-cfgtool", "-n")
+		links = knetConnected(r.Stdout)
+		return err == nil && slices.Equal(links, want), err
+	}, func() error {
+		return fmt.Errorf("corosync's knet links connected to the other node: %v, want %v", links, want)
+	})
+	return fmt.Sprintf("corosync runs token %d ms, consensus %d ms (read back), knet links %v connected", got[0], got[1], links), err
+}
+
+// cmapU32 reads the value of corosync-cmapctl -g's "key (u32) = value".
+func cmapU32(out string) (int, error) {
+	_, v, ok := strings.Cut(strings.TrimSpace(out), ") = ")
+	if !ok {
+		return 0, fmt.Errorf("corosync-cmapctl: no value in %q", strings.TrimSpace(out))
+	}
+	return strconv.Atoi(v)
+}
+
+// knetConnected is the ids of the links that corosync-cfgtool -n says
+// are connected to the other node.
+func knetConnected(out string) []int {
+	var ids []int
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "LINK:" || !slices.Contains(f, "connected") {
+			continue
+		}
+		if id, err := strconv.Atoi(f[1]); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // fbPingArgs are the fence_heuristics_ping device's parameters: one ping
@@ -231,7 +296,10 @@ func (p *pacemakerSetup) Move(ctx context.Context, from, to *fbNode) (func() err
 }
 
 func (p *pacemakerSetup) Kill(ctx context.Context, n *fbNode) error {
-	_, err := p.c.node(n.Name).powerOff()
+	was, err := p.c.node(n.Name).powerOff()
+	if err == nil && !was {
+		err = fmt.Errorf("the hard kill of %s: it was not running", n.Name)
+	}
 	return err
 }
 

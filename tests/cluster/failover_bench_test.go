@@ -5,12 +5,14 @@ package main
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/floatip/floatip/tests/lab"
 )
@@ -116,6 +118,54 @@ func TestAnalyse(t *testing.T) {
 		setup: func(s *fbSample) { s.Same = true },
 		want: fbOutcome{Recovered: true, Outage: 40*ms + ms, Lost: 18, New: macOld, Followed: -1,
 			Answerers: []string{macOld, macNew, macOld}},
+	}, {
+		// A probe lost before the fault took effect (the cut at
+		// 10 ms), and the old holder's answers after it: the outage
+		// is the gap that the fault made, from probe 12.
+		name: "a loss before the fault",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			if seq == 9 {
+				return nil
+			}
+			return failover(12, 32)(seq)
+		}),
+		setup: func(s *fbSample) { s.Effect = t0.Add(10 * ms) },
+		want: fbOutcome{Recovered: true, Outage: 100*ms + ms, Lost: 21, New: macNew, Followed: -1,
+			Answerers: []string{macOld, macNew}},
+	}, {
+		// The same before a flap, whose outage ends at any answer: not
+		// at the old holder's answer to probe 10, before the cut.
+		name: "a loss before a flap",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			switch {
+			case seq == 9:
+				return nil
+			case seq >= 12 && seq < 72:
+				return nil
+			}
+			return []string{macOld}
+		}),
+		setup: func(s *fbSample) { s.Same, s.Effect = true, t0.Add(10*ms) },
+		want: fbOutcome{Recovered: true, Outage: 300*ms + ms, Lost: 61, New: macOld, Followed: -1,
+			Answerers: []string{macOld}},
+	}, {
+		// The new holder answers probes sent before the bench knew the
+		// kill done: they end the outage all the same.
+		name:  "the new holder before the kill returned",
+		s:     fbProbes(t0, 100, failover(12, 32)),
+		setup: func(s *fbSample) { s.Effect = t0.Add(200 * ms) },
+		want: fbOutcome{Recovered: true, Outage: 100*ms + ms, Lost: 20, New: macNew, Followed: -1,
+			Answerers: []string{macOld, macNew}},
+	}, {
+		// A loss before the fault, and a move that lost none.
+		name: "a loss before a move that lost none",
+		s: fbProbes(t0, 100, func(seq int) []string {
+			if seq == 9 {
+				return nil
+			}
+			return failover(50, 50)(seq)
+		}),
+		want: fbOutcome{Recovered: true, Lost: 1, New: macNew, Followed: -1, Answerers: []string{macOld, macNew}},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.setup != nil {
@@ -191,6 +241,9 @@ func TestDecodeIPv4(t *testing.T) {
 		// VRRPv3 advert, vrid 51, priority 150, 10 cs.
 		ipv4Frame(macOld, 112, [4]byte{198, 18, 0, 1}, []byte{0x31, 51, 150, 1, 0x00, 10, 0, 0}),
 	}
+	// The advert goes to VRRP's group with a TTL of 255.
+	copy(frames[4].Data[14+16:14+20], []byte{224, 0, 0, 18})
+	frames[4].Data[14+8] = 255
 	at := time.Unix(1, 0)
 	replies, claims, adverts := decodeIPv4(frames, 7)
 	if diff := cmp.Diff([]fbReply{{Seq: 42, At: at, MAC: macNew}}, replies); diff != "" {
@@ -199,8 +252,8 @@ func TestDecodeIPv4(t *testing.T) {
 	if diff := cmp.Diff([]fbFrame{{at, macNew}, {at, macNew}, {at, macOld}}, claims); diff != "" {
 		t.Errorf("claims (-want +got):\n%s", diff)
 	}
-	want := []fbAdvert{{At: at, MAC: macOld, Version: 3, VRID: 51, Priority: 150, Interval: 10}}
-	if diff := cmp.Diff(want, adverts); diff != "" {
+	want := []fbAdvert{{At: at, MAC: macOld, Dst: fbVRRPGroup, TTL: 255, Version: 3, VRID: 51, Priority: 150, Interval: 10}}
+	if diff := cmp.Diff(want, adverts, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Errorf("adverts (-want +got):\n%s", diff)
 	}
 }
@@ -277,7 +330,7 @@ func TestFBTable(t *testing.T) {
 // answering at the deadline, two holders at rest, or a setup that failed
 // fail, with a first line that names the failure.
 func TestFBVerdict(t *testing.T) {
-	ok := fbOutcome{Recovered: true, Outage: 3 * time.Second}
+	ok := fbOutcome{Recovered: true, Outage: 3 * time.Second, Lost: 600}
 	for _, c := range []struct {
 		name      string
 		results   []*fbResult
@@ -286,8 +339,8 @@ func TestFBVerdict(t *testing.T) {
 	}{{
 		name: "all recovered",
 		results: []*fbResult{
-			{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, TwoMACs: true, OldAfter: 3}}},
-			{Setup: "floatip token 1000 2 rings", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Outage: 29 * time.Second}}},
+			{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, Lost: 60, TwoMACs: true, OldAfter: 3}}},
+			{Setup: "floatip token 1000 2 rings", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Outage: 29 * time.Second, Lost: 5800}}},
 		},
 	}, {
 		name:    "lost for good",
@@ -305,6 +358,19 @@ func TestFBVerdict(t *testing.T) {
 		name:    "two holders at rest",
 		results: []*fbResult{{Setup: "keepalived advert 1s", Fault: fbFlap, Runs: []fbOutcome{ok, ok}, TwoHolders: 1}},
 		want:    "keepalived advert 1s, flap-300ms: 1 runs ended with the VIP on both nodes",
+	}, {
+		// A 300 ms cut loses about 60 probes: a flap, a cut or a kill
+		// that loses none did not happen, whatever answered after it.
+		name:    "a flap that cost no probe",
+		results: []*fbResult{{Setup: "keepalived advert 0.1s", Fault: fbFlap, Runs: []fbOutcome{ok, {Recovered: true, New: macOld}}}},
+		want:    "keepalived advert 0.1s, flap-300ms #2: the fault cost the client no probe: it did not take effect",
+	}, {
+		name:    "a hard kill that cost no probe",
+		results: []*fbResult{{Setup: "floatip token 1000", Fault: fbKill, Runs: []fbOutcome{{Recovered: true, New: macNew}}}},
+		want:    "floatip token 1000, hard-kill #1: the fault cost the client no probe: it did not take effect",
+	}, {
+		name:    "a graceful move may cost no probe",
+		results: []*fbResult{{Setup: "floatip token 1000", Fault: fbMove, Runs: []fbOutcome{{Recovered: true, New: macNew}}}},
 	}, {
 		name:      "a setup that failed, and a lost run",
 		results:   []*fbResult{{Setup: "floatip token 3000", Fault: fbCut, Runs: []fbOutcome{{}}}},
@@ -325,7 +391,7 @@ func TestFBVerdict(t *testing.T) {
 }
 
 func TestFBVerdictCountsAll(t *testing.T) {
-	r := &fbResult{Setup: "s", Fault: fbCut, Runs: []fbOutcome{{Recovered: true}, {}}, TwoHolders: 1}
+	r := &fbResult{Setup: "s", Fault: fbCut, Runs: []fbOutcome{{Recovered: true, Lost: 60}, {}}, TwoHolders: 1}
 	err := fbVerdict([]*fbResult{r}, []string{"setup t: failed"})
 	if err == nil || strings.Count(err.Error(), "\n") != 3 || !strings.Contains(err.Error(), "and 2 more") {
 		t.Errorf("fbVerdict: %v; want three failures, one a line", err)
@@ -365,4 +431,108 @@ func mustMAC(s string) net.HardwareAddr {
 		panic(err)
 	}
 	return m
+}
+
+// TestAnalyseARP: both nodes answering one of the client's ARP requests
+// for the VIP is two holders at that moment, even when the client's
+// probes, sent to the one MAC of its entry, saw only one of them.
+func TestAnalyseARP(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	// Probes 0-9 before the fault, 12-31 lost, the new holder's from 32.
+	by := func(seq int) []string {
+		switch {
+		case seq < 12:
+			return []string{macOld}
+		case seq < 32:
+			return nil
+		}
+		return []string{macNew}
+	}
+	for _, c := range []struct {
+		name    string
+		replies []fbFrame
+		want    int
+	}{
+		{"one holder at a time", []fbFrame{{t0.Add(-39 * ms), macOld}, {t0.Add(121 * ms), macNew}, {t0.Add(141 * ms), macNew}}, 0},
+		// The old holder still answers ARP in the round of 140 ms,
+		// silently: it sent no frame of its own.
+		{"both in one round", []fbFrame{{t0.Add(121 * ms), macNew}, {t0.Add(141 * ms), macNew}, {t0.Add(142 * ms), macOld}}, 1},
+		// Before the fault, the holder alone; a round of two replies
+		// from one MAC is one holder.
+		{"one MAC twice", []fbFrame{{t0.Add(141 * ms), macNew}, {t0.Add(142 * ms), macNew}}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := fbProbes(t0, 100, by)
+			for at := t0.Add(-40 * ms); at.Before(s.End); at = at.Add(fbARPEvery) {
+				s.ARPSent = append(s.ARPSent, at)
+			}
+			s.ARPReplies = c.replies
+			o := s.analyse()
+			if o.BothARP != c.want || o.TwoMACs != (c.want > 0) {
+				t.Errorf("analyse: BothARP %d, TwoMACs %v; want %d, %v", o.BothARP, o.TwoMACs, c.want, c.want > 0)
+			}
+		})
+	}
+}
+
+// TestCorosyncReadings: the bench prints the token and consensus that
+// corosync runs with and the knet links it has connected, as corosync's
+// tools give them, rather than what its configuration asked for.
+func TestCorosyncReadings(t *testing.T) {
+	out := `Local node ID 1, transport knet
+nodeid: 2 reachable   onwire (min/max/cur): 0, 1, 1
+   LINK: 0 udp (198.18.0.1->198.18.0.2)  enabled connected mtu: 1397
+   LINK: 1 udp (198.19.0.1->198.19.0.2)  enabled mtu: 469
+`
+	if diff := cmp.Diff([]int{0}, knetConnected(out)); diff != "" {
+		t.Errorf("knetConnected (-want +got):\n%s", diff)
+	}
+	for _, c := range []struct {
+		out  string
+		want int
+	}{
+		{"runtime.config.totem.consensus (u32) = 1200\n", 1200},
+		{"runtime.config.totem.token (u32) = 1000", 1000},
+		{"Can't get key runtime.config.totem.tokenx. Error CS_ERR_NOT_EXIST\n", -1},
+	} {
+		got, err := cmapU32(c.out)
+		if got != c.want && !(c.want < 0 && err != nil) {
+			t.Errorf("cmapU32(%q) = %d, %v; want %d", c.out, got, err, c.want)
+		}
+	}
+}
+
+// TestCheckAdverts: the keepalived setups run what the guide says, VRRPv3
+// adverts of n1 alone, multicast to 224.0.0.18 with a TTL of 255, at the
+// interval configured.
+func TestCheckAdverts(t *testing.T) {
+	good := fbAdvert{MAC: macOld, Dst: fbVRRPGroup, TTL: 255, Version: 3, VRID: kaVRID, Priority: 150, Interval: 10}
+	for _, c := range []struct {
+		name   string
+		change func(*fbAdvert)
+		ok     bool
+	}{
+		{"as configured", func(*fbAdvert) {}, true},
+		{"VRRPv2", func(a *fbAdvert) { a.Version = 2 }, false},
+		{"unicast", func(a *fbAdvert) { a.Dst = netip.MustParseAddr("198.18.0.2") }, false},
+		{"routed", func(a *fbAdvert) { a.TTL = 64 }, false},
+		{"from n2", func(a *fbAdvert) { a.MAC, a.Priority = macNew, 100 }, false},
+		{"another interval", func(a *fbAdvert) { a.Interval = 100 }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ads []fbAdvert
+			for i := range 10 {
+				a := good
+				a.At = time.Unix(0, 0).Add(time.Duration(i) * 100 * time.Millisecond)
+				if i == 5 {
+					c.change(&a)
+				}
+				ads = append(ads, a)
+			}
+			if _, err := checkAdverts(ads, macOld, "0.1"); (err == nil) != c.ok {
+				t.Errorf("checkAdverts: %v, want ok %v", err, c.ok)
+			}
+		})
+	}
 }
