@@ -327,8 +327,10 @@ func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam
 }
 
 var (
-	// "`name` (default `v`)"
-	defaultParen = regexp.MustCompile("`([a-z0-9_]+)` \\(default `([^`]*)`\\)")
+	// "`name` (default `v`)", and "`name` announcements (default 5)":
+	// a few words between, no other code span, and no end of a sentence
+	// in between; the value with or without its backquotes.
+	defaultParen = regexp.MustCompile("`([a-z0-9_]+)`[^`.;:()]{0,40}? \\(default (?:`([^`]*)`|([^`)]*))\\)")
 	// "`name` is on by default", "`name` (on by default)": no other
 	// code span, and no end of a sentence, in between.
 	defaultOnOff = regexp.MustCompile("`([a-z0-9_]+)`[^`.;:]{0,40}?\\b(on|off) by default")
@@ -344,7 +346,7 @@ func testDocDefaults(t *testing.T) {
 		for _, m := range defaultParen.FindAllStringSubmatch(text, -1) {
 			if p, ok := md[0][m[1]]; ok {
 				found++
-				if m[2] != p.Content.Default {
+				if m[2]+m[3] != p.Content.Default {
 					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
 				}
 			}
