@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -47,6 +48,12 @@ func runBurst(burst context.Context, argv, environ []string, stdout, stderr io.W
 // names, from the table of commands.
 func (inv *invocation) dispatch(argv []string) ocf.Status {
 	if err := inv.fs.Parse(joinBoolValues(inv.fs, argv[1:])); err != nil {
+		// pflag's "invalid argument ... for ... flag:" before it would
+		// say the value is wrong, where only its repetition is.
+		var rep *repeatedFlagError
+		if errors.As(err, &rep) {
+			err = rep
+		}
 		return ocf.Fail(inv.early, ocf.ErrArgs, "%v", err)
 	}
 	name, args := inv.fs.Arg(0), inv.fs.Args()[min(1, inv.fs.NArg()):]
