@@ -51,8 +51,17 @@ func (inv *invocation) dispatch(argv []string) ocf.Status {
 		// pflag's "invalid argument ... for ... flag:" before it would
 		// say the value is wrong, where only its repetition is.
 		var rep *repeatedFlagError
-		if errors.As(err, &rep) {
+		var short *pflag.NotExistError
+		switch {
+		case errors.As(err, &rep):
 			err = rep
+		case errors.As(err, &short) && short.GetSpecifiedShortnames() != "":
+			// -ip, as Go's flag package and crm's tools spell it, is no
+			// cluster of the one-letter -h and -V: name the flag meant.
+			name, _, _ := strings.Cut(short.GetSpecifiedShortnames(), "=")
+			if len(name) > 1 && inv.fs.Lookup(name) != nil {
+				err = fmt.Errorf("unknown flag -%s: a flag takes two dashes: --%s", name, name)
+			}
 		}
 		return ocf.Fail(inv.early, ocf.ErrArgs, "%v", err)
 	}
