@@ -21,14 +21,46 @@ import (
 // TestDocs holds the docs to the binary, so that a doc that drifts fails
 // here: the admin guide's exit reasons are what the binary prints, its
 // parameter reference has every parameter of the meta-data with the
-// meta-data's default, a default quoted anywhere matches, and every
-// relative link leads somewhere.
+// meta-data's default, a default quoted anywhere matches, the Go release
+// they name is go.mod's, and every relative link leads somewhere.
 func TestDocs(t *testing.T) {
 	t.Run("links", testDocLinks)
 	t.Run("parameters", testDocParameters)
 	t.Run("defaults", testDocDefaults)
 	t.Run("exit reasons", testDocExitReasons)
 	t.Run("doctor summaries", testDocDoctorSummaries)
+	t.Run("go version", testDocGoVersion)
+}
+
+// goNewer is how the docs name the Go release that builds floatip.
+var goNewer = regexp.MustCompile(`\bGo (1\.[0-9]+(?:\.[0-9]+)?) or newer`)
+
+// testDocGoVersion: the Go release the docs say floatip builds with is
+// the one go.mod asks for, so that a raise of go.mod cannot leave the
+// README and the install page naming a release that no longer builds.
+func testDocGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go ([0-9.]+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	want := string(m[1])
+	found := 0
+	for _, f := range docFiles(t) {
+		text := strings.Join(strings.Fields(strings.Join(prose(t, f), " ")), " ")
+		for _, q := range goNewer.FindAllStringSubmatch(text, -1) {
+			found++
+			if q[1] != want {
+				t.Errorf("%s: %q, but go.mod asks for go %s", f, q[0], want)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no \"Go <version> or newer\" was found in the docs: the pattern of this test no longer matches how they say it")
+	}
 }
 
 // doctorSummary is the last line of floatip doctor's report.
