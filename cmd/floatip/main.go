@@ -86,6 +86,10 @@ func (inv *invocation) dispatch(argv []string) ocf.Status {
 	switch {
 	case !known:
 		return inv.runResource(name, nil)
+	case len(args) > cmd.max && cmd.max > 0:
+		// help and completion take one word, which the hint about
+		// parameters would not explain.
+		return ocf.Fail(inv.early, ocf.ErrArgs, "unexpected argument %s: %s takes one argument, %s", quoteArg(args[cmd.max]), name, cmd.args)
 	case len(args) > cmd.max:
 		return ocf.Fail(inv.early, ocf.ErrArgs, "unexpected argument %s after %s: a parameter is --name value, or OCF_RESKEY_name in the environment", quoteArg(args[cmd.max]), name)
 	case cmd.local != nil:
