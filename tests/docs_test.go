@@ -383,12 +383,22 @@ func testDocDefaults(t *testing.T) {
 				}
 			}
 		}
-		for _, m := range defaultOnOff.FindAllStringSubmatch(text, -1) {
+		for _, loc := range defaultOnOff.FindAllStringSubmatchIndex(text, -1) {
+			m := []string{text[loc[0]:loc[1]], text[loc[2]:loc[3]], text[loc[4]:loc[5]]}
 			if p, ok := md[0][m[1]]; ok {
 				found++
 				want := map[string]string{"on": "true", "off": "false"}[m[2]]
 				if p.Content.Default != want {
 					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
+				}
+				// A default that depends on the distribution is said
+				// with its exception, close by: an admin on the other
+				// distribution would otherwise count on it. The
+				// changelog's released sections stay as released.
+				if other := md[1][m[1]]; other.Content.Default != p.Content.Default && filepath.Base(f) != "CHANGELOG.md" {
+					if near := text[loc[0]:min(len(text), loc[1]+200)]; !strings.Contains(near, "Red Hat") {
+						t.Errorf("%s: %q, but on Red Hat based systems before 10.1 the default of %s is %q, which the next words do not say", f, m[0], m[1], other.Content.Default)
+					}
 				}
 			}
 		}
