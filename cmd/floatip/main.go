@@ -79,8 +79,10 @@ func (inv *invocation) dispatch(argv []string) ocf.Status {
 		name = "help"
 	}
 	if name == "" {
+		// The usage, and last the one line that says what was wrong, as
+		// every other usage error ends.
 		fmt.Fprint(inv.stderr, usage(inv.prog, inv.md, inv.defaults))
-		return ocf.ErrArgs
+		return ocf.Fail(inv.early, ocf.ErrArgs, "no action given: %s help lists them, %s help <action> explains one", inv.prog, inv.prog)
 	}
 	cmd, known := lookupCommand(name)
 	switch {

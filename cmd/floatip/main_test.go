@@ -56,6 +56,8 @@ func TestRun(t *testing.T) {
 		{name: "--version", args: []string{"--version"}, want: ocf.Success, stdout: "floatip " + version + "\n", exactStdout: true},
 		{name: "-V", args: []string{"-V"}, want: ocf.Success, stdout: "floatip " + version + "\n", exactStdout: true},
 		{name: "no action", args: nil, want: ocf.ErrArgs, stderr: "usage:"},
+		{name: "no action ends with its reason", args: []string{"--ip", "198.18.0.100"}, want: ocf.ErrArgs,
+			stderr: "\nocf-exit-reason:no action given: IPaddr2 help lists them, IPaddr2 help <action> explains one\n"},
 		{name: "unknown flag", args: []string{"start", "--colour", "red"}, want: ocf.ErrArgs, stderr: "ocf-exit-reason:unknown flag: --colour"},
 		{name: "unknown action", args: []string{"promote"}, env: []string{"OCF_RESKEY_ip=198.18.0.100"}, want: ocf.ErrUnimplemented,
 			stderr: `ocf-exit-reason:unknown action "promote": the actions are start, stop, monitor, status, reload-agent, validate-all, meta-data, usage, help, announce, doctor, version, man, completion` + "\n"},
