@@ -234,6 +234,7 @@ var reasonCases = map[string][]reasonCase{
 	"<prefix> is not on <nic>: reload-agent does not add it": {{code: 7, action: "reload-agent", params: []string{"ip=198.18.0.100"}}},
 	"<prefix> is not on <nic>: not announcing it":            {{code: 7, action: "announce", params: []string{"ip=198.18.0.100"}}},
 	"unexpected argument <arg> after <action>":               {{code: 2, action: "start", args: []string{"24"}, params: []string{"ip=198.18.0.100"}}},
+	"--<param> given twice":                                  {{code: 2, action: "start", args: []string{"--ip", "198.18.0.101", "--ip", "198.18.0.102"}, params: []string{"ip=198.18.0.100"}}},
 	"<action> did not finish in time":                        {{code: 1, action: "start", params: []string{"ip=198.18.0.100", "run_arping=true", "OCF_RESKEY_CRM_meta_timeout=300"}}},
 }
 

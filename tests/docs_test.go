@@ -22,14 +22,46 @@ import (
 // TestDocs holds the docs to the binary, so that a doc that drifts fails
 // here: the admin guide's exit reasons are what the binary prints, its
 // parameter reference has every parameter of the meta-data with the
-// meta-data's default, a default quoted anywhere matches, and every
-// relative link leads somewhere.
+// meta-data's default, a default quoted anywhere matches, the Go release
+// they name is go.mod's, and every relative link leads somewhere.
 func TestDocs(t *testing.T) {
 	t.Run("links", testDocLinks)
 	t.Run("parameters", testDocParameters)
 	t.Run("defaults", testDocDefaults)
 	t.Run("exit reasons", testDocExitReasons)
 	t.Run("doctor summaries", testDocDoctorSummaries)
+	t.Run("go version", testDocGoVersion)
+}
+
+// goNewer is how the docs name the Go release that builds floatip.
+var goNewer = regexp.MustCompile(`\bGo (1\.[0-9]+(?:\.[0-9]+)?) or newer`)
+
+// testDocGoVersion: the Go release the docs say floatip builds with is
+// the one go.mod asks for, so that a raise of go.mod cannot leave the
+// README and the install page naming a release that no longer builds.
+func testDocGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go ([0-9.]+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	want := string(m[1])
+	found := 0
+	for _, f := range docFiles(t) {
+		text := strings.Join(strings.Fields(strings.Join(prose(t, f), " ")), " ")
+		for _, q := range goNewer.FindAllStringSubmatch(text, -1) {
+			found++
+			if q[1] != want {
+				t.Errorf("%s: %q, but go.mod asks for go %s", f, q[0], want)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no \"Go <version> or newer\" was found in the docs: the pattern of this test no longer matches how they say it")
+	}
 }
 
 // doctorSummary is the last line of floatip doctor's report.
@@ -322,8 +354,10 @@ func checkDefaultLine(t *testing.T, name string, body []string, p, other mdParam
 }
 
 var (
-	// "`name` (default `v`)"
-	defaultParen = regexp.MustCompile("`([a-z0-9_]+)` \\(default `([^`]*)`\\)")
+	// "`name` (default `v`)", and "`name` announcements (default 5)":
+	// a few words between, no other code span, and no end of a sentence
+	// in between; the value with or without its backquotes.
+	defaultParen = regexp.MustCompile("`([a-z0-9_]+)`[^`.;:()]{0,40}? \\(default (?:`([^`]*)`|([^`)]*))\\)")
 	// "`name` is on by default", "`name` (on by default)": no other
 	// code span, and no end of a sentence, in between.
 	defaultOnOff = regexp.MustCompile("`([a-z0-9_]+)`[^`.;:]{0,40}?\\b(on|off) by default")
@@ -339,17 +373,27 @@ func testDocDefaults(t *testing.T) {
 		for _, m := range defaultParen.FindAllStringSubmatch(text, -1) {
 			if p, ok := md[0][m[1]]; ok {
 				found++
-				if m[2] != p.Content.Default {
+				if m[2]+m[3] != p.Content.Default {
 					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
 				}
 			}
 		}
-		for _, m := range defaultOnOff.FindAllStringSubmatch(text, -1) {
+		for _, loc := range defaultOnOff.FindAllStringSubmatchIndex(text, -1) {
+			m := []string{text[loc[0]:loc[1]], text[loc[2]:loc[3]], text[loc[4]:loc[5]]}
 			if p, ok := md[0][m[1]]; ok {
 				found++
 				want := map[string]string{"on": "true", "off": "false"}[m[2]]
 				if p.Content.Default != want {
 					t.Errorf("%s: %q, but the meta-data's default of %s is %q", f, m[0], m[1], p.Content.Default)
+				}
+				// A default that depends on the distribution is said
+				// with its exception, close by: an admin on the other
+				// distribution would otherwise count on it. The
+				// changelog's released sections stay as released.
+				if other := md[1][m[1]]; other.Content.Default != p.Content.Default && filepath.Base(f) != "CHANGELOG.md" {
+					if near := text[loc[0]:min(len(text), loc[1]+200)]; !strings.Contains(near, "Red Hat") {
+						t.Errorf("%s: %q, but on Red Hat based systems before 10.1 the default of %s is %q, which the next words do not say", f, m[0], m[1], other.Content.Default)
+					}
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -16,13 +17,36 @@ import (
 // or ja), so that --nodad=yes and OCF_RESKEY_nodad=yes cannot differ. Type
 // names the type of the values, for --help and pflag's messages.
 type paramFlag struct {
+	name  string
 	value string
 	typ   string
+	// set says the command line gave the flag already.
+	set bool
 }
 
-func (f *paramFlag) String() string     { return f.value }
-func (f *paramFlag) Set(s string) error { f.value = s; return nil }
-func (f *paramFlag) Type() string       { return f.typ }
+func (f *paramFlag) String() string { return f.value }
+func (f *paramFlag) Type() string   { return f.typ }
+
+// Set takes the flag's value once: a parameter given twice ("--ip a
+// --ip b", or --cidr-netmask and --cidr_netmask) is refused rather than
+// the last one taken unseen, as an agent that changes the node's
+// addresses as root should not guess which one was meant.
+func (f *paramFlag) Set(s string) error {
+	if f.set {
+		return &repeatedFlagError{name: f.name, first: f.value, again: s}
+	}
+	f.value, f.set = s, true
+	return nil
+}
+
+// repeatedFlagError is a parameter's flag given twice on one command line.
+type repeatedFlagError struct {
+	name, first, again string
+}
+
+func (e *repeatedFlagError) Error() string {
+	return fmt.Sprintf("--%s given twice (%s, then %s): give each parameter once", e.name, quoteArg(e.first), quoteArg(e.again))
+}
 
 // flagType is the type name a parameter's flag shows: the type its values
 // are read as (metadata.ValueType), in Go's short words.
@@ -45,7 +69,7 @@ func newFlagSet(name string, md *metadata.Agent, defaults map[string]string, std
 	fs.SortFlags = false
 	fs.Usage = func() {}
 	for _, p := range md.Parameters {
-		v := &paramFlag{value: defaults[p.Name], typ: flagType(p.Name)}
+		v := &paramFlag{name: p.Name, value: defaults[p.Name], typ: flagType(p.Name)}
 		f := fs.VarPF(v, p.Name, "", p.ShortDesc)
 		if v.typ == "bool" {
 			// --nodad alone is --nodad=true, as for any boolean flag.

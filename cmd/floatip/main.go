@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -47,6 +48,21 @@ func runBurst(burst context.Context, argv, environ []string, stdout, stderr io.W
 // names, from the table of commands.
 func (inv *invocation) dispatch(argv []string) ocf.Status {
 	if err := inv.fs.Parse(joinBoolValues(inv.fs, argv[1:])); err != nil {
+		// pflag's "invalid argument ... for ... flag:" before it would
+		// say the value is wrong, where only its repetition is.
+		var rep *repeatedFlagError
+		var short *pflag.NotExistError
+		switch {
+		case errors.As(err, &rep):
+			err = rep
+		case errors.As(err, &short) && short.GetSpecifiedShortnames() != "":
+			// -ip, as Go's flag package and crm's tools spell it, is no
+			// cluster of the one-letter -h and -V: name the flag meant.
+			name, _, _ := strings.Cut(short.GetSpecifiedShortnames(), "=")
+			if len(name) > 1 && inv.fs.Lookup(name) != nil {
+				err = fmt.Errorf("unknown flag -%s: a flag takes two dashes: --%s", name, name)
+			}
+		}
 		return ocf.Fail(inv.early, ocf.ErrArgs, "%v", err)
 	}
 	name, args := inv.fs.Arg(0), inv.fs.Args()[min(1, inv.fs.NArg()):]
@@ -63,13 +79,19 @@ func (inv *invocation) dispatch(argv []string) ocf.Status {
 		name = "help"
 	}
 	if name == "" {
+		// The usage, and last the one line that says what was wrong, as
+		// every other usage error ends.
 		fmt.Fprint(inv.stderr, usage(inv.prog, inv.md, inv.defaults))
-		return ocf.ErrArgs
+		return ocf.Fail(inv.early, ocf.ErrArgs, "no action given: %s help lists them, %s help <action> explains one", inv.prog, inv.prog)
 	}
 	cmd, known := lookupCommand(name)
 	switch {
 	case !known:
 		return inv.runResource(name, nil)
+	case len(args) > cmd.max && cmd.max > 0:
+		// help and completion take one word, which the hint about
+		// parameters would not explain.
+		return ocf.Fail(inv.early, ocf.ErrArgs, "unexpected argument %s: %s takes one argument, %s", quoteArg(args[cmd.max]), name, cmd.args)
 	case len(args) > cmd.max:
 		return ocf.Fail(inv.early, ocf.ErrArgs, "unexpected argument %s after %s: a parameter is --name value, or OCF_RESKEY_name in the environment", quoteArg(args[cmd.max]), name)
 	case cmd.local != nil:

@@ -73,7 +73,7 @@ func (m *man) description(md *metadata.Agent) {
 	m.p(".SH DESCRIPTION")
 	paragraphs(&m.b, ".PP", md.LongDesc)
 	m.p(".PP")
-	m.p("Pacemaker runs it as the resource agent ocf:floatip:IPaddr2, with the parameters in the environment as OCF_RESKEY_\\fIname\\fP. By hand, a flag named after a parameter overrides the environment: \\fB\\-\\-ip\\fP 198.18.0.100 is OCF_RESKEY_ip=198.18.0.100. A \\fIbool\\fP is true, false, yes, no, on, off, 1 or 0, and the flag alone means true.")
+	m.p("Pacemaker runs it as the resource agent ocf:floatip:IPaddr2, with the parameters in the environment as OCF_RESKEY_\\fIname\\fP. By hand, a flag named after a parameter overrides the environment: \\fB\\-\\-ip\\fP 198.18.0.100 is OCF_RESKEY_ip=198.18.0.100. Each flag is given once: a parameter given twice is a usage error. A \\fIbool\\fP is true, false, yes, no, on, off, 1 or 0, and the flag alone means true.")
 }
 
 // actions writes the table of commands.

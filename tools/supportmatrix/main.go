@@ -165,23 +165,48 @@ func readCI(path string, stacks []*stack) error {
 		byName[s.name] = s
 	}
 	var required []string
+	// errexit and exited: whether a failing command fails the script by
+	// now (set -e), and whether the script has exited before this line.
+	var errexit, exited bool
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		fields := strings.Fields(line)
 		if len(fields) == 2 && fields[0] == "export" {
 			if v, ok := strings.CutPrefix(fields[1], "FLOATIP_REQUIRE_STACKS="); ok {
 				required = strings.Split(v, ",")
 			}
 			continue
 		}
+		if len(fields) > 1 && fields[0] == "set" {
+			errexit = setsErrexit(errexit, fields[1:])
+		}
+		if len(fields) > 0 && fields[0] == "exit" && line == strings.TrimLeft(line, " \t") {
+			exited = true
+		}
 		if len(fields) < 2 || fields[0] != "make" {
 			continue
 		}
+		// The matrix says what CI ran and passed: a make command counts
+		// only when its failure fails CI, and only when it surely runs.
+		switch {
+		case exited:
+			return fmt.Errorf("%s:%d: make %s comes after the script's exit", path, n, fields[1])
+		case !errexit:
+			return fmt.Errorf("%s:%d: make %s runs before set -e: its failure would not fail CI", path, n, fields[1])
+		case line != strings.TrimLeft(line, " \t"):
+			return fmt.Errorf("%s:%d: make %s is indented, in a block that may not run it", path, n, fields[1])
+		}
 		target, vars := fields[1], map[string]string{}
+		if strings.ContainsAny(line, ";&|<>()`#") {
+			return fmt.Errorf("%s:%d: make %s is not a command alone (%q): only VAR=value arguments, so that its result is CI's", path, n, target, line)
+		}
 		for _, a := range fields[2:] {
-			if k, v, ok := strings.Cut(a, "="); ok {
-				vars[k] = v
+			k, v, ok := strings.Cut(a, "=")
+			if !ok || k == "" {
+				return fmt.Errorf("%s:%d: make %s is followed by %q: only VAR=value arguments, so that its result is CI's", path, n, target, a)
 			}
+			vars[k] = v
 		}
 		what, ok := suites[target]
 		if !ok {
@@ -217,6 +242,18 @@ func readCI(path string, stacks []*stack) error {
 		}
 	}
 	return nil
+}
+
+// setsErrexit says whether errexit is on after set with args, from on
+// before it: -e, or a cluster of short options with e in it (-euo
+// pipefail), turns it on, and +e off.
+func setsErrexit(on bool, args []string) bool {
+	for _, a := range args {
+		if len(a) > 1 && (a[0] == '-' || a[0] == '+') && a[1] != a[0] && strings.Contains(a[1:], "e") {
+			on = a[0] == '-'
+		}
+	}
+	return on
 }
 
 // upstream is a Debian version without its epoch and revision: 4.12.0
@@ -258,8 +295,10 @@ floatip needs only a Linux kernel. What is tested is the cluster
 around it: on every change, CI (` + "`.ci/run`" + `) runs the suites below
 on two cluster stacks, the test machine's own and a Debian 13 root in
 which every node of the live labs runs its corosync, Pacemaker, pcs, crm
-tools and agents. heartbeat:IPaddr2 from each stack's resource-agents
-runs beside floatip.
+tools and agents. heartbeat:IPaddr2 of the test machine's
+resource-agents runs beside floatip in the parity tests; the newest
+upstream release's answers, measured by running it in the same labs, are
+held as facts ([how parity is tested](../compatibility.md#how-parity-is-tested)).
 
 `)
 	table(&b, stacks)

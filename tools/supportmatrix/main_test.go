@@ -27,7 +27,8 @@ func TestUpstream(t *testing.T) {
 // on a stack without a root is an error.
 func TestReadCI(t *testing.T) {
 	ci := filepath.Join(t.TempDir(), "run")
-	script := `export FLOATIP_REQUIRE_STACKS=debian13
+	script := `set -euo pipefail
+export FLOATIP_REQUIRE_STACKS=debian13
 make stack-debian13
 make test
 make cluster-chaos CHAOS_DURATION=3m
@@ -50,5 +51,32 @@ make cluster-test STACK=debian13
 	}
 	if err := readCI(ci, []*stack{{name: "debian12"}}); err == nil {
 		t.Errorf("a command on a stack without a root: no error")
+	}
+}
+
+// TestReadCIRefusesWhatMayNotRun: a make command whose failure would not
+// fail CI, or that may not run at all, cannot land in the matrix as what
+// CI runs.
+func TestReadCIRefusesWhatMayNotRun(t *testing.T) {
+	for _, c := range []struct{ name, script string }{
+		{"no set -e", "make test\n"},
+		{"failure ignored", "set -e\nmake test\nmake cluster-chaos CHAOS_DURATION=3m || true\n"},
+		{"in the background", "set -e\nmake test &\n"},
+		{"in a block", "set -e\nif false; then\n  make cluster-test\nfi\nmake test\n"},
+		{"after exit", "set -e\nmake test\nexit 0\nmake cluster-test\n"},
+		{"a trailing command", "set -e\nmake test; true\n"},
+		{"a trailing semicolon", "set -e\nmake test;\n"},
+		{"set +e", "set -e\nset +e\nmake test\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ci := filepath.Join(t.TempDir(), "run")
+			if err := os.WriteFile(ci, []byte(c.script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d12 := &stack{name: "debian12"}
+			if err := readCI(ci, []*stack{d12}); err == nil {
+				t.Errorf("no error; the matrix would say CI runs %q", d12.runs)
+			}
+		})
 	}
 }
