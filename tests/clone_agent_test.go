@@ -304,3 +304,45 @@ func TestCloneAgentNetworkNamespace(t *testing.T) {
 	holdsNothing(t, n, f, spec)
 	holdsNothing(t, outside, f, spec)
 }
+
+// TestCloneAgentStopAfterNicRenamed: the nic an instance started on is
+// renamed, or deleted, before its stop. The rules name the nic by its
+// index and the address stays on it, so the renamed nic goes on
+// accepting the bucket, which Pacemaker then starts on another node:
+// monitor must not call it stopped, and stop must remove the address,
+// the rules and the membership from where they are.
+func TestCloneAgentStopAfterNicRenamed(t *testing.T) {
+	f := cloneIPv4
+	nodes, _, _ := cloneLab(t, f)
+	n, spec := nodes[0], f.spec()
+	r := floatip(t, n)
+	p := f.cloneParams(0, "nic="+n.Dev, fmt.Sprintf("cidr_netmask=%d", f.ip.Bits()))
+	rename := func(from, to string) {
+		t.Helper()
+		for _, args := range [][]string{{"link", "set", from, "down"}, {"link", "set", from, "name", to}, {"link", "set", to, "up"}} {
+			if err := n.IP(args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.expect(0, "start", p...)
+	rename(n.Dev, "renamed0")
+	r.expect(1, "monitor", p...)
+	r.expect(0, "stop", p...)
+	rename("renamed0", n.Dev)
+	holdsNothing(t, n, f, spec)
+
+	// The nic deleted: the address and the membership go with it, the
+	// rules stay, naming a nic that is no more.
+	r.expect(0, "start", p...)
+	if err := n.IP("link", "del", n.Dev); err != nil {
+		t.Fatal(err)
+	}
+	r.expect(0, "stop", p...)
+	if got := nftRules(t, n); len(got) > 0 {
+		t.Errorf("%s has rules after the stop:\n%s", n.Name, strings.Join(got, "\n"))
+	}
+	if left := filesIn(t, r.rsctmp); len(left) > 0 {
+		t.Errorf("left in HA_RSCTMP: %v", left)
+	}
+}
