@@ -346,3 +346,39 @@ func TestCloneAgentStopAfterNicRenamed(t *testing.T) {
 		t.Errorf("left in HA_RSCTMP: %v", left)
 	}
 }
+
+// TestCloneAgentStopBesideOwnedTable: another process holds a table of
+// the address's name flagged owner, which only it may change. Start
+// fails, saying so; the stop of the instance, which holds nothing here,
+// succeeds and leaves that table to its owner: a failed stop would get
+// the node fenced for what another program did.
+func TestCloneAgentStopBesideOwnedTable(t *testing.T) {
+	f := cloneIPv4
+	nodes, _, _ := cloneLab(t, f)
+	n, spec := nodes[0], f.spec()
+	name := clusterip.TableName(spec.IP)
+	owner := exec.Command("ip", "netns", "exec", n.NS, "nft", "-i")
+	in, err := owner.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); owner.Wait() })
+	fmt.Fprintf(in, "add table ip %s { flags owner; }\nadd chain ip %s prerouting { type filter hook prerouting priority 0; }\n", name, name)
+	if !eventually(10*time.Second, func() bool { return slices.Contains(nftRules(t, n), "flags owner") }) {
+		t.Fatalf("nft -i made no owned table:\n%s", strings.Join(nftRules(t, n), "\n"))
+	}
+	r := floatip(t, n)
+	if res := r.expect(1, "start", f.cloneParams(0)...); !strings.Contains(res.Stderr, "flagged owner") {
+		t.Errorf("start's reason does not name the owned table:\n%s", res.Stderr)
+	}
+	r.expect(0, "stop", f.cloneParams(0)...)
+	if hasAddr(t, n, f.ip.String()) || staticMember(t, n, spec.MAC) {
+		t.Errorf("the stop left the address or the membership")
+	}
+	if !slices.Contains(nftRules(t, n), "flags owner") {
+		t.Errorf("the owned table is gone:\n%s", strings.Join(nftRules(t, n), "\n"))
+	}
+}
