@@ -252,3 +252,81 @@ func TestCloneAgentNetworkNamespace(t *testing.T) {
 	labtest.HoldsNothing(t, n, f, spec)
 	labtest.HoldsNothing(t, outside, f, spec)
 }
+
+// TestCloneAgentStopAfterNicRenamed: the nic an instance started on is
+// renamed, or deleted, before its stop. The rules name the nic by its
+// index and the address stays on it, so the renamed nic goes on
+// accepting the bucket, which Pacemaker then starts on another node:
+// monitor must not call it stopped, and stop must remove the address,
+// the rules and the membership from where they are.
+func TestCloneAgentStopAfterNicRenamed(t *testing.T) {
+	f := labtest.CloneIPv4
+	nodes, _, _ := labtest.CloneLab(t, f)
+	n, spec := nodes[0], f.Spec()
+	r := labtest.Floatip(t, n)
+	p := f.CloneParams(0, "nic="+n.Dev, fmt.Sprintf("cidr_netmask=%d", f.IP.Bits()))
+	rename := func(from, to string) {
+		t.Helper()
+		for _, args := range [][]string{{"link", "set", from, "down"}, {"link", "set", from, "name", to}, {"link", "set", to, "up"}} {
+			if err := n.IP(args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.Expect(0, "start", p...)
+	rename(n.Dev, "renamed0")
+	r.Expect(1, "monitor", p...)
+	r.Expect(0, "stop", p...)
+	rename("renamed0", n.Dev)
+	labtest.HoldsNothing(t, n, f, spec)
+
+	// The nic deleted: the address and the membership go with it, the
+	// rules stay, naming a nic that is no more.
+	r.Expect(0, "start", p...)
+	if err := n.IP("link", "del", n.Dev); err != nil {
+		t.Fatal(err)
+	}
+	r.Expect(0, "stop", p...)
+	if got := labtest.NFTRules(t, n); len(got) > 0 {
+		t.Errorf("%s has rules after the stop:\n%s", n.Name, strings.Join(got, "\n"))
+	}
+	if left := labtest.FilesIn(t, r.Rsctmp); len(left) > 0 {
+		t.Errorf("left in HA_RSCTMP: %v", left)
+	}
+}
+
+// TestCloneAgentStopBesideOwnedTable: another process holds a table of
+// the address's name flagged owner, which only it may change. Start
+// fails, saying so; the stop of the instance, which holds nothing here,
+// succeeds and leaves that table to its owner: a failed stop would get
+// the node fenced for what another program did.
+func TestCloneAgentStopBesideOwnedTable(t *testing.T) {
+	f := labtest.CloneIPv4
+	nodes, _, _ := labtest.CloneLab(t, f)
+	n, spec := nodes[0], f.Spec()
+	name := clusterip.TableName(spec.IP)
+	owner := exec.Command("ip", "netns", "exec", n.NS, "nft", "-i")
+	in, err := owner.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); owner.Wait() })
+	fmt.Fprintf(in, "add table ip %s { flags owner; }\nadd chain ip %s prerouting { type filter hook prerouting priority 0; }\n", name, name)
+	if !labtest.Eventually(10*time.Second, func() bool { return slices.Contains(labtest.NFTRules(t, n), "flags owner") }) {
+		t.Fatalf("nft -i made no owned table:\n%s", strings.Join(labtest.NFTRules(t, n), "\n"))
+	}
+	r := labtest.Floatip(t, n)
+	if res := r.Expect(1, "start", f.CloneParams(0)...); !strings.Contains(res.Stderr, "flagged owner") {
+		t.Errorf("start's reason does not name the owned table:\n%s", res.Stderr)
+	}
+	r.Expect(0, "stop", f.CloneParams(0)...)
+	if labtest.HasAddr(t, n, f.IP.String()) || labtest.StaticMember(t, n, spec.MAC) {
+		t.Errorf("the stop left the address or the membership")
+	}
+	if !slices.Contains(labtest.NFTRules(t, n), "flags owner") {
+		t.Errorf("the owned table is gone:\n%s", strings.Join(labtest.NFTRules(t, n), "\n"))
+	}
+}

@@ -5,6 +5,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/floatip/floatip/internal/clusterip"
 	"github.com/floatip/floatip/internal/config"
+	"github.com/floatip/floatip/internal/netif"
 	"github.com/floatip/floatip/ocf"
 )
 
@@ -160,8 +162,14 @@ func (a *Agent) announceShared(ctx context.Context, t *target, s clusterip.Spec,
 // cut short left.
 func (a *Agent) stopShared(ctx context.Context, t *target) (ocf.Status, bool) {
 	if t.linkMissing || t.nowhere {
-		a.Log.Infof("%s has no link here: nothing to stop", t.cfg.IP)
-		return ocf.Success, true
+		moved, err := a.relocateShared(t)
+		if err != nil {
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err), false
+		}
+		if !moved && t.link.Name == "" {
+			a.Log.Infof("%s has no link here: nothing to stop", t.cfg.IP)
+			return ocf.Success, true
+		}
 	}
 	st, status, done := a.removeBucket(ctx, t)
 	if done {
@@ -208,15 +216,52 @@ func (a *Agent) removeBucket(ctx context.Context, t *target) (st clusterip.State
 		return st, ocf.Success, true
 	case !st.Empty():
 		a.Log.Infof("removing the rules of %s that a start or stop cut short left", t.cfg.IP)
-		if err := t.k.RemoveShared(s); err != nil {
+		err := t.k.RemoveShared(s)
+		if errors.Is(err, os.ErrPermission) {
+			// The stop read the tables, so it may change them: the
+			// kernel refuses a table flagged owner, another process's,
+			// which holds nothing of this instance. Failing the stop
+			// would get the node fenced for it.
+			a.Log.Warnf("left the table of %s's name to the process that owns it: %v", t.cfg.IP, oneLine(err))
+			return st, ocf.Success, false
+		}
+		if err != nil {
 			return st, a.sharedFailure(t, "Failed to remove the rules of", err), true
 		}
 	}
 	return st, ocf.Success, false
 }
 
+// relocateShared points t at the nic that holds the address when its
+// own nic is gone or the routes no longer place it: a nic renamed after
+// the start keeps the address, the membership and the rules, which name
+// it by index, and goes on accepting the bucket. It says whether it
+// found one; without one, the rules may still be there, naming a nic
+// that was deleted, and a stop removes them by the address's name.
+func (a *Agent) relocateShared(t *target) (bool, error) {
+	all, err := t.k.AddrsOf(t.cfg.IP)
+	if err != nil {
+		return false, err
+	}
+	for _, ad := range all {
+		l, err := t.k.LinkByIndex(ad.LinkIndex)
+		if err != nil || l.Loopback {
+			continue
+		}
+		a.Log.Infof("%s is on %s, not on %s: the nic was renamed or the routes changed", t.cfg.IP, l.Name, cmp.Or(t.cfg.NIC, "the nic the routes give"))
+		t.link, t.prefix, t.linkMissing, t.nowhere = l, ad.Prefix, false, false
+		// The broadcast address the start hashed, for the derived MAC.
+		t.found = netif.Found{LinkIndex: l.Index, PrefixLen: ad.Prefix.Bits(), Broadcast: ad.Broadcast}
+		return true, nil
+	}
+	return false, nil
+}
+
 // delShared removes the address of the last instance, if it is there.
 func (a *Agent) delShared(t *target) error {
+	if t.linkMissing {
+		return nil
+	}
 	on, err := a.served(t)
 	if err != nil || !on {
 		return err
@@ -234,7 +279,14 @@ func (a *Agent) delShared(t *target) error {
 // and a start repairs.
 func (a *Agent) monitorShared(ctx context.Context, t *target) ocf.Status {
 	if t.linkMissing || t.nowhere {
-		return ocf.NotRunning
+		moved, err := a.relocateShared(t)
+		if err != nil {
+			return ocf.Fail(a.Log, ocf.ErrGeneric, "Failed to read the addresses: %v", err)
+		}
+		if !moved {
+			return ocf.NotRunning
+		}
+		return ocf.Fail(a.Log, ocf.ErrGeneric, "%s is on %s, not where the configuration and the routes now put it: stop removes it", t.cfg.IP, t.link.Name)
 	}
 	s, b := spec(t), t.cfg.Clone.Bucket
 	st, err := t.k.InspectShared(s)

@@ -24,6 +24,8 @@ type fakeShared struct {
 	specs []clusterip.Spec
 	// lacks, when set, is what the kernel lacks: every call fails with it.
 	lacks error
+	// removeErr, when set, is RemoveShared's error.
+	removeErr error
 }
 
 func (k *fakeKernel) AddBucket(s clusterip.Spec, b int) error {
@@ -53,6 +55,10 @@ func (k *fakeKernel) RemoveBucket(s clusterip.Spec, b int) (clusterip.State, err
 }
 
 func (k *fakeKernel) RemoveShared(s clusterip.Spec) error {
+	k.shared.specs = append(k.shared.specs, s)
+	if k.shared.removeErr != nil {
+		return k.shared.removeErr
+	}
 	k.shared.state = clusterip.State{}
 	return nil
 }
@@ -211,6 +217,52 @@ func TestSharedStopCleansUp(t *testing.T) {
 	h.run(t, "start", cloneEnv(2)...)
 	if st := h.run(t, "stop", cloneEnv(0)...); st != ocf.Success || !slices.Equal(h.k.shared.state.Buckets, []int{3}) {
 		t.Errorf("stop of an instance not here = %v, left %+v; want 0 and bucket 3", st, h.k.shared.state)
+	}
+}
+
+// TestSharedNicRenamed: the nic of a running instance is renamed. It
+// still holds the address and the bucket: monitor says so (1), and stop
+// removes the bucket and the address there, with the nic's new name and
+// the broadcast address the start hashed, which give the MAC whose
+// membership the stop leaves.
+func TestSharedNicRenamed(t *testing.T) {
+	h := newHarness(t)
+	env := cloneEnv(0, "OCF_RESKEY_nic=eth0", "OCF_RESKEY_cidr_netmask=24")
+	if st := h.run(t, "start", env...); st != ocf.Success {
+		t.Fatal(st)
+	}
+	started := h.k.shared.specs[len(h.k.shared.specs)-1]
+	h.k.links[1].Name = "renamed0"
+	if st := h.run(t, "monitor", env...); st != ocf.ErrGeneric {
+		t.Errorf("monitor after the rename = %v, want %v", st, ocf.ErrGeneric)
+	}
+	h.k.shared.specs = nil
+	if st := h.run(t, "stop", env...); st != ocf.Success {
+		t.Fatalf("stop = %v", st)
+	}
+	if on, _ := h.k.AddrOn(h.k.links[1], netip.MustParsePrefix("198.18.0.100/24"), ""); on != nil || !h.k.shared.state.Empty() {
+		t.Errorf("after stop: address %v, %+v; want nothing", on, h.k.shared.state)
+	}
+	want := started
+	want.Link = "renamed0"
+	if len(h.k.shared.specs) == 0 || !cmp.Equal(h.k.shared.specs[0], want, cmpopts.EquateComparable(netip.Addr{})) {
+		t.Errorf("stop's spec = %+v, want %+v", h.k.shared.specs, want)
+	}
+}
+
+// TestSharedStopBesideOwnedTable: a table of the address's name that the
+// kernel refuses to remove (flagged owner by another process) holds
+// nothing of the instance: stop leaves it and says 0.
+func TestSharedStopBesideOwnedTable(t *testing.T) {
+	h := newHarness(t)
+	h.k.shared.state = clusterip.State{Table: true, Stale: true}
+	h.k.shared.removeErr = fmt.Errorf("remove table: %w", syscall.EPERM)
+	if st := h.run(t, "stop", cloneEnv(0)...); st != ocf.Success {
+		t.Errorf("stop = %v, want 0", st)
+	}
+	h.k.shared.removeErr = fmt.Errorf("remove table: %w", syscall.EBUSY)
+	if st := h.run(t, "stop", cloneEnv(0)...); st != ocf.ErrGeneric {
+		t.Errorf("stop with another error = %v, want %v", st, ocf.ErrGeneric)
 	}
 }
 

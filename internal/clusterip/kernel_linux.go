@@ -157,7 +157,7 @@ func Remove(s Spec) error {
 		c.DelTable(t.arp)
 	}
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("remove table %s: %w", t.ip.Name, err)
+		return fmt.Errorf("remove table %s: %w", t.ip.Name, kernelHint(err, nil))
 	}
 	if !st.Member {
 		return nil
@@ -321,7 +321,7 @@ func kernelHint(err error, lacks error) error {
 	case errors.Is(err, unix.EAFNOSUPPORT), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOENT):
 		return errors.Join(lacks, err)
 	case errors.Is(err, unix.EPERM):
-		return fmt.Errorf("%w (programming nftables needs CAP_NET_ADMIN)", err)
+		return fmt.Errorf("%w (programming nftables needs CAP_NET_ADMIN, and a table flagged owner is changed only by the process that made it)", err)
 	}
 	return err
 }
