@@ -141,7 +141,7 @@ func (s *stack) read() error {
 // script runs.
 var suites = map[string]string{
 	"test":              "unit and namespace tests, parity with heartbeat:IPaddr2 4.12 and 4.18",
-	"cluster-test":      "live cluster test (moves, fencing, quorum, split ring, IPv4 and IPv6, a TCP service)",
+	"cluster-test":      "live cluster test (moves, fencing, quorum, split ring, IPv4 and IPv6, a TCP service, a load-shared clone on three nodes)",
 	"cluster-bench-ci":  "cluster bench, 10 VIPs",
 	"failover-bench-ci": "failover bench against keepalived, one run of each fault",
 	"cluster-chaos":     "chaos run",
