@@ -63,7 +63,7 @@ func (c *Cluster) benchKill(ctx context.Context, w io.Writer, ag *Agent, vips []
 		if res.Kept, err = c.clientEntries(vips); err != nil {
 			return nil, err
 		}
-		if fw, err = watchFleet(c.Client, vips, n2.Host.MAC, 20*time.Millisecond); err != nil {
+		if fw, err = watchFleet(c.Client, vips, n2.Host.MAC, c.pingEvery()); err != nil {
 			return nil, err
 		}
 		defer fw.Close()

@@ -105,6 +105,18 @@ type Cluster struct {
 	vip6 bool
 	// agent is the agent the VIPs run under.
 	agent *Agent
+	// ping is how often the bench's client pings each VIP that has not
+	// moved yet during a failover; 0 is every 20 ms.
+	ping time.Duration
+}
+
+// pingEvery is the bench client's interval between two pings of a VIP
+// during a failover.
+func (c *Cluster) pingEvery() time.Duration {
+	if c.ping > 0 {
+		return c.ping
+	}
+	return 20 * time.Millisecond
 }
 
 // other returns the node that is not n.
