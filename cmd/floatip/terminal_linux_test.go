@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/floatip/floatip/internal/ptytest"
 )
 
 // TestExitReasonAtATerminal: the command line's errors, both those it
@@ -30,7 +28,7 @@ func TestExitReasonAtATerminal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ptm, pts := openPTY(t)
+			ptm, pts := ptytest.Open(t)
 			var stdout bytes.Buffer
 			run(append([]string{agentPath}, tt.args...), tt.env, &stdout, pts)
 			if got := readLine(t, ptm); got != tt.terminal {
@@ -42,30 +40,6 @@ func TestExitReasonAtATerminal(t *testing.T) {
 			}
 		})
 	}
-}
-
-// openPTY returns the two sides of a new pseudo-terminal: what is written
-// to the terminal (the second) is read from the first.
-func openPTY(t *testing.T) (ptm, pts *os.File) {
-	t.Helper()
-	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
-	}
-	t.Cleanup(func() { ptm.Close() })
-	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	pts, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pts.Close() })
-	return ptm, pts
 }
 
 // readLine reads what the terminal shows up to the end of the first line.

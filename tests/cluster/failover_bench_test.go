@@ -286,7 +286,7 @@ func TestKeepalivedVersion(t *testing.T) {
 // and each has a line of its own in the table.
 func TestFBSetups(t *testing.T) {
 	if _, err := os.Stat(stack.Path(heartbeatAgent)); err != nil {
-		t.Skip("no heartbeat:IPaddr2 (apt-get install resource-agents)")
+		t.Fatalf("no heartbeat:IPaddr2: %v (make deps installs resource-agents)", err)
 	}
 	b := &fbBench{cfg: fbConfig{tuned: 1000, monitor: 10 * time.Second}}
 	var got []string
